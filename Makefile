@@ -1,0 +1,32 @@
+# Jejak: `make run` serves a demo on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+JEJAK := $(BIN)/jejak
+
+.PHONY: run test install bench-ledger clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the declared dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(JEJAK) migrate
+	$(JEJAK) serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench-ledger: install
+	$(JEJAK) bench ledger
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -1,0 +1,71 @@
+"""Signs a new checkpoint for every log that has grown, at least once a second."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ledger import merkle
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from models.db import Database
+from models.keys import KeyStore
+from models.log import Log, LogCheckpoint
+from models.logs import add_checkpoint
+from models.tiles import TileStore
+
+log = logging.getLogger(__name__)
+
+
+class Checkpointer:
+    def __init__(self, db: Database, tiles: TileStore, keys: KeyStore, interval: float) -> None:
+        self.db = db
+        self.tiles = tiles
+        self.keys = keys
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sign_grown_logs(self) -> list[tuple[str, int]]:
+        """Sign a checkpoint at the current size of every log that outgrew its last one."""
+        signed = []
+        with self.db.session() as session:
+            latest = (
+                select(LogCheckpoint.log_id, func.max(LogCheckpoint.tree_size).label("size"))
+                .group_by(LogCheckpoint.log_id)
+                .subquery()
+            )
+            grown = session.scalars(
+                select(Log)
+                .outerjoin(latest, latest.c.log_id == Log.id)
+                .where(Log.size > func.coalesce(latest.c.size, -1))
+            ).all()
+        for grown_log in grown:
+            try:
+                with self.db.session() as session:
+                    size = grown_log.size
+                    root = merkle.tree_root(size, self.tiles.reader(session, grown_log.id, size))
+                    signer = self.keys.log_signer(grown_log.id, grown_log.origin)
+                    add_checkpoint(session, grown_log, root, signer, size=size)
+                signed.append((grown_log.id, size))
+            except IntegrityError:
+                pass  # another process signed this size first
+        return signed
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sign_grown_logs()
+            except Exception:  # keep signing once the database is back
+                log.exception("checkpoint signing failed; retrying")

@@ -1,0 +1,32 @@
+"""Domain errors. The API maps each to an RFC 9457 problem with the matching status."""
+
+from __future__ import annotations
+
+
+class JejakError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(JejakError):
+    status = 404
+    title = "Not found"
+
+
+class InvalidRequest(JejakError):
+    status = 400
+    title = "Invalid request"
+
+
+class Conflict(JejakError):
+    status = 409
+    title = "Conflict"
+
+
+class Unavailable(JejakError):
+    status = 503
+    title = "Service unavailable"

@@ -1,0 +1,66 @@
+"""The verifiable log's tables. Entries, tree nodes and checkpoints are append-only:
+the database itself refuses UPDATE and DELETE on them (see the initial migration)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+
+APPEND_ONLY_TABLES = ("log_entries", "log_tree_nodes", "log_checkpoints")
+
+
+class Log(Base):
+    """One log per KPU Kabupaten/Kota, named by its regency code (``53.03``)."""
+
+    __tablename__ = "logs"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(255), unique=True)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    # The integrated size: the head pointer, advanced only by the sequencer under lock.
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LogEntry(Base):
+    __tablename__ = "log_entries"
+    __table_args__ = (
+        # One box's trail, in order: the per-item chain (seq, prev) is read through it.
+        Index("ix_log_entries_item_seq", "log_id", "item_id", "seq", unique=True),
+    )
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LogTreeNode(Base):
+    """Roots of complete 256^k-leaf subtrees (tree levels 8, 16, 24...): with the leaf
+    hashes in log_entries they make every tlog tile, so any root or proof is read,
+    never recomputed from all leaves."""
+
+    __tablename__ = "log_tree_nodes"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogCheckpoint(Base):
+    __tablename__ = "log_checkpoints"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The signed note exactly as published.
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,248 @@
+"""Appending to a log: one writer per log, many entries per transaction.
+
+Concurrent callers in a process queue their entries; whichever caller finds no
+integration running becomes the leader and integrates everything queued so far in
+one transaction (group commit), then hands over to the next waiter. Across
+processes the log row is locked (PostgreSQL ``FOR UPDATE``; SQLite takes its single
+write lock at BEGIN), so several server processes can append to one log safely."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.jcs import canonicalize
+from ledger.merkle import leaf_hash
+from ledger.tiles import TreeEdge
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.db import Database
+from models.errors import InvalidRequest
+from models.log import Log, LogEntry, LogTreeNode
+from models.tiles import TileStore
+
+FORMAT_VERSION = 1
+# Entry bundles carry a 16-bit length per entry (C2SP tlog-tiles).
+MAX_ENTRY_BYTES = 65535
+# Fields of an entry that the log assigns; a caller's record must not set them.
+LOG_FIELDS = frozenset({"v", "log", "item", "seq", "prev", "received_at"})
+_ITEM_BATCH = 500  # ids per IN (...) when reading chain heads
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What a caller appends: the record minus the fields the log assigns."""
+
+    record: dict[str, Any]
+    item: str | None = None
+
+
+@dataclass(frozen=True)
+class Appended:
+    index: int
+    leaf_hash: bytes
+    data: bytes
+    seq: int | None
+    received_at: datetime
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@dataclass
+class _Request:
+    entries: Sequence[NewEntry]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: list[Appended] | None = None
+    error: BaseException | None = None
+    promoted: bool = False
+
+
+@dataclass
+class _LogQueue:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[_Request] = field(default_factory=list)
+    leading: bool = False
+    # The right edge of the tree as this process last wrote it; reloaded if another
+    # process has appended since.
+    edge: TreeEdge | None = None
+
+
+class Sequencer:
+    def __init__(self, db: Database, tiles: TileStore, max_batch: int = 5000) -> None:
+        self.db = db
+        self.tiles = tiles
+        self.max_batch = max_batch
+        self._queues: dict[str, _LogQueue] = {}
+        self._queues_lock = threading.Lock()
+        # Called after each committed batch with (log id, new size): metrics, witnesses.
+        self.on_integrated: list[Callable[[str, int], None]] = []
+
+    def append(self, log_id: str, entries: Sequence[NewEntry]) -> list[Appended]:
+        """Append entries in order; returns once they are committed to the log."""
+        for entry in entries:
+            if LOG_FIELDS & entry.record.keys():
+                raise InvalidRequest(
+                    f"the log assigns {sorted(LOG_FIELDS & entry.record.keys())}"
+                )
+        if not entries:
+            return []
+        queue = self._queue(log_id)
+        request = _Request(entries)
+        with queue.lock:
+            queue.pending.append(request)
+            lead = not queue.leading
+            queue.leading = True
+        while not lead:
+            request.done.wait()
+            if request.result is not None or request.error is not None:
+                break
+            lead = request.promoted  # the previous leader handed over to us
+            request.done.clear()
+        if lead:
+            self._lead(log_id, queue)
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _queue(self, log_id: str) -> _LogQueue:
+        with self._queues_lock:
+            return self._queues.setdefault(log_id, _LogQueue())
+
+    def _lead(self, log_id: str, queue: _LogQueue) -> None:
+        with queue.lock:
+            batch, taken = [], 0
+            while queue.pending and (not batch or taken + len(queue.pending[0].entries) <= self.max_batch):
+                request = queue.pending.pop(0)
+                batch.append(request)
+                taken += len(request.entries)
+        try:
+            results = self._integrate(log_id, queue, [r.entries for r in batch])
+        except BaseException as error:  # every waiter must wake, whatever failed
+            queue.edge = None
+            for request in batch:
+                request.error = error
+        else:
+            for request, result in zip(batch, results, strict=True):
+                request.result = result
+        with queue.lock:
+            if queue.pending:
+                queue.pending[0].promoted = True
+                queue.pending[0].done.set()
+            else:
+                queue.leading = False
+        for request in batch:
+            request.done.set()
+
+    def _integrate(
+        self, log_id: str, queue: _LogQueue, batches: list[Sequence[NewEntry]]
+    ) -> list[list[Appended]]:
+        with self.db.session(write_lock=True) as session:
+            log = session.scalars(
+                select(Log).where(Log.id == log_id).with_for_update()
+            ).one_or_none()
+            if log is None:
+                raise InvalidRequest(f"there is no log {log_id} here")
+            edge = queue.edge
+            if edge is None or edge.size != log.size:
+                edge = TreeEdge.load(
+                    log.size, lambda tiles: self.tiles.fetch(session, log_id, tiles)
+                )
+            edge = edge.copy()
+            heads = _chain_heads(session, log_id, {e.item for b in batches for e in b if e.item})
+            received_at = utcnow()
+            stamp = rfc3339(received_at)
+            index = log.size
+            results: list[list[Appended]] = []
+            rows: list[dict[str, Any]] = []
+            for entries in batches:
+                appended = []
+                for entry in entries:
+                    seq, prev = heads.get(entry.item, (0, None)) if entry.item else (None, None)
+                    if entry.item:
+                        seq = (seq or 0) + 1
+                    data = canonicalize(
+                        {
+                            **entry.record,
+                            "v": FORMAT_VERSION,
+                            "log": log.origin,
+                            "item": entry.item,
+                            "seq": seq,
+                            "prev": b64(prev) if prev else None,
+                            "received_at": stamp,
+                        }
+                    )
+                    if len(data) > MAX_ENTRY_BYTES:
+                        raise InvalidRequest(
+                            f"an entry of {len(data)} bytes exceeds the limit of {MAX_ENTRY_BYTES}"
+                        )
+                    leaf = leaf_hash(data)
+                    if entry.item:
+                        heads[entry.item] = (seq, leaf)
+                    rows.append(
+                        {
+                            "log_id": log_id,
+                            "idx": index,
+                            "leaf_hash": leaf,
+                            "data": data,
+                            "item_id": entry.item,
+                            "seq": seq,
+                            "received_at": received_at,
+                        }
+                    )
+                    appended.append(Appended(index, leaf, data, seq, received_at))
+                    index += 1
+                results.append(appended)
+            nodes = edge.extend([row["leaf_hash"] for row in rows])
+            session.execute(insert(LogEntry), rows)
+            if nodes:
+                session.execute(
+                    insert(LogTreeNode),
+                    [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
+                )
+            session.execute(update(Log).where(Log.id == log_id).values(size=index))
+        queue.edge = edge
+        for callback in self.on_integrated:
+            callback(log_id, index)
+        return results
+
+
+def _chain_heads(
+    session: Session, log_id: str, items: set[str | None]
+) -> dict[str | None, tuple[int, bytes | None]]:
+    """Each item's latest (seq, leaf hash) in the log, for the per-item chain."""
+    heads: dict[str | None, tuple[int, bytes | None]] = {}
+    ids = sorted(i for i in items if i)
+    for start in range(0, len(ids), _ITEM_BATCH):
+        chunk = ids[start : start + _ITEM_BATCH]
+        latest = (
+            select(LogEntry.item_id, func.max(LogEntry.seq).label("seq"))
+            .where(LogEntry.log_id == log_id, LogEntry.item_id.in_(chunk))
+            .group_by(LogEntry.item_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash).join(
+                latest,
+                and_(
+                    LogEntry.log_id == log_id,
+                    LogEntry.item_id == latest.c.item_id,
+                    LogEntry.seq == latest.c.seq,
+                ),
+            )
+        )
+        for item_id, seq, leaf in rows:
+            heads[item_id] = (seq, leaf)
+    return heads

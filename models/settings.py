@@ -1,0 +1,59 @@
+"""Configuration from the environment (prefix ``JEJAK_``; ``DATABASE_URL`` for the database)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOST = "jejak.localhost"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JEJAK_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="sqlite:///./data/jejak.db",
+        validation_alias=AliasChoices("DATABASE_URL", "JEJAK_DATABASE_URL"),
+    )
+    # The host part of every log origin (`<host>/log/53.03`): it names the log for ever.
+    host: str = DEFAULT_HOST
+    # Private keys (log signing keys, ...) live here, one file each, never in the database.
+    keys_dir: Path = Path("data/keys")
+    # How often the checkpointer looks for a grown log (DESIGN §4: at least once a second).
+    checkpoint_interval: float = Field(default=0.5, gt=0, le=1.0)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        # Plain `postgresql://` URLs (as Heroku-style platforms give them) use psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @model_validator(mode="after")
+    def _production_needs_real_values(self) -> Settings:
+        if self.environment == "production" and self.host == DEFAULT_HOST:
+            raise ValueError(
+                "JEJAK_HOST must be set in production: it is the public name in every log origin"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
