@@ -6,13 +6,12 @@ import logging
 import threading
 
 from ledger import merkle
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models.db import Database
 from models.keys import KeyStore
-from models.log import Log, LogCheckpoint
-from models.logs import add_checkpoint
+from models.log import Log
+from models.logs import add_checkpoint, log_status
 from models.tiles import TileStore
 
 log = logging.getLogger(__name__)
@@ -31,24 +30,15 @@ class Checkpointer:
         """Sign a checkpoint at the current size of every log that outgrew its last one."""
         signed = []
         with self.db.session() as session:
-            latest = (
-                select(LogCheckpoint.log_id, func.max(LogCheckpoint.tree_size).label("size"))
-                .group_by(LogCheckpoint.log_id)
-                .subquery()
-            )
-            grown = session.scalars(
-                select(Log)
-                .outerjoin(latest, latest.c.log_id == Log.id)
-                .where(Log.size > func.coalesce(latest.c.size, -1))
-            ).all()
-        for grown_log in grown:
+            grown = [s.log_id for s in log_status(session) if s.size > s.checkpoint_size]
+        for log_id in grown:
             try:
                 with self.db.session() as session:
-                    size = grown_log.size
-                    root = merkle.tree_root(size, self.tiles.reader(session, grown_log.id, size))
-                    signer = self.keys.log_signer(grown_log.id, grown_log.origin)
-                    add_checkpoint(session, grown_log, root, signer, size=size)
-                signed.append((grown_log.id, size))
+                    log = session.get_one(Log, log_id)
+                    root = merkle.tree_root(log.size, self.tiles.reader(session, log_id, log.size))
+                    signer = self.keys.log_signer(log_id, log.origin)
+                    add_checkpoint(session, log, root, signer, size=log.size)
+                signed.append((log_id, log.size))
             except IntegrityError:
                 pass  # another process signed this size first
         return signed

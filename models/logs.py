@@ -11,9 +11,10 @@ from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.note import Signer
 from ledger.tiles import TILE_WIDTH, encode_entry_bundle
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.errors import Conflict, InvalidRequest, NotFound
 from models.log import Log, LogCheckpoint, LogEntry
 from models.tiles import TileStore
@@ -145,3 +146,37 @@ def entry_bundle(session: Session, log: Log, index: int, width: int) -> bytes:
     if start + width > log.size:
         raise NotFound(f"entry bundle {index} of width {width} is beyond the log's size")
     return encode_entry_bundle([e.data for e in read_entries(session, log, start, start + width)])
+
+
+@dataclass(frozen=True)
+class LogStatus:
+    log_id: str
+    size: int
+    checkpoint_size: int
+    checkpoint_age_seconds: float
+
+
+def log_status(session: Session) -> list[LogStatus]:
+    """Every log's size and how far its latest checkpoint lags, in one query."""
+    latest = (
+        select(
+            LogCheckpoint.log_id,
+            func.max(LogCheckpoint.tree_size).label("size"),
+        )
+        .group_by(LogCheckpoint.log_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Log.id, Log.size, LogCheckpoint.tree_size, LogCheckpoint.created_at)
+        .join(latest, latest.c.log_id == Log.id)
+        .join(
+            LogCheckpoint,
+            (LogCheckpoint.log_id == Log.id) & (LogCheckpoint.tree_size == latest.c.size),
+        )
+        .order_by(Log.id)
+    )
+    now = utcnow()
+    return [
+        LogStatus(log_id, size, cp_size, (now - created).total_seconds())
+        for log_id, size, cp_size, created in rows
+    ]

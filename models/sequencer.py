@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from models.base import utcnow
 from models.db import Database
 from models.errors import InvalidRequest
 from models.log import Log, LogEntry, LogTreeNode
+from models.metrics import INTEGRATION_SECONDS
 from models.tiles import TileStore
 
 FORMAT_VERSION = 1
@@ -98,6 +100,7 @@ class Sequencer:
                 )
         if not entries:
             return []
+        started = time.perf_counter()
         queue = self._queue(log_id)
         request = _Request(entries)
         with queue.lock:
@@ -115,6 +118,7 @@ class Sequencer:
         if request.error is not None:
             raise request.error
         assert request.result is not None
+        INTEGRATION_SECONDS.observe(time.perf_counter() - started)
         return request.result
 
     def _queue(self, log_id: str) -> _LogQueue:

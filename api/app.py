@@ -1,0 +1,63 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from models.runtime import Runtime
+from models.settings import Settings, get_settings
+from prometheus_client import REGISTRY
+
+from api import ops, problems, tiles
+from api.logs import endpoints as logs
+from api.observability import RequestContext, configure_logging
+
+DESCRIPTION = """Chain of custody for election logistics. Every scan of a ballot box is an
+entry in an append-only, hash-chained log per KPU Kabupaten/Kota that anyone can verify
+(RFC 9162 proofs, C2SP checkpoints and tiles)."""
+
+
+def create_app(settings: Settings | None = None, *, start_background: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Production refuses to start when a log's signing key is missing.
+        if settings.is_production:
+            runtime.load_signing_keys()
+        collector = ops.LogCollector(runtime)
+        REGISTRY.register(collector)
+        if start_background:
+            runtime.checkpointer.start()
+        try:
+            yield
+        finally:
+            REGISTRY.unregister(collector)
+            runtime.close()
+
+    app = FastAPI(
+        title="Jejak",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.add_middleware(RequestContext)
+    app.include_router(logs.router)
+    app.include_router(tiles.router)
+    app.include_router(ops.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory api.app:app_from_env`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

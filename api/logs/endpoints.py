@@ -1,0 +1,106 @@
+"""The log's read API (DESIGN.md §5): logs, checkpoints, entries and proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from ledger.merkle import leaf_hash
+from models import logs
+from models.sequencer import b64
+
+from api.deps import LogIdPath, RuntimeDep, SessionDep
+from api.logs.schemas import ConsistencyProof, Entry, EntryPage, InclusionProof, LogInfo, LogList
+
+router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
+
+TreeIndex = Annotated[int, Query(ge=0, le=2**62)]
+
+
+@router.get("")
+def list_logs(session: SessionDep) -> LogList:
+    """Every log hosted here, with the verifier key that checks its checkpoints."""
+    return LogList(
+        logs=[
+            LogInfo(
+                log=log.id,
+                origin=log.origin,
+                verifier_key=log.verifier_key,
+                size=log.size,
+                checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
+            )
+            for log in logs.list_logs(session)
+        ]
+    )
+
+
+@router.get(
+    "/{log_id}/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
+)
+def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)."""
+    logs.get_log(session, log_id)
+    note = logs.latest_checkpoint(session, log_id).note
+    return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/{log_id}/entries")
+def entries(
+    log_id: LogIdPath,
+    session: SessionDep,
+    start: TreeIndex = 0,
+    end: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> EntryPage:
+    """Raw entries [start, end), at most 1,000 per call; end defaults to as many as allowed."""
+    log = logs.get_log(session, log_id)
+    if end is None:
+        end = min(log.size, start + logs.MAX_ENTRIES_PER_READ)
+    stored = logs.read_entries(session, log, start, end)
+    return EntryPage(
+        log=log.id,
+        start=start,
+        end=end,
+        entries=[Entry(index=e.index, leaf_hash=b64(e.leaf_hash), entry=b64(e.data)) for e in stored],
+    )
+
+
+@router.get("/{log_id}/proof/inclusion")
+def inclusion(
+    log_id: LogIdPath,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    index: TreeIndex,
+    tree_size: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> InclusionProof:
+    """RFC 9162 inclusion proof of entry `index`; tree_size defaults to the latest checkpoint."""
+    log = logs.get_log(session, log_id)
+    if tree_size is None:
+        tree_size = logs.latest_checkpoint(session, log_id).tree_size
+    proof = logs.inclusion_proof(session, runtime.tiles, log, index, tree_size)
+    entry = logs.read_entries(session, log, index, index + 1)[0]
+    return InclusionProof(
+        index=index,
+        tree_size=tree_size,
+        leaf_hash=b64(leaf_hash(entry.data)),
+        root_hash=b64(logs.tree_root(session, runtime.tiles, log, tree_size)),
+        proof=[b64(h) for h in proof],
+    )
+
+
+@router.get("/{log_id}/proof/consistency")
+def consistency(
+    log_id: LogIdPath,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    first: TreeIndex,
+    second: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> ConsistencyProof:
+    """RFC 9162 consistency proof between two tree sizes; second defaults to the latest checkpoint."""
+    log = logs.get_log(session, log_id)
+    if second is None:
+        second = logs.latest_checkpoint(session, log_id).tree_size
+    proof = logs.consistency_proof(session, runtime.tiles, log, first, second)
+    return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])

@@ -1,0 +1,44 @@
+"""Response shapes of the log API. Hashes and entry bytes are standard base64."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LogInfo(BaseModel):
+    log: str = Field(examples=["53.03"], description="The regency code naming the log")
+    origin: str = Field(examples=["jejak.example/log/53.03"])
+    verifier_key: str = Field(description="The checkpoint verifier key, name+keyid+base64")
+    size: int = Field(description="Entries integrated so far")
+    checkpoint_size: int = Field(description="Tree size of the latest signed checkpoint")
+
+
+class LogList(BaseModel):
+    logs: list[LogInfo]
+
+
+class Entry(BaseModel):
+    index: int
+    leaf_hash: str
+    entry: str = Field(description="The entry's exact bytes (RFC 8785 JSON), base64")
+
+
+class EntryPage(BaseModel):
+    log: str
+    start: int
+    end: int
+    entries: list[Entry]
+
+
+class InclusionProof(BaseModel):
+    index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    proof: list[str]

@@ -1,0 +1,88 @@
+"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from models import migrations
+from models.errors import JejakError
+from models.logs import log_status
+from models.runtime import Runtime
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.deps import RuntimeDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready, with the reasons"}})
+def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """Ready to serve: database reachable, migrations at head, signing keys loaded."""
+    checks: dict[str, str] = {}
+    try:
+        with runtime.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        current, head = migrations.current_revision(runtime.db.engine), migrations.head_revision()
+        checks["migrations"] = (
+            "ok" if current == head else f"at {current}, head is {head}: run `jejak migrate`"
+        )
+        count = runtime.load_signing_keys()
+        checks["signing_keys"] = f"ok ({count} logs)"
+    except SQLAlchemyError as error:
+        checks.setdefault("database", f"unreachable: {type(error).__name__}")
+    except JejakError as error:
+        checks["signing_keys"] = error.detail
+    ready = all(v.startswith("ok") for v in checks.values()) and len(checks) == 3
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", response_class=Response)
+def metrics() -> Response:
+    """Prometheus text exposition."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+class LogCollector(Collector):
+    """Per-log gauges read from the database at scrape time, so every process agrees."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        entries = GaugeMetricFamily("jejak_log_entries", "Entries integrated", labels=["log"])
+        unsigned = GaugeMetricFamily(
+            "jejak_log_unsigned_entries",
+            "Entries integrated but not yet covered by a signed checkpoint",
+            labels=["log"],
+        )
+        age = GaugeMetricFamily(
+            "jejak_log_checkpoint_age_seconds", "Age of the latest checkpoint", labels=["log"]
+        )
+        try:
+            with self.runtime.db.session() as session:
+                statuses = log_status(session)
+        except SQLAlchemyError:
+            return  # /metrics must answer even while the database is down
+        for status in statuses:
+            entries.add_metric([status.log_id], status.size)
+            unsigned.add_metric([status.log_id], status.size - status.checkpoint_size)
+            age.add_metric([status.log_id], status.checkpoint_age_seconds)
+        yield entries
+        yield unsigned
+        yield age

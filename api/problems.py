@@ -1,0 +1,60 @@
+"""Errors as RFC 9457 ``application/problem+json``, with a message a person can act on."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from models.errors import JejakError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, title: str | None = None, **extra: Any) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    return f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(JejakError)
+    async def _domain(_: Request, exc: JejakError) -> JSONResponse:
+        return problem(exc.status, exc.detail, exc.title)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        response = problem(exc.status_code, detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(_validation_message(e) for e in exc.errors()) or "invalid request"
+        return problem(422, detail, "Invalid request", errors=errors)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: DBAPIError) -> JSONResponse:
+        # A lost or refused database connection is temporary: say so, don't 500.
+        return problem(503, "the database is unreachable; retry shortly", "Database unavailable")

@@ -1,0 +1,49 @@
+"""The log as static C2SP tlog-tiles resources under /logs/{log}/, for mirrors and
+standard transparency tooling. Full tiles never change and are cached for ever."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
+from ledger.tiles import TILE_WIDTH, parse_tile_path
+from models import logs
+from models.errors import NotFound
+
+from api.deps import LogIdPath, RuntimeDep, SessionDep
+from api.logs import endpoints as log_endpoints
+
+router = APIRouter(prefix="/logs", tags=["tiles"])
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+FRESH = "no-cache"
+
+
+# The same checkpoint as /api/v1/logs/{log}/checkpoint, at the path tlog-tiles clients expect.
+router.add_api_route(
+    "/{log_id}/checkpoint",
+    log_endpoints.checkpoint,
+    methods=["GET"],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
+    operation_id="tiles_checkpoint",
+)
+
+
+@router.get(
+    "/{log_id}/tile/{tile_path:path}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "A tile"}},
+)
+def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """A hash tile (`tile/<L>/<N>[.p/<W>]`) or entry bundle (`tile/entries/<N>[.p/<W>]`)."""
+    try:
+        path = parse_tile_path("tile/" + tile_path)
+    except ValueError as error:
+        raise NotFound(f"tile/{tile_path} is not a tile path: {error}") from error
+    log = logs.get_log(session, log_id)
+    if path.level is None:
+        body = logs.entry_bundle(session, log, path.index, path.width)
+    else:
+        body = logs.hash_tile(session, runtime.tiles, log, path.level, path.index, path.width)
+    cache = IMMUTABLE if path.width == TILE_WIDTH else FRESH
+    return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})

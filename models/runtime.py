@@ -1,0 +1,50 @@
+"""The service's long-lived parts, wired once for the web app and the CLI alike."""
+
+from __future__ import annotations
+
+from models import logs
+from models.checkpointer import Checkpointer
+from models.db import Database
+from models.keys import KeyStore
+from models.log import Log
+from models.sequencer import Sequencer
+from models.settings import Settings
+from models.tiles import TileStore
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.keys = KeyStore(settings.keys_dir, create_missing=not settings.is_production)
+        self.tiles = TileStore()
+        self.sequencer = Sequencer(self.db, self.tiles)
+        self.checkpointer = Checkpointer(
+            self.db, self.tiles, self.keys, settings.checkpoint_interval
+        )
+
+    def origin(self, log_id: str) -> str:
+        return logs.origin_for(self.settings.host, log_id)
+
+    def create_log(self, log_id: str) -> Log:
+        logs.check_log_id(log_id)
+        signer = self.keys.log_signer(log_id, self.origin(log_id))
+        with self.db.session() as session:
+            return logs.create_log(session, log_id, signer)
+
+    def ensure_log(self, log_id: str) -> Log:
+        with self.db.session() as session:
+            existing = session.get(Log, logs.check_log_id(log_id))
+        return existing or self.create_log(log_id)
+
+    def load_signing_keys(self) -> int:
+        """Load every log's signing key; raises MissingKey if one is absent."""
+        with self.db.session() as session:
+            all_logs = logs.list_logs(session)
+        for log in all_logs:
+            self.keys.log_signer(log.id, log.origin)
+        return len(all_logs)
+
+    def close(self) -> None:
+        self.checkpointer.stop()
+        self.db.dispose()
