@@ -33,7 +33,7 @@ class Checkpointer:
             grown = [s.log_id for s in log_status(session) if s.size > s.checkpoint_size]
         for log_id in grown:
             try:
-                with self.db.session() as session:
+                with self.db.session(write=True) as session:
                     log = session.get_one(Log, log_id)
                     root = merkle.tree_root(log.size, self.tiles.reader(session, log_id, log.size))
                     signer = self.keys.log_signer(log_id, log.origin)

@@ -11,9 +11,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-# Execution option asking for the database's write lock at BEGIN. PostgreSQL writers
-# lock the log row instead (models.sequencer); SQLite has a single writer per file and
-# must take it up front, or a concurrent writer makes the transaction fail mid-way.
+# Execution option asking for SQLite's write lock at BEGIN. SQLite has one writer per
+# file: a transaction that reads and then writes must take the lock up front, or a
+# concurrent commit makes it fail with "database is locked" instead of waiting.
+# (PostgreSQL needs nothing here: writers to a log lock its row, see models.sequencer.)
 WRITE_LOCK = "jejak_write_lock"
 
 
@@ -63,10 +64,11 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
-        """A session in one transaction, committed on success and rolled back on error."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed on success and rolled back on error.
+        Pass write=True for a transaction that writes."""
         with self.sessions() as session, session.begin():
-            if write_lock:
+            if write:
                 # Procure the connection now, so BEGIN carries the option.
                 session.connection(execution_options={WRITE_LOCK: True})
             yield session

@@ -29,7 +29,7 @@ class Runtime:
     def create_log(self, log_id: str) -> Log:
         logs.check_log_id(log_id)
         signer = self.keys.log_signer(log_id, self.origin(log_id))
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             return logs.create_log(session, log_id, signer)
 
     def ensure_log(self, log_id: str) -> Log:

@@ -9,6 +9,7 @@ write lock at BEGIN), so several server processes can append to one log safely."
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +35,8 @@ FORMAT_VERSION = 1
 MAX_ENTRY_BYTES = 65535
 # Fields of an entry that the log assigns; a caller's record must not set them.
 LOG_FIELDS = frozenset({"v", "log", "item", "seq", "prev", "received_at"})
+MAX_ITEM_ID = 64
+_ASSIGNED_MARGIN = 1024
 _ITEM_BATCH = 500  # ids per IN (...) when reading chain heads
 
 
@@ -94,10 +97,7 @@ class Sequencer:
     def append(self, log_id: str, entries: Sequence[NewEntry]) -> list[Appended]:
         """Append entries in order; returns once they are committed to the log."""
         for entry in entries:
-            if LOG_FIELDS & entry.record.keys():
-                raise InvalidRequest(
-                    f"the log assigns {sorted(LOG_FIELDS & entry.record.keys())}"
-                )
+            _check(entry)
         if not entries:
             return []
         started = time.perf_counter()
@@ -153,7 +153,7 @@ class Sequencer:
     def _integrate(
         self, log_id: str, queue: _LogQueue, batches: list[Sequence[NewEntry]]
     ) -> list[list[Appended]]:
-        with self.db.session(write_lock=True) as session:
+        with self.db.session(write=True) as session:
             log = session.scalars(
                 select(Log).where(Log.id == log_id).with_for_update()
             ).one_or_none()
@@ -188,10 +188,6 @@ class Sequencer:
                             "received_at": stamp,
                         }
                     )
-                    if len(data) > MAX_ENTRY_BYTES:
-                        raise InvalidRequest(
-                            f"an entry of {len(data)} bytes exceeds the limit of {MAX_ENTRY_BYTES}"
-                        )
                     leaf = leaf_hash(data)
                     if entry.item:
                         heads[entry.item] = (seq, leaf)
@@ -221,6 +217,22 @@ class Sequencer:
         for callback in self.on_integrated:
             callback(log_id, index)
         return results
+
+
+def _check(entry: NewEntry) -> None:
+    """Refuse a bad entry before it joins a batch, where it would fail the others too."""
+    if assigned := LOG_FIELDS & entry.record.keys():
+        raise InvalidRequest(f"the log assigns {sorted(assigned)}; a record must not set them")
+    if entry.item is not None and not 0 < len(entry.item) <= MAX_ITEM_ID:
+        raise InvalidRequest(f"an item id has 1 to {MAX_ITEM_ID} characters")
+    # Compact JSON is within a few bytes of RFC 8785's form; the margin covers the
+    # fields the log adds (origin, item, seq, prev, received_at).
+    size = len(json.dumps(entry.record, separators=(",", ":"), ensure_ascii=False).encode())
+    if size + _ASSIGNED_MARGIN > MAX_ENTRY_BYTES:
+        raise InvalidRequest(
+            f"an entry of about {size} bytes exceeds the limit of "
+            f"{MAX_ENTRY_BYTES - _ASSIGNED_MARGIN} bytes"
+        )
 
 
 def _chain_heads(

@@ -1,0 +1,166 @@
+"""Appending to the log: order, per-item chains, the stored tree, concurrency."""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+import threading
+
+import pytest
+from ledger import merkle
+from ledger.merkle import MemoryTree, leaf_hash
+from sqlalchemy import func, select
+
+from models.errors import InvalidRequest
+from models.log import Log, LogEntry, LogTreeNode
+from models.runtime import Runtime
+from models.sequencer import MAX_ENTRY_BYTES, NewEntry
+from models.settings import Settings
+from tests.helpers import append, record, scans
+
+
+def _stored(runtime: Runtime, log_id: str) -> list[LogEntry]:
+    with runtime.db.session() as session:
+        return list(
+            session.scalars(select(LogEntry).where(LogEntry.log_id == log_id).order_by(LogEntry.idx))
+        )
+
+
+def _assert_chains(entries: list[LogEntry]) -> None:
+    """Every item's entries have seq 1, 2, 3... each prev naming the one before."""
+    last: dict[str, tuple[int, bytes]] = {}
+    for entry in entries:
+        body = record(entry.data)
+        assert body["item"] == entry.item_id
+        if entry.item_id is None:
+            continue
+        seq, prev = last.get(entry.item_id, (0, None))
+        assert body["seq"] == entry.seq == seq + 1, f"index {entry.idx}"
+        expected_prev = None if prev is None else base64.b64encode(prev).decode()
+        assert body["prev"] == expected_prev, f"index {entry.idx}"
+        last[entry.item_id] = (entry.seq, entry.leaf_hash)
+
+
+def test_append_assigns_indexes_and_log_fields(runtime, new_log):
+    appended = append(runtime, new_log.id, scans(5))
+    assert [a.index for a in appended] == [0, 1, 2, 3, 4]
+    first = record(appended[0].data)
+    assert first["v"] == 1
+    assert first["log"] == new_log.origin == "jejak.test/log/" + new_log.id
+    assert first["seq"] == 1 and first["prev"] is None
+    assert first["received_at"].endswith("Z")
+    assert all(a.leaf_hash == leaf_hash(a.data) for a in appended)
+    # RFC 8785 bytes: sorted keys, no whitespace.
+    assert appended[0].data.startswith(b'{"item":')
+    assert b" " not in appended[0].data.replace(b'"scan"', b"")
+
+
+def test_chains_continue_across_batches(runtime, new_log):
+    for start in range(0, 60, 20):
+        append(runtime, new_log.id, scans(20, items=3, start=start))
+    entries = _stored(runtime, new_log.id)
+    assert len(entries) == 60
+    _assert_chains(entries)
+    assert max(e.seq for e in entries) == 20
+
+
+def test_stored_tree_gives_every_root(runtime, new_log):
+    # 600 entries: two full level-0 tiles, so level-8 nodes are stored.
+    appended = []
+    for start in range(0, 600, 97):
+        appended += append(runtime, new_log.id, scans(min(97, 600 - start), start=start))
+    reference = MemoryTree()
+    for a in appended:
+        reference.append(a.leaf_hash)
+    with runtime.db.session() as session:
+        nodes = session.scalars(
+            select(LogTreeNode.level).where(LogTreeNode.log_id == new_log.id)
+        ).all()
+        assert sorted(nodes) == [8, 8]
+        for size in (1, 2, 255, 256, 257, 511, 512, 513, 600):
+            reader = runtime.tiles.reader(session, new_log.id, size)
+            assert merkle.tree_root(size, reader) == reference.root(size), size
+            assert merkle.inclusion_proof(size // 2, size, reader) == reference.inclusion_proof(
+                size // 2, size
+            )
+
+
+def test_records_may_not_set_log_fields(runtime, new_log):
+    with pytest.raises(InvalidRequest, match="the log assigns"):
+        append(runtime, new_log.id, [NewEntry({"type": "scan", "seq": 7}, item="BOX")])
+    assert _stored(runtime, new_log.id) == []
+
+
+def test_oversized_entry_is_refused_before_it_can_fail_a_batch(runtime, new_log):
+    huge = NewEntry({"type": "scan", "note": "x" * MAX_ENTRY_BYTES}, item="BOX")
+    with pytest.raises(InvalidRequest, match="exceeds the limit"):
+        append(runtime, new_log.id, [huge])
+    append(runtime, new_log.id, scans(2))
+    assert len(_stored(runtime, new_log.id)) == 2
+
+
+def test_unknown_log_is_refused(runtime):
+    with pytest.raises(InvalidRequest, match="no log 99.99"):
+        append(runtime, "99.99", scans(1))
+
+
+def test_concurrent_appends_lose_and_duplicate_nothing(runtime, new_log):
+    threads, rounds, per = 8, 15, 3
+    results: list[list[int]] = []
+    lock = threading.Lock()
+
+    def worker(t: int) -> None:
+        for r in range(rounds):
+            got = append(runtime, new_log.id, scans(per, items=5, start=(t * rounds + r) * per))
+            with lock:
+                results.append([a.index for a in got])
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    total = threads * rounds * per
+    indexes = sorted(i for r in results for i in r)
+    assert indexes == list(range(total))
+    # Each request's entries stay together and in order.
+    assert all(r == list(range(r[0], r[0] + per)) for r in results)
+    entries = _stored(runtime, new_log.id)
+    assert sorted(record(e.data)["n"] for e in entries) == list(range(total))
+    _assert_chains(entries)
+    with runtime.db.session() as session:
+        assert session.get_one(Log, new_log.id).size == total
+
+
+def _append_in_process(settings: Settings, log_id: str, worker: int, count: int) -> None:
+    runtime = Runtime(settings)
+    try:
+        for n in range(count):
+            runtime.sequencer.append(log_id, scans(2, items=3, start=(worker * count + n) * 2))
+    finally:
+        runtime.close()
+
+
+def test_several_processes_append_to_one_log(runtime, settings, new_log):
+    """Separate server processes serialize on the database, not on a Python lock."""
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_append_in_process, args=(settings, new_log.id, w, 25))
+        for w in range(3)
+    ]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    entries = _stored(runtime, new_log.id)
+    assert [e.idx for e in entries] == list(range(150))
+    assert sorted(record(e.data)["n"] for e in entries) == list(range(150))
+    _assert_chains(entries)
+    tree = MemoryTree()
+    for e in entries:
+        tree.append(e.leaf_hash)
+    with runtime.db.session() as session:
+        assert merkle.tree_root(150, runtime.tiles.reader(session, new_log.id, 150)) == tree.root()
+        assert session.scalar(select(func.count()).select_from(LogTreeNode).where(
+            LogTreeNode.log_id == new_log.id)) == 0
