@@ -1,0 +1,115 @@
+"""RFC 8785 canonical JSON, checked against the RFC's own examples."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+import rfc8785
+
+from ledger.jcs import canonicalize
+
+
+def test_rfc8785_section_3_2_2_sample() -> None:
+    # RFC 8785 §3.2.2: the input as a JSON text, so the parser sees 4.50, 1E30 etc.
+    source = r"""{
+      "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+      "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+      "literals": [null, true, false]
+    }"""
+    expected = (
+        '{"literals":[null,true,false],'
+        '"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
+    assert canonicalize(json.loads(source)) == expected.encode()
+
+
+def test_rfc8785_section_3_2_3_sorting() -> None:
+    # Keys sort by UTF-16 code units: U+1F600 (a surrogate pair, D83D) before U+FB33.
+    source = r"""{
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis"
+    }"""
+    expected = (
+        '{"\\r":"Carriage Return","1":"One","\u0080":"Control",'
+        '"\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign",'
+        '"\U0001f600":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}'
+    )
+    assert canonicalize(json.loads(source)) == expected.encode()
+
+
+# RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical text.
+APPENDIX_B = [
+    ("0000000000000000", "0"),
+    ("8000000000000000", "0"),
+    ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"),
+    ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"),
+    ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"),
+    ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"),
+    ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"),
+    ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"),
+    ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"),
+    ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"),
+    ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"),
+    ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"),
+    ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),
+]
+
+
+def _double(bits: str) -> float:
+    value: float = struct.unpack(">d", bytes.fromhex(bits))[0]
+    return value
+
+
+@pytest.mark.parametrize(("bits", "text"), APPENDIX_B)
+def test_rfc8785_appendix_b_numbers(bits: str, text: str) -> None:
+    assert canonicalize(_double(bits)) == text.encode()
+
+
+@pytest.mark.parametrize("bits", ["7fffffffffffffff", "7ff0000000000000"])
+def test_nan_and_infinity_are_rejected(bits: str) -> None:
+    # Appendix B's NaN and Infinity rows: JSON cannot carry them.
+    with pytest.raises(rfc8785.CanonicalizationError):
+        canonicalize(_double(bits))
+
+
+def test_keys_sorted_at_every_depth_without_whitespace() -> None:
+    value = {"b": [{"z": 1, "a": 2}], "a": {"d": None, "c": True}}
+    assert canonicalize(value) == b'{"a":{"c":true,"d":null},"b":[{"a":2,"z":1}]}'
+
+
+def test_unicode_is_not_escaped() -> None:
+    assert canonicalize({"kota": "Kupang \u2014 NTT \U0001f5f3"}) == (
+        '{"kota":"Kupang \u2014 NTT \U0001f5f3"}'.encode()
+    )
+
+
+def test_insertion_order_does_not_matter() -> None:
+    assert canonicalize({"x": 1, "y": 2}) == canonicalize({"y": 2, "x": 1})
+
+
+def test_values_json_cannot_carry_exactly_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        canonicalize({"n": 2**53})
+    with pytest.raises(ValueError):
+        canonicalize({"s": "\ud800"})
+    with pytest.raises(ValueError):
+        canonicalize({1: "non-string key"})
