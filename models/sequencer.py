@@ -20,7 +20,7 @@ from typing import Any
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
 from ledger.tiles import TreeEdge
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -37,7 +37,6 @@ MAX_ENTRY_BYTES = 65535
 LOG_FIELDS = frozenset({"v", "log", "item", "seq", "prev", "received_at"})
 MAX_ITEM_ID = 64
 _ASSIGNED_MARGIN = 1024
-_ITEM_BATCH = 500  # ids per IN (...) when reading chain heads
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,7 @@ class _LogQueue:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: list[_Request] = field(default_factory=list)
     leading: bool = False
-    # The right edge of the tree as this process last wrote it; reloaded if another
-    # process has appended since.
-    edge: TreeEdge | None = None
+    head: LogHead | None = None
 
 
 class Sequencer:
@@ -135,7 +132,7 @@ class Sequencer:
         try:
             results = self._integrate(log_id, queue, [r.entries for r in batch])
         except BaseException as error:  # every waiter must wake, whatever failed
-            queue.edge = None
+            queue.head = None  # rebuilt from the database on the next append
             for request in batch:
                 request.error = error
         else:
@@ -159,13 +156,13 @@ class Sequencer:
             ).one_or_none()
             if log is None:
                 raise InvalidRequest(f"there is no log {log_id} here")
-            edge = queue.edge
-            if edge is None or edge.size != log.size:
-                edge = TreeEdge.load(
-                    log.size, lambda tiles: self.tiles.fetch(session, log_id, tiles)
-                )
-            edge = edge.copy()
-            heads = _chain_heads(session, log_id, {e.item for b in batches for e in b if e.item})
+            if queue.head is None:
+                queue.head = LogHead.load(session, self.tiles, log_id, log.size)
+            elif queue.head.size != log.size:
+                queue.head.catch_up(session, log_id, log.size)
+            head = queue.head
+            edge = head.edge.copy()
+            chains: dict[str, tuple[int, bytes]] = {}  # this batch's new chain heads
             received_at = utcnow()
             stamp = rfc3339(received_at)
             index = log.size
@@ -174,9 +171,13 @@ class Sequencer:
             for entries in batches:
                 appended = []
                 for entry in entries:
-                    seq, prev = heads.get(entry.item, (0, None)) if entry.item else (None, None)
+                    seq: int | None = None
+                    prev: bytes | None = None
                     if entry.item:
-                        seq = (seq or 0) + 1
+                        last_seq, prev = chains.get(entry.item) or head.items.get(
+                            entry.item, (0, None)
+                        )
+                        seq = last_seq + 1
                     data = canonicalize(
                         {
                             **entry.record,
@@ -189,8 +190,8 @@ class Sequencer:
                         }
                     )
                     leaf = leaf_hash(data)
-                    if entry.item:
-                        heads[entry.item] = (seq, leaf)
+                    if entry.item and seq is not None:
+                        chains[entry.item] = (seq, leaf)
                     rows.append(
                         {
                             "log_id": log_id,
@@ -213,10 +214,52 @@ class Sequencer:
                     [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
                 )
             session.execute(update(Log).where(Log.id == log_id).values(size=index))
-        queue.edge = edge
+        # Committed: only now does this process's view of the tip move on.
+        head.edge = edge
+        head.items.update(chains)
         for callback in self.on_integrated:
             callback(log_id, index)
         return results
+
+
+class LogHead:
+    """This process's view of a log's tip: the tree's right edge and every item's
+    latest (seq, leaf hash). Whenever another process has appended, it catches up by
+    reading just the entries added since, so under the log lock it is always exact
+    and no append has to look anything up."""
+
+    def __init__(self, edge: TreeEdge, items: dict[str, tuple[int, bytes]]) -> None:
+        self.edge = edge
+        self.items = items
+
+    @property
+    def size(self) -> int:
+        return self.edge.size
+
+    @classmethod
+    def load(cls, session: Session, tiles: TileStore, log_id: str, size: int) -> LogHead:
+        edge = TreeEdge.load(size, lambda wanted: tiles.fetch(session, log_id, wanted))
+        head = cls(edge, {})
+        head._read_items(session, log_id, 0, size)
+        return head
+
+    def catch_up(self, session: Session, log_id: str, size: int) -> None:
+        leaves = self._read_items(session, log_id, self.size, size)
+        self.edge.extend(leaves)  # the nodes it completes are stored already
+
+    def _read_items(self, session: Session, log_id: str, start: int, end: int) -> list[bytes]:
+        leaves = []
+        rows = session.execute(
+            select(LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash)
+            .where(LogEntry.log_id == log_id, LogEntry.idx >= start, LogEntry.idx < end)
+            .order_by(LogEntry.idx)
+            .execution_options(yield_per=10_000)
+        )
+        for item_id, seq, leaf in rows:
+            leaves.append(leaf)
+            if item_id is not None:
+                self.items[item_id] = (seq, leaf)
+        return leaves
 
 
 def _check(entry: NewEntry) -> None:
@@ -234,31 +277,3 @@ def _check(entry: NewEntry) -> None:
             f"{MAX_ENTRY_BYTES - _ASSIGNED_MARGIN} bytes"
         )
 
-
-def _chain_heads(
-    session: Session, log_id: str, items: set[str | None]
-) -> dict[str | None, tuple[int, bytes | None]]:
-    """Each item's latest (seq, leaf hash) in the log, for the per-item chain."""
-    heads: dict[str | None, tuple[int, bytes | None]] = {}
-    ids = sorted(i for i in items if i)
-    for start in range(0, len(ids), _ITEM_BATCH):
-        chunk = ids[start : start + _ITEM_BATCH]
-        latest = (
-            select(LogEntry.item_id, func.max(LogEntry.seq).label("seq"))
-            .where(LogEntry.log_id == log_id, LogEntry.item_id.in_(chunk))
-            .group_by(LogEntry.item_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash).join(
-                latest,
-                and_(
-                    LogEntry.log_id == log_id,
-                    LogEntry.item_id == latest.c.item_id,
-                    LogEntry.seq == latest.c.seq,
-                ),
-            )
-        )
-        for item_id, seq, leaf in rows:
-            heads[item_id] = (seq, leaf)
-    return heads
