@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ledger.encoding import MAX_UINT63
 from ledger.merkle import HASH_SIZE, Node, node_hash, tree_root
@@ -154,13 +155,47 @@ def _subtree_hash(hashes: Sequence[bytes]) -> bytes:
 
 
 def _tile_for(level: int, index: int, size: int) -> tuple[TileKey, int, int]:
-    """The tile holding node (level, index)'s descendants, with their offset and count."""
+    """The tile holding node (level, index)'s descendants, the node's height above the
+    tile's base level, and the offset of its first descendant in the tile."""
     k, rel = divmod(level, TILE_HEIGHT)
     first = index << rel  # the leftmost descendant at tree level 8k
     n = first // TILE_WIDTH
     width_at_level = size >> (TILE_HEIGHT * k)  # how many level-8k nodes the tree has
     width = min(TILE_WIDTH, width_at_level - n * TILE_WIDTH)
-    return (k, n, width), first % TILE_WIDTH, 1 << rel
+    return (k, n, width), rel, first % TILE_WIDTH
+
+
+class ExpandedTile:
+    """Every complete-subtree hash inside one hash tile, hashed once: `levels[r]` holds,
+    concatenated, the nodes r levels above the tile's base (`levels[0]` is the tile)."""
+
+    __slots__ = ("levels",)
+
+    def __init__(self, tile: bytes) -> None:
+        levels = [tile]
+        while len(levels[-1]) >= 2 * HASH_SIZE:
+            below = levels[-1]
+            levels.append(
+                b"".join(
+                    node_hash(below[i : i + HASH_SIZE], below[i + HASH_SIZE : i + 2 * HASH_SIZE])
+                    for i in range(0, len(below) - HASH_SIZE, 2 * HASH_SIZE)
+                )
+            )
+        self.levels = levels
+
+    def node(self, rel: int, offset: int) -> bytes:
+        """The node `rel` levels up whose first descendant is base hash `offset`."""
+        start = (offset >> rel) * HASH_SIZE
+        return self.levels[rel][start : start + HASH_SIZE]
+
+
+class TileCache(Protocol):
+    """Where a TileHashReader may keep expanded tiles. Tiles are immutable for a given
+    (level, index, width), so a cache never needs invalidating."""
+
+    def get(self, key: TileKey) -> ExpandedTile | None: ...
+
+    def put(self, key: TileKey, tile: ExpandedTile) -> None: ...
 
 
 class TileHashReader:
@@ -168,14 +203,18 @@ class TileHashReader:
 
     `fetch_tiles` gets every tile a `read_hashes` call needs at once, as
     (tile level, tile index, width) with a partial width for the tree's right
-    edge, and returns the encoded hash tiles in the same order.
+    edge, and returns the encoded hash tiles in the same order. With a `cache`,
+    tiles already expanded are neither fetched nor hashed again.
     """
 
-    def __init__(self, size: int, fetch_tiles: FetchTiles) -> None:
+    def __init__(
+        self, size: int, fetch_tiles: FetchTiles, cache: TileCache | None = None
+    ) -> None:
         if size < 0:
             raise ValueError(f"tree size {size} is negative")
         self.size = size
         self._fetch_tiles = fetch_tiles
+        self._cache = cache
 
     def read_hashes(self, nodes: Sequence[Node]) -> list[bytes]:
         places = []
@@ -186,27 +225,35 @@ class TileHashReader:
                     f"of a tree of size {self.size}"
                 )
             places.append(_tile_for(level, index, self.size))
-        keys = list(dict.fromkeys(key for key, _, _ in places))  # each tile once, in order
-        tiles = dict(zip(keys, _fetch(self._fetch_tiles, keys), strict=True))
-        return [_subtree_hash(tiles[key][offset : offset + count]) for key, offset, count in places]
+        tiles: dict[TileKey, ExpandedTile] = {}
+        missing = []
+        for key in dict.fromkeys(key for key, _, _ in places):  # each tile once, in order
+            cached = self._cache.get(key) if self._cache is not None else None
+            if cached is None:
+                missing.append(key)
+            else:
+                tiles[key] = cached
+        for key, data in zip(missing, _fetch(self._fetch_tiles, missing), strict=True):
+            tiles[key] = ExpandedTile(data)
+            if self._cache is not None:
+                self._cache.put(key, tiles[key])
+        return [tiles[key].node(rel, offset) for key, rel, offset in places]
 
 
-def _fetch(fetch_tiles: FetchTiles, keys: list[TileKey]) -> list[list[bytes]]:
+def _fetch(fetch_tiles: FetchTiles, keys: list[TileKey]) -> list[bytes]:
     """Fetch tiles in one call and check each has exactly the width asked for."""
     if not keys:
         return []
     data = list(fetch_tiles(keys))
     if len(data) != len(keys):
         raise ValueError(f"fetch_tiles returned {len(data)} tiles for {len(keys)} requested")
-    tiles = []
     for (level, index, width), tile in zip(keys, data, strict=True):
         if len(tile) != width * HASH_SIZE:
             raise ValueError(
                 f"tile {tile_path(level, index, width)} is {len(tile)} bytes, "
                 f"expected {width * HASH_SIZE}"
             )
-        tiles.append(decode_hash_tile(tile))
-    return tiles
+    return data
 
 
 def _partial_widths(size: int) -> list[int]:
@@ -263,7 +310,7 @@ class TreeEdge:
         ]
         partial: list[list[bytes]] = [[] for _ in _partial_widths(size)]
         for (k, _, _), tile in zip(keys, _fetch(fetch_tiles, keys), strict=True):
-            partial[k] = tile
+            partial[k] = decode_hash_tile(tile)
         return cls(size, partial)
 
     def copy(self) -> TreeEdge:

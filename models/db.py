@@ -21,7 +21,9 @@ WRITE_LOCK = "jejak_write_lock"
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # No pre-ping: it costs a round trip per request. A dropped connection surfaces as
+    # an OperationalError (answered 503) and the pool replaces it.
+    return create_engine(url, pool_size=10, max_overflow=20, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -1,6 +1,6 @@
 """Hash tiles read from the database. Level-0 tiles are the entries' leaf hashes;
-level-k tiles are the stored subtree roots at tree level 8k. Full tiles never change,
-so they are cached; partial ones are always read."""
+level-k tiles are the stored subtree roots at tree level 8k. A tile never changes
+for a given width, so every tile read is cached, already expanded (hashed inside)."""
 
 from __future__ import annotations
 
@@ -8,31 +8,29 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, TileHashReader, encode_hash_tile
+from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, ExpandedTile, TileHashReader, TileKey, encode_hash_tile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.log import LogEntry, LogTreeNode
 
-TileKey = tuple[int, int, int]  # (tile level, tile index, width)
-
 
 class TileCache:
-    """A small thread-safe LRU of full tiles, keyed by (log, level, index)."""
+    """A thread-safe LRU of expanded tiles, keyed by (log, level, index, width)."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._tiles: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple[str, TileKey], ExpandedTile] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int, int]) -> bytes | None:
+    def get(self, key: tuple[str, TileKey]) -> ExpandedTile | None:
         with self._lock:
             tile = self._tiles.get(key)
             if tile is not None:
                 self._tiles.move_to_end(key)
             return tile
 
-    def put(self, key: tuple[str, int, int], tile: bytes) -> None:
+    def put(self, key: tuple[str, TileKey], tile: ExpandedTile) -> None:
         with self._lock:
             self._tiles[key] = tile
             self._tiles.move_to_end(key)
@@ -40,20 +38,44 @@ class TileCache:
                 self._tiles.popitem(last=False)
 
 
+class _LogTiles:
+    """One log's view of the shared cache, as ledger's TileHashReader wants it."""
+
+    def __init__(self, cache: TileCache, log_id: str) -> None:
+        self.cache = cache
+        self.log_id = log_id
+
+    def get(self, key: TileKey) -> ExpandedTile | None:
+        return self.cache.get((self.log_id, key))
+
+    def put(self, key: TileKey, tile: ExpandedTile) -> None:
+        self.cache.put((self.log_id, key), tile)
+
+
 class TileStore:
     def __init__(self, cache: TileCache | None = None) -> None:
         self.cache = cache or TileCache()
 
-    def fetch(self, session: Session, log_id: str, tiles: Sequence[TileKey]) -> list[bytes]:
-        return [self._tile(session, log_id, *key) for key in tiles]
-
     def reader(self, session: Session, log_id: str, size: int) -> TileHashReader:
-        return TileHashReader(size, lambda tiles: self.fetch(session, log_id, tiles))
+        return TileHashReader(
+            size, lambda tiles: self.read(session, log_id, tiles), _LogTiles(self.cache, log_id)
+        )
 
-    def _tile(self, session: Session, log_id: str, level: int, index: int, width: int) -> bytes:
-        full = width == TILE_WIDTH
-        if full and (cached := self.cache.get((log_id, level, index))) is not None:
-            return cached
+    def fetch(self, session: Session, log_id: str, tiles: Sequence[TileKey]) -> list[bytes]:
+        """Encoded hash tiles, from the cache where it has them."""
+        view = _LogTiles(self.cache, log_id)
+        found = {key: tile.levels[0] for key in tiles if (tile := view.get(key)) is not None}
+        missing = [key for key in tiles if key not in found]
+        for key, data in zip(missing, self.read(session, log_id, missing), strict=True):
+            view.put(key, ExpandedTile(data))
+            found[key] = data
+        return [found[key] for key in tiles]
+
+    def read(self, session: Session, log_id: str, tiles: Sequence[TileKey]) -> list[bytes]:
+        """Encoded hash tiles, straight from the database."""
+        return [self._read(session, log_id, *key) for key in tiles]
+
+    def _read(self, session: Session, log_id: str, level: int, index: int, width: int) -> bytes:
         start = index * TILE_WIDTH
         if level == 0:
             query = select(LogEntry.leaf_hash).where(
@@ -72,7 +94,4 @@ class TileStore:
                 f"log {log_id}: tile {level}/{index} has {len(hashes)} hashes stored, "
                 f"expected {width}"
             )
-        tile = encode_hash_tile(hashes)
-        if full:
-            self.cache.put((log_id, level, index), tile)
-        return tile
+        return encode_hash_tile(hashes)

@@ -7,6 +7,8 @@ import struct
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.jcs import canonicalize
 
@@ -113,3 +115,33 @@ def test_values_json_cannot_carry_exactly_are_rejected() -> None:
         canonicalize({"s": "\ud800"})
     with pytest.raises(ValueError):
         canonicalize({1: "non-string key"})
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_json_values)
+def test_fast_path_gives_the_same_bytes_as_the_reference(value: object) -> None:
+    # canonicalize() takes json.dumps for plain values; rfc8785 is the reference.
+    try:
+        expected = rfc8785.dumps(value)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == expected
+
+
+def test_control_characters_and_escapes_match_the_reference() -> None:
+    text = "".join(chr(c) for c in range(0x20)) + '"\\\u007f\u2028\u00e9\U0001f5f3'
+    assert canonicalize({"k": text}) == rfc8785.dumps({"k": text})

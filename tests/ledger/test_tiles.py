@@ -11,6 +11,7 @@ from ledger.merkle import MemoryTree, consistency_proof, inclusion_proof, leaf_h
 from ledger.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
+    ExpandedTile,
     TileHashReader,
     TilePath,
     TreeEdge,
@@ -325,3 +326,41 @@ def test_tree_edge_invariants() -> None:
     # Trailing empty levels are optional.
     assert TreeEdge(65_536, [[], [], [b"\x00" * 32]]).size == 65_536
     assert TreeEdge(1, [[b"\x00" * 32], [], []]).size == 1
+
+
+class DictTileCache:
+    def __init__(self) -> None:
+        self.tiles: dict[tuple[int, int, int], ExpandedTile] = {}
+
+    def get(self, key: tuple[int, int, int]) -> ExpandedTile | None:
+        return self.tiles.get(key)
+
+    def put(self, key: tuple[int, int, int], tile: ExpandedTile) -> None:
+        self.tiles[key] = tile
+
+
+def test_cached_reads_fetch_and_hash_each_tile_once() -> None:
+    memory, store, _, _ = _build(70_000, seed=7)
+    cache = DictTileCache()
+    store.fetches.clear()
+    rng = random.Random(3)
+    for size in (70_000, 69_999, 65_536, 300):
+        for _ in range(20):
+            index = rng.randrange(size)
+            reader = TileHashReader(size, store.fetch(size), cache)
+            assert inclusion_proof(index, size, reader) == memory.inclusion_proof(index, size)
+            old = rng.randint(1, size)
+            assert consistency_proof(old, size, reader) == memory.consistency_proof(old, size)
+    fetched = [key for call in store.fetches for key in call]
+    assert len(fetched) == len(set(fetched)) == len(cache.tiles)
+
+
+def test_expanded_tile_holds_every_complete_subtree() -> None:
+    hashes = [bytes([i]) * 32 for i in range(13)]
+    tile = ExpandedTile(b"".join(hashes))
+    memory = MemoryTree()
+    memory.extend(hashes)  # the tile's hashes as if they were leaf hashes
+    assert [len(level) // 32 for level in tile.levels] == [13, 6, 3, 1]
+    for rel in range(4):
+        for j in range(13 >> rel):
+            assert tile.node(rel, j << rel) == memory.read_hashes([(rel, j)])[0]
