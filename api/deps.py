@@ -20,7 +20,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with runtime.db.session() as session:
+    """A read session; endpoints that write open their own transaction."""
+    with runtime.db.reads() as session:
         yield session
 
 

@@ -75,7 +75,7 @@ class LogCollector(Collector):
             "jejak_log_checkpoint_age_seconds", "Age of the latest checkpoint", labels=["log"]
         )
         try:
-            with self.runtime.db.session() as session:
+            with self.runtime.db.reads() as session:
                 statuses = log_status(session)
         except SQLAlchemyError:
             return  # /metrics must answer even while the database is down

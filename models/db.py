@@ -47,8 +47,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(WRITE_LOCK, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_LOCK) else "BEGIN")
 
     return engine
 
@@ -60,6 +62,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,6 +78,14 @@ class Database:
             if write:
                 # Procure the connection now, so BEGIN carries the option.
                 session.connection(execution_options={WRITE_LOCK: True})
+            yield session
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """A session for reading only, without a transaction: no BEGIN and COMMIT round
+        trips. Safe for the log because what it reads is bounded by a size read first,
+        and entries below that size never change."""
+        with self._read_sessions() as session:
             yield session
 
     def dispose(self) -> None:

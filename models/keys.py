@@ -11,6 +11,7 @@ from pathlib import Path
 from ledger.note import Signer
 
 from models.errors import Unavailable
+from models.logs import check_log_id
 
 
 class MissingKey(Unavailable):
@@ -24,7 +25,8 @@ class KeyStore:
         self._signers: dict[str, Signer] = {}
 
     def log_key_path(self, log_id: str) -> Path:
-        return self.directory / f"log-{log_id}.skey"
+        # Validated: the name becomes part of a file path.
+        return self.directory / f"log-{check_log_id(log_id)}.skey"
 
     def log_signer(self, log_id: str, origin: str) -> Signer:
         """The log's checkpoint signer; its key name is the log's origin."""

@@ -103,32 +103,33 @@ def read_entries(session: Session, log: Log, start: int, end: int) -> list[Store
     return [StoredEntry(idx, leaf, data) for idx, leaf, data in rows]
 
 
-def _check_size(log: Log, size: int, name: str) -> None:
-    if size < 0 or size > log.size:
-        raise InvalidRequest(f"{name}={size} is outside the log's sizes 0..{log.size}")
+def _check_size(session: Session, tiles: TileStore, log_id: str, size: int, name: str) -> None:
+    known = tiles.known_size(session, log_id, at_least=size)
+    if not 0 <= size <= known:
+        raise InvalidRequest(f"{name}={size} is outside the log's sizes 0..{known}")
 
 
-def tree_root(session: Session, tiles: TileStore, log: Log, size: int) -> bytes:
-    _check_size(log, size, "tree_size")
-    return merkle.tree_root(size, tiles.reader(session, log.id, size))
+def tree_root(session: Session, tiles: TileStore, log_id: str, size: int) -> bytes:
+    _check_size(session, tiles, log_id, size, "tree_size")
+    return merkle.tree_root(size, tiles.reader(session, log_id, size))
 
 
 def inclusion_proof(
-    session: Session, tiles: TileStore, log: Log, index: int, size: int
+    session: Session, tiles: TileStore, log_id: str, index: int, size: int
 ) -> list[bytes]:
-    _check_size(log, size, "tree_size")
+    _check_size(session, tiles, log_id, size, "tree_size")
     if not 0 <= index < size:
         raise InvalidRequest(f"index={index} is not in a tree of size {size}")
-    return merkle.inclusion_proof(index, size, tiles.reader(session, log.id, size))
+    return merkle.inclusion_proof(index, size, tiles.reader(session, log_id, size))
 
 
 def consistency_proof(
-    session: Session, tiles: TileStore, log: Log, first: int, second: int
+    session: Session, tiles: TileStore, log_id: str, first: int, second: int
 ) -> list[bytes]:
-    _check_size(log, second, "second")
+    _check_size(session, tiles, log_id, second, "second")
     if not 0 < first <= second:
         raise InvalidRequest(f"first={first} must be between 1 and second={second}")
-    return merkle.consistency_proof(first, second, tiles.reader(session, log.id, second))
+    return merkle.consistency_proof(first, second, tiles.reader(session, log_id, second))
 
 
 def hash_tile(

@@ -12,7 +12,8 @@ from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, ExpandedTile, TileHashReader, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.log import LogEntry, LogTreeNode
+from models.errors import NotFound
+from models.log import Log, LogEntry, LogTreeNode
 
 
 class TileCache:
@@ -55,6 +56,20 @@ class _LogTiles:
 class TileStore:
     def __init__(self, cache: TileCache | None = None) -> None:
         self.cache = cache or TileCache()
+        self._sizes: dict[str, int] = {}
+
+    def known_size(self, session: Session, log_id: str, at_least: int = 0) -> int:
+        """The log's size as this process last saw it, read again only when a caller
+        needs more. A log only grows, so every tile below a seen size exists for ever:
+        proofs at known sizes need no database round trip for the bound."""
+        known = self._sizes.get(log_id, -1)
+        if at_least > known or known < 0:
+            size = session.scalar(select(Log.size).where(Log.id == log_id))
+            if size is None:
+                raise NotFound(f"there is no log {log_id} here")
+            known = max(known, size)
+            self._sizes[log_id] = known
+        return known
 
     def reader(self, session: Session, log_id: str, size: int) -> TileHashReader:
         return TileHashReader(

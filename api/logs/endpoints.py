@@ -79,13 +79,13 @@ def inclusion(
     log = logs.get_log(session, log_id)
     if tree_size is None:
         tree_size = logs.latest_checkpoint(session, log_id).tree_size
-    proof = logs.inclusion_proof(session, runtime.tiles, log, index, tree_size)
+    proof = logs.inclusion_proof(session, runtime.tiles, log.id, index, tree_size)
     entry = logs.read_entries(session, log, index, index + 1)[0]
     return InclusionProof(
         index=index,
         tree_size=tree_size,
         leaf_hash=b64(leaf_hash(entry.data)),
-        root_hash=b64(logs.tree_root(session, runtime.tiles, log, tree_size)),
+        root_hash=b64(logs.tree_root(session, runtime.tiles, log.id, tree_size)),
         proof=[b64(h) for h in proof],
     )
 
@@ -102,5 +102,5 @@ def consistency(
     log = logs.get_log(session, log_id)
     if second is None:
         second = logs.latest_checkpoint(session, log_id).tree_size
-    proof = logs.consistency_proof(session, runtime.tiles, log, first, second)
+    proof = logs.consistency_proof(session, runtime.tiles, log.id, first, second)
     return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])

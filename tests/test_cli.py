@@ -1,0 +1,52 @@
+"""The `jejak` command line: migrate, keys, logs."""
+
+from __future__ import annotations
+
+import pytest
+from ledger.note import Verifier
+
+from models.settings import get_settings
+from scripts.cli import main
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("JEJAK_HOST", "jejak.example")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_keys_create_then_show(env, capsys):
+    assert main(["keys", "create", "--log", "53.03"]) == 0
+    created = capsys.readouterr().out.strip()
+    verifier = Verifier.from_vkey(created)
+    assert verifier.name == "jejak.example/log/53.03"
+    assert (env / "keys" / "log-53.03.skey").stat().st_mode & 0o777 == 0o600
+    assert main(["keys", "show", "--log", "53.03"]) == 0
+    assert capsys.readouterr().out.strip() == created
+
+
+def test_keys_are_never_replaced(env, capsys):
+    assert main(["keys", "create", "--log", "53.03"]) == 0
+    assert main(["keys", "create", "--log", "53.03"]) == 1
+    assert "is never silently replaced" in capsys.readouterr().err
+
+
+def test_keys_reject_a_bad_log_name(env, capsys):
+    assert main(["keys", "create", "--log", "../etc"]) == 1
+    assert "not a log name" in capsys.readouterr().err
+    assert not (env / "keys").exists()
+
+
+def test_migrate_then_create_a_log(env, capsys):
+    assert main(["migrate"]) == 0
+    assert "database at" in capsys.readouterr().out
+    assert main(["log", "create", "53.03"]) == 0
+    log_id, origin, vkey = capsys.readouterr().out.strip().split("\t")
+    assert (log_id, origin) == ("53.03", "jejak.example/log/53.03")
+    assert Verifier.from_vkey(vkey).name == origin
+    assert main(["log", "create", "53.03"]) == 1
+    assert "log 53.03 exists" in capsys.readouterr().err
