@@ -99,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
     bench.add_argument("target", choices=["ledger"])
     bench.add_argument("--entries", type=int, default=200_000)
+    bench.add_argument("--rounds", type=int, default=3)
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")

@@ -91,12 +91,34 @@ def test_records_may_not_set_log_fields(runtime, new_log):
     assert _stored(runtime, new_log.id) == []
 
 
-def test_oversized_entry_is_refused_before_it_can_fail_a_batch(runtime, new_log):
-    huge = NewEntry({"type": "scan", "note": "x" * MAX_ENTRY_BYTES}, item="BOX")
-    with pytest.raises(InvalidRequest, match="exceeds the limit"):
-        append(runtime, new_log.id, [huge])
-    append(runtime, new_log.id, scans(2))
-    assert len(_stored(runtime, new_log.id)) == 2
+def test_oversized_entry_fails_its_request_alone(runtime, new_log):
+    """An oversized entry sharing a batch with others fails only its own request."""
+    huge = [NewEntry({"type": "scan", "note": "x" * MAX_ENTRY_BYTES}, item="BOX-2")]
+    outcomes: dict[str, object] = {}
+    start = threading.Barrier(6)
+
+    def send(name: str, entries: list[NewEntry]) -> None:
+        start.wait()
+        try:
+            outcomes[name] = append(runtime, new_log.id, entries)
+        except InvalidRequest as error:
+            outcomes[name] = error
+
+    senders = [threading.Thread(target=send, args=("huge", scans(1, items=1) + huge))]
+    senders += [
+        threading.Thread(target=send, args=(f"ok{n}", scans(3, items=1, start=10 * n)))
+        for n in range(5)
+    ]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    assert "exceeds the limit of 65535" in str(outcomes.pop("huge"))
+    assert all(isinstance(result, list) for result in outcomes.values())
+    entries = _stored(runtime, new_log.id)
+    assert [e.idx for e in entries] == list(range(15))
+    # The refused request's first entry, for the same box, left no gap in its chain.
+    _assert_chains(entries)
 
 
 def test_unknown_log_is_refused(runtime):
