@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ForeignKey,
     Index,
     LargeBinary,
     MetaData,
@@ -50,14 +51,17 @@ BATCH = 1000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 plain_metadata = MetaData()
+# The migrated logs table, named here so the baseline tables can refer to it as
+# log_entries does (create_all finds it exists and leaves it alone).
+Table("logs", plain_metadata, Column("id", String(16), primary_key=True))
 
 
 def _plain_table(name: str) -> Table:
-    """The same columns, key and item index as log_entries, but no tree and no triggers."""
+    """The same columns, keys and item index as log_entries, but no tree, no triggers."""
     return Table(
         name,
         plain_metadata,
-        Column("log_id", String(16), primary_key=True),
+        Column("log_id", String(16), ForeignKey("logs.id"), primary_key=True),
         Column("idx", BigInteger, primary_key=True, autoincrement=False),
         Column("leaf_hash", LargeBinary(32), nullable=False),
         Column("data", LargeBinary, nullable=False),

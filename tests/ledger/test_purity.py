@@ -1,4 +1,4 @@
-"""ledger/ must stay pure: the standard library, cryptography and rfc8785 only."""
+"""ledger/ must stay pure: the standard library, cryptography, rfc8785 and orjson only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ledger
 
-ALLOWED = set(sys.stdlib_module_names) | {"cryptography", "rfc8785", "ledger"}
+ALLOWED = set(sys.stdlib_module_names) | {"cryptography", "rfc8785", "orjson", "ledger"}
 
 
 def test_ledger_imports_only_the_allowed_packages() -> None:
