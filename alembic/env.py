@@ -8,13 +8,20 @@ from logging.config import fileConfig
 from alembic import context
 
 import models  # noqa: F401  (registers every table on Base.metadata)
-from models.base import Base
+from models.base import Base, UTCDateTime
 from models.db import make_engine
 from models.settings import get_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not depend on models' Python types: UTCDateTime is a timestamp.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
@@ -24,6 +31,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

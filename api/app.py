@@ -11,7 +11,12 @@ from models.settings import Settings, get_settings
 from prometheus_client import REGISTRY
 
 from api import ops, problems, tiles
+from api.auth import endpoints as auth
+from api.devices import endpoints as devices
+from api.events import endpoints as events
+from api.items import endpoints as items
 from api.logs import endpoints as logs
+from api.sites import endpoints as sites
 from api.observability import RequestContext, configure_logging
 
 DESCRIPTION = """Chain of custody for election logistics. Every scan of a ballot box is an
@@ -25,9 +30,10 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Production refuses to start when a log's signing key is missing.
+        # Production refuses to start when a signing key is missing.
         if settings.is_production:
             runtime.load_signing_keys()
+            runtime.keys.token_key()
         collector = ops.LogCollector(runtime)
         REGISTRY.register(collector)
         if start_background:
@@ -50,9 +56,8 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.state.runtime = runtime
     problems.install(app)
     app.add_middleware(RequestContext)
-    app.include_router(logs.router)
-    app.include_router(tiles.router)
-    app.include_router(ops.router)
+    for module in (auth, sites, items, devices, events, logs, tiles, ops):
+        app.include_router(module.router)
     return app
 
 

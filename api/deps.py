@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
-from models.logs import LOG_ID
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from models.logs import LOG_ID, check_log_id
 from models.runtime import Runtime
+from models.sites import regency_of, within
+from models.users import Actor, Role
 from sqlalchemy.orm import Session
+
+from api.auth import tokens
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -35,3 +40,52 @@ LogIdPath = Annotated[
         examples=["53.03"],
     ),
 ]
+
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_actor(runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+    if token is None:
+        raise HTTPException(401, "sign in first: no bearer token", headers=_CHALLENGE)
+    try:
+        return tokens.verify(runtime, token)
+    except tokens.BadToken as error:
+        raise HTTPException(401, str(error), headers=_CHALLENGE) from error
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def authorize(
+    actor: Actor,
+    roles: Iterable[Role],
+    *,
+    at: str | None = None,
+    scope: str | None = None,
+) -> None:
+    """Refuse (403) unless the actor has one of `roles`, `at` lies in their jurisdiction,
+    and an integrator holds `scope`."""
+    allowed = set(roles)
+    if actor.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise HTTPException(403, f"a {actor.role} account may not do this (allowed: {names})")
+    if at is not None and not within(at, actor.jurisdiction):
+        raise HTTPException(
+            403, f"{at} is outside your jurisdiction {actor.jurisdiction or 'national'}"
+        )
+    if actor.role is Role.INTEGRATOR and scope is not None and scope not in actor.scopes:
+        raise HTTPException(403, f"this token lacks the scope {scope}")
+
+
+def actor_log(actor: Actor, requested: str | None) -> str:
+    """The regency log an actor works in: theirs, or the one a national account names."""
+    if actor.jurisdiction:
+        own = regency_of(actor.jurisdiction)
+        if requested not in (None, own):
+            raise HTTPException(403, f"log {requested} is outside your jurisdiction {actor.jurisdiction}")
+        return own
+    if requested is None:
+        raise HTTPException(422, "a national account says which regency's log: log=53.03")
+    return check_log_id(requested)

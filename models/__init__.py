@@ -1,6 +1,28 @@
 """Persistence and custody rules. Imports ledger/, never api/."""
 
+from models.alerts import Alert
 from models.base import Base
+from models.devices import Device
+from models.events import Event
+from models.handoffs import Handoff
+from models.items import Item
+from models.labels import LabelKey
 from models.log import Log, LogCheckpoint, LogEntry, LogTreeNode
+from models.sites import Site
+from models.users import User
 
-__all__ = ["Base", "Log", "LogCheckpoint", "LogEntry", "LogTreeNode"]
+__all__ = [
+    "Alert",
+    "Base",
+    "Device",
+    "Event",
+    "Handoff",
+    "Item",
+    "LabelKey",
+    "Log",
+    "LogCheckpoint",
+    "LogEntry",
+    "LogTreeNode",
+    "Site",
+    "User",
+]

@@ -1,13 +1,20 @@
 """Private keys on disk, one file each, readable by the service's user only.
 
 Keys never enter the database or git. Development generates a missing key on first
-use; production refuses to run without the keys an operator installed."""
+use; production refuses to run without the keys an operator installed.
+
+- `log-<regency>.skey`: the log's checkpoint signer (C2SP signed-note key format);
+- `label-<regency>.pem`: the KPU's label key (Ed25519, PKCS#8 PEM);
+- `token.pem`: the key that signs access tokens (Ed25519, PKCS#8 PEM)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.note import Signer
 
 from models.errors import Unavailable
@@ -23,6 +30,7 @@ class KeyStore:
         self.directory = directory
         self.create_missing = create_missing
         self._signers: dict[str, Signer] = {}
+        self._keys: dict[str, Ed25519PrivateKey] = {}
 
     def log_key_path(self, log_id: str) -> Path:
         # Validated: the name becomes part of a file path.
@@ -30,25 +38,17 @@ class KeyStore:
 
     def log_signer(self, log_id: str, origin: str) -> Signer:
         """The log's checkpoint signer; its key name is the log's origin."""
-        if (signer := self._signers.get(log_id)) is not None:
-            return signer
-        path = self.log_key_path(log_id)
-        if not path.exists():
-            if not self.create_missing:
-                raise MissingKey(
-                    f"no signing key for log {log_id} at {path}: "
-                    f"create it with `jejak keys create --log {log_id}`"
-                )
-            try:
-                self._write_private(path, Signer.generate(origin).skey)
-            except FileExistsError:
-                pass  # another process created it first: use theirs
-        signer = Signer.from_skey(path.read_text().strip())
-        if signer.name != origin:
-            raise MissingKey(
-                f"{path} signs for {signer.name!r}, but log {log_id} has origin {origin!r}"
+        if (signer := self._signers.get(log_id)) is None:
+            path = self.log_key_path(log_id)
+            text = self._read_or_create(
+                path, lambda: Signer.generate(origin).skey, f"jejak keys create --log {log_id}"
             )
-        self._signers[log_id] = signer
+            signer = Signer.from_skey(text.strip())
+            if signer.name != origin:
+                raise MissingKey(
+                    f"{path} signs for {signer.name!r}, but log {log_id} has origin {origin!r}"
+                )
+            self._signers[log_id] = signer
         return signer
 
     def create_log_key(self, log_id: str, origin: str) -> Signer:
@@ -59,9 +59,48 @@ class KeyStore:
         self._write_private(path, signer.skey)
         return signer
 
+    def label_key(self, log_id: str) -> Ed25519PrivateKey:
+        """The KPU Kabupaten/Kota's label key."""
+        return self._ed25519(f"label-{check_log_id(log_id)}.pem", f"jejak keys create --label {log_id}")
+
+    def token_key(self) -> Ed25519PrivateKey:
+        """The key that signs access tokens."""
+        return self._ed25519("token.pem", "jejak keys create --token")
+
+    def _ed25519(self, filename: str, command: str) -> Ed25519PrivateKey:
+        if (key := self._keys.get(filename)) is None:
+            text = self._read_or_create(self.directory / filename, _new_pem, command)
+            loaded = serialization.load_pem_private_key(text.encode(), password=None)
+            if not isinstance(loaded, Ed25519PrivateKey):
+                raise MissingKey(f"{self.directory / filename} is not an Ed25519 key")
+            key = self._keys[filename] = loaded
+        return key
+
+    def _read_or_create(self, path: Path, make: Callable[[], str], command: str) -> str:
+        if not path.exists():
+            if not self.create_missing:
+                raise MissingKey(f"no key at {path}: create it with `{command}`")
+            try:
+                self._write_private(path, make())
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+        return path.read_text()
+
     def _write_private(self, path: Path, secret: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: two processes starting at once must not overwrite each other's key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secret + "\n")
+            f.write(secret if secret.endswith("\n") else secret + "\n")
+
+
+def _new_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.db import Database
-from models.errors import InvalidRequest
+from models.errors import InvalidRequest, JejakError
 from models.log import Log, LogEntry, LogTreeNode
 from models.metrics import INTEGRATION_SECONDS
 from models.tiles import TileStore
@@ -53,6 +53,52 @@ class Appended(NamedTuple):
     received_at: datetime
 
 
+class Refused(NamedTuple):
+    """An entry a Work decided, under the lock, not to append; the reason is for people."""
+
+    reason: str
+
+
+@dataclass
+class Batch:
+    """What each Work sees while its batch is integrated under the log's lock."""
+
+    session: Session
+    log: Log
+    received_at: datetime  # the time every entry of the batch records
+    # State that works of one kind share within the batch (the custody rules keep the
+    # items' states here, loaded once for every request in the batch).
+    shared: dict[str, Any] = field(default_factory=dict)
+    works: list[Work[Any]] = field(default_factory=list)
+
+
+T = TypeVar("T", covariant=True)
+
+
+class Work(Protocol, Generic[T]):
+    """A request to append, decided under the log's lock and in its transaction:
+    `prepare` says what to append (in order, seeing the effects of earlier requests in
+    the batch); `finish` records what followed from it in the same transaction and
+    makes the caller's result. Either may write through batch.session."""
+
+    def prepare(self, batch: Batch) -> Sequence[NewEntry | Refused]: ...
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> T: ...
+
+
+@dataclass
+class _Entries:
+    """The plain Work: these entries, all or none."""
+
+    entries: Sequence[NewEntry]
+
+    def prepare(self, batch: Batch) -> Sequence[NewEntry]:
+        return self.entries
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[Appended]:
+        return [r for r in results if isinstance(r, Appended)]
+
+
 def rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -63,11 +109,14 @@ def b64(data: bytes) -> str:
 
 @dataclass
 class _Request:
-    entries: Sequence[NewEntry]
+    work: Work[Any]
+    size: int  # entries it may append, to bound a batch
     done: threading.Event = field(default_factory=threading.Event)
-    result: list[Appended] | None = None
+    settled: bool = False
+    result: Any = None
     error: BaseException | None = None
     promoted: bool = False
+    appended: list[Appended | Refused] = field(default_factory=list)
 
 
 @dataclass
@@ -87,22 +136,25 @@ class Sequencer:
         self._queues_lock = threading.Lock()
 
     def append(self, log_id: str, entries: Sequence[NewEntry]) -> list[Appended]:
-        """Append entries in order; returns once they are committed to the log.
-        A request that cannot be appended fails alone, never the others in its batch."""
-        for entry in entries:
-            _check(entry)
+        """Append entries in order; returns once they are committed to the log."""
         if not entries:
             return []
+        result: list[Appended] = self.submit(log_id, _Entries(entries), len(entries))
+        return result
+
+    def submit(self, log_id: str, work: Work[T], size: int) -> T:
+        """Run a Work under the log's lock, batched with concurrent ones; returns its
+        result once committed. A request that fails fails alone, never its batch."""
         started = time.perf_counter()
         queue = self._queue(log_id)
-        request = _Request(entries)
+        request = _Request(work, size)
         with queue.lock:
             queue.pending.append(request)
             lead = not queue.leading
             queue.leading = True
         while not lead:
             request.done.wait()
-            if request.result is not None or request.error is not None:
+            if request.settled:
                 break
             lead = request.promoted  # the previous leader handed over to us
             request.done.clear()
@@ -110,9 +162,9 @@ class Sequencer:
             self._lead(log_id, queue)
         if request.error is not None:
             raise request.error
-        assert request.result is not None
         INTEGRATION_SECONDS.observe(time.perf_counter() - started)
-        return request.result
+        result: T = request.result
+        return result
 
     def _queue(self, log_id: str) -> _LogQueue:
         with self._queues_lock:
@@ -122,17 +174,19 @@ class Sequencer:
         with queue.lock:
             batch, taken = [], 0
             while queue.pending and (
-                not batch or taken + len(queue.pending[0].entries) <= self.max_batch
+                not batch or taken + queue.pending[0].size <= self.max_batch
             ):
                 request = queue.pending.pop(0)
                 batch.append(request)
-                taken += len(request.entries)
+                taken += request.size
         try:
             self._integrate(log_id, queue, batch)
         except BaseException as error:  # every waiter must wake, whatever failed
             queue.head = None  # rebuilt from the database on the next append
             for request in batch:
                 request.result, request.error = None, error
+        for request in batch:
+            request.settled = True
         with queue.lock:
             if queue.pending:
                 queue.pending[0].promoted = True
@@ -156,11 +210,16 @@ class Sequencer:
             elif queue.head.size != log.size:
                 queue.head.catch_up(session, log_id, log.size)
             head = queue.head
-            builder = _EntryBuilder(log, head, utcnow())
+            received_at = utcnow()
+            builder = _EntryBuilder(log, head, received_at)
+            context = Batch(session, log, received_at, works=[r.work for r in batch])
+            accepted = []
             for request in batch:
                 try:
-                    request.result = builder.add(request.entries)
-                except InvalidRequest as error:
+                    planned = request.work.prepare(context)
+                    request.appended = builder.add(planned)
+                    accepted.append(request)
+                except JejakError as error:  # this request's own fault: it fails alone
                     request.error = error
             edge = head.edge.copy()
             nodes = edge.extend([row["leaf_hash"] for row in builder.rows])
@@ -174,6 +233,8 @@ class Sequencer:
                     [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
                 )
             session.execute(update(Log).where(Log.id == log_id).values(size=edge.size))
+            for request in accepted:
+                request.result = request.work.finish(context, request.appended)
         # Committed: only now does this process's view of the tip move on.
         head.edge = edge
         head.items.update(builder.chains)
@@ -192,13 +253,18 @@ class _EntryBuilder:
         self.rows: list[dict[str, Any]] = []
         self.chains: dict[str, tuple[int, bytes]] = {}  # this batch's new chain heads
 
-    def add(self, entries: Sequence[NewEntry]) -> list[Appended]:
-        """Build one request's entries; all or none of them join the batch."""
+    def add(self, entries: Sequence[NewEntry | Refused]) -> list[Appended | Refused]:
+        """Build one request's entries (refusals pass through); all or none join the batch."""
         chains: dict[str, tuple[int, bytes]] = {}
-        rows, appended = [], []
+        rows: list[dict[str, Any]] = []
+        appended: list[Appended | Refused] = []
         index = self.index
         log_id, origin, stamp, received_at = self.log_id, self.origin, self.stamp, self.received_at
         for entry in entries:
+            if isinstance(entry, Refused):
+                appended.append(entry)
+                continue
+            check_entry(entry)
             item = entry.item
             seq: int | None = None
             prev: str | None = None
@@ -277,7 +343,7 @@ class LogHead:
         return leaves
 
 
-def _check(entry: NewEntry) -> None:
+def check_entry(entry: NewEntry) -> None:
     """Refuse what is wrong with an entry on its face, before it joins a batch."""
     if assigned := LOG_FIELDS & entry.record.keys():
         raise InvalidRequest(f"the log assigns {sorted(assigned)}; a record must not set them")

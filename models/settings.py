@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     keys_dir: Path = Path("data/keys")
     # How often the checkpointer looks for a grown log (DESIGN §4: at least once a second).
     checkpoint_interval: float = Field(default=0.5, gt=0, le=1.0)
+    # The base of the public check URL printed in every label's QR code.
+    public_url: str = "http://127.0.0.1:8000"
+    # Access tokens are short-lived: a lost phone's session ends by itself.
+    token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # A scan synced this long after it was observed is flagged (offline is normal,
+    # a day is not).
+    late_scan_hours: float = Field(default=12, gt=0)
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -43,6 +50,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JEJAK_HOST must be set in production: it is the public name in every log origin"
             )
+        if self.environment == "production" and not self.public_url.startswith("https://"):
+            raise ValueError("JEJAK_PUBLIC_URL must be an https:// URL in production")
         return self
 
     @property

@@ -35,11 +35,38 @@ def test_production_refuses_the_default_host():
         Settings(environment="production")
 
 
+def test_production_labels_point_to_https():
+    with pytest.raises(ValidationError, match="JEJAK_PUBLIC_URL must be an https:// URL"):
+        Settings(environment="production", host="jejak.kpu.go.id")
+
+
 def test_production_refuses_to_start_without_a_log_key(settings, new_log, tmp_path):
     production = settings.model_copy(
-        update={"environment": "production", "keys_dir": tmp_path, "host": "jejak.test"}
+        update={
+            "environment": "production",
+            "keys_dir": tmp_path,
+            "host": "jejak.test",
+            "public_url": "https://jejak.test",
+        }
     )
-    with pytest.raises(MissingKey, match="no signing key for log"):
+    with pytest.raises(MissingKey, match=f"no key at .*log-{new_log.id}.skey"):
         with TestClient(create_app(production, start_background=False)):
             pass
     assert not any(tmp_path.iterdir()), "production must never generate a key itself"
+
+
+def test_production_refuses_to_start_without_the_token_key(settings, tmp_path):
+    production = settings.model_copy(
+        update={
+            "environment": "production",
+            "keys_dir": tmp_path,
+            "host": "jejak.test",
+            "public_url": "https://jejak.test",
+        }
+    )
+    # Every log's key in place, the token key not.
+    for key in settings.keys_dir.glob("log-*.skey"):
+        (tmp_path / key.name).write_text(key.read_text())
+    with pytest.raises(MissingKey, match="token.pem"):
+        with TestClient(create_app(production, start_background=False)):
+            pass

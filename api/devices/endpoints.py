@@ -1,0 +1,66 @@
+"""A phone's signing key: registered by its user, recorded in the log, revocable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from models.custody import SCANNING_ROLES
+from models.devices import DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
+from models.logs import check_log_id, get_log
+from models.users import Role
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+
+class DeviceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: str = Field(description="Raw Ed25519 public key, standard base64 (32 bytes)")
+    name: str = Field(default="", max_length=100, description="To tell your phones apart")
+    log: str | None = Field(
+        default=None, description="The regency log; defaults to your jurisdiction's"
+    )
+
+
+class DeviceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    log_id: str
+    name: str
+    registered_at: datetime
+    registered_index: int = Field(description="The log entry that published the key")
+    revoked_at: datetime | None
+    revoked_index: int | None
+
+
+@router.post("", status_code=201)
+def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> DeviceOut:
+    """Register this phone's key for your scans. The key becomes an entry in the log."""
+    authorize(actor, SCANNING_ROLES)
+    log_id = actor_log(actor, body.log)
+    with runtime.db.reads() as session:
+        get_log(session, log_id)
+    work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name)
+    return DeviceOut.model_validate(runtime.sequencer.submit(log_id, work, 1))
+
+
+@router.get("")
+def mine(actor: CurrentActor, session: SessionDep) -> list[DeviceOut]:
+    """Your registered devices."""
+    return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
+
+
+@router.post("/{log_id}/{device_id}/revoke")
+def revoke(log_id: str, device_id: str, actor: CurrentActor, runtime: RuntimeDep) -> DeviceOut:
+    """Revoke a lost or retired device: yours, or any in your jurisdiction for KPU/admins."""
+    with runtime.db.reads() as session:
+        device = get_device(session, check_log_id(log_id), device_id)
+    if device.user_id != actor.id:
+        authorize(actor, {Role.ADMIN, Role.KPU}, at=log_id)
+    work = DeviceRevocation(device, actor)
+    return DeviceOut.model_validate(runtime.sequencer.submit(log_id, work, 1))

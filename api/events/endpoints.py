@@ -1,0 +1,134 @@
+"""Signed scans in (one or many, idempotent on event_id), custody events out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from models.custody import SCANNING_ROLES
+from models.events import list_events
+from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans
+from models.scans import ScanType
+from models.sequencer import b64
+from models.users import Role
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import paging
+from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR, Role.INTEGRATOR}
+
+
+class ScansIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scans: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_SCANS_PER_REQUEST,
+        description='Signed scans, each {"scan": {...}, "sig": "base64 Ed25519 signature over '
+        'the RFC 8785 bytes of scan"}; an offline batch keeps the order the device made them',
+    )
+
+
+class ScanResultOut(BaseModel):
+    event_id: str
+    status: str = Field(description="accepted, duplicate (a replay: the first result) or rejected")
+    reason: str | None = Field(description="Why it was rejected")
+    index: int | None = Field(description="Its entry's index in the log")
+    leaf_hash: str | None
+    flags: list[str] = Field(description="Custody irregularities recorded with it")
+
+
+class ScanResults(BaseModel):
+    results: list[ScanResultOut]
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    log_id: str
+    event_id: str
+    entry_index: int
+    item_id: str
+    type: str
+    site: str
+    counterparty: str | None
+    actor_id: uuid.UUID
+    role: str
+    device_id: str
+    handoff_id: str | None
+    observed_at: datetime
+    received_at: datetime
+    flags: list[str]
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    next: str | None
+
+
+@router.post("")
+def submit(body: ScansIn, actor: CurrentActor, runtime: RuntimeDep) -> ScanResults:
+    """Submit signed scans; each gets its own result. Replaying an event_id returns the
+    first result and appends nothing."""
+    authorize(actor, SCANNING_ROLES)
+    results = submit_scans(runtime, actor, body.scans)
+    return ScanResults(
+        results=[
+            ScanResultOut(
+                event_id=r.event_id,
+                status=r.status,
+                reason=r.reason,
+                index=r.index,
+                leaf_hash=b64(r.leaf_hash) if r.leaf_hash else None,
+                flags=r.flags,
+            )
+            for r in results
+        ]
+    )
+
+
+Code = Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")]
+
+
+@router.get("")
+def events(
+    actor: CurrentActor,
+    session: SessionDep,
+    log: Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$")] = None,
+    item: Code = None,
+    site: Code = None,
+    actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
+    type: ScanType | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: paging.Cursor = None,
+    limit: paging.Limit = 100,
+) -> EventPage:
+    """Custody events in your jurisdiction, newest last, by item, site, actor, type, time."""
+    authorize(actor, READERS, scope="events:read")
+    log_id = actor_log(actor, log)
+    after = paging.decode(cursor, 1)
+    rows = list_events(
+        session,
+        log_id=log_id,
+        jurisdiction=actor.jurisdiction,
+        item=item,
+        site=site,
+        actor=actor_id,
+        type=type.value if type else None,
+        since=since,
+        until=until,
+        after=after[0] if after else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return EventPage(
+        events=[EventOut.model_validate(e) for e in rows],
+        next=paging.encode([rows[-1].entry_index]) if more else None,
+    )

@@ -1,0 +1,147 @@
+"""Ballot boxes and packages: register, find, follow their custody trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from models.items import (
+    Item,
+    ItemSpec,
+    ItemStatus,
+    get_item,
+    item_trail,
+    list_items,
+    register_items,
+    reprint_label,
+)
+from models.sequencer import b64
+from models.users import Actor, Role
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api import paging
+from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
+
+router = APIRouter(prefix="/api/v1/items", tags=["items"])
+
+READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR, Role.INTEGRATOR}
+REGISTRARS = {Role.ADMIN, Role.KPU}
+ItemId = Annotated[str, Query(max_length=64)]
+
+
+def readable(actor: Actor, item: Item) -> Item:
+    authorize(actor, READERS, at=item.destination, scope="items:read")
+    return item
+
+
+async def _specs(request: Request) -> list[ItemSpec]:
+    """JSON {"items": [...]} or CSV with a header kind,destination,code[,contest,serial]."""
+    body = await request.body()
+    try:
+        if request.headers.get("content-type", "").startswith("text/csv"):
+            rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+            parsed = ItemsIn(items=[ItemIn(**{k: v for k, v in r.items() if v}) for r in rows])
+        else:
+            parsed = ItemsIn.model_validate(json.loads(body))
+    except (ValueError, TypeError) as error:
+        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        raise HTTPException(422, f"the item list is not valid: {detail}") from error
+    return [ItemSpec(i.kind, i.destination, i.code, i.contest, i.serial) for i in parsed.items]
+
+
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ItemsIn.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def register(request: Request, actor: CurrentActor, runtime: RuntimeDep) -> ItemsCreated:
+    """Register items (JSON or CSV), each with its first signed label; all or none."""
+    authorize(actor, REGISTRARS)
+    specs = await _specs(request)
+    for spec in specs:
+        authorize(actor, REGISTRARS, at=spec.destination)
+    items = await run_in_threadpool(register_items, runtime, actor, specs)
+    return ItemsCreated(items=[ItemOut.model_validate(i) for i in items])
+
+
+@router.get("")
+def items(
+    actor: CurrentActor,
+    session: SessionDep,
+    site: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
+    status: ItemStatus | None = None,
+    custodian: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
+    contest: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Z0-9_]+$")] = None,
+    cursor: paging.Cursor = None,
+    limit: paging.Limit = 100,
+) -> ItemPage:
+    """Items in your jurisdiction, filtered by area (`site`), status, custodian, contest."""
+    authorize(actor, READERS, scope="items:read")
+    after = paging.decode(cursor, 2)
+    rows = list_items(
+        session,
+        jurisdiction=actor.jurisdiction,
+        site=site,
+        status=status,
+        custodian=custodian,
+        contest=contest,
+        after=(after[0], after[1]) if after else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ItemPage(
+        items=[ItemOut.model_validate(i) for i in rows],
+        next=paging.encode([rows[-1].log_id, rows[-1].id]) if more else None,
+    )
+
+
+@router.get("/{item_id}")
+def item(item_id: str, actor: CurrentActor, session: SessionDep) -> ItemOut:
+    """The item: current custodian, status, last seals."""
+    return ItemOut.model_validate(readable(actor, get_item(session, item_id)))
+
+
+@router.get("/{item_id}/history")
+def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
+    """The public custody trail: every entry of the item with its log index, leaf hash
+    and inclusion proof against the latest checkpoint. No login: entries name no one."""
+    found = get_item(session, item_id)
+    checkpoint, trail = item_trail(session, runtime.tiles, found)
+    return History(
+        item=found.id,
+        log=found.log_id,
+        checkpoint=checkpoint.note,
+        tree_size=checkpoint.tree_size,
+        trail=[
+            TrailEntryOut(
+                index=t.index,
+                leaf_hash=b64(t.leaf_hash),
+                entry=json.loads(t.data),
+                entry_b64=b64(t.data),
+                inclusion_proof=[b64(h) for h in t.proof] if t.proof is not None else None,
+            )
+            for t in trail
+        ],
+    )
+
+
+@router.post("/{item_id}/labels", status_code=201)
+def reprint(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> ItemOut:
+    """Print a new label; the log records that it revokes the previous one."""
+    with runtime.db.reads() as session:
+        found = get_item(session, item_id)
+    authorize(actor, REGISTRARS, at=found.destination)
+    return ItemOut.model_validate(reprint_label(runtime, actor, found))

@@ -1,0 +1,53 @@
+"""The KPU → PPK → PPS → TPS hierarchy: public to read, KPU to extend with TPS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from models.sites import Site, SiteLevel, add_tps, get_site, list_sites
+from models.users import Role
+
+from api import paging
+from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.sites.schemas import SiteOut, SitePage, TpsIn
+
+router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
+
+SiteCode = Annotated[str, Query(max_length=32, pattern=r"^[0-9.\-]+$")]
+
+
+@router.get("")
+def sites(
+    session: SessionDep,
+    parent: SiteCode | None = None,
+    under: SiteCode | None = None,
+    level: SiteLevel | None = None,
+    cursor: paging.Cursor = None,
+    limit: paging.Limit = 100,
+) -> SitePage:
+    """Sites by parent, by area (`under`: everything below a code) or level, in code order."""
+    after = paging.decode(cursor, 1)
+    rows = list_sites(
+        session, parent=parent, under=under, level=level, after=after[0] if after else None, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SitePage(
+        sites=[SiteOut.model_validate(s) for s in rows],
+        next=paging.encode([rows[-1].code]) if more else None,
+    )
+
+
+@router.get("/{code}")
+def site(code: str, session: SessionDep) -> SiteOut:
+    return SiteOut.model_validate(get_site(session, code))
+
+
+@router.post("", status_code=201)
+def create_tps(body: TpsIn, actor: CurrentActor, runtime: RuntimeDep) -> SiteOut:
+    """Add a polling station (TPS) to a village; KPU and admins, in their jurisdiction."""
+    authorize(actor, {Role.ADMIN, Role.KPU}, at=body.code)
+    with runtime.db.session(write=True) as session:
+        created: Site = add_tps(session, **body.model_dump())
+        return SiteOut.model_validate(created)

@@ -1,0 +1,377 @@
+"""The custody rules: how each signed scan moves an item along its route.
+
+Authenticity failures are refused (the scan never enters the log). Custody
+irregularities are evidence: the scan enters the log with the flags the rules found,
+and each flag raises an alert. Rules run under the log's lock, so scans of one box
+are judged in the order they enter its log, whatever process received them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from models.alerts import Alert, Severity
+from models.events import Event
+from models.handoffs import Handoff, HandoffStatus
+from models.items import Item, ItemStatus, Leg
+from models.scans import Scan, ScanType
+from models.sequencer import Appended, Batch, NewEntry, Refused
+from models.sites import Site, SiteLevel, level_of, route_to, within
+from models.users import Actor, Role
+
+# The site level each field role scans at; escorts report incidents anywhere.
+ROLE_LEVEL = {Role.KPU: SiteLevel.KPU, Role.PPK: SiteLevel.PPK, Role.PPS: SiteLevel.PPS, Role.KPPS: SiteLevel.TPS}
+SCANNING_ROLES = frozenset(ROLE_LEVEL) | {Role.ESCORT}
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_IN_BATCH = 500  # ids per IN (...)
+
+SEVERITY = {
+    "seal_mismatch": Severity.CRITICAL,
+    "wrong_site": Severity.CRITICAL,
+    "missing": Severity.CRITICAL,
+    "incident_lost": Severity.CRITICAL,
+    "incident_seal_broken": Severity.CRITICAL,
+    "no_dispatch": Severity.WARNING,
+    "level_skipped": Severity.WARNING,
+    "off_route": Severity.WARNING,
+    "already_in_transit": Severity.WARNING,
+    "not_custodian": Severity.WARNING,
+    "not_at_destination": Severity.WARNING,
+    "out_of_order": Severity.WARNING,
+    "future_time": Severity.WARNING,
+    "incident_damaged": Severity.WARNING,
+    "incident_wet": Severity.WARNING,
+    "incident_other": Severity.WARNING,
+    "late_sync": Severity.INFO,
+}
+
+
+@dataclass(frozen=True)
+class SignedScan:
+    scan: Scan
+    raw: dict[str, Any]  # exactly as the device signed it
+    sig: str
+
+
+@dataclass
+class ScanResult:
+    event_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+    index: int | None = None
+    leaf_hash: bytes | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+def refusal(scan: Scan, actor: Actor) -> str | None:
+    """Why this actor may not make this scan at all, if so (checked before the lock)."""
+    if actor.role not in SCANNING_ROLES:
+        return f"a {actor.role} account does not scan"
+    if not within(scan.site, actor.jurisdiction):
+        return f"site {scan.site} is outside your jurisdiction {actor.jurisdiction or 'national'}"
+    if actor.role is Role.ESCORT:
+        if scan.type is not ScanType.INCIDENT:
+            return "escort officers report incidents; handoffs are scanned by the custodians"
+    elif level_of(scan.site) is not ROLE_LEVEL[actor.role]:
+        return f"a {actor.role} officer scans at a {ROLE_LEVEL[actor.role].upper()} site"
+    if scan.type is ScanType.DISPATCH and scan.counterparty is None:
+        return "a dispatch names its destination in counterparty"
+    if scan.type is ScanType.INCIDENT and scan.incident is None:
+        return "an incident says what happened in incident"
+    if scan.type is ScanType.CORRECTION and scan.ref is None:
+        return "a correction names the event it annotates in ref"
+    return None
+
+
+class _State:
+    """The items, sites and events the batch's scans touch, loaded once per batch."""
+
+    def __init__(self, batch: Batch) -> None:
+        session, log_id = batch.session, batch.log.id
+        works = [w for w in batch.works if isinstance(w, CustodyWork)]
+        scans = [s.scan for w in works for s in w.scans]
+        item_ids = sorted({s.item for s in scans})
+        event_ids = sorted({s.event_id for s in scans} | {s.ref for s in scans if s.ref})
+        codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
+        self.items = {
+            i.id: i for i in _in(session, select(Item).where(Item.log_id == log_id), Item.id, item_ids)
+        }
+        self.events = {
+            e.event_id: e
+            for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
+        }
+        self.sites = {s.code: s for s in _in(session, select(Site), Site.code, codes)}
+        self.handoffs: dict[str, Handoff] = {}
+        # Results of this batch's scans by event id, for replays within the batch.
+        self.results: dict[str, ScanResult] = {}
+        self.pending: set[str] = set()
+
+
+def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
+    found = []
+    for start in range(0, len(values), _IN_BATCH):
+        found += session.scalars(query.where(column.in_(values[start : start + _IN_BATCH]))).all()
+    return found
+
+
+class CustodyWork:
+    """One request's scans, for the sequencer: judged and appended in order."""
+
+    def __init__(self, scans: list[SignedScan], actor: Actor, late_after: timedelta) -> None:
+        self.scans = scans
+        self.actor = actor
+        self.late_after = late_after
+        self._plan: list[ScanResult | None] = []
+        self._flags: list[list[str]] = []
+
+    def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
+        state = batch.shared.get("custody")
+        if state is None:
+            state = batch.shared["custody"] = _State(batch)
+        now = batch.received_at
+        planned: list[NewEntry | Refused] = []
+        for signed in self.scans:
+            scan = signed.scan
+            early = self._early_result(scan, state)
+            if early is not None:
+                self._plan.append(early)
+                self._flags.append([])
+                planned.append(Refused(early.reason or early.status))
+                continue
+            item = state.items[scan.item]
+            flags = judge(item, scan, state.sites, now, self.late_after)
+            state.pending.add(scan.event_id)
+            self._plan.append(None)
+            self._flags.append(flags)
+            planned.append(
+                NewEntry(
+                    {
+                        "type": scan.type.value,
+                        "event_id": scan.event_id,
+                        "scan": signed.raw,
+                        "sig": signed.sig,
+                        "device": scan.device,
+                        **self.actor.fields(),
+                        "flags": flags,
+                    },
+                    item=scan.item,
+                )
+            )
+        return planned
+
+    def _early_result(self, scan: Scan, state: _State) -> ScanResult | None:
+        """A replay's first result, or why the scan is refused; None to judge it."""
+        if (event := state.events.get(scan.event_id)) is not None:
+            return ScanResult(scan.event_id, "duplicate", index=event.entry_index, flags=event.flags)
+        if scan.event_id in state.pending:
+            return ScanResult(scan.event_id, "duplicate")  # completed in finish
+        if scan.item not in state.items:
+            return ScanResult(scan.event_id, "rejected", f"there is no item {scan.item} in this log")
+        for code in (scan.site, scan.counterparty):
+            if code is not None and code not in state.sites:
+                return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
+        if scan.type is ScanType.CORRECTION:
+            target = state.events.get(scan.ref or "")
+            if target is None or target.item_id != scan.item:
+                return ScanResult(
+                    scan.event_id, "rejected", f"correction refers to no earlier event {scan.ref} of {scan.item}"
+                )
+        return None
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[ScanResult]:
+        state: _State = batch.shared["custody"]
+        session, log_id = batch.session, batch.log.id
+        out = []
+        for signed, plan, flags, result in zip(self.scans, self._plan, self._flags, results, strict=True):
+            scan = signed.scan
+            if plan is not None:
+                if plan.status == "duplicate" and plan.index is None:
+                    first = state.results[scan.event_id]
+                    plan = ScanResult(scan.event_id, "duplicate", index=first.index,
+                                      leaf_hash=first.leaf_hash, flags=first.flags)
+                out.append(plan)
+                continue
+            assert isinstance(result, Appended)
+            item = state.items[scan.item]
+            item.last_index = result.index
+            event = Event(
+                log_id=log_id,
+                event_id=scan.event_id,
+                entry_index=result.index,
+                item_id=scan.item,
+                type=scan.type.value,
+                site=scan.site,
+                counterparty=scan.counterparty,
+                actor_id=self.actor.id,
+                role=self.actor.role.value,
+                device_id=scan.device,
+                handoff_id=scan.handoff,
+                observed_at=scan.observed,
+                received_at=result.received_at,
+                flags=flags,
+            )
+            session.add(event)
+            state.events[scan.event_id] = event
+            if scan.type is ScanType.DISPATCH and scan.handoff:
+                _join_handoff(session, state, log_id, scan)
+            for flag in flags:
+                session.add(
+                    Alert(
+                        log_id=log_id,
+                        rule=flag,
+                        severity=SEVERITY.get(flag, Severity.WARNING),
+                        item_id=scan.item,
+                        site=scan.site,
+                        event_id=scan.event_id,
+                        detail=describe(flag, scan, item),
+                        evidence=[result.index],
+                    )
+                )
+            state.results[scan.event_id] = ScanResult(
+                scan.event_id, "accepted", index=result.index, leaf_hash=result.leaf_hash, flags=flags
+            )
+            out.append(state.results[scan.event_id])
+        return out
+
+
+def _join_handoff(session: Any, state: _State, log_id: str, scan: Scan) -> None:
+    assert scan.handoff and scan.counterparty
+    handoff = state.handoffs.get(scan.handoff) or session.get(Handoff, (log_id, scan.handoff))
+    if handoff is None:
+        handoff = Handoff(
+            log_id=log_id,
+            id=scan.handoff,
+            from_site=scan.site,
+            to_site=scan.counterparty,
+            vehicle=scan.vehicle,
+            escorts=list(scan.escorts),
+            items=[],
+            status=HandoffStatus.OPEN,
+            dispatched_at=scan.observed,
+        )
+        session.add(handoff)
+    state.handoffs[scan.handoff] = handoff
+    if scan.item not in handoff.items:
+        handoff.items = [*handoff.items, scan.item]  # reassigned, so the JSON change is seen
+
+
+def judge(
+    item: Item, scan: Scan, sites: dict[str, Site], now: datetime, late_after: timedelta
+) -> list[str]:
+    """Apply a scan to its item's custody state; returns the irregularities it shows."""
+    flags: list[str] = []
+    kind = scan.type
+    if kind in (ScanType.SEAL, ScanType.DISPATCH, ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL, ScanType.STORE):
+        if scan.site != item.custodian:
+            flags.append("not_custodian")
+    if kind is ScanType.SEAL:
+        item.seals = list(scan.seals)
+        if item.status is ItemStatus.REGISTERED:
+            item.status = ItemStatus.SEALED
+    elif kind is ScanType.DISPATCH:
+        flags += _dispatch(item, scan)
+    elif kind is ScanType.RECEIVE:
+        flags += _receive(item, scan, sites)
+    elif kind in (ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL):
+        flags += _at_polling_station(item, scan)
+    elif kind is ScanType.INCIDENT:
+        flags.append(f"incident_{scan.incident}")
+    observed = scan.observed
+    if observed > now + FUTURE_TOLERANCE:
+        flags.append("future_time")
+    elif now - observed > late_after:
+        flags.append("late_sync")
+    return flags
+
+
+def _dispatch(item: Item, scan: Scan) -> list[str]:
+    flags = []
+    if item.status is ItemStatus.IN_TRANSIT:
+        flags.append("already_in_transit")
+    route = route_to(item.destination)
+    step = 1 if item.leg is Leg.OUTBOUND else -1
+    target = scan.counterparty
+    assert target is not None
+    if scan.site in route and target in route:
+        distance = (route.index(target) - route.index(scan.site)) * step
+        if distance > 1:
+            flags.append("level_skipped")
+        elif distance < 1:
+            flags.append("off_route")
+    elif target not in route:
+        flags.append("off_route")
+    if sorted(scan.seals) != sorted(item.seals):
+        flags.append("seal_mismatch")
+    item.status = ItemStatus.IN_TRANSIT
+    item.dispatch_event = scan.event_id
+    item.dispatch_to = target
+    item.dispatch_seals = list(scan.seals)
+    item.dispatch_handoff = scan.handoff
+    item.dispatched_at = scan.observed
+    return flags
+
+
+def _receive(item: Item, scan: Scan, sites: dict[str, Site]) -> list[str]:
+    if item.status is not ItemStatus.IN_TRANSIT:
+        # Nothing was dispatched to anyone: custody stays where it is (a second
+        # receiver racing for one box ends here).
+        return ["no_dispatch"]
+    flags = []
+    if scan.site != item.dispatch_to:
+        flags.append("wrong_site")
+    if sorted(scan.seals) != sorted(item.dispatch_seals or []):
+        flags.append("seal_mismatch")
+    item.custodian = scan.site
+    if scan.seals:
+        item.seals = list(scan.seals)
+    at_kpu = sites[scan.site].level is SiteLevel.KPU
+    item.status = ItemStatus.RETURNED if item.leg is Leg.RETURN and at_kpu else ItemStatus.HELD
+    item.dispatch_event = item.dispatch_to = item.dispatch_handoff = None
+    item.dispatch_seals = None
+    item.dispatched_at = None
+    return flags
+
+
+def _at_polling_station(item: Item, scan: Scan) -> list[str]:
+    flags = []
+    if scan.site != item.destination:
+        flags.append("not_at_destination")
+    expected = {
+        ScanType.OPEN: (ItemStatus.HELD,),
+        ScanType.COUNT: (ItemStatus.OPENED,),
+        ScanType.RESEAL: (ItemStatus.COUNTED,),
+    }[scan.type]
+    if item.status not in expected:
+        flags.append("out_of_order")
+    if scan.type is ScanType.OPEN:
+        item.status = ItemStatus.OPENED
+    elif scan.type is ScanType.COUNT:
+        item.status = ItemStatus.COUNTED
+    else:
+        item.status = ItemStatus.RESEALED
+        item.seals = list(scan.seals)
+        item.leg = Leg.RETURN
+    return flags
+
+
+def describe(flag: str, scan: Scan, item: Item) -> str:
+    """The alert's message, in the terms of the people who read it."""
+    messages = {
+        "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
+        "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}",
+        "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
+        "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
+        "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",
+        "already_in_transit": "dispatched again while an earlier dispatch was not received",
+        "not_custodian": f"{scan.type} at {scan.site}, which does not hold custody ({item.custodian} does)",
+        "not_at_destination": f"{scan.type} at {scan.site}, not at its polling station {item.destination}",
+        "out_of_order": f"{scan.type} out of the order seal, open, count, reseal",
+        "future_time": f"observed at {scan.observed_at}, later than the server's clock",
+        "late_sync": f"observed at {scan.observed_at} and synced long after",
+    }
+    if flag.startswith("incident_"):
+        return f"incident reported at {scan.site}: {scan.incident}" + (f" ({scan.reason})" if scan.reason else "")
+    return messages.get(flag, flag)

@@ -1,0 +1,139 @@
+"""Scanning devices: a phone's Ed25519 key, bound to its user and recorded in the log,
+so the log alone carries every key needed to check every scan in it."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.errors import Conflict, InvalidRequest, NotFound
+from models.sequencer import Appended, Batch, NewEntry, Refused
+from models.users import Actor
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    registered_index: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_index: Mapped[int | None] = mapped_column(BigInteger)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def new_device_id() -> str:
+    return "d-" + secrets.token_hex(8)
+
+
+def parse_public_key(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError as error:
+        raise InvalidRequest("public_key must be standard base64") from error
+    if len(raw) != 32:
+        raise InvalidRequest(f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
+    return raw
+
+
+def get_device(session: Session, log_id: str, device_id: str) -> Device:
+    device = session.get(Device, (log_id, device_id))
+    if device is None:
+        raise NotFound(f"there is no device {device_id} in log {log_id}")
+    return device
+
+
+def devices_of(session: Session, user_id: uuid.UUID) -> list[Device]:
+    return list(
+        session.scalars(
+            select(Device).where(Device.user_id == user_id).order_by(Device.registered_at)
+        )
+    )
+
+
+@dataclass
+class DeviceRegistration:
+    """Work: a device's key enters the log, and the device is known from then on."""
+
+    log_id: str
+    actor: Actor
+    public_key: bytes
+    name: str
+    device_id: str = field(default_factory=new_device_id)
+
+    def prepare(self, batch: Batch) -> list[NewEntry]:
+        return [
+            NewEntry(
+                {
+                    "type": "device_register",
+                    "device": self.device_id,
+                    "key": base64.b64encode(self.public_key).decode(),
+                    "alg": "Ed25519",
+                    **self.actor.fields(),
+                }
+            )
+        ]
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> Device:
+        (appended,) = results
+        assert isinstance(appended, Appended)
+        device = Device(
+            log_id=self.log_id,
+            id=self.device_id,
+            user_id=self.actor.id,
+            public_key=self.public_key,
+            name=self.name,
+            registered_at=appended.received_at,
+            registered_index=appended.index,
+        )
+        batch.session.add(device)
+        return device
+
+
+@dataclass
+class DeviceRevocation:
+    """Work: a lost or retired phone's key is revoked in the log; its scans are refused."""
+
+    device: Device
+    actor: Actor
+
+    def prepare(self, batch: Batch) -> list[NewEntry]:
+        current = batch.session.get(Device, (self.device.log_id, self.device.id))
+        if current is None or current.revoked_at is not None:
+            raise Conflict(f"device {self.device.id} is already revoked")
+        return [
+            NewEntry(
+                {
+                    "type": "device_revoke",
+                    "device": self.device.id,
+                    **self.actor.fields(),
+                }
+            )
+        ]
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> Device:
+        (appended,) = results
+        assert isinstance(appended, Appended)
+        current = batch.session.get_one(Device, (self.device.log_id, self.device.id))
+        current.revoked_at = appended.received_at
+        current.revoked_index = appended.index
+        return current

@@ -1,0 +1,117 @@
+"""A scan as a phone signs it: the fields, their limits, and the signature check.
+
+The device signs the RFC 8785 bytes of the scan object exactly as it sends it; the
+entry keeps that object untouched, so anyone can check the signature again."""
+
+from __future__ import annotations
+
+import base64
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from ledger.jcs import canonicalize
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from models.devices import Device
+
+
+class ScanType(enum.StrEnum):
+    SEAL = "seal"  # seals fitted and their numbers recorded
+    DISPATCH = "dispatch"  # released by the custodian, under escort
+    RECEIVE = "receive"  # taken over: custody moves here
+    OPEN = "open"  # opened at the TPS for voting
+    COUNT = "count"  # counted at the TPS
+    RESEAL = "reseal"  # sealed again after counting, new seals
+    INCIDENT = "incident"  # damaged, wet, lost, seal broken...
+    CORRECTION = "correction"  # annotates an earlier scan; never edits it
+    STORE = "store"  # put in storage at the custodian site
+
+
+class IncidentKind(enum.StrEnum):
+    DAMAGED = "damaged"
+    WET = "wet"
+    LOST = "lost"
+    SEAL_BROKEN = "seal_broken"
+    OTHER = "other"
+
+
+Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^[0-9.\-]+$")]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+Seal = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-/.]+$")]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class Scan(BaseModel):
+    """The signed fields. Unknown fields are refused: nothing rides along unsigned."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    event_id: Token = Field(description="Chosen by the device; a replay returns the first result")
+    type: ScanType
+    item: Annotated[str, StringConstraints(min_length=5, max_length=64)]
+    observed_at: str = Field(description="RFC 3339 time the scan was made, on the device")
+    site: Code = Field(description="Where the scan was made")
+    counterparty: Code | None = Field(
+        default=None, description="dispatch: where it goes; receive: where it came from"
+    )
+    handoff: Token | None = Field(default=None, description="The truckload it travels in")
+    vehicle: Annotated[str, StringConstraints(max_length=32)] | None = None
+    escorts: list[Token] = Field(default_factory=list, max_length=20, description="Officers' NRP")
+    seals: list[Seal] = Field(default_factory=list, max_length=50)
+    location: Location | None = None
+    evidence: list[Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]] = Field(
+        default_factory=list, max_length=20
+    )
+    incident: IncidentKind | None = None
+    ref: Token | None = Field(default=None, description="correction: the event it annotates")
+    reason: Annotated[str, StringConstraints(max_length=280)] | None = None
+    device: Token
+    device_seq: int = Field(ge=0, le=2**53 - 1, description="The device's own scan counter")
+
+    @field_validator("observed_at")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        parse_time(value)
+        return value
+
+    @property
+    def observed(self) -> datetime:
+        return parse_time(self.observed_at)
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not an RFC 3339 time") from error
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone: use Z or an offset")
+    return moment.astimezone(UTC)
+
+
+def parse_scan(raw: Any) -> Scan:
+    """The scan's fields checked; raises ValueError with every problem named."""
+    try:
+        return Scan.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ValueError(problems) from None
+
+
+def signature_ok(device: Device, raw_scan: dict[str, Any], signature: str) -> bool:
+    try:
+        sig = base64.b64decode(signature, validate=True)
+        message = canonicalize(raw_scan)
+    except ValueError:
+        return False
+    return len(sig) == 64 and device.verify(message, sig)

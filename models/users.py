@@ -1,0 +1,135 @@
+"""People and service accounts, their role and jurisdiction.
+
+Personal names and police NRPs stay here; log entries name actors only by opaque id
+and role."""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Boolean, Enum, Integer, String, Uuid, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.errors import Conflict, InvalidRequest
+from models.sites import get_site
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    KPU = "kpu"
+    PPK = "ppk"
+    PPS = "pps"
+    KPPS = "kpps"
+    ESCORT = "escort"  # police: Polres, Polsek, Bhabinkamtibmas
+    AUDITOR = "auditor"  # Bawaslu, Panwascam, Polres command
+    INTEGRATOR = "integrator"  # service accounts
+
+
+# What an integrator's token may be granted; people's rights come from their role.
+SCOPES = frozenset({"logs:read", "sites:read", "items:read", "events:read", "alerts:read"})
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+_hasher = PasswordHasher()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    # A site code; everything below it is theirs. "" is national (admins, national auditors).
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    nrp: Mapped[str | None] = mapped_column(String(32))  # police registration number
+    scopes: Mapped[str] = mapped_column(String(255), default="")  # integrators, space-separated
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as entries name them: an opaque id and a role, never a name."""
+
+    id: uuid.UUID
+    role: Role
+    jurisdiction: str
+    scopes: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()))
+
+    def fields(self) -> dict[str, str]:
+        return {"actor": str(self.id), "role": self.role.value}
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    jurisdiction: str,
+    full_name: str = "",
+    nrp: str | None = None,
+    scopes: frozenset[str] = frozenset(),
+) -> User:
+    if not _USERNAME.fullmatch(username):
+        raise InvalidRequest(
+            "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if len(password) < 10:
+        raise InvalidRequest("a password has at least 10 characters")
+    if jurisdiction:
+        get_site(session, jurisdiction)
+    elif role not in (Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR):
+        raise InvalidRequest(f"a {role} user needs a jurisdiction (a site code)")
+    if scopes and role is not Role.INTEGRATOR:
+        raise InvalidRequest("only integrator accounts carry scopes")
+    if unknown := scopes - SCOPES:
+        raise InvalidRequest(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username} exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        jurisdiction=jurisdiction,
+        full_name=full_name,
+        nrp=nrp,
+        scopes=" ".join(sorted(scopes)),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher.hash(password)  # spend the same time: don't reveal which usernames exist
+        return None
+    return user if check_password(user, password) else None
