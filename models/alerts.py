@@ -6,11 +6,11 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, Uuid, select, tuple_
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.sites import under
 
 
 class Severity(enum.StrEnum):
@@ -38,3 +38,39 @@ class Alert(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acked_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     ack_reason: Mapped[str | None] = mapped_column(Text)
+
+
+def list_alerts(
+    session: Session,
+    *,
+    log_id: str,
+    jurisdiction: str,
+    open_only: bool,
+    rule: str | None,
+    item: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[Alert]:
+    """A log's alerts, oldest first; below regency level, those at or bound for the area."""
+    query = (
+        select(Alert)
+        .where(Alert.log_id == log_id)
+        .order_by(Alert.created_at, Alert.id)
+        .limit(limit)
+    )
+    if len(jurisdiction) > len(log_id):
+        query = query.where(
+            under(Alert.site, jurisdiction) | under(Alert.item_id, jurisdiction)
+        )
+    if open_only:
+        query = query.where(Alert.acked_at.is_(None))
+    if rule is not None:
+        query = query.where(Alert.rule == rule)
+    if item is not None:
+        query = query.where(Alert.item_id == item)
+    if after is not None:
+        created, alert_id = after
+        query = query.where(
+            tuple_(Alert.created_at, Alert.id) > tuple_(datetime.fromisoformat(created), uuid.UUID(alert_id))
+        )
+    return list(session.scalars(query))

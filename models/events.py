@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
 from models.errors import InvalidRequest
+from models.sites import under
 
 
 class Event(Base):
@@ -57,7 +58,7 @@ def list_events(
     their sites and those of the items bound for them."""
     query = select(Event).where(Event.log_id == log_id).order_by(Event.entry_index).limit(limit)
     if len(jurisdiction) > len(log_id):
-        query = query.where(_under(Event.site, jurisdiction) | _under(Event.item_id, jurisdiction))
+        query = query.where(under(Event.site, jurisdiction) | under(Event.item_id, jurisdiction))
     if item is not None:
         query = query.where(Event.item_id == item)
     if site is not None:
@@ -76,10 +77,6 @@ def list_events(
     if after is not None:
         query = query.where(Event.entry_index > after)
     return list(session.scalars(query))
-
-
-def _under(column: Any, code: str) -> Any:
-    return (column == code) | column.startswith(code + ".") | column.startswith(code + "-")
 
 
 def _utc(moment: datetime) -> datetime:

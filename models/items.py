@@ -24,7 +24,7 @@ from models.log import LogCheckpoint, LogEntry
 from models.logs import latest_checkpoint
 from models.sequencer import Appended, Batch, NewEntry, Refused, b64
 from models.runtime import Runtime
-from models.sites import Site, regency_of
+from models.sites import Site, regency_of, under
 from models.tiles import TileStore
 from models.users import Actor
 
@@ -282,11 +282,7 @@ def list_items(
     query = select(Item).order_by(Item.log_id, Item.id).limit(limit)
     for area in (jurisdiction, site):
         if area:
-            query = query.where(
-                (Item.destination == area)
-                | Item.destination.startswith(area + ".")
-                | Item.destination.startswith(area + "-")
-            )
+            query = query.where(under(Item.destination, area))
     if status is not None:
         query = query.where(Item.status == status)
     if custodian is not None:

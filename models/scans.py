@@ -52,7 +52,7 @@ class Location(BaseModel):
 class Scan(BaseModel):
     """The signed fields. Unknown fields are refused: nothing rides along unsigned."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: Token = Field(description="Chosen by the device; a replay returns the first result")
     type: ScanType
@@ -74,7 +74,9 @@ class Scan(BaseModel):
     ref: Token | None = Field(default=None, description="correction: the event it annotates")
     reason: Annotated[str, StringConstraints(max_length=280)] | None = None
     device: Token
-    device_seq: int = Field(ge=0, le=2**53 - 1, description="The device's own scan counter")
+    device_seq: int = Field(
+        ge=0, le=2**53 - 1, strict=True, description="The device's own scan counter"
+    )
 
     @field_validator("observed_at")
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Any
 
 from sqlalchemy import Boolean, Enum, Float, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -101,6 +102,11 @@ def within(code: str, jurisdiction: str) -> bool:
     )
 
 
+def under(column: Any, code: str) -> Any:
+    """SQL for `within(column, code)`: the code itself or anything below it."""
+    return (column == code) | column.startswith(code + ".") | column.startswith(code + "-")
+
+
 def get_site(session: Session, code: str) -> Site:
     site = session.get(Site, code)
     if site is None:
@@ -117,7 +123,7 @@ def list_sites(
     session: Session,
     *,
     parent: str | None,
-    under: str | None,
+    area: str | None,
     level: SiteLevel | None,
     after: str | None,
     limit: int,
@@ -125,10 +131,8 @@ def list_sites(
     query = select(Site).order_by(Site.code).limit(limit)
     if parent is not None:
         query = query.where(Site.parent_code == parent)
-    if under is not None:
-        query = query.where(
-            (Site.code == under) | Site.code.startswith(under + ".") | Site.code.startswith(under + "-")
-        )
+    if area is not None:
+        query = query.where(under(Site.code, area))
     if level is not None:
         query = query.where(Site.level == level)
     if after is not None:

@@ -29,7 +29,7 @@ def sites(
     """Sites by parent, by area (`under`: everything below a code) or level, in code order."""
     after = paging.decode(cursor, 1)
     rows = list_sites(
-        session, parent=parent, under=under, level=level, after=after[0] if after else None, limit=limit + 1
+        session, parent=parent, area=under, level=level, after=after[0] if after else None, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

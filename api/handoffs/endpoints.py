@@ -1,0 +1,58 @@
+"""Truckloads: dispatched together under escort, received item by item, then closed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from models.handoffs import Handoff, HandoffClose, HandoffStatus, get_handoff
+from models.logs import check_log_id
+from models.sites import within
+from models.users import Role
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+
+router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
+
+READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR}
+RECEIVERS = {Role.KPU, Role.PPK, Role.PPS, Role.KPPS}
+
+
+class HandoffOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    log_id: str
+    id: str
+    from_site: str
+    to_site: str
+    vehicle: str | None
+    escorts: list[str]
+    items: list[str]
+    status: HandoffStatus
+    dispatched_at: datetime
+    closed_at: datetime | None
+
+
+class Closed(HandoffOut):
+    missing: list[str]
+
+
+@router.get("/{log_id}/{handoff_id}")
+def handoff(log_id: str, handoff_id: str, actor: CurrentActor, session: SessionDep) -> HandoffOut:
+    found = get_handoff(session, check_log_id(log_id), handoff_id)
+    # Either end of the handoff may look at it.
+    end = found.to_site if within(found.to_site, actor.jurisdiction) else found.from_site
+    authorize(actor, READERS, at=end)
+    return HandoffOut.model_validate(found)
+
+
+@router.post("/{log_id}/{handoff_id}/close")
+def close(log_id: str, handoff_id: str, actor: CurrentActor, runtime: RuntimeDep) -> Closed:
+    """The receiver closes the handoff: every item of it not received is flagged missing."""
+    with runtime.db.reads() as session:
+        found: Handoff = get_handoff(session, check_log_id(log_id), handoff_id)
+    authorize(actor, RECEIVERS, at=found.to_site)
+    work = HandoffClose(handoff_id, actor)
+    closed = runtime.sequencer.submit(log_id, work, len(found.items) + 1)
+    return Closed(**HandoffOut.model_validate(closed).model_dump(), missing=work.missing)

@@ -1,0 +1,138 @@
+"""Building blocks for custody tests: an area of sites, people with tokens, phones that
+sign scans the way the field app does."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from ledger.jcs import canonicalize
+
+from models.runtime import Runtime
+from models.sites import Kerawanan, Site, SiteLevel
+from models.users import Role, create_user
+
+PASSWORD = "correct horse battery"
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Area:
+    """One route: a regency's KPU, a district (PPK), a village (PPS), its polling stations."""
+
+    kpu: str
+    ppk: str
+    pps: str
+    tps: list[str]
+    other_pps: str  # a second village of the same district
+
+    def item(self, n: int = 0, contest: str = "BUP") -> str:
+        return f"{self.tps[n]}-{contest}"
+
+
+def make_area(runtime: Runtime, regency: str, tps_count: int = 3) -> Area:
+    ppk, pps, other = f"{regency}.01", f"{regency}.01.2001", f"{regency}.01.2002"
+    tps = [f"{pps}-{n:03d}" for n in range(1, tps_count + 1)]
+    rows = [
+        Site(code=regency, level=SiteLevel.KPU, name=f"Kabupaten {regency}", regency=regency),
+        Site(code=ppk, level=SiteLevel.PPK, name="Kecamatan", parent_code=regency, regency=regency),
+        Site(code=pps, level=SiteLevel.PPS, name="Desa", parent_code=ppk, regency=regency),
+        Site(code=other, level=SiteLevel.PPS, name="Desa Lain", parent_code=ppk, regency=regency),
+        *[
+            Site(code=t, level=SiteLevel.TPS, name=f"TPS {t[-3:]}", parent_code=pps, regency=regency,
+                 kerawanan=Kerawanan.RAWAN, lat=-9.45, lon=124.5, coords_synthetic=True)
+            for t in tps
+        ],
+    ]
+    with runtime.db.session(write=True) as session:
+        for row in rows:
+            session.add(row)
+    return Area(regency, ppk, pps, tps, other)
+
+
+@dataclass
+class Person:
+    client: TestClient
+    username: str
+    role: Role
+    jurisdiction: str
+    id: uuid.UUID
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+
+def make_person(
+    client: TestClient, runtime: Runtime, role: Role, jurisdiction: str, scopes: frozenset[str] = frozenset()
+) -> Person:
+    username = f"{role.value}.{next(_names)}.{uuid.uuid4().hex[:6]}"
+    with runtime.db.session(write=True) as session:
+        user = create_user(
+            session, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction, scopes=scopes
+        )
+        user_id = user.id
+    person = Person(client, username, role, jurisdiction, user_id)
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    person.token = response.json()["access_token"]
+    return person
+
+
+@dataclass
+class Phone:
+    """A field device: its own key, registered by its user, numbering its scans."""
+
+    person: Person
+    key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    id: str = ""
+    seq: int = 0
+
+    def register(self) -> Phone:
+        public = base64.b64encode(self.key.public_key().public_bytes_raw()).decode()
+        response = self.person.post("/api/v1/devices", json={"public_key": public, "name": "hp"})
+        assert response.status_code == 201, response.text
+        self.id = response.json()["id"]
+        return self
+
+    def scan(self, type: str, item: str, site: str, *, observed: datetime | None = None, **fields: Any) -> dict[str, Any]:
+        """A signed envelope, as the app puts it in its outbox."""
+        self.seq += 1
+        scan = {
+            "event_id": str(uuid.uuid4()),
+            "type": type,
+            "item": item,
+            "observed_at": (observed or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "site": site,
+            "device": self.id,
+            "device_seq": self.seq,
+            **fields,
+        }
+        return sign(self.key, scan)
+
+    def send(self, *envelopes: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self.person.post("/api/v1/events", json={"scans": list(envelopes)})
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+
+def sign(key: Ed25519PrivateKey, scan: dict[str, Any]) -> dict[str, Any]:
+    return {"scan": scan, "sig": base64.b64encode(key.sign(canonicalize(scan))).decode()}
+
+
+def hours_ago(hours: float) -> datetime:
+    return datetime.now(UTC) - timedelta(hours=hours)

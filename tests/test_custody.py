@@ -1,0 +1,298 @@
+"""The custody chain through the HTTP API: signed scans from several phones move a box
+along its route; irregularities are recorded and flagged, forgeries refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from ledger import merkle
+from ledger.checkpoint import open_checkpoint
+from ledger.jcs import canonicalize
+from ledger.note import Verifier
+
+from models.users import Role
+from tests.factories import Area, Phone, hours_ago, make_area, make_person
+
+
+@pytest.fixture
+def area(runtime, new_log) -> Area:
+    return make_area(runtime, new_log.id)
+
+
+@pytest.fixture
+def crew(client, runtime, area):
+    """The custodians at each level with a registered phone, and a KPU to register boxes."""
+    people = {
+        "kpu": make_person(client, runtime, Role.KPU, area.kpu),
+        "ppk": make_person(client, runtime, Role.PPK, area.ppk),
+        "pps": make_person(client, runtime, Role.PPS, area.pps),
+        "kpps": make_person(client, runtime, Role.KPPS, area.tps[0]),
+    }
+    return {level: Phone(person).register() for level, person in people.items()}
+
+
+def register(crew, *item_specs: tuple[str, str]) -> None:
+    body = {"items": [{"kind": "kotak_suara", "destination": d, "code": c, "contest": c} for d, c in item_specs]}
+    response = crew["kpu"].person.post("/api/v1/items", json=body)
+    assert response.status_code == 201, response.text
+
+
+def accepted(results, flags=()):
+    for result in results:
+        assert result["status"] == "accepted", result
+        assert result["flags"] == list(flags), result
+    return results
+
+
+def test_a_box_travels_out_and_back_with_a_verifiable_trail(client, runtime, area, crew):
+    box = area.item()
+    register(crew, (area.tps[0], "BUP"))
+    kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
+    seals = ["TTU-000101", "TTU-000102"]
+    escort = {"escorts": ["NRP-81020304"], "vehicle": "DH 1234 KA"}
+    accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=seals)))
+    legs = [
+        (kpu, area.kpu, ppk, area.ppk),
+        (ppk, area.ppk, pps, area.pps),
+        (pps, area.pps, kpps, area.tps[0]),
+    ]
+    for sender, origin, receiver, destination in legs:
+        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=seals, **escort)))
+        accepted(receiver.send(receiver.scan("receive", box, destination, counterparty=origin, seals=seals)))
+    new_seals = ["TTU-900001", "TTU-900002"]
+    accepted(kpps.send(
+        kpps.scan("open", box, area.tps[0]),
+        kpps.scan("count", box, area.tps[0]),
+        kpps.scan("reseal", box, area.tps[0], seals=new_seals),
+    ))
+    for sender, origin, receiver, destination in [(r, d, s, o) for s, o, r, d in reversed(legs)]:
+        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=new_seals)))
+        accepted(receiver.send(receiver.scan("receive", box, destination, counterparty=origin, seals=new_seals)))
+
+    item = kpu.person.get(f"/api/v1/items/{box}").json()
+    assert (item["status"], item["custodian"], item["leg"]) == ("returned", area.kpu, "return")
+    assert item["seals"] == new_seals
+
+    runtime.checkpointer.sign_grown_logs()
+    history = client.get(f"/api/v1/items/{box}/history").json()  # public: no token
+    verify_trail(client, history, expected_types=[
+        "register", "label", "seal",
+        "dispatch", "receive", "dispatch", "receive", "dispatch", "receive",
+        "open", "count", "reseal",
+        "dispatch", "receive", "dispatch", "receive", "dispatch", "receive",
+    ])
+    devices = {e["entry"].get("device") for e in history["trail"]} - {None}
+    assert len(devices) == 4  # four phones signed this box's scans
+
+
+def verify_trail(client, history, expected_types):
+    """What an outsider does with ledger/ alone: checkpoint, proofs, chain, signatures."""
+    log = {entry["log"]: entry for entry in client.get("/api/v1/logs").json()["logs"]}[history["log"]]
+    checkpoint, _ = open_checkpoint(history["checkpoint"], Verifier.from_vkey(log["verifier_key"]))
+    trail = history["trail"]
+    assert [t["entry"]["type"] for t in trail] == expected_types
+    keys = device_keys(client, history["log"], checkpoint.size)
+    previous = None
+    for seq, step in enumerate(trail, start=1):
+        data = base64.b64decode(step["entry_b64"])
+        leaf = merkle.leaf_hash(data)
+        assert base64.b64encode(leaf).decode() == step["leaf_hash"]
+        merkle.verify_inclusion(
+            leaf, step["index"], checkpoint.size, [base64.b64decode(h) for h in step["inclusion_proof"]], checkpoint.root
+        )
+        entry = json.loads(data)
+        assert entry["seq"] == seq
+        assert entry["prev"] == previous
+        previous = step["leaf_hash"]
+        if "scan" in entry:
+            keys[entry["device"]].verify(base64.b64decode(entry["sig"]), canonicalize(entry["scan"]))
+            assert "flags" in entry and entry["flags"] == []
+
+
+def device_keys(client, log_id, size):
+    """Every device key the log itself publishes."""
+    keys = {}
+    start = 0
+    while start < size:
+        page = client.get(f"/api/v1/logs/{log_id}/entries", params={"start": start}).json()
+        for raw in page["entries"]:
+            entry = json.loads(base64.b64decode(raw["entry"]))
+            if entry["type"] == "device_register":
+                keys[entry["device"]] = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["key"]))
+        start = page["end"]
+    return keys
+
+
+def test_a_replayed_scan_returns_its_first_result_and_appends_nothing(runtime, area, crew):
+    register(crew, (area.tps[0], "BUP"))
+    kpu = crew["kpu"]
+    envelope = kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])
+    first = accepted(kpu.send(envelope))[0]
+    size = kpu.person.client.get("/api/v1/logs").json()
+    again = kpu.send(envelope, envelope)
+    assert [r["status"] for r in again] == ["duplicate", "duplicate"]
+    assert {r["index"] for r in again} == {first["index"]}
+    assert kpu.person.client.get("/api/v1/logs").json() == size
+
+
+def test_an_offline_batch_enters_the_log_in_the_order_the_phone_made_it(area, crew):
+    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"))
+    kpu = crew["kpu"]
+    made = [
+        kpu.scan("seal", area.item(0), area.kpu, seals=["A"], observed=hours_ago(3)),
+        kpu.scan("dispatch", area.item(0), area.kpu, counterparty=area.ppk, seals=["A"], observed=hours_ago(2.9)),
+        kpu.scan("seal", area.item(1), area.kpu, seals=["B"], observed=hours_ago(2.8)),
+        kpu.scan("dispatch", area.item(1), area.kpu, counterparty=area.ppk, seals=["B"], observed=hours_ago(2.7)),
+    ]
+    shuffled = [made[3], made[1], made[2], made[0]]
+    results = {r["event_id"]: r for r in accepted(kpu.send(*shuffled))}
+    indexes = [results[e["scan"]["event_id"]]["index"] for e in made]
+    assert indexes == sorted(indexes)
+
+
+def test_two_receivers_race_for_one_box(client, runtime, area, crew):
+    register(crew, (area.tps[0], "BUP"))
+    kpu = crew["kpu"]
+    accepted(kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk)))
+    rivals = [crew["ppk"], Phone(make_person(client, runtime, Role.PPK, area.ppk)).register()]
+    envelopes = [p.scan("receive", area.item(), area.ppk, counterparty=area.kpu) for p in rivals]
+    outcomes = {}
+    start = threading.Barrier(2)
+
+    def receive(n):
+        start.wait()
+        outcomes[n] = rivals[n].send(envelopes[n])[0]
+
+    threads = [threading.Thread(target=receive, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {o["status"] for o in outcomes.values()} == {"accepted"}  # both are evidence
+    assert sorted(o["flags"] for o in outcomes.values()) == [[], ["no_dispatch"]]
+    item = kpu.person.get(f"/api/v1/items/{area.item()}").json()
+    assert (item["custodian"], item["status"]) == (area.ppk, "held")
+    alerts = kpu.person.get("/api/v1/alerts", params={"item": area.item()}).json()["alerts"]
+    assert [a["rule"] for a in alerts] == ["no_dispatch"]
+
+
+@pytest.mark.parametrize(
+    ("case", "flag"),
+    [
+        ("wrong_site", "wrong_site"),
+        ("seal_mismatch", "seal_mismatch"),
+        ("level_skipped", "level_skipped"),
+        ("late_sync", "late_sync"),
+        ("incident", "incident_wet"),
+    ],
+)
+def test_irregularities_are_recorded_and_flagged(client, runtime, area, crew, case, flag):
+    register(crew, (area.tps[0], "BUP"))
+    kpu, ppk, pps = crew["kpu"], crew["ppk"], crew["pps"]
+    box = area.item()
+    accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=["S-1"])))
+    if case == "wrong_site":
+        other = Phone(make_person(client, runtime, Role.PPS, area.other_pps)).register()
+        accepted(kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S-1"])))
+        result = other.send(other.scan("receive", box, area.other_pps, counterparty=area.kpu, seals=["S-1"]))
+    elif case == "seal_mismatch":
+        accepted(kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S-1"])))
+        result = ppk.send(ppk.scan("receive", box, area.ppk, counterparty=area.kpu, seals=["S-9"]))
+    elif case == "level_skipped":
+        result = kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.pps, seals=["S-1"]))
+    elif case == "late_sync":
+        result = kpu.send(kpu.scan("store", box, area.kpu, observed=hours_ago(30)))
+    else:
+        escort = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
+        result = escort.send(escort.scan("incident", box, area.ppk, incident="wet", reason="hujan deras"))
+    assert result[0]["status"] == "accepted" and flag in result[0]["flags"], result
+    alerts = kpu.person.get("/api/v1/alerts", params={"item": box}).json()["alerts"]
+    assert flag in [a["rule"] for a in alerts]
+    trail = client.get(f"/api/v1/items/{box}/history").json()["trail"]
+    assert flag in trail[-1]["entry"]["flags"]  # the evidence is in the log itself
+
+
+def test_forgeries_and_strangers_are_refused(client, runtime, area, crew):
+    register(crew, (area.tps[0], "BUP"))
+    kpu = crew["kpu"]
+    box = area.item()
+    forged = kpu.scan("seal", box, area.kpu, seals=["S-1"])
+    forged["scan"]["seals"] = ["S-2"]  # altered after signing
+    stranger = Phone(make_person(client, runtime, Role.KPU, area.kpu))  # never registered
+    stranger.id = "d-0000000000000000"
+    borrowed = Phone(crew["ppk"].person, key=kpu.key, id=kpu.id)  # someone else's phone
+    revoked = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
+    assert revoked.person.post(f"/api/v1/devices/{area.kpu}/{revoked.id}/revoke").status_code == 200
+    size_before = _log_size(client, area.kpu)
+    cases = [
+        (kpu, forged, "signature does not verify"),
+        (stranger, stranger.scan("seal", box, area.kpu), "is not registered"),
+        (borrowed, borrowed.scan("receive", box, area.ppk), "belongs to another user"),
+        (revoked, revoked.scan("seal", box, area.kpu), "was revoked"),
+        (kpu, kpu.scan("seal", f"{area.tps[1]}-BUP", area.kpu), "there is no item"),
+        (kpu, kpu.scan("seal", box, "53.99"), "outside your jurisdiction"),
+        (kpu, kpu.scan("seal", box, area.ppk), "a kpu officer scans at a KPU site"),
+        (kpu, kpu.scan("dispatch", box, area.kpu), "names its destination"),
+        (kpu, {**kpu.scan("seal", box, area.kpu), "extra": 1}, "each scan comes as"),
+        (kpu, kpu.scan("seal", box, area.kpu, smuggled="x"), "Extra inputs are not permitted"),
+        (kpu, kpu.scan("seal", box, area.kpu, observed_at_typo=1), "Extra inputs"),
+    ]
+    for phone, envelope, reason in cases:
+        (result,) = phone.send(envelope)
+        assert result["status"] == "rejected" and reason in result["reason"], (reason, result)
+    assert _log_size(client, area.kpu) == size_before  # nothing refused entered the log
+
+
+def _log_size(client, log_id):
+    return {e["log"]: e for e in client.get("/api/v1/logs").json()["logs"]}[log_id]["size"]
+
+
+def test_closing_a_handoff_flags_what_did_not_arrive(area, crew):
+    register(crew, *[(t, "BUP") for t in area.tps])
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    truck = {"handoff": "truck-7", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(3)]))
+    accepted(ppk.send(*[ppk.scan("receive", area.item(n), area.ppk, counterparty=area.kpu, handoff="truck-7") for n in range(2)]))
+    closed = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-7/close")
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["missing"] == [area.item(2)]
+    assert closed.json()["status"] == "closed"
+    alerts = kpu.person.get("/api/v1/alerts", params={"rule": "missing"}).json()["alerts"]
+    assert [a["item_id"] for a in alerts] == [area.item(2)]
+    again = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-7/close")
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 422),
+        (json.dumps({"scans": []}).encode(), 422),
+        (json.dumps({"scans": [{}] * 1001}).encode(), 422),
+        (json.dumps({"scans": "x"}).encode(), 422),
+        (json.dumps([1, 2]).encode(), 422),
+    ],
+)
+def test_malformed_event_bodies_are_clear_4xx(crew, body, status):
+    kpu = crew["kpu"]
+    response = kpu.person.post("/api/v1/events", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_hostile_scan_fields_are_rejected_per_scan(area, crew):
+    register(crew, (area.tps[0], "BUP"))
+    kpu = crew["kpu"]
+    hostile = [
+        kpu.scan("seal", area.item(), area.kpu, seals=["x" * 10_000]),
+        kpu.scan("seal", area.item(), area.kpu, seals=["'; DROP TABLE items; --"]),
+        kpu.scan("seal", area.item() + "' OR 1=1", area.kpu),
+        kpu.scan("seal", area.item(), area.kpu, location={"lat": 1e308, "lon": 0}),
+        kpu.scan("teleport", area.item(), area.kpu),
+    ]
+    results = kpu.send(*hostile)
+    assert [r["status"] for r in results] == ["rejected"] * len(hostile)
