@@ -11,9 +11,11 @@ from models.settings import Settings, get_settings
 from prometheus_client import REGISTRY
 
 from api import ops, problems, tiles
+from api.alerts import endpoints as alerts
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
 from api.events import endpoints as events
+from api.handoffs import endpoints as handoffs
 from api.items import endpoints as items
 from api.logs import endpoints as logs
 from api.sites import endpoints as sites
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.state.runtime = runtime
     problems.install(app)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, devices, events, logs, tiles, ops):
+    for module in (auth, sites, items, devices, events, handoffs, alerts, logs, tiles, ops):
         app.include_router(module.router)
     return app
 
