@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, select
 from sqlalchemy.orm import Mapped, Session, mapped_column

@@ -280,8 +280,8 @@ def bench_pymerkle(
         sqlite_tree.append_entries(entries, chunksize=100_000)
         for name, tree in (("pymerkle InmemoryTree", memory), ("pymerkle SqliteTree", sqlite_tree)):
             results[name] = {
-                "inclusion": timed(samples, lambda i: tree.prove_inclusion(indexes[i], size)),
-                "consistency": timed(samples, lambda i: tree.prove_consistency(firsts[i], size)),
+                "inclusion": timed(samples, lambda i, t=tree: t.prove_inclusion(indexes[i], size)),
+                "consistency": timed(samples, lambda i, t=tree: t.prove_consistency(firsts[i], size)),
                 "root_matches": tree.get_root(size) == root,
             }
     return results

@@ -61,6 +61,10 @@ def cmd_log_create(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.target == "ingest":
+        from scripts import bench_ingest
+
+        return bench_ingest.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -97,12 +101,18 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger"])
+    bench.add_argument("target", choices=["ledger", "ingest"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument("--rounds", type=int, default=3)
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")
+    bench.add_argument("--batch-scans", type=int, default=60_000, help="ingest: scans sent in batches")
+    bench.add_argument("--batch", type=int, default=500, help="ingest: scans per batch request")
+    bench.add_argument("--batch-clients", type=int, default=4, help="ingest: devices syncing at once")
+    bench.add_argument("--single-scans", type=int, default=10_000, help="ingest: one-scan requests")
+    bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
+    bench.add_argument("--workers", type=int, default=2, help="ingest: uvicorn workers")
     bench.set_defaults(run=cmd_bench)
     return top
 

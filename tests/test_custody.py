@@ -192,7 +192,7 @@ def test_two_receivers_race_for_one_box(client, runtime, area, crew):
 )
 def test_irregularities_are_recorded_and_flagged(client, runtime, area, crew, case, flag):
     register(crew, (area.tps[0], "BUP"))
-    kpu, ppk, pps = crew["kpu"], crew["ppk"], crew["pps"]
+    kpu, ppk = crew["kpu"], crew["ppk"]
     box = area.item()
     accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=["S-1"])))
     if case == "wrong_site":

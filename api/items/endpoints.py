@@ -31,7 +31,6 @@ router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
 READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR, Role.INTEGRATOR}
 REGISTRARS = {Role.ADMIN, Role.KPU}
-ItemId = Annotated[str, Query(max_length=64)]
 
 
 def readable(actor: Actor, item: Item) -> Item:

@@ -1,0 +1,320 @@
+"""`jejak bench ingest`: signed scans through the real server, over loopback.
+
+The server runs under uvicorn (as `jejak serve`) on PostgreSQL; a separate load process
+sends pre-signed scans for distinct boxes. Side by side in the same run it measures
+the raw ceilings (Ed25519 verifications on one core, batched row inserts) and a bare
+FastAPI endpoint doing one plain row insert per request, and ends with a count check:
+scans sent = entries in the log, no duplicates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from nacl.signing import SigningKey
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, func, insert, select, text
+
+from ledger.jcs import canonicalize
+from models.devices import DeviceRegistration
+from models.events import Event
+from models.items import ItemKind, ItemSpec, register_items
+from models.log import LogEntry
+from models.runtime import Runtime
+from models.settings import Settings
+from models.sites import Site, SiteLevel
+from models.users import Actor, Role, create_user
+from scripts.bench_ledger import DEFAULT_POSTGRES, bench_database
+
+REGENCY = "97.01"
+PASSWORD = "bench-password-123"
+SERIALS_PER_TPS = 9999  # item ids 97.01.01.2001-001-BUP-1 ... -9999
+
+
+@dataclass
+class Phase:
+    name: str
+    requests: int
+    scans: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def scans_per_s(self) -> float:
+        return self.scans / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start within 60 s")
+
+
+def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[tuple[str, SigningKey]]]:
+    """A regency with enough polling stations for `items` boxes, a KPU officer and phones."""
+    tps_count = items // SERIALS_PER_TPS + 1
+    with runtime.db.session(write=True) as session:
+        session.add_all(
+            [
+                Site(code=REGENCY, level=SiteLevel.KPU, name="Kabupaten Bench", regency=REGENCY),
+                Site(code=f"{REGENCY}.01", level=SiteLevel.PPK, name="Kecamatan", parent_code=REGENCY, regency=REGENCY),
+                Site(code=f"{REGENCY}.01.2001", level=SiteLevel.PPS, name="Desa", parent_code=f"{REGENCY}.01", regency=REGENCY),
+            ]
+            + [
+                Site(code=f"{REGENCY}.01.2001-{n:03d}", level=SiteLevel.TPS, name=f"TPS {n}",
+                     parent_code=f"{REGENCY}.01.2001", regency=REGENCY)
+                for n in range(1, tps_count + 1)
+            ]
+        )
+        user = create_user(session, username="bench.kpu", password=PASSWORD, role=Role.KPU, jurisdiction=REGENCY)
+        actor = Actor.of(user)
+    runtime.create_log(REGENCY)
+    specs = [
+        ItemSpec(ItemKind.KOTAK_SUARA, f"{REGENCY}.01.2001-{n // SERIALS_PER_TPS + 1:03d}", "BUP", "BUP",
+                 n % SERIALS_PER_TPS + 1)
+        for n in range(items)
+    ]
+    for start in range(0, items, 1000):
+        register_items(runtime, actor, specs[start : start + 1000])
+        print(f"  registered {min(start + 1000, items):,} of {items:,} boxes", flush=True)
+    phones = []
+    for _ in range(devices):
+        key = SigningKey.generate()
+        work = DeviceRegistration(REGENCY, actor, bytes(key.verify_key), "bench")
+        device = runtime.sequencer.submit(REGENCY, work, 1)
+        phones.append((device.id, key))
+    return [s.id for s in specs], phones
+
+
+def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]]) -> list[dict[str, Any]]:
+    """One signed seal scan per box, spread over the phones."""
+    envelopes = []
+    for n, item in enumerate(item_ids):
+        device_id, key = phones[n % len(phones)]
+        scan = {
+            "event_id": str(uuid.uuid4()),
+            "type": "seal",
+            "item": item,
+            "observed_at": "2024-11-26T07:15:00Z",
+            "site": REGENCY,
+            "seals": [f"B-{n:07d}"],
+            "device": device_id,
+            "device_seq": n,
+        }
+        signature = key.sign(canonicalize(scan)).signature
+        envelopes.append({"scan": scan, "sig": base64.b64encode(signature).decode()})
+    return envelopes
+
+
+async def _load(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    latencies: list[float] = []
+    queue = iter(bodies)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as client:
+
+        async def worker() -> None:
+            for body in queue:
+                started = time.perf_counter()
+                response = await client.post(path, content=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def _load_process(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int, out: Any) -> None:
+    out.send(asyncio.run(_load(base, token, path, bodies, concurrency)))
+
+
+def run_load(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    """The load runs in its own process, so it competes with the server only for cores."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_load_process, args=(base, token, path, bodies, concurrency, send))
+    process.start()
+    result = receive.recv()
+    process.join()
+    return result  # type: ignore[no-any-return]
+
+
+def _ed25519_ceiling(seconds: float = 2.0) -> dict[str, float]:
+    """Verifications per second on one core, with each library."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    message = b"x" * 400
+    key = SigningKey.generate()
+    signed = key.sign(message)
+    crypto_key = Ed25519PrivateKey.generate()
+    crypto_sig = crypto_key.sign(message)
+    rates = {}
+    for name, verify in (
+        ("pynacl", lambda: key.verify_key.verify(signed.message, signed.signature)),
+        ("cryptography", lambda: crypto_key.public_key().verify(crypto_sig, message)),
+    ):
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            for _ in range(200):
+                verify()
+            count += 200
+        rates[name] = count / (time.perf_counter() - started)
+    return rates
+
+
+def _insert_ceiling(url: str, rows: int = 100_000) -> float:
+    """Batched row inserts per second (1,000 per transaction) into a plain table."""
+    engine = create_engine(url)
+    metadata = MetaData()
+    table = Table("bench_ceiling", metadata, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
+    metadata.create_all(engine)
+    payload = [{"id": n, "data": b"x" * 500} for n in range(rows)]
+    started = time.perf_counter()
+    for start in range(0, rows, 1000):
+        with engine.begin() as connection:
+            connection.execute(insert(table), payload[start : start + 1000])
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return rows / elapsed
+
+
+def _count_check(runtime: Runtime, sent: list[dict[str, Any]]) -> str:
+    event_ids = {e["scan"]["event_id"] for e in sent}
+    with runtime.db.reads() as session:
+        events = session.scalar(select(func.count()).select_from(Event).where(Event.log_id == REGENCY))
+        distinct = session.scalar(select(func.count(func.distinct(Event.event_id))).where(Event.log_id == REGENCY))
+        seal_entries = session.scalar(
+            select(func.count()).select_from(LogEntry).where(
+                LogEntry.log_id == REGENCY, LogEntry.data.like(b'%"type":"seal"%')
+            )
+        )
+    ok = events == distinct == seal_entries == len(event_ids) == len(sent)
+    return (
+        f"count check {'OK' if ok else 'FAILED'}: scans sent {len(sent):,}, events {events:,} "
+        f"({distinct:,} distinct), seal entries in the log {seal_entries:,}"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    url = (args.database or [os.environ.get("JEJAK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)])[0]
+    batch_scans, single_scans = args.batch_scans, args.single_scans
+    with tempfile.TemporaryDirectory(prefix="jejak-bench-") as tmp, bench_database(url, Path(tmp)) as bench_url:
+        settings = Settings(environment="test", database_url=bench_url, keys_dir=Path(tmp) / "keys", host="bench.jejak")
+        runtime = Runtime(settings)
+        print("setting up: boxes, an officer, phones", flush=True)
+        item_ids, phones = _setup(runtime, batch_scans + single_scans, devices=args.clients)
+        envelopes = _scans(item_ids, phones)
+        batches = [
+            json.dumps({"scans": envelopes[start : start + args.batch]}).encode()
+            for start in range(0, batch_scans, args.batch)
+        ]
+        singles = [json.dumps({"scans": [e]}).encode() for e in envelopes[batch_scans:]]
+
+        print("raw ceilings", flush=True)
+        verify = _ed25519_ceiling()
+        inserts = _insert_ceiling(bench_url)
+
+        env = {
+            "DATABASE_URL": bench_url,
+            "JEJAK_ENVIRONMENT": "test",
+            "JEJAK_KEYS_DIR": str(settings.keys_dir),
+            "JEJAK_HOST": settings.host,
+            "JEJAK_LOG_LEVEL": "WARNING",
+        }
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        workers = ["--workers", str(args.workers)]
+        server = _serve(["--factory", "api.app:app_from_env", *workers], env, port)
+        try:
+            _wait_ready(base, server)
+            token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
+            print(f"batches: {batch_scans:,} scans, {args.batch} per request, {args.batch_clients} devices syncing at once", flush=True)
+            seconds, latencies = run_load(base, token, "/api/v1/events", batches, args.batch_clients)
+            batch_phase = Phase("batches", len(batches), batch_scans, seconds, latencies)
+            print(f"singles: {single_scans:,} scans, one per request, {args.clients} clients", flush=True)
+            seconds, latencies = run_load(base, token, "/api/v1/events", singles, args.clients)
+            single_phase = Phase("singles", len(singles), single_scans, seconds, latencies)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        check = _count_check(runtime, envelopes)
+        runtime.close()
+
+        print("baseline: a bare FastAPI endpoint, one plain row insert per request", flush=True)
+        with create_engine(bench_url).begin() as connection:
+            connection.execute(text("CREATE TABLE IF NOT EXISTS bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = _serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, port)
+        try:
+            _wait_ready(base, server)
+            seconds, latencies = run_load(base, None, "/insert", singles, args.clients)
+            baseline = Phase("baseline", len(singles), single_scans, seconds, latencies)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    ceiling = verify["pynacl"] * 2
+    print()
+    print(f"## Ingest on PostgreSQL, uvicorn with {args.workers} workers, load from a separate process\n")
+    print("| run | scans | requests/s | scans/s | p50 ms | p99 ms | target |")
+    print("|---|---|---|---|---|---|---|")
+    for phase, target in ((batch_phase, "≥ 5,000 scans/s"), (single_phase, "≥ 1,000 scans/s, p99 ≤ 100 ms"), (baseline, "baseline")):
+        print(
+            f"| {phase.name} | {phase.scans:,} | {phase.requests / phase.seconds:,.0f} | {phase.scans_per_s:,.0f} | "
+            f"{phase.p50:.1f} | {phase.p99:.1f} | {target} |"
+        )
+    print()
+    print(f"Ed25519 verifications on one core: PyNaCl {verify['pynacl']:,.0f}/s, cryptography {verify['cryptography']:,.0f}/s")
+    print(f"Batched row inserts (1,000 per transaction): {inserts:,.0f}/s")
+    print(f"batches: {batch_phase.scans_per_s / ceiling:.2f} of the verification ceiling (PyNaCl, 2 cores: {ceiling:,.0f}/s), "
+          f"{batch_phase.scans_per_s / inserts:.2f} of the insert ceiling")
+    print(f"singles: {single_phase.scans_per_s / baseline.scans_per_s:.2f} of the bare endpoint's requests/s")
+    print(check)
+    return 0 if check.startswith("count check OK") else 1
