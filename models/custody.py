@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from models.alerts import Alert, Severity
+from models.devices import revoked
 from models.events import Event
 from models.handoffs import Handoff, HandoffStatus
 from models.items import Item, ItemStatus, Leg
@@ -104,6 +105,7 @@ class _State:
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
         }
         self.sites = {s.code: s for s in _in(session, select(Site), Site.code, codes)}
+        self.revoked = revoked(session, log_id, {s.device for s in scans})
         self.handoffs: dict[str, Handoff] = {}
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
@@ -168,6 +170,8 @@ class CustodyWork:
             return ScanResult(scan.event_id, "duplicate", index=event.entry_index, flags=event.flags)
         if scan.event_id in state.pending:
             return ScanResult(scan.event_id, "duplicate")  # completed in finish
+        if scan.device in state.revoked:
+            return ScanResult(scan.event_id, "rejected", f"device {scan.device} was revoked")
         if scan.item not in state.items:
             return ScanResult(scan.event_id, "rejected", f"there is no item {scan.item} in this log")
         for code in (scan.site, scan.counterparty):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,14 +34,6 @@ class Device(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_index: Mapped[int | None] = mapped_column(BigInteger)
 
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        # PyNaCl (libsodium) verifies about 1.7x faster than cryptography: every scan
-        # pays for one verification, so it is the ingest path's largest single cost.
-        try:
-            VerifyKey(self.public_key).verify(message, signature)
-        except (BadSignatureError, ValueError):
-            return False
-        return True
 
 
 def new_device_id() -> str:
@@ -139,3 +132,61 @@ class DeviceRevocation:
         current.revoked_at = appended.received_at
         current.revoked_index = appended.index
         return current
+
+
+@dataclass(frozen=True)
+class DeviceKey:
+    """What never changes about a device once registered: whose it is and its key."""
+
+    user_id: uuid.UUID
+    public_key: bytes
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        # PyNaCl (libsodium) verifies about 1.7x faster than cryptography: every scan
+        # pays for one verification, so it is the ingest path's largest single cost.
+        try:
+            VerifyKey(self.public_key).verify(message, signature)
+        except (BadSignatureError, ValueError):
+            return False
+        return True
+
+
+class DeviceKeys:
+    """A process-wide cache of device keys. Safe because a key and its owner never
+    change; revocation, which does change, is checked under the log's lock."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._keys: dict[tuple[str, str], DeviceKey] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], DeviceKey]:
+        with self._lock:
+            found = {k: self._keys[k] for k in wanted if k in self._keys}
+        by_log: dict[str, list[str]] = {}
+        for log_id, device_id in wanted - found.keys():
+            by_log.setdefault(log_id, []).append(device_id)
+        for log_id, ids in by_log.items():
+            rows = session.execute(
+                select(Device.id, Device.user_id, Device.public_key).where(
+                    Device.log_id == log_id, Device.id.in_(ids)
+                )
+            )
+            for device_id, user_id, public_key in rows:
+                found[(log_id, device_id)] = DeviceKey(user_id, public_key)
+        with self._lock:
+            if len(self._keys) > self.capacity:
+                self._keys.clear()  # rare; rebuilt from the database on demand
+            self._keys.update(found)
+        return found
+
+
+def revoked(session: Session, log_id: str, device_ids: set[str]) -> set[str]:
+    """Which of these devices are revoked (read under the log's lock)."""
+    return set(
+        session.scalars(
+            select(Device.id).where(
+                Device.log_id == log_id, Device.id.in_(device_ids), Device.revoked_at.is_not(None)
+            )
+        )
+    )

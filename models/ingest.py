@@ -10,10 +10,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from models.custody import CustodyWork, ScanResult, SignedScan, refusal
-from models.devices import Device
 from models.errors import JejakError
 from models.items import log_of_item
 from models.runtime import Runtime
@@ -34,7 +31,8 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
             results[position] = outcome
         else:
             parsed.append((position, outcome))
-    devices = _devices(runtime, {(log, s.scan.device) for _, (log, s) in parsed})
+    with runtime.db.reads() as session:
+        devices = runtime.device_keys.lookup(session, {(log, s.scan.device) for _, (log, s) in parsed})
     for position, (log_id, signed) in parsed:
         scan = signed.scan
         device = devices.get((log_id, scan.device))
@@ -42,8 +40,6 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
         if reason is None:
             if device is None:
                 reason = f"device {scan.device} is not registered in log {log_id}"
-            elif device.revoked_at is not None:
-                reason = f"device {scan.device} was revoked"
             elif device.user_id != actor.id:
                 reason = f"device {scan.device} belongs to another user"
             elif not signature_ok(device, signed.raw, signed.sig):
@@ -81,15 +77,3 @@ def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:
         return ScanResult(event_id, "rejected", error.detail)
     return log_id, SignedScan(scan, envelope["scan"], envelope["sig"])
 
-
-def _devices(runtime: Runtime, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Device]:
-    found: dict[tuple[str, str], Device] = {}
-    by_log: dict[str, list[str]] = defaultdict(list)
-    for log_id, device_id in keys:
-        by_log[log_id].append(device_id)
-    with runtime.db.reads() as session:
-        for log_id, ids in by_log.items():
-            query = select(Device).where(Device.log_id == log_id, Device.id.in_(ids))
-            for device in session.scalars(query):
-                found[(log_id, device.id)] = device
-    return found

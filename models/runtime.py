@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import logs
 from models.checkpointer import Checkpointer
 from models.db import Database
+from models.devices import DeviceKeys
 from models.keys import KeyStore
 from models.log import Log
 from models.sequencer import Sequencer
@@ -18,6 +19,7 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.keys = KeyStore(settings.keys_dir, create_missing=not settings.is_production)
         self.tiles = TileStore()
+        self.device_keys = DeviceKeys()
         self.sequencer = Sequencer(self.db, self.tiles)
         self.checkpointer = Checkpointer(
             self.db, self.tiles, self.keys, settings.checkpoint_interval

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from ledger.jcs import canonicalize
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from models.devices import Device
+from models.devices import DeviceKey
 
 
 class ScanType(enum.StrEnum):
@@ -110,7 +110,7 @@ def parse_scan(raw: Any) -> Scan:
         raise ValueError(problems) from None
 
 
-def signature_ok(device: Device, raw_scan: dict[str, Any], signature: str) -> bool:
+def signature_ok(device: DeviceKey, raw_scan: dict[str, Any], signature: str) -> bool:
     try:
         sig = base64.b64decode(signature, validate=True)
         message = canonicalize(raw_scan)
