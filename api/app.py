@@ -17,8 +17,10 @@ from api.devices import endpoints as devices
 from api.events import endpoints as events
 from api.handoffs import endpoints as handoffs
 from api.items import endpoints as items
+from api.labels import endpoints as labels
 from api.logs import endpoints as logs
 from api.sites import endpoints as sites
+from api.limits import BodyLimit
 from api.observability import RequestContext, configure_logging
 
 DESCRIPTION = """Chain of custody for election logistics. Every scan of a ballot box is an
@@ -57,8 +59,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     )
     app.state.runtime = runtime
     problems.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, devices, events, handoffs, alerts, logs, tiles, ops):
+    for module in (auth, sites, items, labels, devices, events, handoffs, alerts, logs, tiles, ops):
         app.include_router(module.router)
     return app
 

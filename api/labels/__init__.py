@@ -1,0 +1,1 @@
+"""Signed QR labels: rendering (SVG, PNG, PDF sheets) and their routes."""

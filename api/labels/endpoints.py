@@ -1,0 +1,181 @@
+"""Labels (DESIGN.md §6): an item's current signed QR label as SVG or PNG, A4 sheets of
+labels to print, and the public label keys a scanner checks them with offline.
+
+Reprinting (a new label that revokes the one before) is POST /api/v1/items/{id}/labels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from ledger import jws
+from models import logs
+from models.errors import InvalidRequest, NotFound
+from models.items import Item, get_item, label_url
+from models.labels import LabelKey
+from models.runtime import Runtime
+from models.sites import get_site, regency_of, under
+from models.users import Actor
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
+from api.items.endpoints import REGISTRARS
+from api.labels import render
+
+router = APIRouter(tags=["labels"])
+
+# A sheet costs 40 to 75 ms a label on one core, most of it the QR encoder choosing
+# its mask: 1000 labels (48 A4 pages) take 40 to 75 s. That covers a district, the
+# unit a warehouse prints at a time; a regency asks district by district.
+MAX_LABELS_PER_SHEET = 1000
+
+# A reprint replaces the label: nobody (browser, proxy) may keep the old one.
+_NO_STORE = {"Cache-Control": "no-store"}
+ItemIdPath = Annotated[str, Path(max_length=64, examples=["53.03.08.2001-003-BUP"])]
+
+
+def _image(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {media_type: {}}, "description": description}}
+
+
+def _printable(actor: Actor, session: Session, item_id: str) -> Item:
+    """The item, if the actor may print its label (KPU or admin, in their jurisdiction)."""
+    authorize(actor, REGISTRARS)
+    item = get_item(session, item_id)
+    authorize(actor, REGISTRARS, at=item.destination)
+    return item
+
+
+def label_of(runtime: Runtime, item: Item) -> render.Label:
+    """What the item's current label shows."""
+    return render.Label(
+        url=label_url(runtime, item),
+        item=item.id,
+        kind=item.kind.value,
+        contest=item.contest,
+        destination=item.destination,
+        serial=item.label_serial,
+    )
+
+
+@router.get(
+    "/api/v1/items/{item_id}/label.svg",
+    response_class=Response,
+    responses=_image("image/svg+xml", "The current label, drawn for 0.5 mm modules"),
+)
+def label_svg(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The item's current label: its QR code (error correction Q) with the id beside it."""
+    item = _printable(actor, session, item_id)
+    return Response(
+        render.svg(label_of(runtime, item)),
+        media_type="image/svg+xml",
+        headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{item.id}.svg"'},
+    )
+
+
+@router.get(
+    "/api/v1/items/{item_id}/label.png",
+    response_class=Response,
+    responses=_image("image/png", "The current label, 8 pixels a module"),
+)
+def label_png(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The item's current label as a PNG (printed at its dpi, modules are 0.5 mm)."""
+    item = _printable(actor, session, item_id)
+    return Response(
+        render.png(label_of(runtime, item)),
+        media_type="image/png",
+        headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{item.id}.png"'},
+    )
+
+
+@router.get(
+    "/api/v1/labels.pdf",
+    response_class=Response,
+    responses=_image("application/pdf", "A4 sheets, 3 x 7 labels a page"),
+)
+def labels_pdf(
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    site: Annotated[
+        str,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9.\-]+$",
+            description="A regency, district, village or TPS code: every item bound for it or below",
+            examples=["53.03.08"],
+        ),
+    ],
+) -> Response:
+    """The current labels of every item whose destination is `site` or lies below it,
+    in id order (so by TPS), as an A4 PDF to print: 3 x 7 labels a page, each a QR
+    code of 0.4 mm modules with the id in plain (searchable) text beside it."""
+    authorize(actor, REGISTRARS)
+    regency = regency_of(site)  # a malformed code is a 400
+    authorize(actor, REGISTRARS, at=site)
+    with runtime.db.reads() as session:
+        get_site(session, site)
+        items = list(
+            session.scalars(
+                select(Item)
+                .where(Item.log_id == regency, under(Item.destination, site))
+                .order_by(Item.id)
+                .limit(MAX_LABELS_PER_SHEET + 1)
+            )
+        )
+        labels = [label_of(runtime, item) for item in items]
+    if not labels:
+        raise NotFound(f"no items are registered for {site} or below")
+    if len(labels) > MAX_LABELS_PER_SHEET:
+        raise InvalidRequest(
+            f"more than {MAX_LABELS_PER_SHEET} labels are due under {site}, more than one "
+            "sheet request prints: ask for each district (or village) below it in turn"
+        )
+    # Rendered after the read transaction ends: a big sheet takes a while.
+    document = render.sheet(labels, title=f"{site} ({len(labels)} labels)")
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={**_NO_STORE, "Content-Disposition": f'inline; filename="labels-{site}.pdf"'},
+    )
+
+
+class LabelJwk(BaseModel):
+    """An Ed25519 public key that signs labels, as a JWK (RFC 8037), with where the
+    log published (and, once retired, retired) it."""
+
+    kty: Literal["OKP"] = "OKP"
+    crv: Literal["Ed25519"] = "Ed25519"
+    x: str = Field(description="The public key, base64url without padding")
+    kid: str = Field(description="The RFC 7638 thumbprint: the `kid` of every label it signs")
+    use: Literal["sig"] = "sig"
+    alg: Literal["EdDSA"] = "EdDSA"
+    published_index: int = Field(description="Index of the log's `label_key` entry for it")
+    retired_index: int | None = Field(description="Index of the entry that retired it, if any")
+
+
+class LabelKeySet(BaseModel):
+    keys: list[LabelJwk]
+
+
+@router.get("/api/v1/logs/{log_id}/label-keys", tags=["logs"])
+def label_keys(log_id: LogIdPath, session: SessionDep, response: Response) -> LabelKeySet:
+    """Public: the keys that sign this log's labels, as a JWK Set. A scanner caches it
+    and checks labels offline; each key is also a `label_key` entry in the log."""
+    log = logs.get_log(session, log_id)
+    rows = session.scalars(
+        select(LabelKey).where(LabelKey.log_id == log.id).order_by(LabelKey.published_index)
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return LabelKeySet(
+        keys=[
+            LabelJwk(
+                x=jws.b64url(row.public_key),
+                kid=row.kid,
+                published_index=row.published_index,
+                retired_index=row.retired_index,
+            )
+            for row in rows
+        ]
+    )
