@@ -25,9 +25,13 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
+    """Strict: only the canonical spelling, so that one signature has one form."""
     if not text or any(c not in _B64URL for c in text) or len(text) % 4 == 1:
         raise JwsError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise JwsError("not canonical base64url (stray bits at the end)")
+    return data
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -48,8 +52,11 @@ def sign(payload: dict[str, Any], key: Ed25519PrivateKey, header: dict[str, Any]
     return f"{signing_input}.{b64url(key.sign(signing_input.encode()))}"
 
 
-def verify(token: str, keys: dict[str, Ed25519PublicKey]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(header, payload) of a compact JWS signed by one of `keys` (by kid); else JwsError."""
+def verify(
+    token: str, keys: dict[str, Ed25519PublicKey], typ: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, payload) of a compact JWS signed by one of `keys` (by kid) and, if
+    given, of type `typ`; else JwsError."""
     parts = token.split(".")
     if len(parts) != 3:
         raise JwsError("a compact JWS has three parts")
@@ -62,6 +69,10 @@ def verify(token: str, keys: dict[str, Ed25519PublicKey]) -> tuple[dict[str, Any
         raise JwsError("the JWS header and payload must be JSON objects")
     if header.get("alg") != "EdDSA":
         raise JwsError(f"alg {header.get('alg')!r} is not EdDSA")
+    if "crit" in header:
+        raise JwsError("critical header extensions are not supported")
+    if typ is not None and header.get("typ") != typ:
+        raise JwsError(f"typ {header.get('typ')!r} is not {typ!r}")
     key = keys.get(str(header.get("kid")))
     if key is None:
         raise JwsError(f"signed by an unknown key {header.get('kid')!r}")

@@ -148,15 +148,22 @@ class _Labels:
         self.batch = batch
         self.key = key
         self.kid = jws.thumbprint(key.public_key())
+        self.publishing = False  # whether this request's first entry publishes the key
 
     def key_entries(self, actor: Actor) -> list[NewEntry]:
+        # Keys published by an earlier request of this batch are not in the table yet.
         published = self.batch.shared.setdefault("label_keys", set())
         if self.kid in published or self.batch.session.get(LabelKey, (self.batch.log.id, self.kid)):
             return []
         published.add(self.kid)
-        self.batch.shared["label_key_new"] = self.kid
+        self.publishing = True
         raw = self.key.public_key().public_bytes_raw()
         return [NewEntry({"type": "label_key", "kid": self.kid, "key": b64(raw), "alg": "EdDSA", **actor.fields()})]
+
+    def abandon(self) -> None:
+        """The request failed: a later one in the batch must publish the key itself."""
+        if self.publishing:
+            self.batch.shared["label_keys"].discard(self.kid)
 
     def issue(self, item: Item, serial: int, actor: Actor) -> NewEntry:
         token = jws.sign(label_payload(item, serial, self.batch.received_at), self.key, {"typ": LABEL_TYPE})
@@ -174,12 +181,14 @@ class _Labels:
         return NewEntry(record, item=item.id)
 
     def finish(self, results: list[Appended | Refused]) -> None:
-        kid = self.batch.shared.pop("label_key_new", None)
-        if kid is None:
+        if not self.publishing:
             return
-        index = next(r.index for r in results if isinstance(r, Appended))
+        first = results[0]
+        assert isinstance(first, Appended)
         raw = self.key.public_key().public_bytes_raw()
-        self.batch.session.add(LabelKey(log_id=self.batch.log.id, kid=kid, public_key=raw, published_index=index))
+        self.batch.session.add(
+            LabelKey(log_id=self.batch.log.id, kid=self.kid, public_key=raw, published_index=first.index)
+        )
 
 
 LABEL_TYPE = "jejak-label+jws"
@@ -231,6 +240,10 @@ class ItemRegistration:
             self._owners += [spec.id, spec.id]
         return entries
 
+    def abandon(self, batch: Batch) -> None:
+        if hasattr(self, "_labels"):
+            self._labels.abandon()
+
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[Item]:
         self._labels.finish(results)
         indexes: dict[str, list[int]] = {}
@@ -258,6 +271,10 @@ class LabelReprint:
         self.item = item
         self._labels = _Labels(batch, self.label_key)
         return [*self._labels.key_entries(self.actor), self._labels.issue(item, item.label_serial + 1, self.actor)]
+
+    def abandon(self, batch: Batch) -> None:
+        if hasattr(self, "_labels"):
+            self._labels.abandon()
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> Item:
         self._labels.finish(results)

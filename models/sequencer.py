@@ -79,7 +79,9 @@ class Work(Protocol, Generic[T]):
     """A request to append, decided under the log's lock and in its transaction:
     `prepare` says what to append (in order, seeing the effects of earlier requests in
     the batch); `finish` records what followed from it in the same transaction and
-    makes the caller's result. Either may write through batch.session."""
+    makes the caller's result. Either may write through batch.session. A Work that
+    leaves state in batch.shared may define `abandon(batch)`, called if the request
+    fails after `prepare`, to take it back."""
 
     def prepare(self, batch: Batch) -> Sequence[NewEntry | Refused]: ...
 
@@ -221,6 +223,8 @@ class Sequencer:
                     accepted.append(request)
                 except JejakError as error:  # this request's own fault: it fails alone
                     request.error = error
+                    if (abandon := getattr(request.work, "abandon", None)) is not None:
+                        abandon(context)
             edge = head.edge.copy()
             nodes = edge.extend([row["leaf_hash"] for row in builder.rows])
             # Core executemany: the ORM's bulk path costs more per row than the insert.
