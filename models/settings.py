@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # A scan synced this long after it was observed is flagged (offline is normal,
     # a day is not).
     late_scan_hours: float = Field(default=12, gt=0)
+    # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
 
     @field_validator("database_url")

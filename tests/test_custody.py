@@ -296,3 +296,12 @@ def test_hostile_scan_fields_are_rejected_per_scan(area, crew):
     ]
     results = kpu.send(*hostile)
     assert [r["status"] for r in results] == ["rejected"] * len(hostile)
+
+
+def test_an_oversized_body_is_a_clear_413(client, settings, crew):
+    kpu = crew["kpu"]
+    huge = b'{"scans": [' + b" " * settings.max_body_bytes + b"]}"
+    response = kpu.person.post("/api/v1/events", content=huge, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "at most" in response.json()["detail"]
