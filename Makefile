@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(JEJAK) migrate
+	$(JEJAK) seed-demo --if-empty
 	$(JEJAK) serve --host 127.0.0.1 --port 8000
 
 test: install

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from models.errors import JejakError
+from models.errors import InvalidRequest, JejakError
 from models.settings import get_settings
+
+if TYPE_CHECKING:
+    from models.runtime import Runtime
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -70,6 +78,101 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_ledger.main(args)
 
 
+def cmd_sites_import(args: argparse.Namespace) -> int:
+    from models.wilayah import SHIPPED, import_areas, regencies_in_provinces
+
+    directory = Path(args.dir) if args.dir else SHIPPED
+    regencies = set(args.regency or [])
+    if args.province:
+        regencies |= regencies_in_provinces(directory, args.province)
+    with _runtime() as runtime:
+        started = time.perf_counter()
+        with runtime.db.session(write=True) as session:
+            counts = import_areas(session, directory, regencies=regencies or None, progress=print)
+        print(f"imported in {time.perf_counter() - started:.1f} s: {counts.summary()}")
+        _ensure_logs(runtime, counts.regencies)
+    return 0
+
+
+def cmd_sites_import_tps(args: argparse.Namespace) -> int:
+    from models.wilayah import import_tps
+
+    with _runtime() as runtime:
+        with runtime.db.session(write=True) as session:
+            counts = import_tps(session, args.file)
+        print(counts.summary())
+        _ensure_logs(runtime, counts.regencies)
+    return 0
+
+
+def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
+    """Each regency's custody is recorded in its own log: make sure it has one."""
+    from models.logs import list_logs
+
+    with runtime.db.reads() as session:
+        missing = sorted(regencies - {log.id for log in list_logs(session)})
+    for done, regency in enumerate(missing, 1):
+        runtime.ensure_log(regency)
+        if done % 100 == 0:
+            print(f"logs: {done:,} of {len(missing):,} created")
+    print(f"logs: {len(missing):,} created, {len(regencies) - len(missing):,} already there")
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from models.users import Role, create_user
+
+    try:
+        role = Role(args.role)
+    except ValueError:
+        raise InvalidRequest(f"--role is one of {', '.join(Role)}, not {args.role!r}") from None
+    password = _read_password(args.password_stdin)
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        user = create_user(
+            session,
+            username=args.username,
+            password=password,
+            role=role,
+            jurisdiction=args.jurisdiction,
+            full_name=args.full_name,
+            nrp=args.nrp,
+            scopes=frozenset(args.scopes.split()),
+        )
+        print(f"created {role} {user.username} ({user.jurisdiction or 'national'}): {user.id}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """Never from argv: a command line shows in `ps` and in the shell's history."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise InvalidRequest("the two passwords differ")
+    if not password:
+        raise InvalidRequest("no password given")
+    return password
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from scripts.seed_demo import seed
+
+    with _runtime() as runtime:
+        seed(runtime, if_empty=args.if_empty)
+    return 0
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    from models.runtime import Runtime
+
+    runtime = Runtime(get_settings())
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -114,6 +217,48 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
     bench.add_argument("--workers", type=int, default=2, help="ingest: uvicorn workers")
     bench.set_defaults(run=cmd_bench)
+    sites = sub.add_parser("sites", help="import administrative areas and polling stations")
+    sites_sub = sites.add_subparsers(dest="sites_command", required=True)
+    areas = sites_sub.add_parser(
+        "import", help="import regencies (KPU), districts (PPK) and villages (PPS); creates their logs"
+    )
+    areas.add_argument(
+        "--dir", help="folder with regencies.csv, districts.csv, villages.csv (default: scripts/wilayah)"
+    )
+    areas.add_argument(
+        "--regency", action="extend", nargs="+", metavar="CODE", help="only these regencies, e.g. 53.03"
+    )
+    areas.add_argument(
+        "--province", action="extend", nargs="+", metavar="CODE", help="only these provinces, e.g. 53"
+    )
+    areas.set_defaults(run=cmd_sites_import)
+    tps = sites_sub.add_parser(
+        "import-tps", help="import polling stations from a CSV: code,village,number,kerawanan,lat,lon"
+    )
+    tps.add_argument("file")
+    tps.set_defaults(run=cmd_sites_import_tps)
+
+    user = sub.add_parser("user", help="manage user accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser(
+        "add", help="create a user; the password comes from stdin or a prompt, never the command line"
+    )
+    add.add_argument("--username", required=True)
+    add.add_argument(
+        "--role", required=True, help="admin, kpu, ppk, pps, kpps, escort, auditor or integrator"
+    )
+    add.add_argument(
+        "--jurisdiction", required=True, help='a site code like 53.03, or "" (national: admin, auditor, integrator)'
+    )
+    add.add_argument("--full-name", default="")
+    add.add_argument("--nrp", help="a police officer's registration number (escorts)")
+    add.add_argument("--scopes", default="", help='integrators, e.g. "items:read events:read"')
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    add.set_defaults(run=cmd_user_add)
+
+    demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")
+    demo.set_defaults(run=cmd_seed_demo)
     return top
 
 
