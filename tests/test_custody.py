@@ -4,8 +4,10 @@ along its route; irregularities are recorded and flagged, forgeries refused."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,8 +16,12 @@ from ledger.checkpoint import open_checkpoint
 from ledger.jcs import canonicalize
 from ledger.note import Verifier
 
+from models.sites import Kerawanan, Site, SiteLevel
 from models.users import Role
+from models.wilayah import import_areas
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
+
+WILAYAH = Path(__file__).resolve().parent.parent / "scripts" / "wilayah"
 
 
 @pytest.fixture
@@ -24,8 +30,24 @@ def area(runtime, new_log) -> Area:
 
 
 @pytest.fixture
-def crew(client, runtime, area):
-    """The custodians at each level with a registered phone, and a KPU to register boxes."""
+def ttu_area(runtime) -> Area:
+    """A real route of Kabupaten Timor Tengah Utara, from the shipped wilayah data:
+    KPU TTU (53.03) → PPK Insana (53.03.08) → PPS Nansean (53.03.08.2005), with a
+    polling station of this test's own."""
+    with runtime.db.session(write=True) as session:
+        import_areas(session, WILAYAH, regencies={"53.03"})
+    runtime.ensure_log("53.03")
+    tps = f"53.03.08.2005-{next(_ttu_tps):03d}"
+    with runtime.db.session(write=True) as session:
+        session.add(Site(code=tps, level=SiteLevel.TPS, name=f"TPS {tps[-3:]} Nansean",
+                         parent_code="53.03.08.2005", regency="53.03", kerawanan=Kerawanan.RAWAN))
+    return Area("53.03", "53.03.08", "53.03.08.2005", [tps], "53.03.08.2006")
+
+
+_ttu_tps = itertools.count(901)
+
+
+def _crew(client, runtime, area):
     people = {
         "kpu": make_person(client, runtime, Role.KPU, area.kpu),
         "ppk": make_person(client, runtime, Role.PPK, area.ppk),
@@ -33,6 +55,12 @@ def crew(client, runtime, area):
         "kpps": make_person(client, runtime, Role.KPPS, area.tps[0]),
     }
     return {level: Phone(person).register() for level, person in people.items()}
+
+
+@pytest.fixture
+def crew(client, runtime, area):
+    """The custodians at each level with a registered phone, and a KPU to register boxes."""
+    return _crew(client, runtime, area)
 
 
 def register(crew, *item_specs: tuple[str, str]) -> None:
@@ -49,6 +77,16 @@ def accepted(results, flags=()):
 
 
 def test_a_box_travels_out_and_back_with_a_verifiable_trail(client, runtime, area, crew):
+    walk_out_and_back(client, runtime, area, crew)
+
+
+def test_a_bupati_box_of_a_real_ttu_polling_station_travels_out_and_back(client, runtime, ttu_area):
+    walk_out_and_back(client, runtime, ttu_area, _crew(client, runtime, ttu_area))
+
+
+def walk_out_and_back(client, runtime, area, crew):
+    """Seal, three handoffs down, open, count, reseal, three handoffs back, then check
+    the whole trail as an outsider would."""
     box = area.item()
     register(crew, (area.tps[0], "BUP"))
     kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
