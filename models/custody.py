@@ -32,6 +32,7 @@ _IN_BATCH = 500  # ids per IN (...)
 SEVERITY = {
     "seal_mismatch": Severity.CRITICAL,
     "wrong_site": Severity.CRITICAL,
+    "wrong_origin": Severity.WARNING,
     "missing": Severity.CRITICAL,
     "incident_lost": Severity.CRITICAL,
     "incident_seal_broken": Severity.CRITICAL,
@@ -326,6 +327,8 @@ def _receive(item: Item, scan: Scan, sites: dict[str, Site]) -> list[str]:
     flags = []
     if scan.site != item.dispatch_to:
         flags.append("wrong_site")
+    if scan.counterparty is not None and scan.counterparty != item.custodian:
+        flags.append("wrong_origin")  # custody stays with the dispatcher until now
     if sorted(scan.seals) != sorted(item.dispatch_seals or []):
         flags.append("seal_mismatch")
     item.custodian = scan.site
@@ -366,6 +369,7 @@ def describe(flag: str, scan: Scan, item: Item) -> str:
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
         "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}",
+        "wrong_origin": f"received as coming from {scan.counterparty}, but {item.custodian} dispatched it",
         "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
         "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
         "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",

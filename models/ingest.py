@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from models.custody import CustodyWork, ScanResult, SignedScan, refusal
-from models.errors import JejakError
+from models.errors import InvalidRequest, JejakError
 from models.items import log_of_item
 from models.runtime import Runtime
 from models.scans import parse_scan, signature_ok
@@ -22,6 +22,10 @@ MAX_SCANS_PER_REQUEST = 1000
 
 def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
     """One result per envelope ({"scan": {...}, "sig": "..."}), in the order given."""
+    if len(envelopes) > MAX_SCANS_PER_REQUEST:
+        raise InvalidRequest(
+            f"at most {MAX_SCANS_PER_REQUEST} scans per request: send a long outbox in parts"
+        )
     results: list[ScanResult | None] = [None] * len(envelopes)
     accepted: dict[str, list[tuple[int, SignedScan]]] = defaultdict(list)
     parsed = []

@@ -52,28 +52,41 @@ class KeyStore:
         return signer
 
     def create_log_key(self, log_id: str, origin: str) -> Signer:
-        path = self.log_key_path(log_id)
-        if path.exists():
-            raise FileExistsError(f"{path} exists: a log's key is never silently replaced")
         signer = Signer.generate(origin)
-        self._write_private(path, signer.skey)
+        self._create(self.log_key_path(log_id), signer.skey)
         return signer
+
+    def label_key_path(self, log_id: str) -> Path:
+        return self.directory / f"label-{check_log_id(log_id)}.pem"
+
+    def token_key_path(self) -> Path:
+        return self.directory / "token.pem"
 
     def label_key(self, log_id: str) -> Ed25519PrivateKey:
         """The KPU Kabupaten/Kota's label key."""
-        return self._ed25519(f"label-{check_log_id(log_id)}.pem", f"jejak keys create --label {log_id}")
+        return self._ed25519(self.label_key_path(log_id), f"jejak keys create --label {log_id}")
 
     def token_key(self) -> Ed25519PrivateKey:
         """The key that signs access tokens."""
-        return self._ed25519("token.pem", "jejak keys create --token")
+        return self._ed25519(self.token_key_path(), "jejak keys create --token")
 
-    def _ed25519(self, filename: str, command: str) -> Ed25519PrivateKey:
-        if (key := self._keys.get(filename)) is None:
-            text = self._read_or_create(self.directory / filename, _new_pem, command)
+    def create_ed25519(self, path: Path) -> Ed25519PrivateKey:
+        """A new label or token key at `path` (see label_key_path, token_key_path)."""
+        self._create(path, _new_pem())
+        return self._ed25519(path, "")
+
+    def _create(self, path: Path, secret: str) -> None:
+        if path.exists():
+            raise FileExistsError(f"{path} exists: a key is never silently replaced")
+        self._write_private(path, secret)
+
+    def _ed25519(self, path: Path, command: str) -> Ed25519PrivateKey:
+        if (key := self._keys.get(path.name)) is None:
+            text = self._read_or_create(path, _new_pem, command)
             loaded = serialization.load_pem_private_key(text.encode(), password=None)
             if not isinstance(loaded, Ed25519PrivateKey):
-                raise MissingKey(f"{self.directory / filename} is not an Ed25519 key")
-            key = self._keys[filename] = loaded
+                raise MissingKey(f"{path} is not an Ed25519 key")
+            key = self._keys[path.name] = loaded
         return key
 
     def _read_or_create(self, path: Path, make: Callable[[], str], command: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.jws import public_jwk, thumbprint
 from models.errors import InvalidRequest, JejakError
 from models.settings import get_settings
 
@@ -49,13 +51,24 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from models.runtime import Runtime
 
     runtime = Runtime(get_settings())
-    origin = runtime.origin(args.log)
+    keys = runtime.keys
+    if args.log:
+        origin = runtime.origin(args.log)
+        if args.action == "create":
+            signer = keys.create_log_key(args.log, origin)
+            print(f"created {keys.log_key_path(args.log)}", file=sys.stderr)
+        else:
+            signer = keys.log_signer(args.log, origin)
+        print(signer.vkey)  # the checkpoint verifier key, name+keyid+base64
+        return 0
+    path = keys.label_key_path(args.label) if args.label else keys.token_key_path()
     if args.action == "create":
-        signer = runtime.keys.create_log_key(args.log, origin)
-        print(f"created {runtime.keys.log_key_path(args.log)}", file=sys.stderr)
+        key = keys.create_ed25519(path)
+        print(f"created {path}", file=sys.stderr)
     else:
-        signer = runtime.keys.log_signer(args.log, origin)
-    print(signer.vkey)
+        key = keys.label_key(args.label) if args.label else keys.token_key()
+    public = key.public_key()
+    print(json.dumps({**public_jwk(public), "kid": thumbprint(public)}))  # the public JWK
     return 0
 
 
@@ -192,9 +205,14 @@ def parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(run=cmd_migrate)
 
-    keys = sub.add_parser("keys", help="create or show a log's signing key (prints its verifier key)")
+    keys = sub.add_parser(
+        "keys", help="create or show a signing key; prints its public half (never the private)"
+    )
     keys.add_argument("action", choices=["create", "show"])
-    keys.add_argument("--log", required=True, help="regency code, e.g. 53.03")
+    which = keys.add_mutually_exclusive_group(required=True)
+    which.add_argument("--log", help="a log's checkpoint key, by regency code, e.g. 53.03")
+    which.add_argument("--label", help="a KPU's label key, by regency code")
+    which.add_argument("--token", action="store_true", help="the access-token key")
     keys.set_defaults(run=cmd_keys)
 
     log = sub.add_parser("log", help="manage logs")

@@ -50,3 +50,18 @@ def test_migrate_then_create_a_log(env, capsys):
     assert Verifier.from_vkey(vkey).name == origin
     assert main(["log", "create", "53.03"]) == 1
     assert "log 53.03 exists" in capsys.readouterr().err
+
+
+def test_label_and_token_keys(env, capsys):
+    import json
+
+    assert main(["keys", "create", "--label", "53.03"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert (created["kty"], created["crv"]) == ("OKP", "Ed25519") and created["kid"]
+    assert (env / "keys" / "label-53.03.pem").stat().st_mode & 0o777 == 0o600
+    assert main(["keys", "show", "--label", "53.03"]) == 0
+    assert json.loads(capsys.readouterr().out) == created
+    assert main(["keys", "create", "--label", "53.03"]) == 1
+    assert main(["keys", "create", "--token"]) == 0
+    assert json.loads(capsys.readouterr().out)["kid"] != created["kid"]
+    assert main(["keys", "create", "--token"]) == 1

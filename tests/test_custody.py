@@ -223,6 +223,7 @@ def test_two_receivers_race_for_one_box(client, runtime, area, crew):
     [
         ("wrong_site", "wrong_site"),
         ("seal_mismatch", "seal_mismatch"),
+        ("wrong_origin", "wrong_origin"),
         ("level_skipped", "level_skipped"),
         ("late_sync", "late_sync"),
         ("incident", "incident_wet"),
@@ -240,6 +241,9 @@ def test_irregularities_are_recorded_and_flagged(client, runtime, area, crew, ca
     elif case == "seal_mismatch":
         accepted(kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S-1"])))
         result = ppk.send(ppk.scan("receive", box, area.ppk, counterparty=area.kpu, seals=["S-9"]))
+    elif case == "wrong_origin":
+        accepted(kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S-1"])))
+        result = ppk.send(ppk.scan("receive", box, area.ppk, counterparty=area.pps, seals=["S-1"]))
     elif case == "level_skipped":
         result = kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.pps, seals=["S-1"]))
     elif case == "late_sync":
