@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    JEJAK_KEYS_DIR=/var/lib/jejak/keys
+    JEJAK_KEYS_DIR=/var/lib/jejak/keys \
+    DATABASE_URL=sqlite:////var/lib/jejak/jejak.db
 
 WORKDIR /app
 RUN useradd --system --uid 10001 --home-dir /var/lib/jejak --create-home jejak
