@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Query
 
+T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
 Cursor = Annotated[
     str | None, Query(max_length=512, description="The `next` value of the previous page")
@@ -18,13 +20,26 @@ def encode(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def decode(cursor: str | None, length: int) -> list[Any] | None:
+def decode(cursor: str | None, *types: type) -> list[Any] | None:
+    """The key a cursor carries, checked against the types its list endpoint writes."""
     if cursor is None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError as error:
         raise HTTPException(400, "cursor is not one this service gave out") from error
-    if not isinstance(key, list) or len(key) != length:
+    if (
+        not isinstance(key, list)
+        or len(key) != len(types)
+        or not all(type(v) is t for v, t in zip(key, types, strict=True))
+    ):
         raise HTTPException(400, "cursor is not one this service gave out")
     return key
+
+
+def page(rows: list[T], limit: int, key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:
+    """Rows fetched with limit + 1: the extra one only says there is a next page."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode(key(rows[-1]))

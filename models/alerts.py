@@ -48,7 +48,7 @@ def list_alerts(
     open_only: bool,
     rule: str | None,
     item: str | None,
-    after: tuple[str, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Alert]:
     """A log's alerts, oldest first; below regency level, those at or bound for the area."""
@@ -69,8 +69,5 @@ def list_alerts(
     if item is not None:
         query = query.where(Alert.item_id == item)
     if after is not None:
-        created, alert_id = after
-        query = query.where(
-            tuple_(Alert.created_at, Alert.id) > tuple_(datetime.fromisoformat(created), uuid.UUID(alert_id))
-        )
+        query = query.where(tuple_(Alert.created_at, Alert.id) > tuple_(*after))
     return list(session.scalars(query))

@@ -347,3 +347,30 @@ def test_an_oversized_body_is_a_clear_413(client, settings, crew):
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert "at most" in response.json()["detail"]
+
+
+def _all_pages(person, path, key, **params):
+    seen, cursor = [], None
+    while True:
+        body = person.get(path, params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += body[key]
+        cursor = body["next"]
+        if cursor is None:
+            return seen
+
+
+def test_lists_page_with_opaque_cursors(client, area, crew):
+    register(crew, *[(t, c) for t in area.tps for c in ("BUP", "GUB")])
+    kpu = crew["kpu"]
+    items = _all_pages(kpu.person, "/api/v1/items", "items", site=area.kpu)
+    assert sorted(i["id"] for i in items) == sorted(f"{t}-{c}" for t in area.tps for c in ("BUP", "GUB"))
+    accepted(kpu.send(*[kpu.scan("seal", i["id"], area.kpu, seals=["S"]) for i in items]))
+    events = _all_pages(kpu.person, "/api/v1/events", "events", type="seal")
+    assert len(events) == 6 and [e["entry_index"] for e in events] == sorted(e["entry_index"] for e in events)
+    sites = _all_pages(kpu.person, "/api/v1/sites", "sites", parent=area.pps)
+    assert [s["code"] for s in sites] == area.tps
+    forged = base64.urlsafe_b64encode(b'["x"]').decode()  # valid JSON, wrong type
+    for path, cursor in [("/api/v1/items", "not-a-cursor"), ("/api/v1/events", forged), ("/api/v1/alerts", forged),
+                         ("/api/v1/alerts", base64.urlsafe_b64encode(b'["x", "y"]').decode())]:
+        bad = kpu.person.get(path, params={"cursor": cursor})
+        assert bad.status_code == 400 and "cursor" in bad.json()["detail"], (path, bad.text)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from models.alerts import Severity, list_alerts
 from models.users import Role
 from pydantic import BaseModel, ConfigDict
@@ -55,7 +55,7 @@ def alerts(
     """Alerts in your jurisdiction, oldest first; open ones unless open=false."""
     authorize(actor, READERS, scope="alerts:read")
     log_id = actor_log(actor, log)
-    after = paging.decode(cursor, 2)
+    after = paging.decode(cursor, str, str)
     rows = list_alerts(
         session,
         log_id=log_id,
@@ -63,12 +63,15 @@ def alerts(
         open_only=open,
         rule=rule,
         item=item,
-        after=(after[0], after[1]) if after else None,
+        after=_alert_key(after) if after else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AlertPage(
-        alerts=[AlertOut.model_validate(a) for a in rows],
-        next=paging.encode([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None,
-    )
+    rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+    return AlertPage(alerts=[AlertOut.model_validate(a) for a in rows], next=next_page)
+
+
+def _alert_key(key: list[str]) -> tuple[datetime, uuid.UUID]:
+    try:
+        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
+    except ValueError as error:
+        raise HTTPException(400, "cursor is not one this service gave out") from error

@@ -112,7 +112,7 @@ def events(
     """Custody events in your jurisdiction, newest last, by item, site, actor, type, time."""
     authorize(actor, READERS, scope="events:read")
     log_id = actor_log(actor, log)
-    after = paging.decode(cursor, 1)
+    after = paging.decode(cursor, int)
     rows = list_events(
         session,
         log_id=log_id,
@@ -126,9 +126,5 @@ def events(
         after=after[0] if after else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return EventPage(
-        events=[EventOut.model_validate(e) for e in rows],
-        next=paging.encode([rows[-1].entry_index]) if more else None,
-    )
+    rows, next_page = paging.page(rows, limit, lambda e: [e.entry_index])
+    return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)

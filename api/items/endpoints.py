@@ -88,7 +88,7 @@ def items(
 ) -> ItemPage:
     """Items in your jurisdiction, filtered by area (`site`), status, custodian, contest."""
     authorize(actor, READERS, scope="items:read")
-    after = paging.decode(cursor, 2)
+    after = paging.decode(cursor, str, str)
     rows = list_items(
         session,
         jurisdiction=actor.jurisdiction,
@@ -99,12 +99,8 @@ def items(
         after=(after[0], after[1]) if after else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ItemPage(
-        items=[ItemOut.model_validate(i) for i in rows],
-        next=paging.encode([rows[-1].log_id, rows[-1].id]) if more else None,
-    )
+    rows, next_page = paging.page(rows, limit, lambda i: [i.log_id, i.id])
+    return ItemPage(items=[ItemOut.model_validate(i) for i in rows], next=next_page)
 
 
 @router.get("/{item_id}")

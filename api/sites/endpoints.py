@@ -27,16 +27,12 @@ def sites(
     limit: paging.Limit = 100,
 ) -> SitePage:
     """Sites by parent, by area (`under`: everything below a code) or level, in code order."""
-    after = paging.decode(cursor, 1)
+    after = paging.decode(cursor, str)
     rows = list_sites(
         session, parent=parent, area=under, level=level, after=after[0] if after else None, limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return SitePage(
-        sites=[SiteOut.model_validate(s) for s in rows],
-        next=paging.encode([rows[-1].code]) if more else None,
-    )
+    rows, next_page = paging.page(rows, limit, lambda s: [s.code])
+    return SitePage(sites=[SiteOut.model_validate(s) for s in rows], next=next_page)
 
 
 @router.get("/{code}")
