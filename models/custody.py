@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from models.alerts import Alert, Severity
+from models.db import one_of
 from models.devices import revoked
 from models.events import Event
 from models.handoffs import Handoff, HandoffStatus
@@ -110,13 +111,15 @@ class _State:
         self.handoffs: dict[str, Handoff] = {}
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
-        self.pending: set[str] = set()
+        # Scans of this batch judged so far: event id → item, for replays and corrections.
+        self.pending: dict[str, str] = {}
 
 
 def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
     found = []
     for start in range(0, len(values), _IN_BATCH):
-        found += session.scalars(query.where(column.in_(values[start : start + _IN_BATCH]))).all()
+        chunk = values[start : start + _IN_BATCH]
+        found += session.scalars(query.where(one_of(session, column, chunk))).all()
     return found
 
 
@@ -146,7 +149,7 @@ class CustodyWork:
                 continue
             item = state.items[scan.item]
             flags = judge(item, scan, state.sites, now, self.late_after)
-            state.pending.add(scan.event_id)
+            state.pending[scan.event_id] = scan.item
             self._plan.append(None)
             self._flags.append(flags)
             planned.append(
@@ -179,8 +182,9 @@ class CustodyWork:
             if code is not None and code not in state.sites:
                 return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
         if scan.type is ScanType.CORRECTION:
-            target = state.events.get(scan.ref or "")
-            if target is None or target.item_id != scan.item:
+            earlier = state.events.get(scan.ref or "")
+            target = earlier.item_id if earlier is not None else state.pending.get(scan.ref or "")
+            if target != scan.item:
                 return ScanResult(
                     scan.event_id, "rejected", f"correction refers to no earlier event {scan.ref} of {scan.item}"
                 )
@@ -190,6 +194,7 @@ class CustodyWork:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
         out = []
+        events: list[dict[str, Any]] = []
         for signed, plan, flags, result in zip(self.scans, self._plan, self._flags, results, strict=True):
             scan = signed.scan
             if plan is not None:
@@ -202,24 +207,24 @@ class CustodyWork:
             assert isinstance(result, Appended)
             item = state.items[scan.item]
             item.last_index = result.index
-            event = Event(
-                log_id=log_id,
-                event_id=scan.event_id,
-                entry_index=result.index,
-                item_id=scan.item,
-                type=scan.type.value,
-                site=scan.site,
-                counterparty=scan.counterparty,
-                actor_id=self.actor.id,
-                role=self.actor.role.value,
-                device_id=scan.device,
-                handoff_id=scan.handoff,
-                observed_at=scan.observed,
-                received_at=result.received_at,
-                flags=flags,
+            events.append(
+                {
+                    "log_id": log_id,
+                    "event_id": scan.event_id,
+                    "entry_index": result.index,
+                    "item_id": scan.item,
+                    "type": scan.type.value,
+                    "site": scan.site,
+                    "counterparty": scan.counterparty,
+                    "actor_id": self.actor.id,
+                    "role": self.actor.role.value,
+                    "device_id": scan.device,
+                    "handoff_id": scan.handoff,
+                    "observed_at": scan.observed,
+                    "received_at": result.received_at,
+                    "flags": flags,
+                }
             )
-            session.add(event)
-            state.events[scan.event_id] = event
             if scan.type is ScanType.DISPATCH and scan.handoff:
                 _join_handoff(session, state, log_id, scan)
             for flag in flags:
@@ -239,6 +244,8 @@ class CustodyWork:
                 scan.event_id, "accepted", index=result.index, leaf_hash=result.leaf_hash, flags=flags
             )
             out.append(state.results[scan.event_id])
+        if events:  # Core executemany: the ORM's unit of work costs more than the insert
+            session.connection().execute(insert(Event.__table__), events)
         return out
 
 

@@ -374,3 +374,23 @@ def test_lists_page_with_opaque_cursors(client, area, crew):
                          ("/api/v1/alerts", base64.urlsafe_b64encode(b'["x", "y"]').decode())]:
         bad = kpu.person.get(path, params={"cursor": cursor})
         assert bad.status_code == 400 and "cursor" in bad.json()["detail"], (path, bad.text)
+
+
+def test_a_correction_annotates_an_earlier_scan_of_the_same_box(area, crew):
+    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"))
+    kpu = crew["kpu"]
+    sealed = kpu.scan("seal", area.item(0), area.kpu, seals=["S-1"])
+    accepted(kpu.send(sealed))
+    same_batch = kpu.scan("store", area.item(0), area.kpu)
+    fixes = [
+        kpu.scan("correction", area.item(0), area.kpu, ref=sealed["scan"]["event_id"], reason="seal S-1 is S-7"),
+        same_batch,
+        kpu.scan("correction", area.item(0), area.kpu, ref=same_batch["scan"]["event_id"], reason="gudang B"),
+        kpu.scan("correction", area.item(0), area.kpu, ref="no-such-event"),
+        kpu.scan("correction", area.item(1), area.kpu, ref=sealed["scan"]["event_id"]),
+    ]
+    results = kpu.send(*fixes)
+    assert [r["status"] for r in results] == ["accepted", "accepted", "accepted", "rejected", "rejected"]
+    assert "no earlier event" in results[3]["reason"] and "no earlier event" in results[4]["reason"]
+    item = kpu.person.get(f"/api/v1/items/{area.item(0)}").json()
+    assert item["seals"] == ["S-1"]  # a correction annotates; it never edits
