@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from models.alerts import Alert, Severity
+from models.base import utcnow
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
@@ -89,6 +90,59 @@ def refusal(scan: Scan, actor: Actor) -> str | None:
     return None
 
 
+# The item columns the rules read and write; the rest of the row is not theirs.
+_ITEM = Item.__table__
+_STATE_COLUMNS = (
+    "status", "leg", "custodian", "seals", "dispatch_event", "dispatch_to",
+    "dispatch_seals", "dispatch_handoff", "dispatched_at", "last_index",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class ItemState:
+    """An item's custody state as plain data: the rules run on thousands of these per
+    batch, and the ORM's bookkeeping would cost more than the rules themselves."""
+
+    id: str
+    destination: str
+    status: ItemStatus
+    leg: Leg
+    custodian: str
+    seals: list[str]
+    dispatch_event: str | None
+    dispatch_to: str | None
+    dispatch_seals: list[str] | None
+    dispatch_handoff: str | None
+    dispatched_at: datetime | None
+    last_index: int
+
+
+def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemState]:
+    columns = [_ITEM.c.id, _ITEM.c.destination, *(_ITEM.c[name] for name in _STATE_COLUMNS)]
+    found = {}
+    for start in range(0, len(ids), _IN_BATCH):
+        chunk = ids[start : start + _IN_BATCH]
+        query = select(*columns).where(_ITEM.c.log_id == log_id, one_of(session, _ITEM.c.id, chunk))
+        for row in session.execute(query):
+            found[row.id] = ItemState(*row)
+    return found
+
+
+def _save_items(session: Any, log_id: str, items: list[ItemState]) -> None:
+    """Write the rules' changes back: one executemany UPDATE."""
+    statement = (
+        update(_ITEM)
+        .where(_ITEM.c.log_id == bindparam("key_log"), _ITEM.c.id == bindparam("key_id"))
+        .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")})
+    )
+    now = utcnow()
+    rows = [
+        {"key_log": log_id, "key_id": i.id, "updated_at": now, **{n: getattr(i, n) for n in _STATE_COLUMNS}}
+        for i in items
+    ]
+    session.connection().execute(statement, rows)
+
+
 class _State:
     """The items, sites and events the batch's scans touch, loaded once per batch."""
 
@@ -99,9 +153,7 @@ class _State:
         item_ids = sorted({s.item for s in scans})
         event_ids = sorted({s.event_id for s in scans} | {s.ref for s in scans if s.ref})
         codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
-        self.items = {
-            i.id: i for i in _in(session, select(Item).where(Item.log_id == log_id), Item.id, item_ids)
-        }
+        self.items = _load_items(session, log_id, item_ids)
         self.events = {
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
@@ -246,6 +298,7 @@ class CustodyWork:
             out.append(state.results[scan.event_id])
         if events:  # Core executemany: the ORM's unit of work costs more than the insert
             session.connection().execute(insert(Event.__table__), events)
+            _save_items(session, log_id, [state.items[i] for i in {e["item_id"] for e in events}])
         return out
 
 
@@ -271,7 +324,7 @@ def _join_handoff(session: Any, state: _State, log_id: str, scan: Scan) -> None:
 
 
 def judge(
-    item: Item, scan: Scan, sites: dict[str, Site], now: datetime, late_after: timedelta
+    item: ItemState, scan: Scan, sites: dict[str, Site], now: datetime, late_after: timedelta
 ) -> list[str]:
     """Apply a scan to its item's custody state; returns the irregularities it shows."""
     flags: list[str] = []
@@ -299,7 +352,7 @@ def judge(
     return flags
 
 
-def _dispatch(item: Item, scan: Scan) -> list[str]:
+def _dispatch(item: ItemState, scan: Scan) -> list[str]:
     flags = []
     if item.status is ItemStatus.IN_TRANSIT:
         flags.append("already_in_transit")
@@ -326,7 +379,7 @@ def _dispatch(item: Item, scan: Scan) -> list[str]:
     return flags
 
 
-def _receive(item: Item, scan: Scan, sites: dict[str, Site]) -> list[str]:
+def _receive(item: ItemState, scan: Scan, sites: dict[str, Site]) -> list[str]:
     if item.status is not ItemStatus.IN_TRANSIT:
         # Nothing was dispatched to anyone: custody stays where it is (a second
         # receiver racing for one box ends here).
@@ -349,7 +402,7 @@ def _receive(item: Item, scan: Scan, sites: dict[str, Site]) -> list[str]:
     return flags
 
 
-def _at_polling_station(item: Item, scan: Scan) -> list[str]:
+def _at_polling_station(item: ItemState, scan: Scan) -> list[str]:
     flags = []
     if scan.site != item.destination:
         flags.append("not_at_destination")
@@ -371,7 +424,7 @@ def _at_polling_station(item: Item, scan: Scan) -> list[str]:
     return flags
 
 
-def describe(flag: str, scan: Scan, item: Item) -> str:
+def describe(flag: str, scan: Scan, item: ItemState) -> str:
     """The alert's message, in the terms of the people who read it."""
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
