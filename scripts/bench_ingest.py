@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from nacl.signing import SigningKey
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, func, insert, select, text
 
 from ledger.jcs import canonicalize
+from models.alerts import Alert
 from models.devices import DeviceRegistration
 from models.events import Event
 from models.items import ItemKind, ItemSpec, register_items
@@ -129,7 +131,9 @@ def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[
 
 
 def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]]) -> list[dict[str, Any]]:
-    """One signed seal scan per box, spread over the phones."""
+    """One signed seal scan per box, spread over the phones, made just now (an old
+    observed_at would flag every scan as a late sync)."""
+    observed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     envelopes = []
     for n, item in enumerate(item_ids):
         device_id, key = phones[n % len(phones)]
@@ -137,7 +141,7 @@ def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]]) -> list[di
             "event_id": str(uuid.uuid4()),
             "type": "seal",
             "item": item,
-            "observed_at": "2024-11-26T07:15:00Z",
+            "observed_at": observed,
             "site": REGENCY,
             "seals": [f"B-{n:07d}"],
             "device": device_id,
@@ -240,10 +244,12 @@ def _count_check(runtime: Runtime, sent: list[dict[str, Any]]) -> str:
                 LogEntry.log_id == REGENCY, LogEntry.data.like(b'%"type":"seal"%')
             )
         )
-    ok = events == distinct == seal_entries == len(event_ids) == len(sent)
+    with runtime.db.reads() as session:
+        flagged = session.scalar(select(func.count()).select_from(Alert).where(Alert.log_id == REGENCY))
+    ok = events == distinct == seal_entries == len(event_ids) == len(sent) and flagged == 0
     return (
         f"count check {'OK' if ok else 'FAILED'}: scans sent {len(sent):,}, events {events:,} "
-        f"({distinct:,} distinct), seal entries in the log {seal_entries:,}"
+        f"({distinct:,} distinct), seal entries in the log {seal_entries:,}, alerts {flagged:,}"
     )
 
 
