@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from models.errors import JejakError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -53,6 +53,11 @@ def install(app: FastAPI) -> None:
         ]
         detail = "; ".join(_validation_message(e) for e in exc.errors()) or "invalid request"
         return problem(422, detail, "Invalid request", errors=errors)
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced to create the same thing; the database kept the first.
+        return problem(409, "this conflicts with something recorded a moment ago; reload and retry")
 
     @app.exception_handler(OperationalError)
     async def _database_down(_: Request, exc: DBAPIError) -> JSONResponse:
