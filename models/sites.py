@@ -29,7 +29,6 @@ class Kerawanan(enum.StrEnum):
     SANGAT_RAWAN = "sangat_rawan"
 
 
-ROUTE = (SiteLevel.KPU, SiteLevel.PPK, SiteLevel.PPS, SiteLevel.TPS)
 _CODE = {
     SiteLevel.KPU: re.compile(r"\d{2}\.\d{2}"),
     SiteLevel.PPK: re.compile(r"\d{2}\.\d{2}\.\d{2}"),
@@ -114,9 +113,6 @@ def get_site(session: Session, code: str) -> Site:
         raise NotFound(f"there is no site {code}")
     return site
 
-
-def sites_below(session: Session, parent: str) -> list[Site]:
-    return list(session.scalars(select(Site).where(Site.parent_code == parent).order_by(Site.code)))
 
 
 def list_sites(
