@@ -151,7 +151,9 @@ class _State:
         works = [w for w in batch.works if isinstance(w, CustodyWork)]
         scans = [s.scan for w in works for s in w.scans]
         item_ids = sorted({s.item for s in scans})
-        event_ids = sorted({s.event_id for s in scans} | {s.ref for s in scans if s.ref})
+        # Only replays (their key is in the log already) and corrected events are read.
+        replayed = {s.event_id for s in scans if s.event_id in batch.keys}
+        event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
         codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
         self.items = _load_items(session, log_id, item_ids)
         self.events = {
@@ -216,6 +218,7 @@ class CustodyWork:
                         "flags": flags,
                     },
                     item=scan.item,
+                    key=scan.event_id,
                 )
             )
         return planned

@@ -39,6 +39,8 @@ class LogEntry(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     item_id: Mapped[str | None] = mapped_column(String(64))
     seq: Mapped[int | None] = mapped_column(BigInteger)
+    # The entry's idempotency key (a scan's event_id), beside its bytes for quick reads.
+    key: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

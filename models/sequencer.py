@@ -43,6 +43,9 @@ class NewEntry:
 
     record: dict[str, Any]
     item: str | None = None
+    # An idempotency key (a scan's event_id): the log tip remembers every key it holds,
+    # so a replay is recognised without a query.
+    key: str | None = None
 
 
 class Appended(NamedTuple):
@@ -66,6 +69,8 @@ class Batch:
     session: Session
     log: Log
     received_at: datetime  # the time every entry of the batch records
+    # Index of the entry holding each idempotency key, in the log so far.
+    keys: dict[str, int] = field(default_factory=dict)
     # State that works of one kind share within the batch (the custody rules keep the
     # items' states here, loaded once for every request in the batch).
     shared: dict[str, Any] = field(default_factory=dict)
@@ -214,7 +219,7 @@ class Sequencer:
             head = queue.head
             received_at = utcnow()
             builder = _EntryBuilder(log, head, received_at)
-            context = Batch(session, log, received_at, works=[r.work for r in batch])
+            context = Batch(session, log, received_at, head.keys, works=[r.work for r in batch])
             accepted = []
             for request in batch:
                 try:
@@ -242,6 +247,7 @@ class Sequencer:
         # Committed: only now does this process's view of the tip move on.
         head.edge = edge
         head.items.update(builder.chains)
+        head.keys.update(builder.keys)
 
 
 class _EntryBuilder:
@@ -256,10 +262,12 @@ class _EntryBuilder:
         self.index = log.size
         self.rows: list[dict[str, Any]] = []
         self.chains: dict[str, tuple[int, bytes]] = {}  # this batch's new chain heads
+        self.keys: dict[str, int] = {}  # this batch's idempotency keys
 
     def add(self, entries: Sequence[NewEntry | Refused]) -> list[Appended | Refused]:
         """Build one request's entries (refusals pass through); all or none join the batch."""
         chains: dict[str, tuple[int, bytes]] = {}
+        keys: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         appended: list[Appended | Refused] = []
         index = self.index
@@ -296,26 +304,31 @@ class _EntryBuilder:
                     "data": data,
                     "item_id": item,
                     "seq": seq,
+                    "key": entry.key,
                     "received_at": received_at,
                 }
             )
+            if entry.key is not None:
+                keys[entry.key] = index
             appended.append(Appended(index, leaf, data, seq, received_at))
             index += 1
         self.index = index
         self.rows += rows
         self.chains.update(chains)
+        self.keys.update(keys)
         return appended
 
 
 class LogHead:
-    """This process's view of a log's tip: the tree's right edge and every item's
-    latest (seq, leaf hash). Whenever another process has appended, it catches up by
+    """This process's view of a log's tip: the tree's right edge, every item's latest
+    (seq, leaf hash) and every idempotency key. Whenever another process has appended, it catches up by
     reading just the entries added since, so under the log lock it is always exact
     and no append has to look anything up."""
 
     def __init__(self, edge: TreeEdge, items: dict[str, tuple[int, bytes]]) -> None:
         self.edge = edge
         self.items = items
+        self.keys: dict[str, int] = {}  # idempotency key → entry index
 
     @property
     def size(self) -> int:
@@ -335,15 +348,17 @@ class LogHead:
     def _read_items(self, session: Session, log_id: str, start: int, end: int) -> list[bytes]:
         leaves = []
         rows = session.execute(
-            select(LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash)
+            select(LogEntry.idx, LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash, LogEntry.key)
             .where(LogEntry.log_id == log_id, LogEntry.idx >= start, LogEntry.idx < end)
             .order_by(LogEntry.idx)
             .execution_options(yield_per=10_000)
         )
-        for item_id, seq, leaf in rows:
+        for idx, item_id, seq, leaf, key in rows:
             leaves.append(leaf)
             if item_id is not None:
                 self.items[item_id] = (seq, leaf)
+            if key is not None:
+                self.keys[key] = idx
         return leaves
 
 

@@ -394,3 +394,14 @@ def test_a_correction_annotates_an_earlier_scan_of_the_same_box(area, crew):
     assert "no earlier event" in results[3]["reason"] and "no earlier event" in results[4]["reason"]
     item = kpu.person.get(f"/api/v1/items/{area.item(0)}").json()
     assert item["seals"] == ["S-1"]  # a correction annotates; it never edits
+
+
+def test_a_replay_after_a_restart_is_still_recognised(client, area, crew):
+    """The log tip is rebuilt from the database after a restart, idempotency keys too."""
+    register(crew, (area.tps[0], "BUP"))
+    kpu = crew["kpu"]
+    envelope = kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])
+    first = accepted(kpu.send(envelope))[0]
+    client.app.state.runtime.sequencer._queues.clear()  # as a fresh process would start
+    (again,) = kpu.send(envelope)
+    assert (again["status"], again["index"]) == ("duplicate", first["index"])
