@@ -152,6 +152,7 @@ class _State:
         scans = [s.scan for w in works for s in w.scans]
         item_ids = sorted({s.item for s in scans})
         # Only replays (their key is in the log already) and corrected events are read.
+        self.keys = batch.keys
         replayed = {s.event_id for s in scans if s.event_id in batch.keys}
         event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
         codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
@@ -225,8 +226,9 @@ class CustodyWork:
 
     def _early_result(self, scan: Scan, state: _State) -> ScanResult | None:
         """A replay's first result, or why the scan is refused; None to judge it."""
-        if (event := state.events.get(scan.event_id)) is not None:
-            return ScanResult(scan.event_id, "duplicate", index=event.entry_index, flags=event.flags)
+        if (index := state.keys.get(scan.event_id)) is not None:
+            event = state.events.get(scan.event_id)
+            return ScanResult(scan.event_id, "duplicate", index=index, flags=event.flags if event else [])
         if scan.event_id in state.pending:
             return ScanResult(scan.event_id, "duplicate")  # completed in finish
         if scan.device in state.revoked:
