@@ -8,10 +8,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from ledger.merkle import HASH_SIZE
-from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, ExpandedTile, TileHashReader, TileKey
-from sqlalchemy import func, literal, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, ExpandedTile, TileHashReader, TileKey, encode_hash_tile
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.errors import NotFound
@@ -95,26 +93,20 @@ class TileStore:
     def _read(self, session: Session, log_id: str, level: int, index: int, width: int) -> bytes:
         start = index * TILE_WIDTH
         if level == 0:
-            column, order = LogEntry.leaf_hash, LogEntry.idx
-            where = [LogEntry.log_id == log_id, LogEntry.idx >= start, LogEntry.idx < start + width]
+            query = select(LogEntry.leaf_hash).where(
+                LogEntry.log_id == log_id, LogEntry.idx >= start, LogEntry.idx < start + width
+            ).order_by(LogEntry.idx)
         else:
-            column, order = LogTreeNode.hash, LogTreeNode.idx
-            where = [
+            query = select(LogTreeNode.hash).where(
                 LogTreeNode.log_id == log_id,
                 LogTreeNode.level == level * TILE_HEIGHT,
                 LogTreeNode.idx >= start,
                 LogTreeNode.idx < start + width,
-            ]
-        if session.get_bind().dialect.name == "postgresql":
-            # One 8 KiB value instead of 256 rows: a tile read on first use then costs
-            # about one round trip.
-            aggregated = func.string_agg(column, aggregate_order_by(literal(b""), order))
-            tile = session.scalar(select(aggregated).where(*where)) or b""
-        else:
-            tile = b"".join(session.scalars(select(column).where(*where).order_by(order)))
-        if len(tile) != width * HASH_SIZE:
+            ).order_by(LogTreeNode.idx)
+        hashes = list(session.scalars(query))
+        if len(hashes) != width:
             raise LookupError(
-                f"log {log_id}: tile {level}/{index} has {len(tile) // HASH_SIZE} hashes stored, "
+                f"log {log_id}: tile {level}/{index} has {len(hashes)} hashes stored, "
                 f"expected {width}"
             )
-        return tile
+        return encode_hash_tile(hashes)
