@@ -316,9 +316,15 @@ class TreeEdge:
     def copy(self) -> TreeEdge:
         return TreeEdge(self.size, [list(tile) for tile in self.partial])
 
-    def extend(self, leaf_hashes: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+    def extend(
+        self,
+        leaf_hashes: Sequence[bytes],
+        full_tiles: list[tuple[int, int, bytes]] | None = None,
+    ) -> list[tuple[int, int, bytes]]:
         """Append leaf hashes; returns the tiles they filled as nodes (level, index, hash),
-        level = 8, 16, 24…: what storage needs, beside the leaf hashes, to serve every tile."""
+        level = 8, 16, 24…: what storage needs, beside the leaf hashes, to serve every tile.
+        With `full_tiles`, also appends each filled tile as (tile level, index, encoded
+        hash tile), for storage that keeps full tiles whole."""
         for i, value in enumerate(leaf_hashes):  # all or nothing: check before appending
             if len(value) != HASH_SIZE:
                 raise ValueError(f"leaf hash {i} is {len(value)} bytes, expected {HASH_SIZE}")
@@ -335,8 +341,10 @@ class TreeEdge:
                     break
                 # The tile is full: its root is the next hash one tile level up.
                 node = _subtree_hash(tile)
-                tile.clear()
                 level = TILE_HEIGHT * (k + 1)
+                if full_tiles is not None:
+                    full_tiles.append((k, (self.size >> level) - 1, b"".join(tile)))
+                tile.clear()
                 completed.append((level, (self.size >> level) - 1, node))
                 k += 1
         return completed

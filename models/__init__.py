@@ -7,7 +7,7 @@ from models.events import Event
 from models.handoffs import Handoff
 from models.items import Item
 from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogEntry, LogTreeNode
+from models.log import Log, LogCheckpoint, LogEntry, LogTile, LogTreeNode
 from models.sites import Site
 from models.users import User
 
@@ -22,6 +22,7 @@ __all__ = [
     "Log",
     "LogCheckpoint",
     "LogEntry",
+    "LogTile",
     "LogTreeNode",
     "Site",
     "User",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 
-APPEND_ONLY_TABLES = ("log_entries", "log_tree_nodes", "log_checkpoints")
+APPEND_ONLY_TABLES = ("log_entries", "log_tree_nodes", "log_tiles", "log_checkpoints")
 
 
 class Log(Base):
@@ -55,6 +55,18 @@ class LogTreeNode(Base):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogTile(Base):
+    """Every full tile, whole: reading one on first use is one row, not 256. (The same
+    hashes are in log_entries and log_tree_nodes; this is their tlog-tiles form.)"""
+
+    __tablename__ = "log_tiles"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LogCheckpoint(Base):

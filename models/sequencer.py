@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.db import Database
 from models.errors import InvalidRequest, JejakError
-from models.log import Log, LogEntry, LogTreeNode
+from models.log import Log, LogEntry, LogTile, LogTreeNode
 from models.metrics import INTEGRATION_SECONDS
 from models.tiles import TileStore
 
@@ -231,7 +231,8 @@ class Sequencer:
                     if (abandon := getattr(request.work, "abandon", None)) is not None:
                         abandon(context)
             edge = head.edge.copy()
-            nodes = edge.extend([row["leaf_hash"] for row in builder.rows])
+            full_tiles: list[tuple[int, int, bytes]] = []
+            nodes = edge.extend([row["leaf_hash"] for row in builder.rows], full_tiles)
             # Core executemany: the ORM's bulk path costs more per row than the insert.
             connection = session.connection()
             if builder.rows:
@@ -240,6 +241,10 @@ class Sequencer:
                 connection.execute(
                     insert(LogTreeNode.__table__),
                     [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
+                )
+                connection.execute(
+                    insert(LogTile.__table__),
+                    [{"log_id": log_id, "level": k, "idx": n, "hashes": t} for k, n, t in full_tiles],
                 )
             session.execute(update(Log).where(Log.id == log_id).values(size=edge.size))
             for request in accepted:

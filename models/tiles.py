@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.errors import NotFound
-from models.log import Log, LogEntry, LogTreeNode
+from models.log import Log, LogEntry, LogTile, LogTreeNode
 
 
 class TileCache:
@@ -91,6 +91,15 @@ class TileStore:
         return [self._read(session, log_id, *key) for key in tiles]
 
     def _read(self, session: Session, log_id: str, level: int, index: int, width: int) -> bytes:
+        if width == TILE_WIDTH:
+            tile = session.scalar(
+                select(LogTile.hashes).where(
+                    LogTile.log_id == log_id, LogTile.level == level, LogTile.idx == index
+                )
+            )
+            if tile is None:
+                raise LookupError(f"log {log_id}: full tile {level}/{index} is not stored")
+            return tile
         start = index * TILE_WIDTH
         if level == 0:
             query = select(LogEntry.leaf_hash).where(

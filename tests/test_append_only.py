@@ -11,6 +11,7 @@ from tests.helpers import append, scans
 CHANGES = {
     "log_entries": "UPDATE log_entries SET data = :junk WHERE log_id = :log",
     "log_tree_nodes": "UPDATE log_tree_nodes SET hash = :junk WHERE log_id = :log",
+    "log_tiles": "UPDATE log_tiles SET hashes = :junk WHERE log_id = :log",
     "log_checkpoints": "UPDATE log_checkpoints SET note = 'forged' WHERE log_id = :log",
 }
 
@@ -39,8 +40,8 @@ def test_delete_is_refused_by_the_database(runtime, grown_log, table):
     with pytest.raises(DatabaseError, match=f"DELETE on {table} refused: this table is append-only"):
         with runtime.db.engine.begin() as connection:
             connection.execute(text(f"DELETE FROM {table} WHERE log_id = :log"), {"log": grown_log.id})
-    # checkpoints at sizes 0 and 300; 300 leaf-hash rows; one stored level-8 node
-    assert _counts(runtime, grown_log.id) == [2, 300, 1]
+    # checkpoints at sizes 0 and 300; 300 leaf-hash rows; one full tile; one level-8 node
+    assert _counts(runtime, grown_log.id) == [2, 300, 1, 1]
 
 
 @pytest.mark.postgres
@@ -49,7 +50,7 @@ def test_truncate_is_refused_by_postgresql(runtime, grown_log, table):
     with pytest.raises(DatabaseError, match=f"TRUNCATE on {table} refused"):
         with runtime.db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {table} CASCADE"))
-    assert _counts(runtime, grown_log.id) == [2, 300, 1]
+    assert _counts(runtime, grown_log.id) == [2, 300, 1, 1]
 
 
 

@@ -34,3 +34,37 @@ def test_upgrade_and_downgrade_on_a_fresh_sqlite(tmp_path):
         assert migrations.current_revision(engine) == migrations.head_revision()
     finally:
         engine.dispose()
+
+
+def test_full_tiles_are_backfilled_for_logs_written_before_they_were_stored(tmp_path):
+    import os
+    from datetime import UTC, datetime
+
+    from ledger import merkle
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = migrations.alembic_config(url)
+    command.upgrade(config, "0003")
+    leaves = [os.urandom(32) for _ in range(600)]
+    tree = merkle.MemoryTree()
+    tree.extend(leaves)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO logs VALUES ('90.99', 'o/log/90.99', 'k', 600, :t)"), {"t": datetime.now(UTC)})
+            connection.execute(
+                text("INSERT INTO log_entries (log_id, idx, leaf_hash, data, received_at) VALUES ('90.99', :i, :h, 'x', :t)"),
+                [{"i": i, "h": h, "t": datetime.now(UTC)} for i, h in enumerate(leaves)],
+            )
+            connection.execute(
+                text("INSERT INTO log_tree_nodes VALUES ('90.99', 8, :i, :h)"),
+                [{"i": i, "h": tree.read_hashes([(8, i)])[0]} for i in range(2)],
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            tiles = connection.execute(text("SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx")).all()
+    finally:
+        engine.dispose()
+    assert [(level, idx) for level, idx, _ in tiles] == [(0, 0), (0, 1)]
+    assert [t for _, _, t in tiles] == [b"".join(leaves[:256]), b"".join(leaves[256:512])]

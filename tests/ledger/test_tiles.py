@@ -364,3 +364,19 @@ def test_expanded_tile_holds_every_complete_subtree() -> None:
     for rel in range(4):
         for j in range(13 >> rel):
             assert tile.node(rel, j << rel) == memory.read_hashes([(rel, j)])[0]
+
+
+def test_extend_hands_over_every_tile_it_fills() -> None:
+    memory = MemoryTree()
+    edge = TreeEdge.empty()
+    tiles: list[tuple[int, int, bytes]] = []
+    rng = random.Random(9)
+    leaves = [rng.randbytes(32) for _ in range(70_000)]
+    for start in range(0, len(leaves), 997):
+        edge.extend(leaves[start : start + 997], full_tiles=tiles)
+    memory.extend(leaves)
+    assert [(k, n) for k, n, _ in tiles if k == 0] == [(0, n) for n in range(70_000 // 256)]
+    assert [(k, n) for k, n, _ in tiles if k == 1] == [(1, 0)]
+    for k, n, data in tiles:
+        expected = memory.read_hashes([(8 * k, n * 256 + i) for i in range(256)])
+        assert data == b"".join(expected)
