@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.alerts import Alert, Severity
 from models.base import Base, UTCDateTime
+from models.db import one_of
 from models.errors import Conflict, NotFound
 from models.items import Item, ItemStatus
 from models.sequencer import Appended, Batch, NewEntry, Refused
@@ -58,7 +59,7 @@ class HandoffClose:
             raise Conflict(f"handoff {self.handoff_id} was closed at {handoff.closed_at}")
         self.closed = handoff
         items = batch.session.scalars(
-            select(Item).where(Item.log_id == batch.log.id, Item.id.in_(handoff.items))
+            select(Item).where(Item.log_id == batch.log.id, one_of(batch.session, Item.id, handoff.items))
         ).all()
         self.missing = sorted(
             i.id for i in items if i.status is ItemStatus.IN_TRANSIT and i.dispatch_handoff == self.handoff_id

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.db import one_of
 from models.errors import Conflict, InvalidRequest, NotFound
 from models.labels import LabelKey
 from models.log import LogCheckpoint, LogEntry
@@ -209,7 +210,7 @@ class ItemRegistration:
         if len(set(ids)) != len(ids):
             raise InvalidRequest("the same item is listed twice")
         existing = batch.session.scalars(
-            select(Item.id).where(Item.log_id == batch.log.id, Item.id.in_(ids))
+            select(Item.id).where(Item.log_id == batch.log.id, one_of(batch.session, Item.id, ids))
         ).all()
         if existing:
             raise Conflict(f"already registered: {', '.join(sorted(existing)[:10])}")
@@ -352,7 +353,7 @@ def register_items(runtime: Runtime, actor: Actor, specs: list[ItemSpec]) -> lis
     log_id = regencies.pop()
     destinations = sorted({spec.destination for spec in specs})
     with runtime.db.reads() as session:
-        known = set(session.scalars(select(Site.code).where(Site.code.in_(destinations))))
+        known = set(session.scalars(select(Site.code).where(one_of(session, Site.code, destinations))))
     if missing := [d for d in destinations if d not in known]:
         raise InvalidRequest(f"no such polling station: {', '.join(missing[:10])}")
     work = ItemRegistration(specs, actor, runtime.keys.label_key(log_id))
