@@ -35,7 +35,10 @@ def _validation_message(error: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(JejakError)
     async def _domain(_: Request, exc: JejakError) -> JSONResponse:
-        return problem(exc.status, exc.detail, exc.title)
+        response = problem(exc.status, exc.detail, exc.title)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 class JejakError(Exception):
     status = 400
     title = "Bad request"
+    retry_after: int | None = None  # seconds, when asking again later will succeed
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -30,3 +31,11 @@ class Conflict(JejakError):
 class Unavailable(JejakError):
     status = 503
     title = "Service unavailable"
+
+
+class NotYet(JejakError):
+    """Recorded, but what was asked for follows in a moment (a checkpoint, a cosignature)."""
+
+    status = 409
+    title = "Not yet"
+    retry_after = 1

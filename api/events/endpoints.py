@@ -6,12 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import PlainTextResponse
 from models.custody import SCANNING_ROLES
 from models.events import list_events
 from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans
+from models.receipts import get_event, receipt
 from models.scans import ScanType
 from models.sequencer import b64
+from models.sites import within
 from models.users import Role
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,13 +96,14 @@ def submit(body: ScansIn, actor: CurrentActor, runtime: RuntimeDep) -> ScanResul
 
 
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")]
+LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account names the log")]
 
 
 @router.get("")
 def events(
     actor: CurrentActor,
     session: SessionDep,
-    log: Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$")] = None,
+    log: LogQuery = None,
     item: Code = None,
     site: Code = None,
     actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
@@ -128,3 +132,28 @@ def events(
     )
     rows, next_page = paging.page(rows, limit, lambda e: [e.entry_index])
     return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)
+
+
+@router.get(
+    "/{event_id}/receipt",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "A C2SP tlog-proof bundle"},
+        409: {"description": "In the log, but no checkpoint covers it yet (see Retry-After)"},
+    },
+)
+def event_receipt(
+    event_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")],
+    actor: CurrentActor,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    log: LogQuery = None,
+) -> PlainTextResponse:
+    """The scan's receipt: a C2SP tlog-proof (index, inclusion proof, cosigned checkpoint)
+    whose `extra` line is the entry itself, so it verifies offline with ledger/ alone."""
+    authorize(actor, READERS, scope="events:read")
+    event = get_event(session, actor_log(actor, log), event_id)
+    # The same events an officer may list: those at their sites or of boxes bound for them.
+    if not (within(event.site, actor.jurisdiction) or within(event.item_id, actor.jurisdiction)):
+        raise HTTPException(403, f"event {event_id} is outside your jurisdiction {actor.jurisdiction}")
+    return PlainTextResponse(receipt(session, runtime.tiles, event), headers={"Cache-Control": "no-cache"})
