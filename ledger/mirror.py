@@ -17,6 +17,7 @@ from ledger.tiles import (
     TILE_WIDTH,
     TreeEdge,
     decode_entry_bundle,
+    encode_entry_bundle,
     encode_hash_tile,
     entries_path,
     tile_path,
@@ -55,17 +56,11 @@ class Growth:
     def size(self) -> int:
         return self.edge.size
 
-    def add(self, index: int, width: int, data: bytes, write: WritePath) -> list[bytes]:
-        """Take entry bundle `index` of `width` in; returns the entries new to the copy."""
-        start = index * TILE_WIDTH
-        if not start <= self.size < start + width:
+    def add(self, index: int, entries: list[bytes], write: WritePath) -> list[bytes]:
+        """Take entry bundle `index` in; returns the entries new to the copy."""
+        start, width = index * TILE_WIDTH, len(entries)
+        if not 0 < width <= TILE_WIDTH or not start <= self.size < start + width:
             raise MirrorError(f"entry bundle {index} of width {width} does not continue a copy of {self.size}")
-        try:
-            entries = decode_entry_bundle(data)
-        except ValueError as error:
-            raise MirrorError(f"entry bundle {entries_path(index, width)} is malformed: {error}") from error
-        if len(entries) != width:
-            raise MirrorError(f"entry bundle {entries_path(index, width)} holds {len(entries)} entries, not {width}")
         held = self.size - start
         for i in range(held):
             if entries[i] != self._held[i]:
@@ -75,7 +70,7 @@ class Growth:
         self.edge.extend([leaf_hash(entry) for entry in new], full_tiles)
         for level, tile_index, tile in full_tiles:
             write(tile_path(level, tile_index), tile)
-        write(entries_path(index, width), data)
+        write(entries_path(index, width), encode_entry_bundle(entries))
         self._held = entries if width < TILE_WIDTH else []
         return new
 
