@@ -22,9 +22,9 @@ def canonicalize(obj: Any) -> bytes:
     non-string keys.
     """
     if _same_as_plain_json(obj):
-        # Most records are strings, integers and nesting: for those orjson's sorted
-        # compact output is RFC 8785 byte for byte, twenty times faster than the
-        # general path (the property tests hold it to the reference).
+        # Most records are strings, integers, coordinates and nesting: for those
+        # orjson's sorted compact output is RFC 8785 byte for byte, twenty times faster
+        # than the general path (the property tests hold it to the reference).
         try:
             return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
@@ -32,9 +32,17 @@ def canonicalize(obj: Any) -> bytes:
     return rfc8785.dumps(obj)
 
 
+def _plain_float(value: float) -> bool:
+    """A float whose shortest form has no exponent and is not integral (-9.45, 124.5):
+    orjson writes it as Python's repr does, which is then its ECMAScript form. Others
+    (1.0 is "1", 1e16 is "10000000000000000" in RFC 8785) take the reference path."""
+    text = repr(value)
+    return "e" not in text and "n" not in text and not text.endswith(".0")
+
+
 def _same_as_plain_json(value: Any) -> bool:
-    """True where sorted compact JSON is RFC 8785 already: no floats (their ECMAScript
-    form is not Python's), safe integers, ASCII keys (sorted alike by byte and UTF-16).
+    """True where sorted compact JSON is RFC 8785 already: plain floats only, safe
+    integers, ASCII keys (sorted alike by byte and UTF-16).
     A cyclic value fails here with RecursionError."""
     kind = type(value)
     if kind is dict:
@@ -48,6 +56,8 @@ def _same_as_plain_json(value: Any) -> bool:
         items = value
     elif kind is int:
         return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
+    elif kind is float:
+        return _plain_float(value)
     else:
         return kind in _SIMPLE
     for item in items:
@@ -56,6 +66,9 @@ def _same_as_plain_json(value: Any) -> bool:
             continue
         if kind is int:
             if not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                return False
+        elif kind is float:
+            if not _plain_float(item):
                 return False
         elif not _same_as_plain_json(item):
             return False

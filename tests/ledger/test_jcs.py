@@ -145,3 +145,24 @@ def test_fast_path_gives_the_same_bytes_as_the_reference(value: object) -> None:
 def test_control_characters_and_escapes_match_the_reference() -> None:
     text = "".join(chr(c) for c in range(0x20)) + '"\\\u007f\u2028\u00e9\U0001f5f3'
     assert canonicalize({"k": text}) == rfc8785.dumps({"k": text})
+
+
+_coordinates = st.floats(min_value=-1e17, max_value=1e17) | st.builds(
+    lambda digits, scale: digits / 10**scale,
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.integers(min_value=0, max_value=12),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_coordinates)
+def test_fast_path_floats_match_the_reference(value: float) -> None:
+    # Coordinates take the orjson path when their shortest form has no exponent.
+    assert canonicalize({"location": {"lat": value, "lon": -value}}) == rfc8785.dumps(
+        {"location": {"lat": value, "lon": -value}}
+    )
+
+
+@pytest.mark.parametrize("value", [1.0, -0.0, 1e16, 1e21, 1e-7, 0.0001, 9999999999999998.0, 124.5])
+def test_floats_at_the_edges_of_the_fast_path(value: float) -> None:
+    assert canonicalize([value]) == rfc8785.dumps([value])
