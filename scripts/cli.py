@@ -186,6 +186,17 @@ def _runtime() -> Iterator[Runtime]:
         runtime.close()
 
 
+def cmd_mirror(args: argparse.Namespace) -> int:
+    from scripts.mirror import mirror
+
+    directory = Path(args.dir)
+    while True:
+        failures = mirror(directory, args.location, args.key or [])
+        if not args.every:
+            return 1 if failures else 0
+        time.sleep(args.every)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -273,6 +284,21 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--scopes", default="", help='integrators, e.g. "items:read events:read"')
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     add.set_defaults(run=cmd_user_add)
+
+    mirror = sub.add_parser(
+        "mirror", help="keep a complete, checked copy of logs in a directory (ledger/ and HTTP only)"
+    )
+    mirror.add_argument(
+        "location", nargs="+",
+        help="a log's tiles URL (https://host/logs/53.03), a server URL for all its logs, or another mirror",
+    )
+    mirror.add_argument("--dir", required=True, help="the mirror directory; each log in DIR/<log>/")
+    mirror.add_argument(
+        "--key", action="append", metavar="VKEY",
+        help="a log's checkpoint verifier key to pin (repeatable); a copy stays pinned to the key it was made with",
+    )
+    mirror.add_argument("--every", type=float, metavar="SECONDS", help="keep mirroring, a pass every SECONDS")
+    mirror.set_defaults(run=cmd_mirror)
 
     demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")
