@@ -197,6 +197,16 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         time.sleep(args.every)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from models.export import write_export
+
+    out = Path(args.out)
+    with _runtime() as runtime, runtime.db.session() as session, out.open("xb") as file:
+        size = write_export(session, args.log, file)
+    print(f"{out}: log {args.log} at its checkpoint of {size:,} entries", file=sys.stderr)
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -299,6 +309,13 @@ def parser() -> argparse.ArgumentParser:
     )
     mirror.add_argument("--every", type=float, metavar="SECONDS", help="keep mirroring, a pass every SECONDS")
     mirror.set_defaults(run=cmd_mirror)
+
+    export = sub.add_parser(
+        "export", help="write a log's export bundle (.tar.gz) that `jejak verify` checks offline"
+    )
+    export.add_argument("log", help="regency code, e.g. 53.03")
+    export.add_argument("--out", required=True, help="the bundle file to write (never overwritten)")
+    export.set_defaults(run=cmd_export)
 
     demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
 from models import logs
+from models.export import write_export
 from models.sequencer import b64
+from models.users import Role
+from starlette.background import BackgroundTask
 
-from api.deps import LogIdPath, RuntimeDep, SessionDep
+from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
 from api.logs.schemas import ConsistencyProof, Entry, EntryPage, InclusionProof, LogInfo, LogList
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 
 TreeIndex = Annotated[int, Query(ge=0, le=2**62)]
+EXPORTERS = {Role.ADMIN, Role.KPU, Role.AUDITOR, Role.INTEGRATOR}
+_SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 
 @router.get("")
@@ -104,3 +110,27 @@ def consistency(
         second = logs.latest_checkpoint(session, log_id).tree_size
     proof = logs.consistency_proof(session, runtime.tiles, log.id, first, second)
     return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])
+
+
+@router.get(
+    "/{log_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/gzip": {}}, "description": "The log as a .tar.gz bundle"}},
+)
+def export(log_id: LogIdPath, actor: CurrentActor, session: SessionDep) -> StreamingResponse:
+    """The whole log at its latest checkpoint as a self-contained .tar.gz (tiles, entry
+    bundles, checkpoint, log.json) that `jejak verify BUNDLE --key VKEY` checks offline."""
+    authorize(actor, EXPORTERS, at=log_id, scope="logs:read")
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+    try:
+        size = write_export(session, log_id, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return StreamingResponse(
+        iter(lambda: spool.read(1 << 16), b""),
+        media_type="application/gzip",
+        headers={"Content-Disposition": f'attachment; filename="jejak-log-{log_id}-{size}.tar.gz"'},
+        background=BackgroundTask(spool.close),
+    )
