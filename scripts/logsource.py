@@ -24,6 +24,7 @@ import httpx
 from ledger.merkle import HASH_SIZE
 from ledger.tiles import (
     TILE_WIDTH,
+    ExpandedTile,
     TileCache,
     TileHashReader,
     TileKey,
@@ -61,10 +62,17 @@ def bundle_widths(size: int) -> Iterator[tuple[int, int]]:
         yield index, min(TILE_WIDTH, size - index * TILE_WIDTH)
 
 
+class _TileMemo(dict[TileKey, ExpandedTile]):
+    def put(self, key: TileKey, tile: ExpandedTile) -> None:
+        self[key] = tile
+
+
 class LogSource:
     """One log's resources by relative path; subclasses say where they come from."""
 
-    location: str
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._tiles = _TileMemo()
 
     def read(self, path: str) -> bytes:
         """The bytes at `path`; raises MissingResource if the source has none."""
@@ -115,13 +123,18 @@ class LogSource:
         return tiles
 
     def tile_reader(self, size: int, cache: TileCache | None = None) -> TileHashReader:
-        """Complete-subtree hashes of the tree of `size`, read from this source's tiles."""
-        return TileHashReader(size, self.hash_tiles, cache)
+        """Complete-subtree hashes of the tree of `size`, read from this source's tiles
+        (each tile once: tiles never change, so by default the source keeps them)."""
+        return TileHashReader(size, self.hash_tiles, self._tiles if cache is None else cache)
+
+    def bundle_data(self, index: int, width: int) -> bytes:
+        """Entry bundle `index` as encoded, possibly the full bundle for a partial one."""
+        return self._read_tile(entries_path(index), entries_path(index, width), width)
 
     def entry_bundle(self, index: int, width: int) -> list[bytes]:
         """The `width` entries of bundle `index` (entries 256·index onwards)."""
         path = entries_path(index, width)
-        data = self._read_tile(entries_path(index), path, width)
+        data = self.bundle_data(index, width)
         try:
             entries = decode_entry_bundle(data)
         except ValueError as error:
@@ -137,8 +150,8 @@ class DirectorySource(LogSource):
     """A mirror directory of one log."""
 
     def __init__(self, root: Path) -> None:
+        super().__init__(str(root))
         self.root = root
-        self.location = str(root)
 
     def read(self, path: str) -> bytes:
         try:
@@ -179,7 +192,7 @@ class HttpSource(LogSource):
         retries: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        self.location = url.rstrip("/")
+        super().__init__(url.rstrip("/"))
         self.retries = retries
         self.backoff = backoff
         self._own_client = client is None
