@@ -1,0 +1,58 @@
+"""Read-only figures for the dashboard: distribution progress by area and stage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from models.sites import Site
+from models.stats import Progress, progress
+from models.users import Role
+
+from api.deps import CurrentActor, SessionDep, authorize
+from api.stats.schemas import AreaOut, ProgressOut, StageCounts
+
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+
+# Those who follow distribution over an area, and integrators allowed to read items.
+READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.INTEGRATOR}
+
+
+def _area(site: Site, counts: Progress) -> AreaOut:
+    return AreaOut(
+        code=site.code,
+        name=site.name,
+        level=site.level,
+        lat=site.lat,
+        lon=site.lon,
+        coords_synthetic=site.coords_synthetic,
+        items=StageCounts(outbound=counts.outbound, back=counts.back, total=counts.total),
+    )
+
+
+@router.get("/progress")
+def distribution_progress(
+    actor: CurrentActor,
+    session: SessionDep,
+    site: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9.\-]+$",
+            description="A regency, district, village or TPS; defaults to your jurisdiction",
+            examples=["53.03.08"],
+        ),
+    ] = None,
+) -> ProgressOut:
+    """How many items bound for `site` stand at each stage of their route, outbound and
+    on the way back, in all and for each area one level down (with its coordinates)."""
+    authorize(actor, READERS, scope="items:read")
+    code = site or actor.jurisdiction
+    if not code:
+        raise HTTPException(422, "a national account names the area: site=53.03")
+    authorize(actor, READERS, at=code)
+    report = progress(session, code)
+    return ProgressOut(
+        site=_area(report.site, report.progress),
+        areas=[_area(area.site, area.progress) for area in report.areas],
+    )
