@@ -15,6 +15,7 @@ from api.alerts import endpoints as alerts
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
 from api.events import endpoints as events
+from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
 from api.items import endpoints as items
 from api.labels import endpoints as labels
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, handoffs, alerts, logs, stats, tiles, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, tiles, ops):
         app.include_router(module.router)
     return app
 

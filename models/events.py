@@ -4,9 +4,11 @@ event queries. Append-only like the log itself."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Select, String, Uuid, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -39,43 +41,61 @@ class Event(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """What GET /api/v1/events selects by (its CSV export takes the same)."""
+
+    item: str | None = None
+    site: str | None = None
+    actor: str | None = None  # a user id
+    type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def visible_events(log_id: str, jurisdiction: str) -> Select[tuple[Event]]:
+    """A log's events in log order. Below regency level, an officer sees the events at
+    their sites and those of the items bound for them."""
+    query = select(Event).where(Event.log_id == log_id).order_by(Event.entry_index)
+    if len(jurisdiction) > len(log_id):
+        query = query.where(under(Event.site, jurisdiction) | under(Event.item_id, jurisdiction))
+    return query
+
+
 def list_events(
     session: Session,
     *,
     log_id: str,
     jurisdiction: str,
-    item: str | None,
-    site: str | None,
-    actor: str | None,
-    type: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    filter: EventFilter,
     after: int | None,
     limit: int,
 ) -> list[Event]:
-    """A log's events in log order. Below regency level, an officer sees the events at
-    their sites and those of the items bound for them."""
-    query = select(Event).where(Event.log_id == log_id).order_by(Event.entry_index).limit(limit)
-    if len(jurisdiction) > len(log_id):
-        query = query.where(under(Event.site, jurisdiction) | under(Event.item_id, jurisdiction))
-    if item is not None:
-        query = query.where(Event.item_id == item)
-    if site is not None:
-        query = query.where(Event.site == site)
-    if actor is not None:
+    query = visible_events(log_id, jurisdiction).limit(limit)
+    if filter.item is not None:
+        query = query.where(Event.item_id == filter.item)
+    if filter.site is not None:
+        query = query.where(Event.site == filter.site)
+    if filter.actor is not None:
         try:
-            query = query.where(Event.actor_id == uuid.UUID(actor))
+            query = query.where(Event.actor_id == uuid.UUID(filter.actor))
         except ValueError as error:
             raise InvalidRequest("actor is a user id (UUID)") from error
-    if type is not None:
-        query = query.where(Event.type == type)
+    if filter.type is not None:
+        query = query.where(Event.type == filter.type)
+    query = observed_between(query, filter.since, filter.until)
+    if after is not None:
+        query = query.where(Event.entry_index > after)
+    return list(session.scalars(query))
+
+
+def observed_between(query: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
+    """Events observed at or after `since` and before `until`."""
     if since is not None:
         query = query.where(Event.observed_at >= _utc(since))
     if until is not None:
         query = query.where(Event.observed_at < _utc(until))
-    if after is not None:
-        query = query.where(Event.entry_index > after)
-    return list(session.scalars(query))
+    return query
 
 
 def _utc(moment: datetime) -> datetime:

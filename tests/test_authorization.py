@@ -69,6 +69,12 @@ def _requests(a, b):
         ("list alerts", "GET", f"/api/v1/alerts?log={a.kpu}", None, {"admin", "kpu", "ppk", "auditor", "integrator"}),
         # A KPU → PPK truck: the village and polling-station teams are at neither end.
         ("read a handoff", "GET", f"/api/v1/handoffs/{a.kpu}/truck-1", None, ALL - {"integrator", "pps", "kpps"}),
+        ("export EPCIS", "GET", f"/api/v1/export/epcis?log={a.kpu}", None, ALL),
+        ("export events as CSV", "GET", f"/api/v1/export/events.csv?log={a.kpu}", None, ALL),
+        # Custody at a district: the village and polling-station teams are below it.
+        ("export custody as CSV", "GET", f"/api/v1/export/custody.csv?site={a.ppk}", None, ALL - {"pps", "kpps"}),
+        ("an item's custody report", "GET", f"/api/v1/items/{box}/report.pdf", None, ALL),
+        ("a district's custody report", "GET", f"/api/v1/reports/custody.pdf?site={a.ppk}", None, ALL - {"pps", "kpps"}),
     ]
 
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse
 from models.custody import SCANNING_ROLES
-from models.events import list_events
+from models.events import EventFilter, list_events
 from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.receipts import get_event, receipt
 from models.scans import ScanType
@@ -99,17 +99,27 @@ Code = Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")]
 LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account names the log")]
 
 
-@router.get("")
-def events(
-    actor: CurrentActor,
-    session: SessionDep,
-    log: LogQuery = None,
+def event_filter(
     item: Code = None,
     site: Code = None,
     actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
     type: ScanType | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+) -> EventFilter:
+    """The filters of GET /api/v1/events, shared with its CSV export."""
+    return EventFilter(item, site, actor_id, type.value if type else None, since, until)
+
+
+EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
+
+
+@router.get("")
+def events(
+    actor: CurrentActor,
+    session: SessionDep,
+    filter: EventFilterDep,
+    log: LogQuery = None,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
 ) -> EventPage:
@@ -121,12 +131,7 @@ def events(
         session,
         log_id=log_id,
         jurisdiction=actor.jurisdiction,
-        item=item,
-        site=site,
-        actor=actor_id,
-        type=type.value if type else None,
-        since=since,
-        until=until,
+        filter=filter,
         after=after[0] if after else None,
         limit=limit + 1,
     )

@@ -1,0 +1,236 @@
+"""Custody data in the forms other systems and people already use: GS1 EPCIS 2.0,
+CSV, and a printable custody report (berita acara) in Bahasa Indonesia."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from models import epcis
+from models.events import Event, list_events
+from models.items import Item, get_item
+from models.logs import get_log
+from models.reports import area_report, held_at, item_report
+from models.runtime import Runtime
+from models.sites import get_site
+from sqlalchemy.orm import Session
+
+from api import paging
+from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+from api.events.endpoints import READERS as EVENT_READERS
+from api.events.endpoints import EventFilterDep, LogQuery
+from api.export.report_pdf import custody_pdf
+from api.items.endpoints import READERS as ITEM_READERS
+from api.items.endpoints import readable
+
+router = APIRouter(tags=["export"])
+
+T = TypeVar("T")
+SiteQuery = Annotated[str, Query(max_length=32, pattern=r"^[0-9.\-]+$", examples=["53.03.08"])]
+_NO_STORE = {"Cache-Control": "no-store"}
+CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
+
+
+@router.get(
+    "/api/v1/export/epcis",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/ld+json": {}}, "description": "An EPCISDocument (JSON-LD)"}},
+)
+def export_epcis(
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    log: LogQuery = None,
+    since: Annotated[datetime | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
+    until: Annotated[datetime | None, Query(alias="LT_eventTime", description="Observed before")] = None,
+    # Several values are separated by '|' (as EPCIS's REST binding writes them), or repeated.
+    biz_steps: Annotated[list[str] | None, Query(alias="EQ_bizStep", description="CBV business steps")] = None,
+    epcs: Annotated[list[str] | None, Query(alias="MATCH_epc", description="Items, by URI or id")] = None,
+    at: Annotated[str | None, Query(alias="EQ_bizLocation", max_length=200, description="This site")] = None,
+    within: Annotated[
+        str | None, Query(alias="WD_bizLocation", max_length=200, description="This site and everything below it")
+    ] = None,
+    cursor: paging.Cursor = None,
+    limit: paging.Limit = 100,
+) -> JSONResponse:
+    """Custody events as a GS1 EPCIS 2.0 EPCISDocument: each scan one ObjectEvent (a
+    receive three: arriving, inspecting its seals, accepting), CBV 2.0 business steps
+    and dispositions, the log index and leaf hash of each (docs/EPCIS.md). `limit`
+    counts scans; the next page is in the `Link` header (rel="next")."""
+    authorize(actor, EVENT_READERS, scope="events:read")
+    log_id = actor_log(actor, log)
+    ids = epcis.Identifiers(runtime.settings.public_url)
+    query = epcis.EpcisQuery(
+        since=since,
+        until=until,
+        biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
+        items=frozenset(ids.item_id(v) for v in _split(epcs)),
+        at=ids.site_code(at) if at else None,
+        within=ids.site_code(within) if within else None,
+    )
+    after = paging.decode(cursor, int)
+    origin = get_log(session, log_id).origin
+    records = epcis.select_scans(
+        session,
+        log_id=log_id,
+        jurisdiction=actor.jurisdiction,
+        query=query,
+        after=after[0] if after else None,
+        limit=limit + 1,
+    )
+    records, next_page = paging.page(records, limit, lambda r: [r.event.entry_index])
+    headers = {"GS1-EPCIS-Version": "2.0", "GS1-CBV-Version": "2.0"}
+    if next_page is not None:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_page)}>; rel="next"'
+    return JSONResponse(
+        epcis.document(records, ids, origin, query.biz_steps), media_type="application/ld+json", headers=headers
+    )
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v for value in values or [] for v in value.split("|") if v]
+
+
+@router.get(
+    "/api/v1/export/events.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per event, with a header row"}},
+)
+def export_events(
+    actor: CurrentActor, runtime: RuntimeDep, filter: EventFilterDep, log: LogQuery = None
+) -> StreamingResponse:
+    """The custody events GET /api/v1/events selects (same filters), all of them, in
+    log order, as UTF-8 CSV. Flags are separated by spaces."""
+    authorize(actor, EVENT_READERS, scope="events:read")
+    log_id = actor_log(actor, log)
+
+    def rows(session: Session, after: Event | None) -> list[Event]:
+        return list_events(
+            session,
+            log_id=log_id,
+            jurisdiction=actor.jurisdiction,
+            filter=filter,
+            after=after.entry_index if after else None,
+            limit=CSV_CHUNK,
+        )
+
+    header = [
+        "log", "entry_index", "event_id", "item", "type", "site", "counterparty", "role",
+        "actor", "device", "handoff", "observed_at", "received_at", "flags",
+    ]  # fmt: skip
+
+    def line(e: Event) -> list[Any]:
+        return [
+            e.log_id, e.entry_index, e.event_id, e.item_id, e.type, e.site, e.counterparty, e.role,
+            e.actor_id, e.device_id, e.handoff_id, e.observed_at.isoformat(), e.received_at.isoformat(),
+            " ".join(e.flags),
+        ]  # fmt: skip
+
+    return _csv(runtime, rows, header, line, f"events-{log_id}.csv")
+
+
+@router.get(
+    "/api/v1/export/custody.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per item, with a header row"}},
+)
+def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -> StreamingResponse:
+    """Current custody: every item held at `site` or below it (in transit, an item is
+    still its dispatcher's), with its status, leg, custodian, seals and last log
+    index, as UTF-8 CSV."""
+    authorize(actor, ITEM_READERS, scope="items:read")
+    authorize(actor, ITEM_READERS, at=site, scope="items:read")
+    with runtime.db.reads() as session:
+        get_site(session, site)  # a malformed code is a 400, an unknown one a 404
+
+    def rows(session: Session, after: Item | None) -> list[Item]:
+        return held_at(session, site, after=(after.log_id, after.id) if after else None, limit=CSV_CHUNK)
+
+    header = [
+        "item", "kind", "contest", "destination", "status", "leg", "custodian", "seals",
+        "dispatched_to", "dispatched_at", "handoff", "last_index", "updated_at",
+    ]  # fmt: skip
+
+    def line(i: Item) -> list[Any]:
+        return [
+            i.id, i.kind.value, i.contest, i.destination, i.status.value, i.leg.value, i.custodian,
+            " ".join(i.seals), i.dispatch_to, i.dispatched_at.isoformat() if i.dispatched_at else None,
+            i.dispatch_handoff, i.last_index, i.updated_at.isoformat(),
+        ]  # fmt: skip
+
+    return _csv(runtime, rows, header, line, f"custody-{site}.csv")
+
+
+def _csv(
+    runtime: Runtime,
+    fetch: Callable[[Session, T | None], list[T]],
+    header: Sequence[str],
+    line: Callable[[T], list[Any]],
+    filename: str,
+) -> StreamingResponse:
+    """Stream rows as CSV, read CSV_CHUNK at a time after the last row sent, each chunk
+    in its own short read. The first is read before the answer starts, so that a bad
+    filter is a clean 4xx rather than a broken download."""
+    with runtime.db.reads() as session:
+        first = fetch(session, None)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        chunk = first
+        while True:
+            writer.writerows(line(row) for row in chunk)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(chunk) < CSV_CHUNK:
+                return
+            with runtime.db.reads() as session:
+                chunk = fetch(session, chunk[-1])
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+_PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in Bahasa Indonesia"}}
+
+
+@router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=_PDF)
+def item_report_pdf(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> Response:
+    """The item's custody report (berita acara): each handoff with both parties' roles
+    and sites, escorts, seals, times and irregularities, its other events, and the log
+    entries and signed checkpoint that prove them."""
+    with runtime.db.reads() as session:
+        report = item_report(session, readable(actor, get_item(session, item_id)))
+    # Rendered after the read ends: a long report takes a while.
+    return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
+
+
+@router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=_PDF)
+def area_report_pdf(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -> Response:
+    """The custody report of every item bound for a district (or a village), item by
+    item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
+    district (PPK) code, or a village (PPS) code for a district too big for one report."""
+    authorize(actor, ITEM_READERS, scope="items:read")
+    authorize(actor, ITEM_READERS, at=site, scope="items:read")
+    with runtime.db.reads() as session:
+        report = area_report(session, site)
+    return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")
+
+
+def _pdf(document: bytes, filename: str) -> Response:
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{filename}"'},
+    )

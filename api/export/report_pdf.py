@@ -1,0 +1,326 @@
+"""The custody report as a printable PDF, in Bahasa Indonesia, in the style of a berita
+acara: an opening statement, each item's handoffs (who handed over, who took over,
+escorts, seals, times, irregularities, the log entries), its other events, and the
+signed checkpoint that proves them, printed whole so that the paper carries it.
+
+Pure presentation: it takes a models.reports.CustodyReport and returns bytes. The
+built-in Helvetica covers Latin-1 only; anything else a scan carries (a free-text
+reason, say) is printed with '?' in its place rather than failing the report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableCellFillMode
+from models.base import utcnow
+from models.reports import CustodyReport, Handoff, ItemCustody, Step
+from models.sequencer import b64
+from models.sites import SiteLevel
+
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+PERAN = {
+    "kpu": "KPU Kab/Kota",
+    "ppk": "PPK",
+    "pps": "PPS",
+    "kpps": "KPPS",
+    "escort": "Pengawal (Polri)",
+    "auditor": "Pengawas",
+    "admin": "Admin",
+    "integrator": "Integrator",
+}
+PERISTIWA = {
+    "seal": "Penyegelan",
+    "dispatch": "Pengiriman",
+    "receive": "Penerimaan",
+    "open": "Pembukaan",
+    "count": "Penghitungan",
+    "reseal": "Penyegelan ulang",
+    "incident": "Insiden",
+    "correction": "Koreksi",
+    "store": "Penyimpanan",
+    "missing": "Tidak diterima saat serah terima ditutup",
+}
+STATUS = {
+    "registered": "terdaftar",
+    "sealed": "tersegel",
+    "in_transit": "dalam perjalanan",
+    "held": "dipegang",
+    "opened": "dibuka",
+    "counted": "dihitung",
+    "resealed": "disegel ulang",
+    "returned": "kembali ke KPU",
+}
+TAHAP = {"outbound": "distribusi", "return": "pengembalian"}
+# The custody flags (docs/ENTRIES.md); a flag not named here is printed as it is.
+CATATAN = {
+    "not_custodian": "bukan pemegang barang",
+    "already_in_transit": "dikirim lagi sebelum diterima",
+    "level_skipped": "melompati tingkatan",
+    "off_route": "di luar rute",
+    "seal_mismatch": "nomor segel tidak cocok",
+    "wrong_site": "diterima di tempat yang salah",
+    "wrong_origin": "pengirim tidak sesuai",
+    "no_dispatch": "diterima tanpa pengiriman",
+    "not_at_destination": "bukan di TPS tujuan",
+    "out_of_order": "urutan tidak sesuai",
+    "late_sync": "terlambat disinkronkan",
+    "future_time": "waktu melewati jam server",
+    "incident_damaged": "insiden: rusak",
+    "incident_wet": "insiden: basah",
+    "incident_lost": "insiden: hilang",
+    "incident_seal_broken": "insiden: segel rusak",
+    "incident_other": "insiden: lainnya",
+}
+# The officials who sign a printed area report.
+PENANDA_TANGAN = {
+    SiteLevel.PPK: ("Ketua PPK", "Panwaslu Kecamatan"),
+    SiteLevel.PPS: ("Ketua PPS", "Pengawas Kelurahan/Desa"),
+}
+_HEAD = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+_MARGIN = 15.0
+
+
+def latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+class _Document(FPDF):
+    def __init__(self, title: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.report_title = title
+        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
+        self.set_auto_page_break(True, margin=_MARGIN)
+        self.set_title(title)
+        self.set_creator("Jejak")
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("helvetica", size=7)
+        self.set_text_color(110)
+        self.cell(0, 4, latin1(f"Jejak \u00b7 {self.report_title} \u00b7 halaman {self.page_no()}/{{nb}}"), align="C")
+        self.set_text_color(0)
+
+
+def custody_pdf(report: CustodyReport) -> bytes:
+    """The report as an A4 PDF; its text is real text (selectable, searchable)."""
+    subject = _area(report) if report.area else report.items[0].item.id
+    pdf = _Document(f"Berita acara riwayat penguasaan {subject}")
+    pdf.add_page()
+    _opening(pdf, report, subject)
+    for number, section in enumerate(report.items, start=1):
+        _item(pdf, report, number, section)
+    _proof(pdf, report)
+    if report.area is not None:
+        _signatures(pdf, report)
+    return bytes(pdf.output())
+
+
+def _opening(pdf: FPDF, report: CustodyReport, subject: str) -> None:
+    pdf.set_font("helvetica", "B", 13)
+    pdf.cell(0, 7, "BERITA ACARA", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "B", 11)
+    pdf.cell(0, 6, "RIWAYAT PENGUASAAN DAN SERAH TERIMA LOGISTIK PEMILIHAN", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=9)
+    pdf.cell(0, 5, latin1(subject), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    now = utcnow()
+    count = len(report.items)
+    pdf.multi_cell(
+        0,
+        4.6,
+        latin1(
+            f"Pada hari ini, {HARI[now.weekday()]}, tanggal {now.day} {BULAN[now.month - 1]} {now.year}, "
+            f"pukul {now:%H.%M} UTC, sistem Jejak menyusun berita acara ini dari log transparansi "
+            f"{report.origin} (KPU {report.log_id}) untuk {count} barang logistik. Setiap serah terima dan "
+            "peristiwa di bawah ini adalah entri log yang ditandatangani perangkat pemindai pihak yang "
+            "bersangkutan; nomor indeks entri menunjukkan tempatnya di log, dan setiap entri dapat "
+            "dibuktikan terhadap checkpoint log yang dicantumkan pada bagian akhir. Pihak disebut menurut "
+            "peran dan tempatnya; log tidak memuat nama orang, kecuali NRP pengawal yang tercatat pada pengiriman."
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(2)
+
+
+def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -> None:
+    item = section.item
+    pdf.ln(2)
+    pdf.set_font("helvetica", "B", 10)
+    what = item.kind.value.replace("_", " ") + (f" {item.contest}" if item.contest else "")
+    pdf.multi_cell(0, 5.5, latin1(f"{number}. {item.id} ({what})"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=8)
+    facts = [
+        ("Tujuan", _site(report, item.destination)),
+        ("Dipegang oleh", _site(report, item.custodian)),
+        ("Status", f"{STATUS.get(item.status.value, item.status.value)}, tahap {TAHAP.get(item.leg.value, item.leg.value)}"),
+        ("Segel terakhir", ", ".join(item.seals) or "-"),
+        ("Entri terakhir", f"#{item.last_index}"),
+    ]
+    for label, value in facts:
+        pdf.cell(30, 4.2, latin1(label))
+        pdf.multi_cell(0, 4.2, latin1(f": {value}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    if section.handoffs:
+        _table(
+            pdf,
+            ("No", "Diserahkan oleh", "Diterima oleh", "Waktu", "Pengawal (NRP)", "Segel", "Catatan", "Entri log"),
+            (8, 30, 30, 28, 22, 22, 24, 16),
+            [_handoff_row(report, n, h) for n, h in enumerate(section.handoffs, start=1)],
+        )
+    else:
+        pdf.cell(0, 4.5, "Belum ada serah terima.", new_x="LMARGIN", new_y="NEXT")
+    if section.others:
+        pdf.ln(1.5)
+        _table(
+            pdf,
+            ("No", "Peristiwa", "Tempat", "Pihak", "Waktu", "Segel", "Catatan", "Entri log"),
+            (8, 26, 34, 18, 28, 22, 28, 16),
+            [_other_row(report, n, s) for n, s in enumerate(section.others, start=1)],
+        )
+
+
+def _table(pdf: FPDF, heading: Sequence[str], widths: Sequence[float], rows: list[list[str]]) -> None:
+    pdf.set_font("helvetica", size=7)
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align="LEFT",
+        line_height=3.4,
+        headings_style=_HEAD,
+        cell_fill_mode=TableCellFillMode.NONE,
+        padding=0.8,
+    ) as table:
+        for row in [list(heading), *rows]:
+            cells = table.row()
+            for text in row:
+                cells.cell(latin1(text))
+
+
+def _handoff_row(report: CustodyReport, number: int, handoff: Handoff) -> list[str]:
+    out, into = handoff.dispatch, handoff.receive
+    giver = _party(report, out) if out else _party_at(report, into.counterparty if into else None)
+    taker = _party(report, into) if into else "belum diterima" + (
+        f"\n(tujuan: {_site(report, out.counterparty)})" if out and out.counterparty else ""
+    )
+    times = "\n".join(
+        f"{label}: {_when(step)}" for label, step in (("Serah", out), ("Terima", into)) if step is not None
+    )
+    escorts = ""
+    if out is not None:
+        escorts = ", ".join(out.listed("escorts")) or "-"
+        if vehicle := out.scan.get("vehicle"):
+            escorts += f"\nKendaraan {vehicle}"
+        if handoff_id := out.scan.get("handoff"):
+            escorts += f"\nMuatan {handoff_id}"
+    seals = "\n".join(
+        f"{label}: {', '.join(step.listed('seals')) or '-'}" for label, step in (("Serah", out), ("Terima", into)) if step
+    )
+    flags = [flag for step in (out, into) if step is not None for flag in step.flags]
+    return [str(number), giver, taker, times, escorts, seals, _notes(flags), _entries(report, out, into)]
+
+
+def _other_row(report: CustodyReport, number: int, step: Step) -> list[str]:
+    what = PERISTIWA.get(step.type, step.type)  # an incident's kind is among its flags
+    if reason := step.scan.get("reason"):
+        what += f": {reason}"
+    if ref := step.scan.get("ref"):
+        what += f" (atas {ref})"
+    return [
+        str(number),
+        what,
+        _site(report, step.site),
+        PERAN.get(step.role, step.role),
+        _when(step),
+        ", ".join(step.listed("seals")) or "-",
+        _notes(step.flags),
+        _entries(report, step),
+    ]
+
+
+def _party(report: CustodyReport, step: Step) -> str:
+    return f"{PERAN.get(step.role, step.role)}\n{_site(report, step.site)}"
+
+
+def _party_at(report: CustodyReport, code: str | None) -> str:
+    return _site(report, code) if code else "-"
+
+
+def _site(report: CustodyReport, code: str) -> str:
+    name = report.names.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def _when(step: Step) -> str:
+    """The time the scan was made, in the device's own offset (WITA is +08:00); an
+    entry that is not a scan has the time the log recorded it."""
+    if step.observed_at is None:
+        return _stamp(step.received_at) + " (dicatat)"
+    return _stamp(datetime.fromisoformat(step.observed_at.replace("Z", "+00:00")))
+
+
+def _stamp(moment: datetime) -> str:
+    offset = moment.strftime("%z")
+    return f"{moment:%d/%m/%Y %H:%M} UTC{offset[:3]}:{offset[3:]}"
+
+
+def _notes(flags: list[str]) -> str:
+    return "; ".join(CATATAN.get(flag, flag) for flag in dict.fromkeys(flags)) or "sesuai"
+
+
+def _entries(report: CustodyReport, *steps: Step | None) -> str:
+    """Entry indexes; a '*' marks one the printed checkpoint does not cover yet."""
+    return "\n".join(f"#{s.index}" + ("" if report.proven(s) else "*") for s in steps if s is not None)
+
+
+def _proof(pdf: FPDF, report: CustodyReport) -> None:
+    checkpoint = report.checkpoint
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 10)
+    pdf.cell(0, 6, "BUKTI LOG", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=8)
+    pdf.multi_cell(
+        0,
+        4.2,
+        latin1(
+            f"Checkpoint log {report.origin}: ukuran {checkpoint.tree_size}, root {b64(checkpoint.root_hash)}. "
+            f"Setiap entri dengan indeks di bawah {checkpoint.tree_size} tercakup checkpoint ini: bukti "
+            f"inklusinya diperoleh dari /api/v1/logs/{report.log_id}/proof/inclusion?index=<indeks>"
+            f"&tree_size={checkpoint.tree_size}, dan dapat diperiksa terhadap kunci verifikasi log tanpa "
+            "mempercayai server. Entri bertanda * dicatat setelah checkpoint ini. Checkpoint bertanda tangan, "
+            "sebagaimana diterbitkan:"
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(1)
+    pdf.set_font("courier", size=7)
+    pdf.multi_cell(0, 3.4, latin1(checkpoint.note), border=1, padding=1.5, wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
+
+
+def _signatures(pdf: FPDF, report: CustodyReport) -> None:
+    assert report.area is not None
+    left, right = PENANDA_TANGAN[report.area.level]
+    if pdf.will_page_break(40):
+        pdf.add_page()
+    pdf.ln(8)
+    pdf.set_font("helvetica", size=9)
+    half = (pdf.w - 2 * _MARGIN) / 2
+    pdf.cell(0, 5, "Mengetahui,", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(half, 5, left)
+    pdf.cell(half, 5, right, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(18)
+    pdf.cell(half, 5, "( ................................ )")
+    pdf.cell(half, 5, "( ................................ )", new_x="LMARGIN", new_y="NEXT")
+
+
+def _area(report: CustodyReport) -> str:
+    assert report.area is not None
+    level = "PPK" if report.area.level is SiteLevel.PPK else "PPS"
+    return f"{level} {report.area.name} ({report.area.code})"

@@ -1,0 +1,293 @@
+"""GET /api/v1/export/epcis: real scans through the API come out as an EPCIS 2.0
+document that GS1's own JSON Schema (docs/epcis/) accepts, with the CBV mapping of
+docs/EPCIS.md, the EPCIS query parameters and cursor paging."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft7Validator
+
+from models.runtime import Runtime
+from models.users import Role
+from tests.factories import Area, Phone, make_area, make_person
+from tests.test_custody import _crew, accepted, register
+
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "epcis" / "EPCIS-JSON-Schema.json").read_text())
+# Formats checked too: every URI, every date-time.
+VALIDATOR = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
+WITA = timezone(timedelta(hours=8))  # Nusa Tenggara Timur's time zone
+SEALS, NEW_SEALS = ["TTU-000101", "TTU-000102"], ["TTU-900001", "TTU-900002"]
+ESCORTS = {"escorts": ["NRP-81020304", "NRP-85011122"], "vehicle": "DH 1234 KA"}
+
+
+def invalid(document: dict[str, Any]) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(document)]
+
+
+@dataclass
+class Route:
+    """A regency's boxes part-way along their routes, every kind of scan among them."""
+
+    area: Area
+    crew: dict[str, Phone]
+    box: str  # out to its TPS (seals swapped on the way), counted, and on its way back
+    in_transit: str  # dispatched to the PPK, not received yet
+    unsent: str  # received at the PPK while nothing was dispatched
+    scans: dict[str, dict[str, Any]]  # the box's signed scans by name, with their results
+
+
+def walk(client, runtime: Runtime, regency: str) -> Route:
+    area = make_area(runtime, runtime.create_log(regency).id)
+    crew = _crew(client, runtime, area)
+    escort = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
+    box, in_transit, unsent = area.item(0), area.item(1), area.item(0, "GUB")
+    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"), (area.tps[0], "GUB"))
+    kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
+    swapped = [SEALS[0], "TTU-999999"]
+    scans: dict[str, dict[str, Any]] = {}
+
+    def scan(name: str, phone: Phone, kind: str, site: str, flags: tuple[str, ...] = (), **fields: Any) -> None:
+        # Made now, on a phone set to WITA.
+        envelope = phone.scan(kind, box, site, observed_at=datetime.now(WITA).isoformat(timespec="seconds"), **fields)
+        (result,) = accepted(phone.send(envelope), flags)
+        scans[name] = {**envelope["scan"], "result": result}
+
+    scan("seal", kpu, "seal", area.kpu, seals=SEALS)
+    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff="truk-1", **ESCORTS)
+    scan("receive ppk", ppk, "receive", area.ppk, counterparty=area.kpu, seals=SEALS)
+    scan("dispatch ppk", ppk, "dispatch", area.ppk, counterparty=area.pps, seals=SEALS, **ESCORTS)
+    scan("receive pps", pps, "receive", area.pps, ("seal_mismatch",), counterparty=area.ppk, seals=swapped)
+    scan("store", pps, "store", area.pps)
+    scan("incident", escort, "incident", area.pps, ("incident_damaged",), incident="damaged", reason="tutup retak")
+    scan("dispatch pps", pps, "dispatch", area.pps, counterparty=area.tps[0], seals=swapped)
+    scan("receive tps", kpps, "receive", area.tps[0], counterparty=area.pps, seals=swapped)
+    scan("open", kpps, "open", area.tps[0])
+    scan("count", kpps, "count", area.tps[0])
+    scan("reseal", kpps, "reseal", area.tps[0], seals=NEW_SEALS)
+    scan("return", kpps, "dispatch", area.tps[0], counterparty=area.pps, seals=NEW_SEALS)
+    scan("correction", kpu, "correction", area.kpu, ref=scans["seal"]["event_id"], reason="nomor segel salah ketik")
+
+    accepted(kpu.send(
+        kpu.scan("seal", in_transit, area.kpu, seals=["S-2"]),
+        kpu.scan("dispatch", in_transit, area.kpu, counterparty=area.ppk, seals=["S-2"]),
+    ))  # fmt: skip
+    accepted(ppk.send(ppk.scan("receive", unsent, area.ppk, counterparty=area.kpu)), ["no_dispatch"])
+    return Route(area, crew, box, in_transit, unsent, scans)
+
+
+@pytest.fixture(scope="module")
+def route(client, runtime) -> Route:
+    return walk(client, runtime, "86.01")  # a code of this module's own
+
+
+def export(person, **params: Any) -> dict[str, Any]:
+    response = person.get("/api/v1/export/epcis", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/ld+json"
+    document: dict[str, Any] = response.json()
+    assert invalid(document) == []
+    return document
+
+
+def events_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = document["epcisBody"]["eventList"]
+    return events
+
+
+def test_the_export_is_an_epcis_document_gs1s_schema_accepts(route):
+    document = export(route.crew["kpu"].person)
+    assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
+    context = document["@context"]
+    assert context[0] == "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+    assert context[1]["jejak"].endswith("/ns/epcis/")  # the extension fields' namespace, declared
+    events = events_of(document)
+    assert {e["type"] for e in events} == {"ObjectEvent"}
+    assert {e.get("bizStep") for e in events} == {
+        "packing", "departing", "arriving", "inspecting", "accepting", "storing", "unpacking", "cycle_counting", None,
+    }  # fmt: skip
+    assert len({e["eventID"] for e in events}) == len(events)
+    assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", e["eventID"]) for e in events)
+
+
+def test_gs1s_schema_refuses_what_is_not_epcis(route):
+    """The check above can fail: the schema and its format checks are live."""
+    document = export(route.crew["kpu"].person)
+    event = events_of(document)[0]
+    for broken in (
+        {k: v for k, v in event.items() if k != "eventTimeZoneOffset"},
+        {**event, "eventTime": "kemarin"},
+        {**event, "logIndex": 3},  # an extension field outside any namespace
+        {**event, "action": "SCAN"},
+        {**event, "readPoint": {"id": "not a uri"}},
+    ):
+        assert invalid({**document, "epcisBody": {"eventList": [broken]}}), broken
+
+
+def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
+    events = events_of(export(route.crew["kpu"].person, MATCH_epc=route.box))
+    assert [(e.get("bizStep"), e.get("disposition")) for e in events] == [
+        ("packing", "container_closed"),  # seal
+        ("departing", "in_transit"),
+        ("arriving", None), ("inspecting", "conformant"), ("accepting", "container_closed"),
+        ("departing", "in_transit"),
+        ("arriving", None), ("inspecting", "non_conformant"), ("accepting", "container_closed"),  # seals swapped
+        ("storing", "container_closed"),
+        ("inspecting", "damaged"),  # the escort's incident report
+        ("departing", "in_transit"),
+        ("arriving", None), ("inspecting", "conformant"), ("accepting", "container_closed"),
+        ("unpacking", "container_open"), ("cycle_counting", "container_open"), ("packing", "container_closed"),
+        ("departing", "in_transit"),  # the return leg
+        (None, None),  # the correction: an annotation, not an errorDeclaration
+    ]  # fmt: skip
+    assert all(e["action"] == "OBSERVE" and e["epcList"] == [e["epcList"][0]] for e in events)
+    assert events[0]["epcList"][0].endswith(f"/v/{route.box}")  # the page its label's QR code opens
+
+    a = route.area
+    site = lambda code: f"http://127.0.0.1:8000/api/v1/sites/{code}"  # noqa: E731
+    departing, arriving, inspecting, accepting = events[1:5]
+    assert departing["readPoint"] == {"id": site(a.kpu)} and "bizLocation" not in departing  # in transit
+    assert departing["sourceList"] == [{"type": "possessing_party", "source": site(a.kpu)},
+                                       {"type": "location", "source": site(a.kpu)}]  # fmt: skip
+    assert departing["destinationList"] == [{"type": "possessing_party", "destination": site(a.ppk)},
+                                            {"type": "location", "destination": site(a.ppk)}]  # fmt: skip
+    assert departing["bizTransactionList"] == [
+        {"type": "desadv", "bizTransaction": f"http://127.0.0.1:8000/api/v1/handoffs/{a.kpu}/truk-1"}
+    ]
+    assert departing["jejak:escorts"] == ESCORTS["escorts"] and departing["jejak:seals"] == SEALS
+    for event in (arriving, inspecting, accepting):
+        assert event["readPoint"] == event["bizLocation"] == {"id": site(a.ppk)}
+        assert event["jejak:logIndex"] == route.scans["receive ppk"]["result"]["index"]
+    assert "sourceList" not in arriving and "sourceList" not in inspecting
+    assert accepting["sourceList"][0] == {"type": "possessing_party", "source": site(a.kpu)}
+    assert accepting["destinationList"][0] == {"type": "possessing_party", "destination": site(a.ppk)}
+    assert events[7]["jejak:flags"] == ["seal_mismatch"]
+    assert events[10]["jejak:incident"] == "damaged" and events[10]["jejak:reason"] == "tutup retak"
+    correction = events[-1]
+    assert correction["jejak:ref"] == route.scans["seal"]["event_id"] and correction["jejak:scanType"] == "correction"
+
+    # The time as the phone gave it, in WITA; recorded when the log integrated it.
+    seal = events[0]
+    assert seal["eventTimeZoneOffset"] == "+08:00"
+    observed = datetime.fromisoformat(route.scans["seal"]["observed_at"])
+    assert datetime.fromisoformat(seal["eventTime"]) == observed
+    assert seal["eventTime"].endswith("Z") and datetime.fromisoformat(seal["recordTime"]) >= observed
+
+    # Each event names the entry that proves it: its index and leaf hash, as the trail has them.
+    trail = {t["index"]: t["leaf_hash"] for t in client.get(f"/api/v1/items/{route.box}/history").json()["trail"]}
+    assert all(trail[e["jejak:logIndex"]] == e["jejak:leafHash"] for e in events)
+    assert all(e["jejak:log"] == a.kpu and e["jejak:scanEventId"] for e in events)
+
+
+def test_a_receive_with_nothing_dispatched_only_arrives(route):
+    events = events_of(export(route.crew["kpu"].person, MATCH_epc=route.unsent))
+    assert [(e["bizStep"], e["jejak:flags"]) for e in events] == [("arriving", ["no_dispatch"])]
+
+
+def test_an_export_keeps_its_event_ids(route):
+    first = export(route.crew["kpu"].person, MATCH_epc=route.box)
+    again = export(route.crew["kpu"].person, MATCH_epc=route.box)
+    assert [e["eventID"] for e in events_of(first)] == [e["eventID"] for e in events_of(again)]
+    assert first["creationDate"] <= again["creationDate"]
+
+
+def test_epcis_query_parameters_select(route):
+    kpu, a = route.crew["kpu"].person, route.area
+
+    def steps(**params: Any) -> list[tuple[str | None, str]]:
+        return [(e.get("bizStep"), e["epcList"][0].rsplit("/", 1)[1]) for e in events_of(export(kpu, **params))]
+
+    departing = steps(EQ_bizStep="departing")
+    assert {s for s, _ in departing} == {"departing"} and len(departing) == 5  # the box 4, the truck to the PPK 1
+    # CBV's URI forms and several values, '|'-separated or repeated.
+    assert steps(EQ_bizStep="https://ref.gs1.org/cbv/BizStep-departing") == departing
+    both = steps(EQ_bizStep="departing|accepting")
+    assert both == steps(EQ_bizStep=["departing", "urn:epcglobal:cbv:bizstep:accepting"])
+    assert {s for s, _ in both} == {"departing", "accepting"} and len(both) == 8
+    # MATCH_epc: by id or by the item's URI.
+    by_uri = steps(MATCH_epc=f"http://127.0.0.1:8000/v/{route.in_transit}")
+    assert by_uri == steps(MATCH_epc=route.in_transit) == [("packing", route.in_transit), ("departing", route.in_transit)]
+    assert {i for _, i in steps(MATCH_epc=f"{route.in_transit}|{route.unsent}")} == {route.in_transit, route.unsent}
+    # EQ_bizLocation: exactly there (a dispatch has no business location: it leaves).
+    at_ppk = events_of(export(kpu, EQ_bizLocation=a.ppk))
+    assert {e["bizLocation"]["id"].rsplit("/", 1)[1] for e in at_ppk} == {a.ppk}
+    assert "departing" not in {e["bizStep"] for e in at_ppk}
+    # WD_bizLocation: there and everything below it.
+    below_pps = events_of(export(kpu, WD_bizLocation=f"http://127.0.0.1:8000/api/v1/sites/{a.pps}"))
+    assert {e["bizLocation"]["id"].rsplit("/", 1)[1] for e in below_pps} == {a.pps, a.tps[0]}
+    at_pps = [e["eventID"] for e in events_of(export(kpu, EQ_bizLocation=a.pps))]
+    assert at_pps and at_pps == [e["eventID"] for e in below_pps if e["bizLocation"]["id"].endswith("/" + a.pps)]
+
+
+def test_event_time_bounds(route):
+    kpu = route.crew["kpu"].person
+    everything = events_of(export(kpu))
+    times = sorted({e["eventTime"] for e in everything})
+    middle = times[len(times) // 2]
+    later = events_of(export(kpu, GE_eventTime=middle))
+    earlier = events_of(export(kpu, LT_eventTime=middle))
+    assert later and all(e["eventTime"] >= middle for e in later)
+    assert all(e["eventTime"] < middle for e in earlier)
+    assert len(later) + len(earlier) == len(everything)
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert events_of(export(kpu, GE_eventTime=future)) == []
+
+
+def test_pages_follow_the_link_header(route):
+    kpu = route.crew["kpu"].person
+    everything = [e["eventID"] for e in events_of(export(kpu))]
+    seen: list[str] = []
+    url, pages = "/api/v1/export/epcis?limit=4", 0
+    while url:
+        response = kpu.get(url)
+        assert response.status_code == 200, response.text
+        assert invalid(response.json()) == []
+        seen += [e["eventID"] for e in events_of(response.json())]
+        pages += 1
+        link = response.headers.get("link")
+        url = re.fullmatch(r'<http://testserver(.*)>; rel="next"', link).group(1) if link else ""
+    assert seen == everything
+    assert pages == 5  # 17 scans, 4 a page
+
+
+def test_bad_query_values_are_4xx(route):
+    kpu = route.crew["kpu"].person
+    for params, status, words in [
+        ({"EQ_bizStep": "flying"}, 400, "not a business step"),
+        ({"EQ_bizStep": "shipping"}, 400, "departing"),  # CBV, but not a step Jejak exports: the list says which
+        ({"MATCH_epc": "kotak-1"}, 400, "not an item id"),
+        ({"EQ_bizLocation": "Insana"}, 400, "not a site code"),
+        ({"WD_bizLocation": "http://elsewhere.example/53.03"}, 400, "not a site code"),
+        ({"GE_eventTime": "2024-11-27T07:00:00"}, 400, "time zone"),
+        ({"LT_eventTime": "besok"}, 422, "LT_eventTime"),
+        ({"cursor": "bm90IGEgY3Vyc29y"}, 400, "cursor"),
+        ({"limit": 0}, 422, "limit"),
+        ({"limit": 10_000}, 422, "limit"),
+        ({"log": "53"}, 422, "log"),
+    ]:
+        response = kpu.get("/api/v1/export/epcis", params=params)
+        assert response.status_code == status, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert words in response.json()["detail"], (params, response.text)
+
+
+def test_officers_below_the_regency_export_what_they_may_list(client, runtime, route):
+    a = route.area
+
+    def items(person) -> set[str]:
+        return {e["epcList"][0].rsplit("/", 1)[1] for e in events_of(export(person))}
+
+    kpps = route.crew["kpps"].person  # of the box's TPS: the boxes bound for it, wherever scanned
+    assert items(kpps) == {route.box, route.unsent}
+    neighbour = make_person(client, runtime, Role.PPS, a.other_pps)  # another village: nothing of these
+    assert items(neighbour) == set()
+    outsider = make_person(client, runtime, Role.KPU, make_area(runtime, runtime.create_log("86.02").id).kpu)
+    refused = outsider.get("/api/v1/export/epcis", params={"log": a.kpu})
+    assert refused.status_code == 403 and "outside your jurisdiction" in refused.json()["detail"]
+    assert items(outsider) == set()  # their own log: none of A's
