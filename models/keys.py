@@ -53,7 +53,7 @@ class KeyStore:
 
     def create_log_key(self, log_id: str, origin: str) -> Signer:
         signer = Signer.generate(origin)
-        self._create(self.log_key_path(log_id), signer.skey)
+        create_private_file(self.log_key_path(log_id), signer.skey)
         return signer
 
     def label_key_path(self, log_id: str) -> Path:
@@ -72,13 +72,8 @@ class KeyStore:
 
     def create_ed25519(self, path: Path) -> Ed25519PrivateKey:
         """A new label or token key at `path` (see label_key_path, token_key_path)."""
-        self._create(path, _new_pem())
+        create_private_file(path, _new_pem())
         return self._ed25519(path, "")
-
-    def _create(self, path: Path, secret: str) -> None:
-        if path.exists():
-            raise FileExistsError(f"{path} exists: a key is never silently replaced")
-        self._write_private(path, secret)
 
     def _ed25519(self, path: Path, command: str) -> Ed25519PrivateKey:
         if (key := self._keys.get(path.name)) is None:
@@ -94,17 +89,25 @@ class KeyStore:
             if not self.create_missing:
                 raise MissingKey(f"no key at {path}: create it with `{command}`")
             try:
-                self._write_private(path, make())
+                _write_private(path, make())
             except FileExistsError:
                 pass  # another process created it first: use theirs
         return path.read_text()
 
-    def _write_private(self, path: Path, secret: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not overwrite each other's key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secret if secret.endswith("\n") else secret + "\n")
+
+def create_private_file(path: Path, secret: str) -> None:
+    """A new key file, readable by its owner only; an existing key is never replaced."""
+    if path.exists():
+        raise FileExistsError(f"{path} exists: a key is never silently replaced")
+    _write_private(path, secret)
+
+
+def _write_private(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret if secret.endswith("\n") else secret + "\n")
 
 
 def _new_pem() -> str:

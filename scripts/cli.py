@@ -91,6 +91,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_ledger.main(args)
 
 
+def cmd_witness(args: argparse.Namespace) -> int:
+    from scripts import witness
+
+    return witness.main(args)
+
+
 def cmd_sites_import(args: argparse.Namespace) -> int:
     from models.wilayah import SHIPPED, import_areas, regencies_in_provinces
 
@@ -316,6 +322,24 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("log", help="regency code, e.g. 53.03")
     export.add_argument("--out", required=True, help="the bundle file to write (never overwritten)")
     export.set_defaults(run=cmd_export)
+
+    witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
+    witness_sub = witness.add_subparsers(dest="witness_command", required=True)
+    wserve = witness_sub.add_parser("serve", help="serve POST /add-checkpoint (needs no Jejak database)")
+    wserve.add_argument("--key", required=True, help="the witness's private key file")
+    wserve.add_argument(
+        "--log", action="append", required=True, metavar="VKEY",
+        help="a log's checkpoint verifier key, name+keyid+base64 (repeatable)",
+    )
+    wserve.add_argument("--state", required=True, help="SQLite file of the last checkpoint cosigned per log")
+    wserve.add_argument("--host", default="127.0.0.1")
+    wserve.add_argument("--port", type=int, default=7380)
+    wserve.set_defaults(run=cmd_witness)
+    wkey = witness_sub.add_parser("key", help="the witness's cosigning key")
+    wkey.add_argument("action", choices=["create"])
+    wkey.add_argument("name", help="the witness's name, e.g. bawaslu.go.id/saksi")
+    wkey.add_argument("--out", required=True, help="where to write the private key (never overwritten)")
+    wkey.set_defaults(run=cmd_witness)
 
     demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")
