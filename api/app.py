@@ -22,6 +22,7 @@ from api.labels import endpoints as labels
 from api.logs import endpoints as logs
 from api.sites import endpoints as sites
 from api.stats import endpoints as stats
+from api.witnesses import endpoints as witnesses
 from api.limits import BodyLimit
 from api.observability import RequestContext, configure_logging
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, tiles, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, witnesses, tiles, ops):
         app.include_router(module.router)
     return app
 

@@ -7,7 +7,7 @@ from models.events import Event
 from models.handoffs import Handoff
 from models.items import Item
 from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogEntry, LogTile, LogTreeNode
+from models.log import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
 from models.sites import Site
 from models.users import User
 
@@ -21,6 +21,7 @@ __all__ = [
     "LabelKey",
     "Log",
     "LogCheckpoint",
+    "LogCosignature",
     "LogEntry",
     "LogTile",
     "LogTreeNode",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 
 from ledger import merkle
 from sqlalchemy.exc import IntegrityError
@@ -18,11 +19,22 @@ log = logging.getLogger(__name__)
 
 
 class Checkpointer:
-    def __init__(self, db: Database, tiles: TileStore, keys: KeyStore, interval: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tiles: TileStore,
+        keys: KeyStore,
+        interval: float,
+        on_new_checkpoints: Callable[[Iterable[str]], None],
+    ) -> None:
         self.db = db
         self.tiles = tiles
         self.keys = keys
         self.interval = interval
+        # Told which logs have a checkpoint it has not told of yet, whichever process
+        # signed it (for the witnesses); must not block.
+        self.on_new_checkpoints = on_new_checkpoints
+        self._told: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -30,7 +42,8 @@ class Checkpointer:
         """Sign a checkpoint at the current size of every log that outgrew its last one."""
         signed = []
         with self.db.session() as session:
-            grown = [s.log_id for s in log_status(session) if s.size > s.checkpoint_size]
+            statuses = log_status(session)
+        grown = [s.log_id for s in statuses if s.size > s.checkpoint_size]
         for log_id in grown:
             try:
                 with self.db.session(write=True) as session:
@@ -41,7 +54,18 @@ class Checkpointer:
                 signed.append((log_id, log.size))
             except IntegrityError:
                 pass  # another process signed this size first
+        self._tell({s.log_id: s.checkpoint_size for s in statuses} | dict(signed))
         return signed
+
+    def _tell(self, checkpoint_sizes: dict[str, int]) -> None:
+        new = {
+            log_id: size
+            for log_id, size in checkpoint_sizes.items()
+            if size > self._told.get(log_id, -1)
+        }
+        self._told |= new
+        if new:
+            self.on_new_checkpoints(new)
 
     def start(self) -> None:
         self._stop.clear()

@@ -18,6 +18,11 @@ class NotFound(JejakError):
     title = "Not found"
 
 
+class Forbidden(JejakError):
+    status = 403
+    title = "Forbidden"
+
+
 class InvalidRequest(JejakError):
     status = 400
     title = "Invalid request"

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 
-APPEND_ONLY_TABLES = ("log_entries", "log_tree_nodes", "log_tiles", "log_checkpoints")
+APPEND_ONLY_TABLES = (
+    "log_entries", "log_tree_nodes", "log_tiles", "log_checkpoints", "log_cosignatures"
+)
 
 
 class Log(Base):
@@ -77,4 +88,26 @@ class LogCheckpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     # The signed note exactly as published.
     note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LogCosignature(Base):
+    """A witness's cosignature (C2SP tlog-cosignature) on one of the log's checkpoints,
+    verified before it was stored. Its note signature line is
+    `— <witness> base64(key_id ‖ signature)`."""
+
+    __tablename__ = "log_cosignatures"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["log_id", "tree_size"], ["log_checkpoints.log_id", "log_checkpoints.tree_size"]
+        ),
+    )
+
+    log_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The witness's key name and 4-byte key id, as in its verifier key.
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(4), primary_key=True)
+    # 8-byte big-endian timestamp ‖ Ed25519 signature (cosignature/v1).
+    signature: Mapped[bytes] = mapped_column(LargeBinary(72))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

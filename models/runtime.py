@@ -11,6 +11,7 @@ from models.log import Log
 from models.sequencer import Sequencer
 from models.settings import Settings
 from models.tiles import TileStore
+from models.witnesses import Cosigners, configured_witnesses
 
 
 class Runtime:
@@ -21,8 +22,13 @@ class Runtime:
         self.tiles = TileStore()
         self.device_keys = DeviceKeys()
         self.sequencer = Sequencer(self.db, self.tiles)
+        self.cosigners = Cosigners(self.db, self.tiles, configured_witnesses(settings.witnesses))
         self.checkpointer = Checkpointer(
-            self.db, self.tiles, self.keys, settings.checkpoint_interval
+            self.db,
+            self.tiles,
+            self.keys,
+            settings.checkpoint_interval,
+            on_new_checkpoints=self.cosigners.submit,
         )
 
     def origin(self, log_id: str) -> str:
@@ -49,4 +55,5 @@ class Runtime:
 
     def close(self) -> None:
         self.checkpointer.stop()
+        self.cosigners.stop()
         self.db.dispose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+from ledger.cosignature import CosignatureVerifier
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOST = "jejak.localhost"
 
@@ -36,6 +38,9 @@ class Settings(BaseSettings):
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
+    # Witnesses that cosign every checkpoint (README "Witnesses"): `<url> <verifier key>`
+    # pairs, separated by commas or newlines; the url is the witness's submission prefix.
+    witnesses: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("database_url")
     @classmethod
@@ -45,6 +50,24 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _witness_pairs(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for entry in filter(str.strip, re.split(r"[,\n]", value)):
+            parts = entry.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(
+                    f"JEJAK_WITNESSES entry {entry.strip()!r} is not `<http(s) url> <verifier key>`"
+                )
+            CosignatureVerifier.from_vkey(parts[1])  # a typo fails at start, not at a checkpoint
+            pairs.append((parts[0].rstrip("/"), parts[1]))
+        if len({vkey for _, vkey in pairs}) < len(pairs):
+            raise ValueError("JEJAK_WITNESSES names the same witness key twice")
+        return tuple(pairs)
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -27,6 +22,7 @@ from models import migrations
 from models.log import Log
 from models.runtime import Runtime
 from models.settings import Settings
+from tests.helpers import serve_live
 
 REQUIRE_POSTGRES = os.environ.get("JEJAK_TEST_REQUIRE_POSTGRES") == "1"
 
@@ -116,41 +112,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(settings: Settings) -> Iterator[str]:
     """The real service under uvicorn in its own process; yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "JEJAK_ENVIRONMENT": "test",
-        "JEJAK_HOST": settings.host,
-        "JEJAK_KEYS_DIR": str(settings.keys_dir),
-        "JEJAK_CHECKPOINT_INTERVAL": "0.2",
-        "JEJAK_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port)], env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+    with serve_live(settings) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

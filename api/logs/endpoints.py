@@ -8,14 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
-from models import logs
+from models import logs, witnesses
 from models.export import write_export
 from models.sequencer import b64
 from models.users import Role
 from starlette.background import BackgroundTask
 
 from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
-from api.logs.schemas import ConsistencyProof, Entry, EntryPage, InclusionProof, LogInfo, LogList
+from api.logs.schemas import (
+    ConsistencyProof,
+    Entry,
+    EntryPage,
+    InclusionProof,
+    LogInfo,
+    LogList,
+    WitnessInfo,
+)
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 
@@ -25,8 +33,9 @@ _SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 
 @router.get("")
-def list_logs(session: SessionDep) -> LogList:
-    """Every log hosted here, with the verifier key that checks its checkpoints."""
+def list_logs(session: SessionDep, runtime: RuntimeDep) -> LogList:
+    """Every log hosted here, with the verifier key that checks its checkpoints, and the
+    witnesses that cosign them."""
     return LogList(
         logs=[
             LogInfo(
@@ -37,7 +46,10 @@ def list_logs(session: SessionDep) -> LogList:
                 checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
             )
             for log in logs.list_logs(session)
-        ]
+        ],
+        witnesses=[
+            WitnessInfo(name=w.name, verifier_key=w.key.vkey) for w in runtime.cosigners.witnesses
+        ],
     )
 
 
@@ -47,9 +59,10 @@ def list_logs(session: SessionDep) -> LogList:
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
 )
 def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
-    """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), with every
+    witness cosignature it has."""
     logs.get_log(session, log_id)
-    note = logs.latest_checkpoint(session, log_id).note
+    note = witnesses.cosigned_note(session, logs.latest_checkpoint(session, log_id))
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 

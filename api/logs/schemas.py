@@ -13,8 +13,16 @@ class LogInfo(BaseModel):
     checkpoint_size: int = Field(description="Tree size of the latest signed checkpoint")
 
 
+class WitnessInfo(BaseModel):
+    name: str = Field(examples=["bawaslu.go.id/saksi"])
+    verifier_key: str = Field(description="The cosignature verifier key, name+keyid+base64")
+
+
 class LogList(BaseModel):
     logs: list[LogInfo]
+    witnesses: list[WitnessInfo] = Field(
+        description="The witnesses every checkpoint is submitted to for cosigning"
+    )
 
 
 class Entry(BaseModel):

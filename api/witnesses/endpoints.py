@@ -1,0 +1,44 @@
+"""Witnesses push their cosignatures on the log's checkpoints (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from models import logs, witnesses
+from models.errors import InvalidRequest
+
+from api.deps import LogIdPath, RuntimeDep
+from api.witnesses.schemas import CosignaturesStored
+
+router = APIRouter(prefix="/api/v1/logs", tags=["witnesses"])
+
+
+async def _text_body(request: Request) -> str:
+    try:
+        return (await request.body()).decode()
+    except UnicodeDecodeError as error:
+        raise InvalidRequest("the body is not UTF-8 text") from error
+
+
+@router.post(
+    "/{log_id}/cosignatures",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def add_cosignatures(
+    log_id: LogIdPath, runtime: RuntimeDep, note: Annotated[str, Depends(_text_body)]
+) -> CosignaturesStored:
+    """A configured witness pushes its cosignature on one of the log's checkpoints: that
+    checkpoint's note with the witness's signature line added. No login: the cosignature,
+    checked against the configured witness keys, is the authentication."""
+    with runtime.db.session(write=True) as session:
+        log = logs.get_log(session, log_id)
+        checkpoint, names = witnesses.accept_cosignatures(
+            session, log, note, runtime.cosigners.witnesses
+        )
+    return CosignaturesStored(log=log.id, tree_size=checkpoint.tree_size, witnesses=names)
