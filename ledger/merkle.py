@@ -16,6 +16,7 @@ from typing import Protocol
 
 HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
+MAX_PROOF_HASHES = 63  # the longest proof in a tree of at most 2^63 - 1 leaves
 
 Node = tuple[int, int]  # (level, index)
 
@@ -41,6 +42,19 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 def _check_hash(what: str, value: bytes, error: type[ValueError] = ValueError) -> None:
     if len(value) != HASH_SIZE:
         raise error(f"{what} is {len(value)} bytes, expected {HASH_SIZE}")
+
+
+def check_proof_length(count: int, error: type[ValueError] = ValueError) -> None:
+    """Refuse more hashes than any proof can have (before decoding them)."""
+    if count > MAX_PROOF_HASHES:
+        raise error(f"proof has {count} hashes, at most {MAX_PROOF_HASHES}")
+
+
+def check_proof_shape(proof: Sequence[bytes], error: type[ValueError] = ValueError) -> None:
+    """A proof as carried in a message: at most MAX_PROOF_HASHES hashes of HASH_SIZE bytes."""
+    check_proof_length(len(proof), error)
+    for i, value in enumerate(proof):
+        _check_hash(f"proof hash {i}", value, error)
 
 
 def _split(n: int) -> int:

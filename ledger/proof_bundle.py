@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.encoding import MAX_UINT63, b64decode, b64encode, parse_uint63
-from ledger.merkle import HASH_SIZE, leaf_hash, verify_inclusion
+from ledger.merkle import check_proof_length, check_proof_shape, leaf_hash, verify_inclusion
 from ledger.note import NoteVerifier, parse_note
 
 HEADER = "c2sp.org/tlog-proof@v1"
-MAX_PROOF_HASHES = 63  # the longest audit path in a tree of at most 2^63 - 1 leaves
 
 
 class ProofBundleError(ValueError):
@@ -36,15 +35,7 @@ class ProofBundle:
     def __post_init__(self) -> None:
         if not 0 <= self.index <= MAX_UINT63:
             raise ProofBundleError(f"index {self.index} is outside 0..2^63-1")
-        if len(self.proof) > MAX_PROOF_HASHES:
-            raise ProofBundleError(
-                f"proof has {len(self.proof)} hashes, at most {MAX_PROOF_HASHES}"
-            )
-        for i, value in enumerate(self.proof):
-            if len(value) != HASH_SIZE:
-                raise ProofBundleError(
-                    f"proof hash {i} is {len(value)} bytes, expected {HASH_SIZE}"
-                )
+        check_proof_shape(self.proof, ProofBundleError)
         try:
             Checkpoint.parse(parse_note(self.checkpoint_note).text)
         except ValueError as error:
@@ -77,8 +68,7 @@ class ProofBundle:
             raise ProofBundleError("proof has no 'index <N>' line")
         index = parse_uint63(lines[position][len("index ") :], "index", ProofBundleError)
         hashes = lines[position + 1 :]
-        if len(hashes) > MAX_PROOF_HASHES:
-            raise ProofBundleError(f"proof has {len(hashes)} hashes, at most {MAX_PROOF_HASHES}")
+        check_proof_length(len(hashes), ProofBundleError)
         proof = [
             b64decode(line, f"proof hash {i}", ProofBundleError) for i, line in enumerate(hashes)
         ]

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 
 from ledger.checkpoint import Checkpoint, CheckpointError
 from ledger.encoding import MAX_UINT63, b64decode, b64encode, parse_uint63
-from ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, verify_consistency
+from ledger.merkle import (
+    EMPTY_ROOT,
+    ProofError,
+    check_proof_length,
+    check_proof_shape,
+    verify_consistency,
+)
 from ledger.note import (
     NoteError,
     NoteSignature,
@@ -32,7 +38,6 @@ from ledger.note import (
 
 ADD_CHECKPOINT_PATH = "/add-checkpoint"
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
-MAX_PROOF_LINES = 63
 
 
 class WitnessRefusal(ValueError):
@@ -84,15 +89,7 @@ class AddCheckpoint:
     def __post_init__(self) -> None:
         if not 0 <= self.old_size <= MAX_UINT63:
             raise MalformedRequest(f"old size {self.old_size} is outside 0..2^63-1")
-        if len(self.proof) > MAX_PROOF_LINES:
-            raise MalformedRequest(
-                f"consistency proof has {len(self.proof)} lines, at most {MAX_PROOF_LINES}"
-            )
-        for i, value in enumerate(self.proof):
-            if len(value) != HASH_SIZE:
-                raise MalformedRequest(
-                    f"consistency proof hash {i} is {len(value)} bytes, expected {HASH_SIZE}"
-                )
+        check_proof_shape(self.proof, MalformedRequest)
 
     def encode(self) -> bytes:
         lines = [f"old {self.old_size}", *(b64encode(value) for value in self.proof)]
@@ -108,10 +105,7 @@ class AddCheckpoint:
         old, *proof = header.split("\n")
         if not old.startswith("old "):
             raise MalformedRequest(f"request body starts with {old!r}, not 'old <size>'")
-        if len(proof) > MAX_PROOF_LINES:
-            raise MalformedRequest(
-                f"consistency proof has {len(proof)} lines, at most {MAX_PROOF_LINES}"
-            )
+        check_proof_length(len(proof), MalformedRequest)
         return cls(
             parse_uint63(old[len("old ") :], "old size", MalformedRequest),
             tuple(
