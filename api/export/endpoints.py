@@ -17,7 +17,8 @@ from models.items import Item, get_item
 from models.logs import get_log
 from models.reports import area_report, held_at, item_report
 from models.runtime import Runtime
-from models.sites import get_site
+from models.sites import get_site, level_of
+from models.users import Actor
 from sqlalchemy.orm import Session
 
 from api import paging
@@ -144,10 +145,9 @@ def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) ->
     """Current custody: every item held at `site` or below it (in transit, an item is
     still its dispatcher's), with its status, leg, custodian, seals and last log
     index, as UTF-8 CSV."""
-    authorize(actor, ITEM_READERS, scope="items:read")
-    authorize(actor, ITEM_READERS, at=site, scope="items:read")
+    _authorize_at(actor, site)
     with runtime.db.reads() as session:
-        get_site(session, site)  # a malformed code is a 400, an unknown one a 404
+        get_site(session, site)  # an unknown site is a 404
 
     def rows(session: Session, after: Item | None) -> list[Item]:
         return held_at(session, site, after=(after.log_id, after.id) if after else None, limit=CSV_CHUNK)
@@ -165,6 +165,13 @@ def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) ->
         ]  # fmt: skip
 
     return _csv(runtime, rows, header, line, f"custody-{site}.csv")
+
+
+def _authorize_at(actor: Actor, site: str) -> None:
+    """Item readers of `site`; a malformed code is a 400 whoever asks."""
+    authorize(actor, ITEM_READERS, scope="items:read")
+    level_of(site)
+    authorize(actor, ITEM_READERS, at=site, scope="items:read")
 
 
 def _csv(
@@ -221,8 +228,7 @@ def area_report_pdf(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -
     """The custody report of every item bound for a district (or a village), item by
     item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
     district (PPK) code, or a village (PPS) code for a district too big for one report."""
-    authorize(actor, ITEM_READERS, scope="items:read")
-    authorize(actor, ITEM_READERS, at=site, scope="items:read")
+    _authorize_at(actor, site)
     with runtime.db.reads() as session:
         report = area_report(session, site)
     return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")

@@ -4,8 +4,9 @@ escorts, seals, times, irregularities, the log entries), its other events, and t
 signed checkpoint that proves them, printed whole so that the paper carries it.
 
 Pure presentation: it takes a models.reports.CustodyReport and returns bytes. The
-built-in Helvetica covers Latin-1 only; anything else a scan carries (a free-text
-reason, say) is printed with '?' in its place rather than failing the report."""
+built-in fonts cover Windows-1252 only (Latin-1 and the dash of a signed note);
+anything else a scan carries (a free-text reason, say) is printed with '?' in its
+place rather than failing the report."""
 
 from __future__ import annotations
 
@@ -84,16 +85,21 @@ PENANDA_TANGAN = {
 }
 _HEAD = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
 _MARGIN = 15.0
+_KEEP_TOGETHER = 45.0  # mm: a heading is not left at the foot of a page
 
 
-def latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
+ENCODING = "windows-1252"
+
+
+def printable(text: str) -> str:
+    return text.encode(ENCODING, "replace").decode(ENCODING)
 
 
 class _Document(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report_title = title
+        self.core_fonts_encoding = ENCODING
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(True, margin=_MARGIN)
         self.set_title(title)
@@ -103,7 +109,7 @@ class _Document(FPDF):
         self.set_y(-10)
         self.set_font("helvetica", size=7)
         self.set_text_color(110)
-        self.cell(0, 4, latin1(f"Jejak \u00b7 {self.report_title} \u00b7 halaman {self.page_no()}/{{nb}}"), align="C")
+        self.cell(0, 4, printable(f"Jejak \u00b7 {self.report_title} \u00b7 halaman {self.page_no()}/{{nb}}"), align="C")
         self.set_text_color(0)
 
 
@@ -127,14 +133,14 @@ def _opening(pdf: FPDF, report: CustodyReport, subject: str) -> None:
     pdf.set_font("helvetica", "B", 11)
     pdf.cell(0, 6, "RIWAYAT PENGUASAAN DAN SERAH TERIMA LOGISTIK PEMILIHAN", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", size=9)
-    pdf.cell(0, 5, latin1(subject), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, printable(subject), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     now = utcnow()
     count = len(report.items)
     pdf.multi_cell(
         0,
         4.6,
-        latin1(
+        printable(
             f"Pada hari ini, {HARI[now.weekday()]}, tanggal {now.day} {BULAN[now.month - 1]} {now.year}, "
             f"pukul {now:%H.%M} UTC, sistem Jejak menyusun berita acara ini dari log transparansi "
             f"{report.origin} (KPU {report.log_id}) untuk {count} barang logistik. Setiap serah terima dan "
@@ -151,10 +157,12 @@ def _opening(pdf: FPDF, report: CustodyReport, subject: str) -> None:
 
 def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -> None:
     item = section.item
+    if pdf.will_page_break(_KEEP_TOGETHER):  # an item's heading stays with its first rows
+        pdf.add_page()
     pdf.ln(2)
     pdf.set_font("helvetica", "B", 10)
     what = item.kind.value.replace("_", " ") + (f" {item.contest}" if item.contest else "")
-    pdf.multi_cell(0, 5.5, latin1(f"{number}. {item.id} ({what})"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5.5, printable(f"{number}. {item.id} ({what})"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", size=8)
     facts = [
         ("Tujuan", _site(report, item.destination)),
@@ -164,9 +172,10 @@ def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -
         ("Entri terakhir", f"#{item.last_index}"),
     ]
     for label, value in facts:
-        pdf.cell(30, 4.2, latin1(label))
-        pdf.multi_cell(0, 4.2, latin1(f": {value}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(30, 4.2, printable(label))
+        pdf.multi_cell(0, 4.2, printable(f": {value}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
+    _subheading(pdf, "Serah terima")
     if section.handoffs:
         _table(
             pdf,
@@ -178,12 +187,18 @@ def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -
         pdf.cell(0, 4.5, "Belum ada serah terima.", new_x="LMARGIN", new_y="NEXT")
     if section.others:
         pdf.ln(1.5)
+        _subheading(pdf, "Peristiwa lain")
         _table(
             pdf,
             ("No", "Peristiwa", "Tempat", "Pihak", "Waktu", "Segel", "Catatan", "Entri log"),
             (8, 26, 34, 18, 28, 22, 28, 16),
             [_other_row(report, n, s) for n, s in enumerate(section.others, start=1)],
         )
+
+
+def _subheading(pdf: FPDF, text: str) -> None:
+    pdf.set_font("helvetica", "B", 8)
+    pdf.cell(0, 4.5, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(pdf: FPDF, heading: Sequence[str], widths: Sequence[float], rows: list[list[str]]) -> None:
@@ -200,7 +215,7 @@ def _table(pdf: FPDF, heading: Sequence[str], widths: Sequence[float], rows: lis
         for row in [list(heading), *rows]:
             cells = table.row()
             for text in row:
-                cells.cell(latin1(text))
+                cells.cell(printable(text))
 
 
 def _handoff_row(report: CustodyReport, number: int, handoff: Handoff) -> list[str]:
@@ -281,6 +296,9 @@ def _entries(report: CustodyReport, *steps: Step | None) -> str:
 
 def _proof(pdf: FPDF, report: CustodyReport) -> None:
     checkpoint = report.checkpoint
+    # The statement and the signed note it quotes stay on one page.
+    if pdf.will_page_break(_KEEP_TOGETHER + 3.4 * len(checkpoint.note.splitlines())):
+        pdf.add_page()
     pdf.ln(4)
     pdf.set_font("helvetica", "B", 10)
     pdf.cell(0, 6, "BUKTI LOG", new_x="LMARGIN", new_y="NEXT")
@@ -288,7 +306,7 @@ def _proof(pdf: FPDF, report: CustodyReport) -> None:
     pdf.multi_cell(
         0,
         4.2,
-        latin1(
+        printable(
             f"Checkpoint log {report.origin}: ukuran {checkpoint.tree_size}, root {b64(checkpoint.root_hash)}. "
             f"Setiap entri dengan indeks di bawah {checkpoint.tree_size} tercakup checkpoint ini: bukti "
             f"inklusinya diperoleh dari /api/v1/logs/{report.log_id}/proof/inclusion?index=<indeks>"
@@ -301,7 +319,7 @@ def _proof(pdf: FPDF, report: CustodyReport) -> None:
     )
     pdf.ln(1)
     pdf.set_font("courier", size=7)
-    pdf.multi_cell(0, 3.4, latin1(checkpoint.note), border=1, padding=1.5, wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 3.4, printable(checkpoint.note), border=1, padding=1.5, wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
 
 
 def _signatures(pdf: FPDF, report: CustodyReport) -> None:
