@@ -82,6 +82,10 @@ def cmd_log_create(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.target == "verify":
+        from scripts import bench_verify
+
+        return bench_verify.main(args)
     if args.target == "ingest":
         from scripts import bench_ingest
 
@@ -249,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument("--rounds", type=int, default=3)
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
@@ -340,6 +344,14 @@ def parser() -> argparse.ArgumentParser:
     wkey.add_argument("name", help="the witness's name, e.g. bawaslu.go.id/saksi")
     wkey.add_argument("--out", required=True, help="where to write the private key (never overwritten)")
     wkey.set_defaults(run=cmd_witness)
+
+    from scripts import verify
+
+    check = sub.add_parser(
+        "verify", help="check a log (URL, mirror or bundle) with its verifier key alone; exit 1 on any failure"
+    )
+    verify.add_arguments(check)
+    check.set_defaults(run=verify.command)
 
     demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")
