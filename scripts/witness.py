@@ -157,7 +157,8 @@ def create_key(name: str, out: Path) -> CosignatureSigner:
 def load_key(path: Path) -> CosignatureSigner:
     if not path.is_file():
         raise InvalidRequest(
-            f"no witness key at {path}: create one with `jejak witness key create NAME --out {path}`"
+            f"no witness key at {path}: "
+            f"create one with `jejak witness key create NAME --out {path}`"
         )
     return CosignatureSigner.from_skey(path.read_text().strip())
 
@@ -179,9 +180,7 @@ def serve(args: argparse.Namespace) -> int:
     signer = load_key(Path(args.key))
     log_keys = [Verifier.from_vkey(vkey) for vkey in args.log]
     witness = Witness(signer, log_keys, WitnessState(Path(args.state)))
-    log.info(
-        "witness %s cosigns %s", signer.vkey, ", ".join(sorted(witness.trusted))
-    )
+    log.info("witness %s cosigns %s", signer.vkey, ", ".join(sorted(witness.trusted)))
     uvicorn.run(
         create_app(witness), host=args.host, port=args.port, log_config=None, access_log=False
     )

@@ -289,14 +289,16 @@ def test_a_witness_refusing_a_checkpoint_stores_nothing(runtime, new_log, tmp_pa
 def _stored(runtime, log_id: str) -> list[tuple[int, str]]:
     with runtime.db.reads() as session:
         rows = session.execute(
-            select(LogCosignature.tree_size, LogCosignature.witness).where(LogCosignature.log_id == log_id)
+            select(LogCosignature.tree_size, LogCosignature.witness)
+            .where(LogCosignature.log_id == log_id)
         )
         return sorted(tuple(row) for row in rows)
 
 
 def test_a_hanging_witness_delays_neither_signing_nor_the_other_witness(runtime, new_log, log_witness):
     witness, live = log_witness
-    hung = LogWitness("http://hung.test", CosignatureVerifier.from_vkey(CosignatureSigner.generate("hung").vkey))
+    hung_key = CosignatureVerifier.from_vkey(CosignatureSigner.generate("hung").vkey)
+    hung = LogWitness("http://hung.test", hung_key)
     entered, left, release = threading.Event(), threading.Event(), threading.Event()
     live_http = TestClient(witness_app(witness), base_url=live.url)
 
@@ -387,10 +389,13 @@ def test_pushed_cosignatures_are_refused_unless_they_verify(runtime, witnessed, 
     genuine = _pushed(runtime, new_log.id)
     line = genuine[genuine.rindex("\u2014 "):]
     signature = line.split(" ")[2]
-    tampered = genuine.replace(signature, signature[:20] + ("A" if signature[20] != "A" else "B") + signature[21:])
+    flipped = "A" if signature[20] != "A" else "B"
+    tampered = genuine.replace(signature, signature[:20] + flipped + signature[21:])
     with runtime.db.reads() as session:
         stored = latest_checkpoint(session, new_log.id)
-    other_root = sign_checkpoint(Checkpoint(new_log.origin, 3, leaf_hash(b"fork")), Signer.generate(new_log.origin))
+    other_root = sign_checkpoint(
+        Checkpoint(new_log.origin, 3, leaf_hash(b"fork")), Signer.generate(new_log.origin)
+    )
     unsigned_size = Checkpoint(new_log.origin, 99, stored.root_hash).body() + "\n" + line
     cases = {
         "a key not configured": (stranger, 403),

@@ -79,10 +79,14 @@ def _cosigned_checkpoint(http: httpx.Client, log, keys, size: int) -> Checkpoint
         time.sleep(0.1)
 
 
-def test_two_witness_processes_cosign_the_live_log_and_refuse_a_fork(runtime, settings, new_log, tmp_path):
+def test_two_witness_processes_cosign_the_live_log_and_refuse_a_fork(
+    runtime, settings, new_log, tmp_path
+):
     with ExitStack() as running:
-        bawaslu = running.enter_context(witness_process(tmp_path, "bawaslu.example/saksi", new_log.verifier_key))
-        polres = running.enter_context(witness_process(tmp_path, "polres.example/saksi", new_log.verifier_key))
+        bawaslu, polres = (
+            running.enter_context(witness_process(tmp_path, name, new_log.verifier_key))
+            for name in ("bawaslu.example/saksi", "polres.example/saksi")
+        )
         witnesses = f"{bawaslu.url} {bawaslu.vkey},\n{polres.url} {polres.vkey}"
         base = running.enter_context(serve_live(settings, JEJAK_WITNESSES=witnesses))
         http = running.enter_context(httpx.Client(base_url=base, timeout=10))
@@ -118,7 +122,5 @@ def test_two_witness_processes_cosign_the_live_log_and_refuse_a_fork(runtime, se
         # The fork left nothing behind, and the honest log is still cosigned as it grows.
         append(runtime, new_log.id, scans(10, start=340))
         assert _cosigned_checkpoint(http, new_log, keys, 350).root != forked.root()
-        pushed = http.post(
-            f"/api/v1/logs/{new_log.id}/cosignatures", content=fork
-        )
+        pushed = http.post(f"/api/v1/logs/{new_log.id}/cosignatures", content=fork)
         assert pushed.status_code == 409  # the log signed another checkpoint at 350
