@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.errors import Unavailable
 from models.logs import get_log, latest_checkpoint, read_entries
+from models.witnesses import cosigned_note
 
 
 def write_export(session: Session, log_id: str, out: BinaryIO) -> int:
@@ -41,7 +42,7 @@ def write_export(session: Session, log_id: str, out: BinaryIO) -> int:
             growth.add(index, [e.data for e in read_entries(session, log, start, start + width)], put)
         if growth.finish(put) != checkpoint.root_hash:
             raise Unavailable(f"log {log.id}'s stored entries do not make its checkpoint's root; tell the operator")
-        note = checkpoint.note.encode()
+        note = cosigned_note(session, checkpoint).encode()
         put(f"checkpoints/{size}", note)
         put("checkpoint", note)
         info = {"log": log.id, "origin": log.origin, "verifier_key": log.verifier_key}

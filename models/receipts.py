@@ -13,6 +13,7 @@ from models.errors import NotFound, NotYet
 from models.events import Event
 from models.logs import get_log, inclusion_proof, latest_checkpoint, read_entries
 from models.tiles import TileStore
+from models.witnesses import cosigned_note
 
 
 def get_event(session: Session, log_id: str, event_id: str) -> Event:
@@ -33,4 +34,4 @@ def receipt(session: Session, tiles: TileStore, event: Event) -> str:
         )
     entry = read_entries(session, log, event.entry_index, event.entry_index + 1)[0]
     proof = inclusion_proof(session, tiles, log.id, event.entry_index, checkpoint.tree_size)
-    return ProofBundle(event.entry_index, proof, checkpoint.note, extra=entry.data).encode()
+    return ProofBundle(event.entry_index, proof, cosigned_note(session, checkpoint), extra=entry.data).encode()

@@ -4,13 +4,18 @@ offline with ledger/ alone."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+from ledger.cosignature import CosignatureSigner, CosignatureVerifier, cosign
 from ledger.merkle import ProofError
-from ledger.note import Verifier
-from ledger.proof_bundle import ProofBundle, verify_bundle
+from ledger.note import Verifier, add_signatures, parse_note
+from ledger.proof_bundle import ProofBundle, ProofBundleError, verify_bundle
 
+from models.log import Log
+from models.logs import latest_checkpoint
 from models.users import Role
+from models.witnesses import Witness, accept_cosignatures
 from tests.factories import make_area, make_person
 from tests.test_custody import _crew, register
 
@@ -58,6 +63,27 @@ def test_a_scan_receipt_verifies_offline(client, runtime, area, crew):
     forged = json.dumps({**entry, "flags": []} if entry["flags"] else {**entry, "flags": ["x"]})
     with pytest.raises(ProofError):
         verify_bundle(bundle, forged.encode(), _log_verifier(client, area.kpu))
+
+
+def test_a_receipt_carries_the_witnesses_cosignatures(client, runtime, area, crew):
+    kpu = crew["kpu"]
+    register(crew, (area.tps[0], "BUP"))
+    scan = kpu.scan("seal", area.item(), area.kpu, seals=["TTU-1"])
+    kpu.send(scan)
+    runtime.checkpointer.sign_grown_logs()
+    bawaslu = CosignatureSigner.generate("saksi.bawaslu.example")
+    with runtime.db.session(write=True) as session:
+        log = session.get_one(Log, area.kpu)
+        note = latest_checkpoint(session, log.id).note
+        cosigned = add_signatures(note, [cosign(parse_note(note).text, bawaslu, int(time.time()))])
+        accept_cosignatures(session, log, cosigned, [Witness("http://bawaslu", CosignatureVerifier.from_vkey(bawaslu.vkey))])
+
+    bundle = ProofBundle.parse(kpu.person.get(f"/api/v1/events/{scan['scan']['event_id']}/receipt").text)
+    witness = CosignatureVerifier.from_vkey(bawaslu.vkey)
+    verify_bundle(bundle, bundle.extra, _log_verifier(client, area.kpu), [witness], quorum=1)
+    other = CosignatureVerifier.from_vkey(CosignatureSigner.generate("saksi.polres.example").vkey)
+    with pytest.raises(ProofBundleError, match="0 verified witness cosignatures, 1 required"):
+        verify_bundle(bundle, bundle.extra, _log_verifier(client, area.kpu), [other], quorum=1)
 
 
 def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, crew):
