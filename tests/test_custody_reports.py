@@ -4,6 +4,7 @@ custody reports (berita acara) opened and read with pypdf."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from typing import Any
 
@@ -11,6 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 from api.export import endpoints as export_endpoints
+from api.export.report_pdf import custody_pdf
+from models.items import get_item
+from models.log import LogCheckpoint
+from models.reports import item_report
 from models.users import Role
 from tests.factories import make_area, make_person
 from tests.test_custody import _crew, accepted, register
@@ -42,10 +47,14 @@ def all_events(person, **params: Any) -> list[dict[str, Any]]:
 
 
 def pdf_text(response) -> str:
-    """The report's text, its whitespace folded: table cells wrap their lines."""
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
-    reader = PdfReader(io.BytesIO(response.content))
+    return read_pdf(response.content)
+
+
+def read_pdf(document: bytes) -> str:
+    """The report's text, its whitespace folded: table cells wrap their lines."""
+    reader = PdfReader(io.BytesIO(document))
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)  # A4
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
@@ -164,16 +173,29 @@ def test_an_items_report_lists_its_handoffs_with_what_proves_them(client, route)
     assert "Ketua PPK" not in text  # signature lines are for an area's report
 
 
-def test_an_items_report_marks_entries_newer_than_its_checkpoint(client, runtime, new_log):
+def test_a_report_marks_the_entries_its_checkpoint_does_not_cover(runtime, route):
+    with runtime.db.reads() as session:
+        report = item_report(session, get_item(session, route.in_transit))
+        created = session.get(LogCheckpoint, (route.area.kpu, 0))  # signed when the log was made
+    text = read_pdf(custody_pdf(report))
+    older = read_pdf(custody_pdf(dataclasses.replace(report, checkpoint=created)))
+    indexes = [step.index for section in report.items for step in section.others] + [
+        section.handoffs[0].dispatch.index for section in report.items
+    ]
+    assert len(indexes) == 2  # its seal and its dispatch
+    for index in indexes:
+        assert f"#{index} " in text and f"#{index}*" in older
+    assert "ukuran 0," in older
+
+
+def test_a_report_of_an_item_not_yet_handed_over(client, runtime, new_log):
     area = make_area(runtime, new_log.id)
     crew = _crew(client, runtime, area)
     register(crew, (area.tps[0], "BUP"))
-    runtime.checkpointer.sign_grown_logs()
     kpu = crew["kpu"]
-    (result,) = accepted(kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])))
+    accepted(kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])))
     text = pdf_text(kpu.person.get(f"/api/v1/items/{area.item()}/report.pdf"))
-    assert f"#{result['index']}*" in text
-    assert "Belum ada serah terima." in text
+    assert "Serah terima Belum ada serah terima." in text and "Penyegelan" in text and "S-1" in text
 
 
 def test_a_district_report_covers_every_item_bound_for_it(route):
