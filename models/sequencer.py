@@ -231,28 +231,34 @@ class Sequencer:
                     if (abandon := getattr(request.work, "abandon", None)) is not None:
                         abandon(context)
             edge = head.edge.copy()
-            full_tiles: list[tuple[int, int, bytes]] = []
-            nodes = edge.extend([row["leaf_hash"] for row in builder.rows], full_tiles)
-            # Core executemany: the ORM's bulk path costs more per row than the insert.
-            connection = session.connection()
-            if builder.rows:
-                connection.execute(insert(LogEntry.__table__), builder.rows)
-            if nodes:
-                connection.execute(
-                    insert(LogTreeNode.__table__),
-                    [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
-                )
-                connection.execute(
-                    insert(LogTile.__table__),
-                    [{"log_id": log_id, "level": k, "idx": n, "hashes": t} for k, n, t in full_tiles],
-                )
-            session.execute(update(Log).where(Log.id == log_id).values(size=edge.size))
+            store_entries(session, log_id, edge, builder.rows)
             for request in accepted:
                 request.result = request.work.finish(context, request.appended)
         # Committed: only now does this process's view of the tip move on.
         head.edge = edge
         head.items.update(builder.chains)
         head.keys.update(builder.keys)
+
+
+def store_entries(session: Session, log_id: str, edge: TreeEdge, rows: list[dict[str, Any]]) -> None:
+    """Insert entry rows (LogEntry columns) at the tree's next indexes, with the tree
+    nodes and full tiles they complete, and move the log's size on; `edge` grows."""
+    full_tiles: list[tuple[int, int, bytes]] = []
+    nodes = edge.extend([row["leaf_hash"] for row in rows], full_tiles)
+    # Core executemany: the ORM's bulk path costs more per row than the insert.
+    connection = session.connection()
+    if rows:
+        connection.execute(insert(LogEntry.__table__), rows)
+    if nodes:
+        connection.execute(
+            insert(LogTreeNode.__table__),
+            [{"log_id": log_id, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
+        )
+        connection.execute(
+            insert(LogTile.__table__),
+            [{"log_id": log_id, "level": k, "idx": n, "hashes": t} for k, n, t in full_tiles],
+        )
+    session.execute(update(Log).where(Log.id == log_id).values(size=edge.size))
 
 
 class _EntryBuilder:
