@@ -10,10 +10,12 @@ from models.labels import LabelKey
 from models.log import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
 from models.sites import Site
 from models.users import User
+from models.webhooks import Delivery, Subscription
 
 __all__ = [
     "Alert",
     "Base",
+    "Delivery",
     "Device",
     "Event",
     "Handoff",
@@ -26,5 +28,6 @@ __all__ = [
     "LogTile",
     "LogTreeNode",
     "Site",
+    "Subscription",
     "User",
 ]

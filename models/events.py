@@ -22,6 +22,8 @@ class Event(Base):
         Index("ix_events_log_item", "log_id", "item_id", "entry_index"),
         Index("ix_events_log_site", "log_id", "site", "observed_at"),
         Index("ix_events_log_observed", "log_id", "observed_at"),
+        # Events in log order from a point on (webhook deliveries follow a cursor).
+        Index("ix_events_log_index", "log_id", "entry_index", unique=True),
     )
 
     log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)

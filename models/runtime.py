@@ -11,6 +11,7 @@ from models.log import Log
 from models.sequencer import Sequencer
 from models.settings import Settings
 from models.tiles import TileStore
+from models.webhook_delivery import Deliverer
 from models.witnesses import Cosigners, configured_witnesses
 
 
@@ -30,6 +31,7 @@ class Runtime:
             settings.checkpoint_interval,
             on_new_checkpoints=self.cosigners.submit,
         )
+        self.webhooks = Deliverer(self.db, settings)
 
     def origin(self, log_id: str) -> str:
         return logs.origin_for(self.settings.host, log_id)
@@ -56,4 +58,5 @@ class Runtime:
     def close(self) -> None:
         self.checkpointer.stop()
         self.cosigners.stop()
+        self.webhooks.stop()
         self.db.dispose()

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     late_scan_hours: float = Field(default=12, gt=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Webhooks (README "Webhooks"): seconds between looks for deliveries due; the HTTP
+    # timeout of one attempt; the first retry delay (doubled after each failure, with
+    # jitter); failures in a row before a subscription is marked failing, and how often
+    # it is retried then. webhook_delivery=false leaves sending to other processes.
+    webhook_interval: float = Field(default=1.0, gt=0)
+    webhook_timeout: float = Field(default=5.0, gt=0, le=30)
+    webhook_backoff: float = Field(default=5.0, gt=0)
+    webhook_attempts: int = Field(default=10, ge=1)
+    webhook_failing_interval: float = Field(default=900, gt=0)
+    webhook_delivery: bool = True
     log_level: str = "INFO"
     # Witnesses that cosign every checkpoint (README "Witnesses"): `<url> <verifier key>`
     # pairs, separated by commas or newlines; the url is the witness's submission prefix.

@@ -33,7 +33,9 @@ class Role(enum.StrEnum):
 
 
 # What an integrator's token may be granted; people's rights come from their role.
-SCOPES = frozenset({"logs:read", "sites:read", "items:read", "events:read", "alerts:read"})
+SCOPES = frozenset(
+    {"logs:read", "sites:read", "items:read", "events:read", "alerts:read", "webhooks:manage"}
+)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 _hasher = PasswordHasher()
 

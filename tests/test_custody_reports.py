@@ -165,8 +165,8 @@ def test_an_items_report_lists_its_handoffs_with_what_proves_them(client, route)
     checkpoint = client.get(f"/api/v1/logs/{a.kpu}/checkpoint").text
     origin, size, root = checkpoint.splitlines()[:3]
     assert f"ukuran {size}, root {root}" in text
-    signature = checkpoint.splitlines()[-1]
-    assert signature.startswith("\u2014 ") and signature in text  # the note's signature line, whole
+    (signature,) = [line for line in checkpoint.splitlines() if line.startswith(f"\u2014 {origin} ")]
+    assert signature in text  # the log's signature line, whole
     for name in ("dispatch kpu", "receive ppk", "receive pps", "reseal"):
         assert f"#{route.scans[name]['result']['index']}" in text, name
     assert "*" not in text.split("BUKTI LOG")[0]  # every entry is covered by that checkpoint
