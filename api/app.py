@@ -20,6 +20,7 @@ from api.handoffs import endpoints as handoffs
 from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
+from api.pages import endpoints as pages
 from api.sites import endpoints as sites
 from api.stats import endpoints as stats
 from api.webhooks import endpoints as webhooks
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, witnesses, tiles, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     return app
 

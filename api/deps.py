@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from models.users import Actor, Role
 from sqlalchemy.orm import Session
 
 from api.auth import tokens
+from api.limits import PerClientRate
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -89,3 +91,20 @@ def actor_log(actor: Actor, requested: str | None) -> str:
     if requested is None:
         raise HTTPException(422, "a national account says which regency's log: log=53.03")
     return check_log_id(requested)
+
+
+def public_wait(request: Request) -> int:
+    """Seconds this client must wait before its next public check (0: go on)."""
+    state = request.app.state
+    if not hasattr(state, "public_rate"):
+        state.public_rate = PerClientRate(get_runtime(request).settings.public_checks_per_minute)
+    return math.ceil(state.public_rate.take(request.client.host if request.client else ""))
+
+
+def public_rate(request: Request) -> None:
+    """Refuse (429) a client over its rate of public checks."""
+    if wait := public_wait(request):
+        raise HTTPException(
+            429, "too many public checks from your address; try again shortly",
+            headers={"Retry-After": str(wait)},
+        )

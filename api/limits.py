@@ -1,9 +1,13 @@
 """Request bodies have a ceiling: a hostile or broken client gets a clear 413, not a
-server busy parsing gigabytes."""
+server busy parsing gigabytes. Public pages and the reads behind them have a rate per
+client address: a flood gets 429, the proofs are not recomputed for it."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,3 +75,28 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class PerClientRate:
+    """A token bucket per client address: `per_minute` requests a minute, in bursts of
+    up to a minute's worth. Kept in the process's memory (each worker has its own);
+    the least recently seen addresses are forgotten beyond `max_clients`."""
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        """0 if the client may go on, else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.pop(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - then) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return wait

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     late_scan_hours: float = Field(default=12, gt=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Requests a minute per client address to the public check page and the trail behind
+    # it (each computes proofs); a phone opening one label makes two.
+    public_checks_per_minute: int = Field(default=120, ge=1)
     # Webhooks (README "Webhooks"): seconds between looks for deliveries due; the HTTP
     # timeout of one attempt; the first retry delay (doubled after each failure, with
     # jitter); failures in a row before a subscription is marked failing, and how often

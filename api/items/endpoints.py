@@ -7,7 +7,7 @@ import io
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from models.items import (
     Item,
     ItemSpec,
@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize, public_rate
 from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
@@ -109,10 +109,11 @@ def item(item_id: str, actor: CurrentActor, session: SessionDep) -> ItemOut:
     return ItemOut.model_validate(readable(actor, get_item(session, item_id)))
 
 
-@router.get("/{item_id}/history")
+@router.get("/{item_id}/history", dependencies=[Depends(public_rate)])
 def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
     """The public custody trail: every entry of the item with its log index, leaf hash
-    and inclusion proof against the latest checkpoint. No login: entries name no one."""
+    and inclusion proof against the latest checkpoint. No login: entries name no one.
+    Rate limited per client address, like the public check page that reads it."""
     found = get_item(session, item_id)
     checkpoint, trail = item_trail(session, runtime.tiles, found)
     return History(

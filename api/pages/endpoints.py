@@ -1,0 +1,155 @@
+"""The web pages: the scanner (an installable offline app), the dashboard and the public
+check page a label's QR code opens. Plain server-rendered HTML; the work happens in the
+small ES modules under api/static/, which talk to the same REST API as everyone else.
+
+Every page carries a strict Content-Security-Policy: scripts only from this origin, no
+inline script or style, nothing from another host."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from models.db import one_of
+from models.errors import JejakError
+from models.items import get_item, parse_item_id
+from models.sites import Site, route_to
+from sqlalchemy import select
+
+from api.deps import SessionDep, public_wait
+from api.pages import i18n
+
+router = APIRouter(include_in_schema=False)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    # The check page's URL holds the label signature (in the fragment): never pass it on.
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+}
+LANG_COOKIE = "jejak_lang"
+LangQuery = Annotated[str | None, Query(pattern="^(id|en)$", description="Page language")]
+# What the scanner's service worker keeps for use with no network: the page and its assets.
+_SHELL_SUFFIXES = (".js", ".css", ".png", ".svg", ".webmanifest")
+
+
+def _page(request: Request, template: str, lang: str | None, status: int = 200, **context: Any) -> HTMLResponse:
+    chosen = i18n.pick(lang, request.cookies.get(LANG_COOKIE))
+    messages = i18n.MESSAGES[chosen]
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": chosen,
+            "other_lang": "en" if chosen == "id" else "id",
+            "t": lambda key, **values: messages[key].format(**values),
+            "messages": messages,
+            **context,
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+    if lang:  # the toggle: remembered for the pages opened later
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@router.get("/scan", response_class=HTMLResponse)
+def scanner(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """The field scanner: sign in, register this phone's key, scan, sign, sync."""
+    return _page(request, "scan.html", lang)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """Distribution progress, boxes on the road, alerts, timelines and the log's state."""
+    return _page(request, "dashboard.html", lang)
+
+
+@router.get("/v/{item_id}", response_class=HTMLResponse)
+def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
+    """The public check page: what a label's QR code opens. No login; rate limited. The
+    browser fetches the trail and checks the label and every proof itself."""
+    if wait := public_wait(request):
+        response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        destination, _ = parse_item_id(item_id)
+        item = get_item(session, item_id)
+    except JejakError as error:
+        missing = error.status == 404
+        return _page(
+            request, "message.html", lang, error.status, title="not_found",
+            detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
+        )
+    # Place names for the codes on the box's route (the trail shows codes as well).
+    codes = sorted({*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
+    rows = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, codes)))
+    names = {code: name for code, name in rows}
+    return _page(request, "check.html", lang, item=item, names=names)
+
+
+@cache
+def _shell() -> tuple[str, list[str]]:
+    """The static assets the scanner needs offline, and a version that changes with any
+    of them (so a new deployment replaces the cached copy)."""
+    files = sorted(p for p in STATIC.rglob("*") if p.suffix in _SHELL_SUFFIXES and p.name != "sw.js")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16], [f"/static/{p.relative_to(STATIC).as_posix()}" for p in files]
+
+
+@router.get("/scan/sw.js")
+def service_worker() -> Response:
+    """The scanner's service worker, told its version and what to precache; its scope is
+    the scanner page."""
+    version, assets = _shell()
+    preamble = f"const VERSION = {json.dumps(version)};\nconst SHELL = {json.dumps(['/scan', *assets])};\n"
+    return Response(
+        preamble + (STATIC / "sw.js").read_text(encoding="utf-8"),
+        media_type="text/javascript",
+        headers={**SECURITY_HEADERS, "Service-Worker-Allowed": "/scan", "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    """The pages' modules, styles, icons and vendored libraries (with their licences)."""
+    root = STATIC.resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        return Response("not found", status_code=404, media_type="text/plain")
+    media_type = {".js": "text/javascript", ".webmanifest": "application/manifest+json", ".LICENSE": "text/plain"}.get(
+        target.suffix, mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    )
+    # Revalidated on each use (ETag): the service worker keeps the offline copy.
+    return FileResponse(target, media_type=media_type, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})

@@ -1,0 +1,266 @@
+"""The pages' words, in Bahasa Indonesia (the default) and English.
+
+One table serves both the server-rendered templates and the JS modules (each page
+carries the table of its language as a JSON data block), so a phrase is written once."""
+
+from __future__ import annotations
+
+LANGUAGES = ("id", "en")
+DEFAULT = "id"
+
+# key: (Bahasa Indonesia, English). `{name}` marks a value filled in where it is used.
+_TEXT: dict[str, tuple[str, str]] = {
+    # Shared
+    "app": ("Jejak", "Jejak"),
+    "other_language": ("English", "Bahasa Indonesia"),
+    "online": ("Daring", "Online"),
+    "offline": ("Luring", "Offline"),
+    "username": ("Nama pengguna", "Username"),
+    "password": ("Kata sandi", "Password"),
+    "sign_in": ("Masuk", "Sign in"),
+    "sign_out": ("Keluar", "Sign out"),
+    "signed_in_as": ("Masuk sebagai {user} ({role}, {area})", "Signed in as {user} ({role}, {area})"),
+    "session_expired": ("Sesi berakhir: masuk lagi.", "Your session ended: sign in again."),
+    "network_error": ("Tidak ada jaringan.", "No network."),
+    "error": ("Galat: {detail}", "Error: {detail}"),
+    "item_id": ("Nomor barang", "Item id"),
+    "search": ("Cari", "Search"),
+    "refresh": ("Muat ulang", "Refresh"),
+    "loading": ("Memuat…", "Loading…"),
+    "none": ("Tidak ada", "None"),
+    "hours_ago": ("{n} jam lalu", "{n} h ago"),
+    "minutes_ago": ("{n} menit lalu", "{n} min ago"),
+    # Roles
+    "role_admin": ("Admin", "Admin"),
+    "role_kpu": ("KPU", "KPU"),
+    "role_ppk": ("PPK", "PPK"),
+    "role_pps": ("PPS", "PPS"),
+    "role_kpps": ("KPPS", "KPPS"),
+    "role_escort": ("Pengawal (Polri)", "Escort (police)"),
+    "role_auditor": ("Pengawas", "Auditor"),
+    "role_integrator": ("Integrator", "Integrator"),
+    # Item statuses
+    "status_registered": ("Terdaftar", "Registered"),
+    "status_sealed": ("Tersegel di gudang", "Sealed in the warehouse"),
+    "status_in_transit": ("Dalam perjalanan", "In transit"),
+    "status_held": ("Diterima dan disimpan", "Received and held"),
+    "status_opened": ("Dibuka di TPS", "Opened at the TPS"),
+    "status_counted": ("Dihitung", "Counted"),
+    "status_resealed": ("Disegel ulang", "Resealed"),
+    "status_returned": ("Kembali di KPU", "Back at the KPU"),
+    # Scan and entry types
+    "type_register": ("Didaftarkan", "Registered"),
+    "type_label": ("Label dicetak", "Label printed"),
+    "type_seal": ("Segel", "Seal"),
+    "type_dispatch": ("Kirim", "Dispatch"),
+    "type_receive": ("Terima", "Receive"),
+    "type_open": ("Buka", "Open"),
+    "type_count": ("Hitung", "Count"),
+    "type_reseal": ("Segel ulang", "Reseal"),
+    "type_incident": ("Laporkan kejadian", "Report an incident"),
+    "type_correction": ("Koreksi", "Correction"),
+    "type_store": ("Simpan", "Store"),
+    "type_missing": ("Tidak tiba", "Did not arrive"),
+    # Incidents
+    "incident_damaged": ("Rusak", "Damaged"),
+    "incident_wet": ("Basah", "Wet"),
+    "incident_lost": ("Hilang", "Lost"),
+    "incident_seal_broken": ("Segel rusak", "Seal broken"),
+    "incident_other": ("Lainnya", "Other"),
+    # Scanner
+    "scan_title": ("Pemindai Jejak", "Jejak scanner"),
+    "scan_intro": (
+        "Pindai label kotak suara. Pemindaian ditandatangani di ponsel ini dan dikirim saat ada jaringan.",
+        "Scan a ballot box label. Scans are signed on this phone and sent when there is a network.",
+    ),
+    "device": ("Perangkat", "Device"),
+    "device_ready": ("Kunci perangkat terdaftar: {id}", "Device key registered: {id}"),
+    "device_registering": ("Mendaftarkan kunci perangkat…", "Registering the device key…"),
+    "device_fallback": (
+        "Peramban ini tidak punya Ed25519: memakai pustaka cadangan (kunci dapat dibaca).",
+        "This browser lacks Ed25519: using the fallback library (the key is readable).",
+    ),
+    "camera": ("Kamera", "Camera"),
+    "stop_camera": ("Matikan kamera", "Stop camera"),
+    "photo": ("Foto label", "Photo of a label"),
+    "type_id": ("Ketik nomor barang", "Type the item id"),
+    "open_item": ("Buka", "Open"),
+    "camera_denied": ("Kamera tidak dapat dipakai: {detail}", "The camera cannot be used: {detail}"),
+    "no_qr": ("Tidak ada kode QR terbaca pada foto.", "No QR code could be read in the photo."),
+    "label_ok": ("Label asli", "Genuine label"),
+    "label_ok_detail": (
+        "Tanda tangan KPU {log} sah. Label ke-{n}, tujuan {dst}.",
+        "Signed by KPU {log}. Label no. {n}, bound for {dst}.",
+    ),
+    "label_fake": ("LABEL PALSU — JANGAN TERIMA", "COUNTERFEIT LABEL — DO NOT ACCEPT"),
+    "label_unchecked": (
+        "Nomor diketik: label tidak diperiksa. Cocokkan dengan label pada kotak.",
+        "Id typed: the label was not checked. Compare it with the label on the box.",
+    ),
+    "label_not_ours": ("Bukan label Jejak: {text}", "Not a Jejak label: {text}"),
+    "label_no_keys": (
+        "Kunci label {log} belum tersimpan di ponsel ini: sambungkan ke jaringan sekali.",
+        "The label keys of {log} are not on this phone yet: connect to a network once.",
+    ),
+    "why_bad_format": ("format tanda tangan rusak", "the signature is malformed"),
+    "why_bad_header": ("jenis tanda tangan salah", "wrong signature type"),
+    "why_unknown_key": ("ditandatangani kunci yang tidak dikenal", "signed by an unknown key"),
+    "why_bad_signature": ("tanda tangan tidak sah", "the signature does not verify"),
+    "why_other_item": (
+        "tanda tangan untuk barang lain ({item})",
+        "the signature is for another item ({item})",
+    ),
+    "item_state": ("Status: {status}. Dipegang: {custodian}.", "Status: {status}. Held by: {custodian}."),
+    "item_state_unknown": (
+        "Status barang belum diketahui di ponsel ini (luring).",
+        "The item's status is not known on this phone (offline).",
+    ),
+    "item_headed": ("Dikirim ke {to}.", "Dispatched to {to}."),
+    "action": ("Tindakan", "Action"),
+    "counterparty_dispatch": ("Tujuan", "Destination"),
+    "counterparty_receive": ("Diterima dari", "Received from"),
+    "site": ("Lokasi pemindaian", "Scanned at"),
+    "seals": ("Nomor segel (pisahkan dengan koma)", "Seal numbers (comma separated)"),
+    "scan_seal": ("Pindai segel", "Scan a seal"),
+    "seals_recorded": ("Segel tercatat: {seals}", "Seals on record: {seals}"),
+    "seals_differ": (
+        "Nomor segel berbeda dari yang tercatat: periksa lagi!",
+        "The seal numbers differ from those on record: check again!",
+    ),
+    "vehicle": ("Kendaraan (nomor polisi)", "Vehicle (plate)"),
+    "escorts": ("NRP pengawal (pisahkan dengan koma)", "Escort NRPs (comma separated)"),
+    "handoff": ("Nomor muatan", "Truckload id"),
+    "incident_kind": ("Kejadian", "What happened"),
+    "reason": ("Keterangan", "Details"),
+    "attach_location": ("Lampirkan lokasi (GPS)", "Attach the location (GPS)"),
+    "location_none": ("Lokasi tidak tersedia: dikirim tanpa lokasi.", "No location: sent without it."),
+    "sign_and_queue": ("Tanda tangani & simpan", "Sign & save"),
+    "saved": ("Tersimpan di kotak keluar.", "Saved in the outbox."),
+    "outbox": ("Kotak keluar", "Outbox"),
+    "outbox_empty": ("Belum ada pemindaian.", "No scans yet."),
+    "sync_now": ("Kirim sekarang", "Send now"),
+    "state_queued": ("Antre", "Queued"),
+    "state_sent": ("Terkirim", "Sent"),
+    "state_logged": ("Di log", "In the log"),
+    "state_rejected": ("Ditolak", "Rejected"),
+    "flags": ("Catatan: {flags}", "Flagged: {flags}"),
+    "receipt": ("Tanda terima", "Receipt"),
+    "receipt_verified": (
+        "Tanda terima diperiksa: entri #{index} ada di checkpoint ukuran {size}.",
+        "Receipt checked: entry #{index} is in the checkpoint of size {size}.",
+    ),
+    "receipt_bad": ("Tanda terima tidak sah: {reason}", "The receipt does not verify: {reason}"),
+    "last_sync": ("Terakhir dikirim: {time}", "Last sent: {time}"),
+    "not_a_scanner": (
+        "Akun {role} tidak memindai barang.",
+        "A {role} account does not scan items.",
+    ),
+    # Dashboard
+    "dash_title": ("Dasbor distribusi", "Distribution dashboard"),
+    "dash_roles": (
+        "Dasbor untuk KPU, PPK, pengawas dan admin.",
+        "The dashboard is for KPU, PPK, auditors and admins.",
+    ),
+    "area": ("Wilayah", "Area"),
+    "progress": ("Kemajuan distribusi", "Distribution progress"),
+    "outbound": ("Berangkat", "Outbound"),
+    "return": ("Kembali", "Return"),
+    "stage_out_kpu": ("Gudang KPU", "KPU warehouse"),
+    "stage_out_in_transit": ("Di jalan", "On the road"),
+    "stage_out_ppk": ("Di PPK", "At the PPK"),
+    "stage_out_pps": ("Di PPS", "At the PPS"),
+    "stage_out_tps": ("Di TPS", "At the TPS"),
+    "stage_out_voting": ("Dibuka/dihitung", "Opened/counted"),
+    "stage_back_tps": ("Disegel ulang di TPS", "Resealed at the TPS"),
+    "stage_back_in_transit": ("Di jalan kembali", "On the road back"),
+    "stage_back_pps": ("Kembali di PPS", "Back at the PPS"),
+    "stage_back_ppk": ("Kembali di PPK", "Back at the PPK"),
+    "stage_back_kpu": ("Kembali di KPU", "Back at the KPU"),
+    "items_total": ("{n} barang", "{n} items"),
+    "map": ("Peta lokasi (koordinat)", "Sites map (coordinates)"),
+    "map_synthetic": ("Koordinat demo (rekaan).", "Demo coordinates (invented)."),
+    "map_hint": ("Ketuk wilayah untuk membuka rinciannya.", "Tap an area to open it."),
+    "in_transit": ("Dalam perjalanan", "In transit"),
+    "from_to": ("{from} → {to}", "{from} → {to}"),
+    "since_dispatch": ("sejak dikirim", "since dispatch"),
+    "alerts": ("Peringatan terbuka", "Open alerts"),
+    "severity_critical": ("Kritis", "Critical"),
+    "severity_warning": ("Peringatan", "Warning"),
+    "severity_info": ("Info", "Info"),
+    "timeline": ("Riwayat barang", "Item timeline"),
+    "log_status": ("Status log", "Log status"),
+    "log_size": ("Ukuran log: {size} entri", "Log size: {size} entries"),
+    "checkpoint": (
+        "Checkpoint terakhir: ukuran {size}, akar {root}…",
+        "Latest checkpoint: size {size}, root {root}…",
+    ),
+    "checkpoint_signed": ("Tanda tangan log sah.", "The log's signature verifies."),
+    "cosignatures": ("Tanda tangan saksi: {n} ({names})", "Witness cosignatures: {n} ({names})"),
+    # Public check page
+    "check_title": ("Cek kotak {item}", "Check box {item}"),
+    "check_intro": (
+        "Riwayat kotak ini diperiksa di ponsel Anda terhadap log publik yang ditandatangani; server tidak perlu dipercaya.",
+        "This box's trail is checked on your phone against the signed public log; the server need not be trusted.",
+    ),
+    "current_status": ("Status sekarang", "Current status"),
+    "destination": ("Tujuan", "Destination"),
+    "custodian": ("Dipegang oleh", "Held by"),
+    "verifying": ("Memeriksa…", "Checking…"),
+    "verified": ("Terverifikasi", "Verified"),
+    "verified_detail": (
+        "{n} catatan terbukti ada di log {origin} (checkpoint ukuran {size}, ditandatangani log).",
+        "{n} records proven to be in the log {origin} (checkpoint of size {size}, signed by the log).",
+    ),
+    "verified_pending": (
+        "{n} catatan terbaru belum tercakup checkpoint; muat ulang sebentar lagi.",
+        "{n} newest records are not covered by a checkpoint yet; reload in a moment.",
+    ),
+    "failed": ("GAGAL diverifikasi", "Verification FAILED"),
+    "label_checked": ("Label asli (label ke-{n}).", "Genuine label (label no. {n})."),
+    "label_revoked": (
+        "Label ke-{n} sudah diganti (label sekarang ke-{current}): label lama!",
+        "Label no. {n} has been replaced (the current one is no. {current}): an old label!",
+    ),
+    "label_absent": (
+        "Dibuka tanpa tanda tangan label: hanya riwayat yang diperiksa.",
+        "Opened without the label signature: only the trail was checked.",
+    ),
+    "why_checkpoint": ("tanda tangan checkpoint tidak sah", "the checkpoint signature does not verify"),
+    "why_origin": ("checkpoint milik log lain", "the checkpoint belongs to another log"),
+    "why_leaf": ("catatan #{index} diubah (hash tidak cocok)", "record #{index} was altered (hash mismatch)"),
+    "why_proof": (
+        "bukti catatan #{index} tidak cocok dengan checkpoint",
+        "the proof of record #{index} does not match the checkpoint",
+    ),
+    "why_chain": (
+        "rantai catatan terputus di #{index} (catatan hilang atau disisipkan)",
+        "the chain of records breaks at #{index} (a record missing or inserted)",
+    ),
+    "why_item": ("catatan #{index} bukan milik kotak ini", "record #{index} is not this box's"),
+    "why_label": ("label: {reason}", "label: {reason}"),
+    "trail": ("Riwayat", "Trail"),
+    "escorted": ("dikawal {n} petugas", "escorted by {n} officers"),
+    "record_ok": ("terbukti", "proven"),
+    "seals_short": ("Segel", "Seals"),
+    "record_pending": ("menunggu checkpoint", "awaiting a checkpoint"),
+    "record_bad": ("tidak terbukti", "not proven"),
+    "not_found": ("Kotak tidak ditemukan", "Box not found"),
+    "not_found_detail": (
+        "Tidak ada barang {item} di log mana pun di sini. Label palsu?",
+        "There is no item {item} in any log here. A counterfeit label?",
+    ),
+    "bad_id_detail": ("{item} bukan nomor barang.", "{item} is not an item id."),
+    "too_many": ("Terlalu banyak permintaan: coba lagi sebentar lagi.", "Too many requests: try again shortly."),
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    lang: {key: pair[i] for key, pair in _TEXT.items()} for i, lang in enumerate(LANGUAGES)
+}
+
+
+def pick(requested: str | None, remembered: str | None) -> str:
+    """The page's language: asked for in the URL, else remembered, else Bahasa Indonesia."""
+    for choice in (requested, remembered):
+        if choice in LANGUAGES:
+            return choice
+    return DEFAULT

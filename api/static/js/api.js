@@ -1,0 +1,37 @@
+// The REST API, with problem+json errors turned into ApiError(status, detail).
+
+export class ApiError extends Error {
+  constructor(status, detail, retryAfter) {
+    super(detail);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export async function call(path, { token, method = "GET", json, form, text = false } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = new URLSearchParams(form);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "network");
+  }
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      detail = (await response.json()).detail ?? detail;
+    } catch {
+      // not problem+json: keep the status text
+    }
+    throw new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || undefined);
+  }
+  return text ? response.text() : response.json();
+}

@@ -1,0 +1,84 @@
+// The outbox: every signed scan waits here (IndexedDB) until the log holds it. States:
+//   queued   signed on the phone, not yet accepted by the server
+//   sent     accepted (it has its log index); its receipt follows once a checkpoint covers it
+//   logged   the receipt is here and checked: the scan is provably in the signed log
+//   rejected refused by the server, with the reason (kept, never resent)
+// Scans go out in device_seq order, the order this phone made them: the server enters an
+// offline batch in the log in that order too.
+
+import { ApiError, call } from "./api.js";
+import * as idb from "./idb.js";
+import { checkReceipt } from "./receipt.js";
+
+const BATCH = 100; // scans per request: a slow link still finishes one
+
+export async function add(record) {
+  await idb.put("outbox", { ...record, state: "queued" });
+}
+
+export async function mine(username) {
+  return (await idb.all("outbox")).filter((r) => r.username === username);
+}
+
+// The next number of this device's counter, kept with the device.
+export async function nextSeq(deviceKey) {
+  let seq;
+  await idb.update("kv", deviceKey, (device) => {
+    seq = (device.seq ?? 0) + 1;
+    return { ...device, seq };
+  });
+  return seq;
+}
+
+// Sends what is queued, then fetches missing receipts. Returns the seconds after which
+// to try again for receipts not ready yet (0: nothing pending). Throws ApiError 401 when
+// the session has expired, status 0 when the network is gone.
+export async function sync(session, vkey) {
+  const records = await mine(session.username);
+  const queued = records.filter((r) => r.state === "queued");
+  for (let start = 0; start < queued.length; start += BATCH) {
+    const chunk = queued.slice(start, start + BATCH);
+    let results;
+    try {
+      ({ results } = await call("/api/v1/events", {
+        token: session.token,
+        method: "POST",
+        json: { scans: chunk.map((r) => r.envelope) },
+      }));
+    } catch (failure) {
+      if (failure.status === 0 || failure.status === 401 || failure.status >= 500) throw failure;
+      results = chunk.map((r) => ({ event_id: r.envelope.scan.event_id, status: "rejected", reason: failure.message }));
+    }
+    for (const [record, result] of chunk.map((r, i) => [r, results[i]])) {
+      const accepted = result.status !== "rejected";
+      await idb.put("outbox", {
+        ...record,
+        state: accepted ? "sent" : "rejected",
+        reason: result.reason,
+        index: result.index,
+        flags: result.flags ?? [],
+      });
+    }
+  }
+  let retry = 0;
+  for (const record of await mine(session.username)) {
+    if (record.state !== "sent") continue;
+    try {
+      const receipt = await call(`/api/v1/events/${encodeURIComponent(record.envelope.scan.event_id)}/receipt`, {
+        token: session.token,
+        text: true,
+      });
+      const proven = await checkReceipt(receipt, record.envelope, vkey);
+      await idb.put("outbox", { ...record, state: "logged", receipt, proven });
+    } catch (failure) {
+      if (!(failure instanceof ApiError)) {
+        await idb.put("outbox", { ...record, receiptError: failure.message });
+      } else if (failure.status === 409) {
+        retry = Math.max(retry, failure.retryAfter ?? 1);
+      } else {
+        throw failure;
+      }
+    }
+  }
+  return retry;
+}

@@ -1,0 +1,378 @@
+// The field scanner (/scan): sign in, give this phone its own registered Ed25519 key,
+// read a label (camera, photo or typed id), check its signature offline, offer the scan
+// the custody rules expect, sign it and keep it in the outbox until the log holds it.
+// Works with no network once opened online: the service worker keeps the app, IndexedDB
+// the keys, the boxes due here and the outbox.
+
+import { ApiError, call } from "./api.js";
+import { encode, utf8 } from "./b64.js";
+import * as camera from "./camera.js";
+import { expected, routeTo, scanningSite, scans } from "./custody.js";
+import * as ed25519 from "./ed25519.js";
+import { ago, el, t } from "./i18n.js";
+import * as idb from "./idb.js";
+import { canonicalize } from "./jcs.js";
+import { checkLabel, ITEM_ID, logOf, parseLabel } from "./label.js";
+import * as outbox from "./outbox.js";
+import { askAgain, signIn } from "./session.js";
+
+const SYNC_EVERY = 15_000; // ms between syncs while online
+const $ = (id) => document.getElementById(id);
+const form = $("scan");
+
+let session = null;
+let device = null; // {id, log, key, seq}
+let opened = null; // the item being scanned: {id, item (state or null), label (payload or null)}
+let retryTimer;
+
+// ---- network indicator and service worker
+
+function showNetwork() {
+  const pill = $("network");
+  pill.hidden = false;
+  pill.textContent = navigator.onLine ? t("online") : t("offline");
+  pill.className = `pill ${navigator.onLine ? "on" : "off"}`;
+}
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan" });
+}
+
+// ---- the device key
+
+async function ensureDevice() {
+  const slot = `device:${session.username}`;
+  device = await idb.get("kv", slot);
+  if (!device && navigator.onLine) {
+    $("device").textContent = t("device_registering");
+    const key = await ed25519.generate();
+    const registered = await call("/api/v1/devices", {
+      token: session.token,
+      method: "POST",
+      json: { public_key: encode(key.public), name: "Pemindai web Jejak" },
+    });
+    device = { id: registered.id, log: registered.log_id, key, seq: 0 };
+    await idb.put("kv", device, slot);
+  }
+  if (device) {
+    $("device").textContent =
+      t("device_ready", { id: device.id }) + (device.key.native ? "" : " " + t("device_fallback"));
+  }
+}
+
+// ---- what is kept for offline use: label keys, the log's key, the boxes due here
+
+async function cacheForOffline() {
+  const log = session.jurisdiction.slice(0, 5);
+  const [keys, logs] = await Promise.all([
+    call(`/api/v1/logs/${log}/label-keys`),
+    call("/api/v1/logs"),
+  ]);
+  await idb.put("kv", keys.keys, `labelkeys:${log}`);
+  await idb.put("kv", logs.logs.find((l) => l.log === log)?.verifier_key, `vkey:${log}`);
+  const site = session.jurisdiction;
+  const due = await Promise.all([
+    call(`/api/v1/items?status=in_transit&site=${encodeURIComponent(site)}&limit=500`, { token: session.token }),
+    call(`/api/v1/items?custodian=${encodeURIComponent(site)}&limit=500`, { token: session.token }),
+  ]);
+  for (const page of due) for (const item of page.items) await idb.put("kv", item, `item:${item.id}`);
+}
+
+// ---- reading a label
+
+function verdict(kind, title, detail = "") {
+  const box = $("verdict");
+  box.hidden = false;
+  box.className = `verdict ${kind}`;
+  box.querySelector("h2").textContent = title;
+  box.querySelector("p").textContent = detail;
+}
+
+async function onCode(scanned) {
+  const label = parseLabel(scanned);
+  if (!label) {
+    verdict("bad", t("label_not_ours", { text: scanned.slice(0, 80) }));
+    form.hidden = true;
+    return;
+  }
+  const log = logOf(label.item);
+  const keys = await idb.get("kv", `labelkeys:${log}`);
+  if (!keys) {
+    verdict("warn", t("label_no_keys", { log }));
+    return openItem(label.item, null);
+  }
+  const checked = await checkLabel(label.item, label.jws, keys);
+  if (!checked.ok) {
+    verdict("bad", t("label_fake"), `${label.item}: ${t(checked.why, { item: checked.item })}`);
+    form.hidden = true;
+    return;
+  }
+  const p = checked.payload;
+  verdict("good", t("label_ok"), t("label_ok_detail", { log, n: p.n, dst: p.dst }));
+  return openItem(label.item, p);
+}
+
+async function openItem(id, label) {
+  let item = await idb.get("kv", `item:${id}`);
+  if (navigator.onLine) {
+    try {
+      item = await call(`/api/v1/items/${encodeURIComponent(id)}`, { token: session.token });
+      await idb.put("kv", item, `item:${id}`);
+    } catch (failure) {
+      if (failure.status === 401) askAgain();
+      else if (failure.status !== 0) return verdict("bad", t("error", { detail: failure.message }));
+    }
+  }
+  opened = { id, item: item ?? null, label };
+  showForm();
+}
+
+// ---- the scan form
+
+function showForm() {
+  const { id, item } = opened;
+  const site = scanningSite(session);
+  const next = expected(item, site, session.role);
+  $("scan-item").textContent = id;
+  $("scan-state").textContent = item
+    ? t("item_state", { status: t(`status_${item.status}`), custodian: item.custodian }) +
+      (item.dispatch_to ? " " + t("item_headed", { to: item.dispatch_to }) : "")
+    : t("item_state_unknown");
+  const types = scans(session.role);
+  form.elements.type.replaceChildren(
+    ...types.map((type) => el("option", { value: type, selected: type === next.type }, t(`type_${type}`))),
+  );
+  form.elements.counterparty.value = next.counterparty ?? "";
+  // Escorts report where the box is: at its custodian's, or where it was going.
+  const places = item ? [item.custodian, item.dispatch_to].filter(Boolean) : routeTo(id.slice(0, 17));
+  form.elements.site.replaceChildren(...[...new Set(places)].map((code) => el("option", { value: code }, code)));
+  form.elements.seals.value = "";
+  form.elements.handoff.value = next.counterparty ? `${site}-${next.counterparty}-${new Date().toISOString().slice(0, 10)}` : "";
+  $("seals-recorded").textContent = item?.seals?.length ? t("seals_recorded", { seals: item.seals.join(", ") }) : "";
+  form.hidden = false;
+  showFields();
+}
+
+function showFields() {
+  const type = form.elements.type.value;
+  for (const node of form.querySelectorAll("[data-for]")) node.hidden = !node.dataset.for.split(" ").includes(type);
+  for (const node of form.querySelectorAll("[data-when]")) node.hidden = node.dataset.when !== type;
+  checkSeals();
+}
+
+const listOf = (text) => text.split(/[\s,;]+/).filter(Boolean);
+
+function checkSeals() {
+  const typed = listOf(form.elements.seals.value).sort().join(",");
+  const recorded = [...(opened?.item?.seals ?? [])].sort().join(",");
+  const type = form.elements.type.value;
+  $("seals-differ").hidden = !(typed && recorded && typed !== recorded && ["dispatch", "receive"].includes(type));
+}
+
+function position() {
+  return new Promise((resolve) => {
+    if (!form.elements.locate.checked || !navigator.geolocation) return resolve(null);
+    navigator.geolocation.getCurrentPosition(
+      ({ coords }) =>
+        resolve({
+          lat: Number(coords.latitude.toFixed(6)),
+          lon: Number(coords.longitude.toFixed(6)),
+          accuracy_m: Math.round(coords.accuracy),
+        }),
+      () => resolve(null),
+      { timeout: 10_000, maximumAge: 60_000, enableHighAccuracy: true },
+    );
+  });
+}
+
+// The signed scan (models/scans.py): only the fields this scan type uses, nothing empty.
+async function makeScan() {
+  const f = form.elements;
+  const type = f.type.value;
+  const scan = {
+    event_id: crypto.randomUUID(),
+    type,
+    item: opened.id,
+    observed_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    site: session.role === "escort" ? f.site.value : scanningSite(session),
+    device: device.id,
+  };
+  const shown = (name) => !form.querySelector(`[name=${name}]`).closest("[data-for]")?.hidden;
+  if (["dispatch", "receive"].includes(type) && f.counterparty.value) scan.counterparty = f.counterparty.value.trim();
+  if (shown("seals") && f.seals.value.trim()) scan.seals = listOf(f.seals.value);
+  if (type === "dispatch") {
+    if (f.vehicle.value.trim()) scan.vehicle = f.vehicle.value.trim();
+    if (f.escorts.value.trim()) scan.escorts = listOf(f.escorts.value);
+    if (f.handoff.value.trim()) scan.handoff = f.handoff.value.trim();
+  }
+  if (type === "incident") {
+    scan.incident = f.incident.value;
+    if (f.reason.value.trim()) scan.reason = f.reason.value.trim();
+  }
+  const location = await position();
+  if (location) scan.location = location;
+  scan.device_seq = await outbox.nextSeq(`device:${session.username}`);
+  const sig = await ed25519.sign(device.key, utf8(canonicalize(scan)));
+  return { scan, sig: encode(sig) };
+}
+
+form.addEventListener("change", (event) => {
+  if (event.target.name === "type") showFields();
+});
+form.elements.seals.addEventListener("input", checkSeals);
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!device) return verdict("warn", t("network_error"));
+  const envelope = await makeScan();
+  await outbox.add({ device: device.id, seq: envelope.scan.device_seq, username: session.username, log: device.log, envelope });
+  form.hidden = true;
+  verdict("good", t("saved"), `${t(`type_${envelope.scan.type}`)} ${opened.id}`);
+  await render();
+  sync();
+});
+
+// ---- the outbox, and syncing it
+
+async function render() {
+  const records = (await outbox.mine(session.username)).reverse(); // newest first
+  $("outbox").replaceChildren(
+    ...records.map((r) => {
+      const s = r.envelope.scan;
+      const state = el("span", { class: `state ${r.state}` }, t(`state_${r.state}`) + (r.state === "logged" ? ` #${r.index}` : ""));
+      const item = el(
+        "li",
+        { "data-event": s.event_id, "data-state": r.state },
+        el("strong", {}, `${t(`type_${s.type}`)} `),
+        s.item,
+        " ",
+        state,
+        el("br"),
+        el("small", {}, `#${s.device_seq} · ${ago(s.observed_at)}`),
+      );
+      if (r.flags?.length) item.append(el("p", { class: "warning" }, t("flags", { flags: r.flags.join(", ") })));
+      if (r.reason) item.append(el("p", { class: "error" }, r.reason));
+      if (r.receiptError) item.append(el("p", { class: "error" }, t("receipt_bad", { reason: r.receiptError })));
+      if (r.receipt) {
+        const href = URL.createObjectURL(new Blob([r.receipt], { type: "text/plain" }));
+        item.append(
+          el("p", { class: "muted" }, t("receipt_verified", r.proven)),
+          el("a", { href, download: `receipt-${s.event_id}.txt`, class: "receipt" }, t("receipt")),
+        );
+      }
+      return item;
+    }),
+  );
+  if (!records.length) $("outbox").append(el("li", { class: "muted" }, t("outbox_empty")));
+}
+
+let syncing = false;
+async function sync() {
+  if (!session || !navigator.onLine || syncing) return;
+  syncing = true;
+  clearTimeout(retryTimer);
+  try {
+    if (!device) await ensureDevice();
+    const log = device?.log;
+    const vkey = log && (await idb.get("kv", `vkey:${log}`));
+    const retry = await outbox.sync(session, vkey);
+    $("last-sync").textContent = t("last_sync", { time: new Date().toLocaleTimeString() });
+    if (retry) retryTimer = setTimeout(sync, retry * 1000);
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 401) askAgain();
+    else if (!(failure instanceof ApiError && failure.status === 0)) {
+      $("last-sync").textContent = t("error", { detail: failure.message });
+    }
+  } finally {
+    syncing = false;
+    await render();
+  }
+}
+
+// ---- wiring
+
+let stopCamera = null;
+$("camera").addEventListener("click", async () => {
+  if (stopCamera) {
+    stopCamera();
+    stopCamera = null;
+    $("camera").textContent = t("camera");
+    return;
+  }
+  try {
+    $("camera").textContent = t("stop_camera");
+    stopCamera = await camera.scan($("video"), (text) => {
+      stopCamera = null;
+      $("camera").textContent = t("camera");
+      onCode(text);
+    });
+  } catch (failure) {
+    stopCamera = null;
+    $("camera").textContent = t("camera");
+    verdict("warn", t("camera_denied", { detail: failure.message }));
+  }
+});
+
+$("photo").addEventListener("change", async (event) => {
+  const [file] = event.target.files;
+  if (!file) return;
+  const text = await camera.decodeFile(file);
+  event.target.value = "";
+  if (text) onCode(text);
+  else verdict("warn", t("no_qr"));
+});
+
+$("typed").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const id = event.target.elements.box.value.trim().toUpperCase();
+  if (!ITEM_ID.test(id)) return verdict("warn", t("bad_id_detail", { item: id }));
+  verdict("warn", t("label_unchecked"));
+  openItem(id, null);
+});
+
+$("scan-seal").addEventListener("click", async () => {
+  try {
+    await camera.scan($("video"), (text) => {
+      const seals = form.elements.seals;
+      seals.value = [...listOf(seals.value), text.trim()].join(", ");
+      checkSeals();
+    });
+  } catch (failure) {
+    verdict("warn", t("camera_denied", { detail: failure.message }));
+  }
+});
+
+$("sync").addEventListener("click", sync);
+window.addEventListener("online", () => {
+  showNetwork();
+  sync();
+});
+window.addEventListener("offline", showNetwork);
+setInterval(sync, SYNC_EVERY);
+showNetwork();
+
+signIn(
+  async (signedIn) => {
+    session = signedIn;
+    $("app").hidden = false;
+    if (!scans(session.role).length) {
+      verdict("bad", t("not_a_scanner", { role: t(`role_${session.role}`) }));
+      $("reader").hidden = true;
+      return;
+    }
+    try {
+      if (navigator.onLine) {
+        await ensureDevice();
+        await cacheForOffline();
+      } else {
+        device = await idb.get("kv", `device:${session.username}`);
+      }
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) askAgain();
+      else verdict("warn", t("error", { detail: failure.message }));
+    }
+    document.body.dataset.ready = "true"; // keys and boxes cached: ready to work offline
+    await render();
+    sync();
+  },
+  { stale: true },
+);

@@ -1,0 +1,50 @@
+// The scanner's service worker (served at /scan/sw.js, which prepends VERSION and SHELL:
+// the page and every static asset). It keeps the app shell so the scanner opens with no
+// network. The shell is answered from the cache at once and refreshed behind it; the API
+// is never cached here (the app keeps what it needs in IndexedDB).
+/* global VERSION, SHELL */
+
+const CACHE = `jejak-scan-${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => n.startsWith("jejak-scan-") && n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  const shell = url.pathname === "/scan" || url.pathname.startsWith("/static/");
+  if (!shell) return;
+  // The page is cached under /scan whatever its query (?lang=en): one copy, the last opened.
+  const key = url.pathname === "/scan" ? "/scan" : event.request;
+  event.respondWith(
+    caches.open(CACHE).then(async (cache) => {
+      const cached = await cache.match(key);
+      const fresh = fetch(event.request)
+        .then((response) => {
+          if (response.ok) cache.put(key, response.clone());
+          return response;
+        })
+        .catch(() => cached);
+      if (cached) {
+        event.waitUntil(fresh);
+        return cached;
+      }
+      return fresh;
+    }),
+  );
+});
