@@ -59,6 +59,8 @@ def serve_live(settings: Settings, **env_vars: str) -> Iterator[str]:
         "JEJAK_KEYS_DIR": str(settings.keys_dir),
         "JEJAK_CHECKPOINT_INTERVAL": "0.2",
         "JEJAK_LOG_LEVEL": "WARNING",
+        # Tests drive webhook deliveries themselves (Deliverer.deliver_due).
+        "JEJAK_WEBHOOK_DELIVERY": "false",
         **env_vars,
     }
     server = subprocess.Popen(
