@@ -262,8 +262,10 @@ def compare_with_tile(first: int, leaves: Sequence[bytes], tile: bytes) -> list[
             failures.append(
                 Failure(first + i, None, "is missing: its bundle lacks the entry its hash tile lists")
             )
+    previous = None
     for i, value in enumerate(leaves):
-        if value not in at:
+        index = at.get(value)
+        if index is None:
             failures.append(
                 Failure(
                     None, None,
@@ -271,6 +273,10 @@ def compare_with_tile(first: int, leaves: Sequence[bytes], tile: bytes) -> list[
                     "leaf hash of its tile lists",
                 )
             )
+        elif previous is not None and index < previous:
+            failures.append(Failure(index, None, f"comes after entry {previous} in its bundle: entries were moved"))
+        else:
+            previous = index
     return failures
 
 
@@ -301,15 +307,14 @@ def check_bundle(
         if tile is not None:  # each entry where the tile lists it, so the rest keep their names
             at = {tile[i : i + HASH_SIZE]: first + i // HASH_SIZE for i in range(0, len(tile), HASH_SIZE)}
             indexes = [at.get(leaf_hash(data)) for data in entries]
-    facts = sorted(
-        (
-            check_entry(index, data, origin, keys, verify, failures)
-            for index, data in zip(indexes, entries, strict=True)
-            if index is not None
-        ),
-        key=lambda fact: fact.index,
-    )
-    leaves = [leaf_hash(data) for data in entries] if len(facts) != len(entries) else [f.leaf for f in facts]
+    facts = [
+        check_entry(index, data, origin, keys, verify, failures)
+        for index, data in zip(indexes, entries, strict=True)
+        if index is not None
+    ]
+    # In the bundle's order, to be compared with the tile's.
+    leaves = [f.leaf for f in facts] if len(facts) == len(entries) else [leaf_hash(data) for data in entries]
+    facts.sort(key=lambda fact: fact.index)
     received = (_received_at(entries[0]), _received_at(entries[-1])) if entries else (None, None)
     if tile is not None and bundle is not None:
         items = {fact.index: fact.item for fact in facts}
@@ -443,7 +448,7 @@ class Audit:
                 device.revoked = index
         elif kind == "label_key" and type(fact.detail) is str:
             self.label_keys.setdefault(fact.detail, index)
-        elif kind == "label" and fact.detail not in self.label_keys:
+        elif kind == "label" and self.whole and fact.detail not in self.label_keys:
             fail(f"a label signed with key {fact.detail}, which is not published before it")
         if fact.signature_ok is not None:
             self._check_signature(fact, device, entry, fail)

@@ -221,8 +221,7 @@ def verify_item(source: LogSource, checkpoint: Checkpoint, item_id: str, audit: 
     """One item's trail from the server's index of it: each entry proven included in
     the checkpoint, the chain from seq 1, each scan's signature with its device's key
     as registered in the log."""
-    if not isinstance(source, HttpSource):
-        raise UsageError("--item needs the server's URL; a mirror or bundle is checked whole")
+    assert isinstance(source, HttpSource)
     listing = source.item_entries(item_id)
     listed = [int(i) for i in listing.get("entries", [])]
     wanted = set(listed)
@@ -275,6 +274,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from error
         print(f"FAILED: {error}")
         return EXIT_FAILED
+    if args.item is not None and not isinstance(source, HttpSource):
+        source.close()
+        raise UsageError("--item needs the server's URL; a mirror or bundle is checked whole")
     outcome = Outcome()
     started = time.perf_counter()
     with source:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
 from models import logs, witnesses
@@ -20,8 +20,10 @@ from api.logs.schemas import (
     Entry,
     EntryPage,
     InclusionProof,
+    ItemEntries,
     LogInfo,
     LogList,
+    TrailDevice,
     WitnessInfo,
 )
 
@@ -146,4 +148,23 @@ def export(log_id: LogIdPath, actor: CurrentActor, session: SessionDep) -> Strea
         media_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="jejak-log-{log_id}-{size}.tar.gz"'},
         background=BackgroundTask(spool.close),
+    )
+
+
+@router.get("/{log_id}/items/{item_id}/entries")
+def item_entries(
+    log_id: LogIdPath, item_id: Annotated[str, Path(max_length=64)], session: SessionDep
+) -> ItemEntries:
+    """Public, like the entries themselves: where one item's trail is in the log, and the
+    registrations of the devices that signed it, so that `jejak verify --item` fetches
+    just those entries and proves each one by inclusion."""
+    trail = logs.item_trail(session, logs.get_log(session, log_id), item_id)
+    return ItemEntries(
+        log=log_id,
+        item=item_id,
+        entries=trail.entries,
+        devices=[
+            TrailDevice(device=d.id, registered=d.registered_index, revoked=d.revoked_index)
+            for d in trail.devices
+        ],
     )

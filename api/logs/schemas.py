@@ -50,3 +50,16 @@ class ConsistencyProof(BaseModel):
     first: int
     second: int
     proof: list[str]
+
+
+class TrailDevice(BaseModel):
+    device: str
+    registered: int = Field(description="Log index of the device's device_register entry")
+    revoked: int | None = Field(description="Log index of its device_revoke entry, if revoked")
+
+
+class ItemEntries(BaseModel):
+    log: str
+    item: str
+    entries: list[int] = Field(description="The item's entry indexes in chain order (seq 1, 2, ...)")
+    devices: list[TrailDevice] = Field(description="The devices that signed the item's scans")

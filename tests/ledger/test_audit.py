@@ -259,6 +259,23 @@ def test_a_missing_entry_is_named():
     assert audit.edge.size == len(listed)  # the tree stays aligned with the log's indexes
 
 
+def test_entries_moved_in_a_short_bundle_are_named():
+    log = realistic_log(ORIGIN, 300, phones=8)
+    served = Served(log.entries)
+
+    def shuffled(index: int, width: int) -> bytes:
+        entries = log.entries[index * TILE_WIDTH : index * TILE_WIDTH + width]
+        if index == 0:
+            entries[10], entries[11] = entries[11], entries[10]
+            del entries[40]
+        return encode_entry_bundle(entries)
+
+    audit = Audit(ORIGIN)
+    audit_log(len(log.entries), shuffled, served.tiles, audit)
+    assert has(audit, 10, record(log.entries[10])["item"], "comes after entry 11 in its bundle: entries were moved")
+    assert has(audit, 40, None, "is missing")
+
+
 def test_an_unreadable_bundle_is_a_failure_not_a_crash(trail):
     log, _, _ = trail
     served = Served(log.entries)
