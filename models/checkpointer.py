@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Iterable
 
 from ledger import merkle
@@ -13,12 +11,13 @@ from models.db import Database
 from models.keys import KeyStore
 from models.log import Log
 from models.logs import add_checkpoint, log_status
+from models.periodic import Periodic
 from models.tiles import TileStore
 
-log = logging.getLogger(__name__)
 
+class Checkpointer(Periodic):
+    name = "checkpointer"
 
-class Checkpointer:
     def __init__(
         self,
         db: Database,
@@ -27,16 +26,14 @@ class Checkpointer:
         interval: float,
         on_new_checkpoints: Callable[[Iterable[str]], None],
     ) -> None:
+        super().__init__(interval)
         self.db = db
         self.tiles = tiles
         self.keys = keys
-        self.interval = interval
         # Told which logs have a checkpoint it has not told of yet, whichever process
         # signed it (for the witnesses); must not block.
         self.on_new_checkpoints = on_new_checkpoints
         self._told: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sign_grown_logs(self) -> list[tuple[str, int]]:
         """Sign a checkpoint at the current size of every log that outgrew its last one."""
@@ -67,19 +64,5 @@ class Checkpointer:
         if new:
             self.on_new_checkpoints(new)
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.sign_grown_logs()
-            except Exception:  # keep signing once the database is back
-                log.exception("checkpoint signing failed; retrying")
+    def tick(self) -> list[tuple[str, int]]:
+        return self.sign_grown_logs()
