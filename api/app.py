@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         REGISTRY.register(collector)
         if start_background:
             runtime.checkpointer.start()
+            runtime.overdue.start()
             if settings.webhook_delivery:
                 runtime.webhooks.start()
         try:

@@ -7,21 +7,25 @@ are judged in the order they enter its log, whatever process received them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, select, update
 
-from models.alerts import Alert, Severity
+from models.alerts import new_alert
 from models.base import utcnow
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
+from models.geo import Point, distance_km
 from models.handoffs import Handoff, HandoffStatus
 from models.items import Item, ItemStatus, Leg
+from models.log import LogEntry
 from models.scans import Scan, ScanType
 from models.sequencer import Appended, Batch, NewEntry, Refused
+from models.settings import Settings
 from models.sites import Site, SiteLevel, level_of, route_to, within
 from models.users import Actor, Role
 
@@ -31,26 +35,24 @@ SCANNING_ROLES = frozenset(ROLE_LEVEL) | {Role.ESCORT}
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _IN_BATCH = 500  # ids per IN (...)
 
-SEVERITY = {
-    "seal_mismatch": Severity.CRITICAL,
-    "wrong_site": Severity.CRITICAL,
-    "wrong_origin": Severity.WARNING,
-    "missing": Severity.CRITICAL,
-    "incident_lost": Severity.CRITICAL,
-    "incident_seal_broken": Severity.CRITICAL,
-    "no_dispatch": Severity.WARNING,
-    "level_skipped": Severity.WARNING,
-    "off_route": Severity.WARNING,
-    "already_in_transit": Severity.WARNING,
-    "not_custodian": Severity.WARNING,
-    "not_at_destination": Severity.WARNING,
-    "out_of_order": Severity.WARNING,
-    "future_time": Severity.WARNING,
-    "incident_damaged": Severity.WARNING,
-    "incident_wet": Severity.WARNING,
-    "incident_other": Severity.WARNING,
-    "late_sync": Severity.INFO,
-}
+
+@dataclass(frozen=True)
+class Rules:
+    """The limits the custody rules apply, from the settings."""
+
+    late_after: timedelta
+    far_km: float
+    max_kmh: float
+    return_deadline: datetime | None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Rules:
+        return cls(
+            late_after=timedelta(hours=settings.late_scan_hours),
+            far_km=settings.far_from_site_km,
+            max_kmh=settings.max_travel_kmh,
+            return_deadline=settings.return_deadline,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def refusal(scan: Scan, actor: Actor) -> str | None:
     """Why this actor may not make this scan at all, if so (checked before the lock)."""
     if actor.role not in SCANNING_ROLES:
         return f"a {actor.role} account does not scan"
-    if not within(scan.site, actor.jurisdiction):
+    if straying(scan, actor):
         return f"site {scan.site} is outside your jurisdiction {actor.jurisdiction or 'national'}"
     if actor.role is Role.ESCORT:
         if scan.type is not ScanType.INCIDENT:
@@ -90,11 +92,18 @@ def refusal(scan: Scan, actor: Actor) -> str | None:
     return None
 
 
+def straying(scan: Scan, actor: Actor) -> bool:
+    """Whether the scan was made outside the actor's jurisdiction: refused, and an alert."""
+    return not within(scan.site, actor.jurisdiction)
+
+
 # The item columns the rules read and write; the rest of the row is not theirs.
 _ITEM = Item.__table__
+_READ_COLUMNS = ("id", "destination", "label_serial")
 _STATE_COLUMNS = (
     "status", "leg", "custodian", "seals", "dispatch_event", "dispatch_to",
     "dispatch_seals", "dispatch_handoff", "dispatched_at", "last_index",
+    "seen_at", "seen_lat", "seen_lon", "seen_index",
 )  # fmt: skip
 
 
@@ -105,6 +114,7 @@ class ItemState:
 
     id: str
     destination: str
+    label_serial: int
     status: ItemStatus
     leg: Leg
     custodian: str
@@ -115,10 +125,20 @@ class ItemState:
     dispatch_handoff: str | None
     dispatched_at: datetime | None
     last_index: int
+    # Where and when a scan last placed the box, for impossible travel.
+    seen_at: datetime | None
+    seen_lat: float | None
+    seen_lon: float | None
+    seen_index: int | None
+    seen_event: str | None = None  # the scan of this batch that placed it, if one did
+
+    @property
+    def seen(self) -> Point | None:
+        return None if self.seen_lat is None or self.seen_lon is None else Point(self.seen_lat, self.seen_lon)
 
 
 def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemState]:
-    columns = [_ITEM.c.id, _ITEM.c.destination, *(_ITEM.c[name] for name in _STATE_COLUMNS)]
+    columns = [_ITEM.c[name] for name in (*_READ_COLUMNS, *_STATE_COLUMNS)]
     found = {}
     for start in range(0, len(ids), _IN_BATCH):
         chunk = ids[start : start + _IN_BATCH]
@@ -181,12 +201,15 @@ def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
 class CustodyWork:
     """One request's scans, for the sequencer: judged and appended in order."""
 
-    def __init__(self, scans: list[SignedScan], actor: Actor, late_after: timedelta) -> None:
+    def __init__(self, scans: list[SignedScan], actor: Actor, rules: Rules) -> None:
         self.scans = scans
         self.actor = actor
-        self.late_after = late_after
+        self.rules = rules
         self._plan: list[ScanResult | None] = []
         self._flags: list[list[str]] = []
+        # The scan that placed the box before each one: an entry index, or the event id
+        # of a scan of this batch (its index is known in finish).
+        self._earlier: list[int | str | None] = []
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
         state = batch.shared.get("custody")
@@ -200,10 +223,12 @@ class CustodyWork:
             if early is not None:
                 self._plan.append(early)
                 self._flags.append([])
+                self._earlier.append(None)
                 planned.append(Refused(early.reason or early.status))
                 continue
             item = state.items[scan.item]
-            flags = judge(item, scan, state.sites, now, self.late_after)
+            self._earlier.append(item.seen_event or item.seen_index)
+            flags = judge(item, scan, state.sites, now, self.rules)
             state.pending[scan.event_id] = scan.item
             self._plan.append(None)
             self._flags.append(flags)
@@ -235,6 +260,8 @@ class CustodyWork:
             return ScanResult(scan.event_id, "rejected", f"device {scan.device} was revoked")
         if scan.item not in state.items:
             return ScanResult(scan.event_id, "rejected", f"there is no item {scan.item} in this log")
+        if scan.label is not None and scan.label > state.items[scan.item].label_serial:
+            return ScanResult(scan.event_id, "rejected", f"{scan.item} has no label {scan.label}: it was never printed")
         for code in (scan.site, scan.counterparty):
             if code is not None and code not in state.sites:
                 return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
@@ -247,12 +274,19 @@ class CustodyWork:
                 )
         return None
 
+    def use_recorded_flags(self, flags: list[list[str]]) -> None:
+        """Restoring from a log (models/restore.py): the flags were decided when the scans
+        arrived and stay as the log recorded them, whatever the rules say here now."""
+        self._flags = [list(f) for f in flags]
+
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[ScanResult]:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
         out = []
         events: list[dict[str, Any]] = []
-        for signed, plan, flags, result in zip(self.scans, self._plan, self._flags, results, strict=True):
+        for signed, plan, flags, earlier, result in zip(
+            self.scans, self._plan, self._flags, self._earlier, results, strict=True
+        ):
             scan = signed.scan
             if plan is not None:
                 if plan.status == "duplicate" and plan.index is None:
@@ -264,6 +298,8 @@ class CustodyWork:
             assert isinstance(result, Appended)
             item = state.items[scan.item]
             item.last_index = result.index
+            if item.seen_event == scan.event_id:
+                item.seen_index = result.index
             events.append(
                 {
                     "log_id": log_id,
@@ -285,16 +321,22 @@ class CustodyWork:
             if scan.type is ScanType.DISPATCH and scan.handoff:
                 _join_handoff(session, state, log_id, scan)
             for flag in flags:
+                if flag == "impossible_travel":
+                    before = state.results[earlier].index if isinstance(earlier, str) else earlier
+                    evidence = [before, result.index]
+                elif flag == "revoked_label":
+                    evidence = [*_revocation(session, log_id, scan), result.index]
+                else:
+                    evidence = [result.index]
                 session.add(
-                    Alert(
-                        log_id=log_id,
-                        rule=flag,
-                        severity=SEVERITY.get(flag, Severity.WARNING),
+                    new_alert(
+                        log_id,
+                        flag,
                         item_id=scan.item,
                         site=scan.site,
                         event_id=scan.event_id,
-                        detail=describe(flag, scan, item),
-                        evidence=[result.index],
+                        detail=describe(flag, scan, item, self.rules),
+                        evidence=evidence,
                     )
                 )
             state.results[scan.event_id] = ScanResult(
@@ -328,12 +370,25 @@ def _join_handoff(session: Any, state: _State, log_id: str, scan: Scan) -> None:
         handoff.items = [*handoff.items, scan.item]  # reassigned, so the JSON change is seen
 
 
-def judge(
-    item: ItemState, scan: Scan, sites: dict[str, Site], now: datetime, late_after: timedelta
-) -> list[str]:
+def _revocation(session: Any, log_id: str, scan: Scan) -> list[int]:
+    """The entry of the label that revoked the one scanned (read only when it happens)."""
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.data)
+        .where(LogEntry.log_id == log_id, LogEntry.item_id == scan.item)
+        .order_by(LogEntry.seq)
+    )
+    for index, data in rows:
+        record = json.loads(data)
+        if record["type"] == "label" and record.get("revokes") == scan.label:
+            return [int(index)]
+    return []
+
+
+def judge(item: ItemState, scan: Scan, sites: dict[str, Site], now: datetime, rules: Rules) -> list[str]:
     """Apply a scan to its item's custody state; returns the irregularities it shows."""
     flags: list[str] = []
     kind = scan.type
+    was_returning = _returning(item)
     if kind in (ScanType.SEAL, ScanType.DISPATCH, ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL, ScanType.STORE):
         if scan.site != item.custodian:
             flags.append("not_custodian")
@@ -352,8 +407,44 @@ def judge(
     observed = scan.observed
     if observed > now + FUTURE_TOLERANCE:
         flags.append("future_time")
-    elif now - observed > late_after:
+    elif now - observed > rules.late_after:
         flags.append("late_sync")
+    flags += _whereabouts(item, scan, sites[scan.site], rules)
+    if scan.label is not None and scan.label < item.label_serial:
+        flags.append("revoked_label")
+    deadline = rules.return_deadline
+    if deadline is not None and observed > deadline and (was_returning or _returning(item)):
+        flags.append("late_return")
+    return flags
+
+
+def _returning(item: ItemState) -> bool:
+    """On the way back from the polling station, and not home yet."""
+    return item.leg is Leg.RETURN and item.status is not ItemStatus.RETURNED
+
+
+def _whereabouts(item: ItemState, scan: Scan, site: Site, rules: Rules) -> list[str]:
+    """Where the scan was made, against its site and against the box's last scan.
+    A position is the phone's fix (less its stated accuracy) or else the site's
+    coordinates; `rules.far_km` of error is allowed in both."""
+    flags = []
+    located = scan.location
+    fix = Point(located.lat, located.lon) if located else None
+    error_km = (located.accuracy_m or 0) / 1000 if located else 0.0
+    at_site = None if site.lat is None or site.lon is None else Point(site.lat, site.lon)
+    if fix and at_site and distance_km(fix, at_site) - error_km > rules.far_km:
+        flags.append("far_from_site")
+    here = fix or at_site
+    # A correction annotates an earlier scan and may be made away from the box.
+    if here is None or scan.type is ScanType.CORRECTION:
+        return flags
+    observed = scan.observed
+    if item.seen is not None and item.seen_at is not None:
+        hours = abs((observed - item.seen_at).total_seconds()) / 3600
+        if distance_km(here, item.seen) - error_km > rules.far_km + rules.max_kmh * hours:
+            flags.append("impossible_travel")
+    if item.seen_at is None or observed >= item.seen_at:  # an offline scan synced late is older news
+        item.seen_at, item.seen_lat, item.seen_lon, item.seen_event = observed, here.lat, here.lon, scan.event_id
     return flags
 
 
@@ -429,7 +520,7 @@ def _at_polling_station(item: ItemState, scan: Scan) -> list[str]:
     return flags
 
 
-def describe(flag: str, scan: Scan, item: ItemState) -> str:
+def describe(flag: str, scan: Scan, item: ItemState, rules: Rules) -> str:
     """The alert's message, in the terms of the people who read it."""
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
@@ -444,6 +535,13 @@ def describe(flag: str, scan: Scan, item: ItemState) -> str:
         "out_of_order": f"{scan.type} out of the order seal, open, count, reseal",
         "future_time": f"observed at {scan.observed_at}, later than the server's clock",
         "late_sync": f"observed at {scan.observed_at} and synced long after",
+        "far_from_site": f"{scan.type} at {scan.site} located more than {rules.far_km:g} km from the site",
+        "impossible_travel": f"{scan.type} at {scan.site} too far from the box's previous scan to have "
+        f"travelled there at {rules.max_kmh:g} km/h: two boxes carry one label?",
+        "revoked_label": f"{scan.type} read label {scan.label}, revoked by a reprint (the current label "
+        f"is {item.label_serial})",
+        "late_return": f"{scan.type} on the return leg observed at {scan.observed_at}, after the return "
+        f"deadline {rules.return_deadline}",
     }
     if flag.startswith("incident_"):
         return f"incident reported at {scan.site}: {scan.incident}" + (f" ({scan.reason})" if scan.reason else "")

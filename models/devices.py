@@ -136,10 +136,12 @@ class DeviceRevocation:
 
 @dataclass(frozen=True)
 class DeviceKey:
-    """What never changes about a device once registered: whose it is and its key."""
+    """What never changes about a device once registered: whose it is, its key and the
+    entry that published it."""
 
     user_id: uuid.UUID
     public_key: bytes
+    registered_index: int
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         # PyNaCl (libsodium) verifies about 1.7x faster than cryptography: every scan
@@ -168,12 +170,12 @@ class DeviceKeys:
             by_log.setdefault(log_id, []).append(device_id)
         for log_id, ids in by_log.items():
             rows = session.execute(
-                select(Device.id, Device.user_id, Device.public_key).where(
+                select(Device.id, Device.user_id, Device.public_key, Device.registered_index).where(
                     Device.log_id == log_id, Device.id.in_(ids)
                 )
             )
-            for device_id, user_id, public_key in rows:
-                found[(log_id, device_id)] = DeviceKey(user_id, public_key)
+            for device_id, user_id, public_key, registered_index in rows:
+                found[(log_id, device_id)] = DeviceKey(user_id, public_key, registered_index)
         with self._lock:
             if len(self._keys) > self.capacity:
                 self._keys.clear()  # rare; rebuilt from the database on demand

@@ -7,14 +7,16 @@ requests; the custody rules then judge the survivors in log order."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
-from models.custody import CustodyWork, ScanResult, SignedScan, refusal
+from models.alerts import Alert, new_alert, raise_once
+from models.custody import CustodyWork, Rules, ScanResult, SignedScan, refusal, straying
+from models.devices import DeviceKey
 from models.errors import InvalidRequest, JejakError
 from models.items import log_of_item
 from models.runtime import Runtime
-from models.scans import parse_scan, signature_ok
+from models.scans import Scan, parse_scan, signature_ok
+from models.sites import regency_of
 from models.users import Actor
 
 MAX_SCANS_PER_REQUEST = 1000
@@ -35,33 +37,63 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
             results[position] = outcome
         else:
             parsed.append((position, outcome))
+    # A device is registered in its user's log: a scan outside the user's jurisdiction
+    # is checked against that log's key, to record the attempt.
+    home = regency_of(actor.jurisdiction) if actor.jurisdiction else None
+    wanted = {(home if home and straying(s.scan, actor) else log, s.scan.device) for _, (log, s) in parsed}
     with runtime.db.reads() as session:
-        devices = runtime.device_keys.lookup(session, {(log, s.scan.device) for _, (log, s) in parsed})
+        devices = runtime.device_keys.lookup(session, wanted)
+    strays: list[Alert] = []
     for position, (log_id, signed) in parsed:
         scan = signed.scan
-        device = devices.get((log_id, scan.device))
         reason = refusal(scan, actor)
         if reason is None:
-            if device is None:
-                reason = f"device {scan.device} is not registered in log {log_id}"
-            elif device.user_id != actor.id:
-                reason = f"device {scan.device} belongs to another user"
-            elif not signature_ok(device, signed.raw, signed.sig):
-                reason = "the device signature does not verify"
+            reason = _unauthentic(devices.get((log_id, scan.device)), signed, actor, log_id)
+        elif home is not None and straying(scan, actor):
+            device = devices.get((home, scan.device))
+            if device is not None and _unauthentic(device, signed, actor, home) is None:
+                strays.append(_stray(home, device, scan, actor))
         if reason is not None:
             results[position] = ScanResult(scan.event_id, "rejected", reason)
         else:
             accepted[log_id].append((position, signed))
-    late_after = timedelta(hours=runtime.settings.late_scan_hours)
+    if strays:
+        raise_once(runtime.db, strays)
+    rules = Rules.of(runtime.settings)
     for log_id, batch in accepted.items():
         # Offline batches arrive late and out of order: a device's scans enter the log
         # in the order the device made them.
         batch.sort(key=lambda p: (p[1].scan.device, p[1].scan.device_seq))
-        work = CustodyWork([s for _, s in batch], actor, late_after)
+        work = CustodyWork([s for _, s in batch], actor, rules)
         outcomes = runtime.sequencer.submit(log_id, work, len(batch))
         for (position, _), outcome in zip(batch, outcomes, strict=True):
             results[position] = outcome
     return [r for r in results if r is not None]
+
+
+def _unauthentic(device: DeviceKey | None, signed: SignedScan, actor: Actor, log_id: str) -> str | None:
+    """Why the scan is not the actor's own device's signed word, if it is not."""
+    if device is None:
+        return f"device {signed.scan.device} is not registered in log {log_id}"
+    if device.user_id != actor.id:
+        return f"device {signed.scan.device} belongs to another user"
+    if not signature_ok(device, signed.raw, signed.sig):
+        return "the device signature does not verify"
+    return None
+
+
+def _stray(log_id: str, device: DeviceKey, scan: Scan, actor: Actor) -> Alert:
+    """The alert for a refused scan outside the actor's jurisdiction, in the device's log."""
+    return new_alert(
+        log_id,
+        "outside_jurisdiction",
+        item_id=scan.item,
+        site=scan.site,
+        event_id=scan.event_id,
+        detail=f"{scan.type} of {scan.item} at {scan.site} refused: device {scan.device} belongs to a "
+        f"{actor.role} of {actor.jurisdiction}",
+        evidence=[device.registered_index],
+    )
 
 
 def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:

@@ -10,11 +10,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws, merkle
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, select, tuple_
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -24,10 +25,12 @@ from models.labels import LabelKey
 from models.log import LogCheckpoint, LogEntry
 from models.logs import latest_checkpoint
 from models.sequencer import Appended, Batch, NewEntry, Refused, b64
-from models.runtime import Runtime
 from models.sites import Site, regency_of, under
 from models.tiles import TileStore
 from models.users import Actor
+
+if TYPE_CHECKING:  # the runtime wires models together; importing it here would loop
+    from models.runtime import Runtime
 
 
 class ItemKind(enum.StrEnum):
@@ -67,7 +70,11 @@ ITEM_ID = re.compile(r"(\d{2}\.\d{2}\.\d{2}\.\d{4}-\d{3})-([A-Z0-9]{2,12})(-\d{1
 
 class Item(Base):
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_log_custodian", "log_id", "custodian"),)
+    __table_args__ = (
+        Index("ix_items_log_custodian", "log_id", "custodian"),
+        # The dispatches awaiting their receive, for the "not received in time" rule.
+        Index("ix_items_status_dispatched", "status", "dispatched_at"),
+    )
 
     log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -84,6 +91,11 @@ class Item(Base):
     dispatch_seals: Mapped[list[str] | None] = mapped_column(JSON)
     dispatch_handoff: Mapped[str | None] = mapped_column(String(64))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where and when a scan last placed it, and that scan's entry (impossible travel).
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_lat: Mapped[float | None] = mapped_column(Float)
+    seen_lon: Mapped[float | None] = mapped_column(Float)
+    seen_index: Mapped[int | None] = mapped_column(BigInteger)
     label_serial: Mapped[int] = mapped_column(Integer, default=0)
     label_jws: Mapped[str] = mapped_column(Text, default="")  # the current label's signature
     registered_index: Mapped[int] = mapped_column(BigInteger)

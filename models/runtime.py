@@ -8,6 +8,7 @@ from models.db import Database
 from models.devices import DeviceKeys
 from models.keys import KeyStore
 from models.log import Log
+from models.overdue import Allowance, OverdueWatch
 from models.sequencer import Sequencer
 from models.settings import Settings
 from models.tiles import TileStore
@@ -31,6 +32,7 @@ class Runtime:
             settings.checkpoint_interval,
             on_new_checkpoints=self.cosigners.submit,
         )
+        self.overdue = OverdueWatch(self.db, Allowance.of(settings), settings.not_received_check_interval)
         self.webhooks = Deliverer(self.db, settings)
 
     def origin(self, log_id: str) -> str:
@@ -57,6 +59,7 @@ class Runtime:
 
     def close(self) -> None:
         self.checkpointer.stop()
+        self.overdue.stop()
         self.cosigners.stop()
         self.webhooks.stop()
         self.db.dispose()

@@ -71,6 +71,10 @@ class Scan(BaseModel):
         default_factory=list, max_length=20
     )
     incident: IncidentKind | None = None
+    label: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, strict=True,
+        description="The serial (`n`) of the label read; a revoked one raises an alert",
+    )
     ref: Token | None = Field(default=None, description="correction: the event it annotates")
     reason: Annotated[str, StringConstraints(max_length=280)] | None = None
     device: Token

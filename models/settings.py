@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,6 +36,22 @@ class Settings(BaseSettings):
     # A scan synced this long after it was observed is flagged (offline is normal,
     # a day is not).
     late_scan_hours: float = Field(default=12, gt=0)
+    # A scan located farther than this from its site's coordinates is flagged; positions
+    # are trusted to this distance (GPS error, coordinates of a whole village).
+    far_from_site_km: float = Field(default=2.0, gt=0)
+    # Two scans of one box farther apart than this speed allows are flagged (a copied
+    # label, a swapped box): mountain roads, so a car's top speed is generous.
+    max_travel_kmh: float = Field(default=120, gt=0)
+    # Scans of the return leg observed after this instant are flagged (unset: no deadline).
+    return_deadline: datetime | None = None
+    # Hours a dispatch may go unreceived before it raises an alert, by the kerawanan of
+    # where it goes: shorter where trouble is likelier.
+    not_received_hours_kurang_rawan: float = Field(default=24, gt=0)
+    not_received_hours_rawan: float = Field(default=12, gt=0)
+    not_received_hours_sangat_rawan: float = Field(default=6, gt=0)
+    not_received_hours_khusus: float = Field(default=12, gt=0)  # TPS khusus: prisons, hospitals
+    # Seconds between looks for dispatches not received in time.
+    not_received_check_interval: float = Field(default=60, gt=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Requests a minute per client address to the public check page and the trail behind
@@ -63,6 +80,13 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+    @field_validator("return_deadline")
+    @classmethod
+    def _aware(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("JEJAK_RETURN_DEADLINE needs a time zone, e.g. 2024-11-28T18:00:00+08:00")
+        return moment
 
     @field_validator("witnesses", mode="before")
     @classmethod

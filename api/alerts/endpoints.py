@@ -7,52 +7,37 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from models.alerts import Severity, list_alerts
+from models.alerts import AlertAcknowledgement, AlertState, Severity, concerns, get_alert, list_alerts
 from models.users import Role
-from pydantic import BaseModel, ConfigDict
 
 from api import paging
-from api.deps import CurrentActor, SessionDep, actor_log, authorize
+from api.alerts.schemas import AckIn, AlertOut, AlertPage
+from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.INTEGRATOR}
-
-
-class AlertOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    log_id: str
-    rule: str
-    severity: Severity
-    item_id: str | None
-    site: str | None
-    event_id: str | None
-    detail: str
-    evidence: list[int]
-    created_at: datetime
-    acked_at: datetime | None
-    ack_reason: str | None
-
-
-class AlertPage(BaseModel):
-    alerts: list[AlertOut]
-    next: str | None
+# Those answerable for custody in an area, and its supervisors.
+ACKNOWLEDGERS = {Role.KPU, Role.PPK, Role.AUDITOR}
+LogParam = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account's log")]
 
 
 @router.get("")
 def alerts(
     actor: CurrentActor,
     session: SessionDep,
-    log: Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$")] = None,
-    open: bool = True,
+    log: LogParam = None,
+    state: AlertState = AlertState.OPEN,
     rule: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    severity: Severity | None = None,
     item: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Z.\-]+$")] = None,
+    site: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[0-9.\-]+$", description="Alerts at this site or below it")
+    ] = None,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
 ) -> AlertPage:
-    """Alerts in your jurisdiction, oldest first; open ones unless open=false."""
+    """Alerts in your jurisdiction, oldest first: open ones unless state says acked or all."""
     authorize(actor, READERS, scope="alerts:read")
     log_id = actor_log(actor, log)
     after = paging.decode(cursor, str, str)
@@ -60,14 +45,32 @@ def alerts(
         session,
         log_id=log_id,
         jurisdiction=actor.jurisdiction,
-        open_only=open,
+        state=state,
         rule=rule,
+        severity=severity,
         item=item,
+        site=site,
         after=_alert_key(after) if after else None,
         limit=limit + 1,
     )
     rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
     return AlertPage(alerts=[AlertOut.model_validate(a) for a in rows], next=next_page)
+
+
+@router.post("/{alert_id}/ack")
+def acknowledge(
+    alert_id: uuid.UUID, body: AckIn, actor: CurrentActor, runtime: RuntimeDep, log: LogParam = None
+) -> AlertOut:
+    """Acknowledge an alert with a reason; the acknowledgement is an entry in the log
+    (type alert_ack). Once only: a second acknowledgement is a 409."""
+    authorize(actor, ACKNOWLEDGERS)
+    log_id = actor_log(actor, log)
+    with runtime.db.reads() as session:
+        alert = get_alert(session, log_id, alert_id)
+    if not concerns(alert, actor.jurisdiction):
+        raise HTTPException(403, f"alert {alert_id} is outside your jurisdiction {actor.jurisdiction}")
+    work = AlertAcknowledgement(log_id, alert_id, actor, body.reason)
+    return AlertOut.model_validate(runtime.sequencer.submit(log_id, work, 1))
 
 
 def _alert_key(key: list[str]) -> tuple[datetime, uuid.UUID]:

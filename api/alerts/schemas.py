@@ -1,0 +1,42 @@
+"""Shapes of the alerts API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from models.alerts import Severity
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    log_id: str
+    rule: str
+    severity: Severity
+    item_id: str | None
+    site: str | None
+    event_id: str | None
+    detail: str
+    evidence: list[int] = Field(description="Log indexes of the entries involved")
+    created_at: datetime
+    acked_at: datetime | None
+    acked_by: uuid.UUID | None = Field(description="The user who acknowledged it")
+    ack_reason: str | None
+    ack_index: int | None = Field(description="The log index of the alert_ack entry")
+
+
+class AlertPage(BaseModel):
+    alerts: list[AlertOut]
+    next: str | None
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
+        description="Why the alert needs no more action, or what was done: it enters the public log"
+    )
