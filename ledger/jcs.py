@@ -32,6 +32,19 @@ def canonicalize(obj: Any) -> bytes:
     return rfc8785.dumps(obj)
 
 
+def canonicalize_with_member(obj: dict[str, Any], key: str) -> tuple[bytes, bytes]:
+    """The RFC 8785 bytes of `obj` and of its member `key` (a log entry and the signed
+    scan inside it), walking `obj` once: whatever is plain holds plain members."""
+    if _same_as_plain_json(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS), orjson.dumps(
+                obj[key], option=orjson.OPT_SORT_KEYS
+            )
+        except orjson.JSONEncodeError:
+            pass
+    return rfc8785.dumps(obj), canonicalize(obj[key])
+
+
 def _plain_float(value: float) -> bool:
     """A float whose shortest form has no exponent and is not integral (-9.45, 124.5):
     orjson writes it as Python's repr does, which is then its ECMAScript form. Others

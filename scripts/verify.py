@@ -27,7 +27,16 @@ from pathlib import Path
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from ledger.audit import Audit, Checked, Failure, KeyRing, audit_log, check_consistency, check_entry
+from ledger.audit import (
+    ENTRY_TYPES,
+    Audit,
+    Checked,
+    Failure,
+    KeyRing,
+    audit_log,
+    check_consistency,
+    check_entry,
+)
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.cosignature import CosignatureError, CosignatureVerifier, verify_cosignature
 from ledger.merkle import ProofError, inclusion_proof, verify_inclusion
@@ -343,6 +352,11 @@ def report(outcome: Outcome, args: argparse.Namespace) -> int:
         )
         if s.types:
             lines.append(f"types       {_counts(s.types)}")
+        if unknown := {kind: n for kind, n in s.types.items() if kind not in ENTRY_TYPES}:
+            outcome.notes.append(
+                f"entry types this verifier does not know: {_counts(unknown)}; their bytes, chains and "
+                "tree are checked, not their meaning"
+            )
         if s.first_received:
             lines.append(f"received    {s.first_received} to {s.last_received}")
         if outcome.seconds and s.entries:

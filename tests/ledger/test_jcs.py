@@ -10,7 +10,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.jcs import canonicalize
+from ledger.jcs import canonicalize, canonicalize_with_member
 
 
 def test_rfc8785_section_3_2_2_sample() -> None:
@@ -166,3 +166,16 @@ def test_fast_path_floats_match_the_reference(value: float) -> None:
 @pytest.mark.parametrize("value", [1.0, -0.0, 1e16, 1e21, 1e-7, 0.0001, 9999999999999998.0, 124.5])
 def test_floats_at_the_edges_of_the_fast_path(value: float) -> None:
     assert canonicalize([value]) == rfc8785.dumps([value])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), _json_values, max_size=3), _json_values)
+def test_an_entry_and_its_member_in_one_walk(entry: dict, member: object) -> None:
+    value = {**entry, "scan": member}
+    try:
+        expected = (rfc8785.dumps(value), rfc8785.dumps(member))
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonicalize_with_member(value, "scan")
+        return
+    assert canonicalize_with_member(value, "scan") == expected
