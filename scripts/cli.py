@@ -196,6 +196,34 @@ def _runtime() -> Iterator[Runtime]:
         runtime.close()
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from models.export import write_export
+
+    out = Path(args.out)
+    with _runtime() as runtime, runtime.db.session() as session, out.open("xb") as file:
+        size = write_export(session, args.log, file)
+    print(f"{out}: log {args.log} at its checkpoint of {size:,} entries", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from models import migrations
+    from scripts.logsource import SourceError
+    from scripts.restore import log_copies, report, restore_copy
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    with _runtime() as runtime:
+        try:
+            for source in log_copies(args.from_mirror):
+                with source:
+                    print(report(restore_copy(runtime, source)))
+        except SourceError as error:
+            print(f"jejak: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def cmd_mirror(args: argparse.Namespace) -> int:
     from scripts.mirror import mirror
 
@@ -205,16 +233,6 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         if not args.every:
             return 1 if failures else 0
         time.sleep(args.every)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from models.export import write_export
-
-    out = Path(args.out)
-    with _runtime() as runtime, runtime.db.session() as session, out.open("xb") as file:
-        size = write_export(session, args.log, file)
-    print(f"{out}: log {args.log} at its checkpoint of {size:,} entries", file=sys.stderr)
-    return 0
 
 
 def _safe_url(url: str) -> str:
@@ -305,28 +323,6 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     add.set_defaults(run=cmd_user_add)
 
-    mirror = sub.add_parser(
-        "mirror", help="keep a complete, checked copy of logs in a directory (ledger/ and HTTP only)"
-    )
-    mirror.add_argument(
-        "location", nargs="+",
-        help="a log's tiles URL (https://host/logs/53.03), a server URL for all its logs, or another mirror",
-    )
-    mirror.add_argument("--dir", required=True, help="the mirror directory; each log in DIR/<log>/")
-    mirror.add_argument(
-        "--key", action="append", metavar="VKEY",
-        help="a log's checkpoint verifier key to pin (repeatable); a copy stays pinned to the key it was made with",
-    )
-    mirror.add_argument("--every", type=float, metavar="SECONDS", help="keep mirroring, a pass every SECONDS")
-    mirror.set_defaults(run=cmd_mirror)
-
-    export = sub.add_parser(
-        "export", help="write a log's export bundle (.tar.gz) that `jejak verify` checks offline"
-    )
-    export.add_argument("log", help="regency code, e.g. 53.03")
-    export.add_argument("--out", required=True, help="the bundle file to write (never overwritten)")
-    export.set_defaults(run=cmd_export)
-
     witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
     witness_sub = witness.add_subparsers(dest="witness_command", required=True)
     wserve = witness_sub.add_parser("serve", help="serve POST /add-checkpoint (needs no Jejak database)")
@@ -344,6 +340,37 @@ def parser() -> argparse.ArgumentParser:
     wkey.add_argument("name", help="the witness's name, e.g. bawaslu.go.id/saksi")
     wkey.add_argument("--out", required=True, help="where to write the private key (never overwritten)")
     wkey.set_defaults(run=cmd_witness)
+
+    export = sub.add_parser(
+        "export", help="write a log's export bundle (.tar.gz) that `jejak verify` checks offline"
+    )
+    export.add_argument("log", help="regency code, e.g. 53.03")
+    export.add_argument("--out", required=True, help="the bundle file to write (never overwritten)")
+    export.set_defaults(run=cmd_export)
+
+    restore = sub.add_parser(
+        "restore", help="rebuild a fresh database from a mirror or export bundle (needs the log keys' backup)"
+    )
+    restore.add_argument(
+        "--from-mirror", required=True, metavar="DIR",
+        help="a mirror directory (every log in it), one log's copy, or an export bundle",
+    )
+    restore.set_defaults(run=cmd_restore)
+
+    mirror = sub.add_parser(
+        "mirror", help="keep a complete, checked copy of logs in a directory (ledger/ and HTTP only)"
+    )
+    mirror.add_argument(
+        "location", nargs="+",
+        help="a log's tiles URL (https://host/logs/53.03), a server URL for all its logs, or another mirror",
+    )
+    mirror.add_argument("--dir", required=True, help="the mirror directory; each log in DIR/<log>/")
+    mirror.add_argument(
+        "--key", action="append", metavar="VKEY",
+        help="a log's checkpoint verifier key to pin (repeatable); a copy stays pinned to the key it was made with",
+    )
+    mirror.add_argument("--every", type=float, metavar="SECONDS", help="keep mirroring, a pass every SECONDS")
+    mirror.set_defaults(run=cmd_mirror)
 
     from scripts import verify
 

@@ -1,0 +1,368 @@
+"""Rebuilding a server's database from a copy of its log: the answer to a burned office.
+
+Everything the service knows about custody follows from its log, so a mirror (or an
+export bundle) is enough to bring a log back: its entries are stored again exactly as
+they were, the tree and checkpoints with them, and the tables derived from the
+entries (devices, label keys, items, custody events, handoffs, alerts) are rebuilt by
+replaying each entry through the same code that wrote them the first time, taking the
+custody flags the log recorded rather than judging again.
+
+What a log deliberately does not hold has to come from elsewhere: the sites (import
+the wilayah and TPS files first), the signing keys (from the operator's key backup:
+the restored log must go on signing with the key its verifiers pin), and people's
+accounts (entries name actors by opaque id only; each actor comes back as a disabled
+placeholder account so history stays attached to it)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from ledger import jws
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.merkle import leaf_hash
+from ledger.note import Note, NoteError, Verifier, parse_note
+from ledger.tiles import TreeEdge
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.custody import CustodyWork, Rules, SignedScan
+from models.devices import Device, DeviceRegistration, DeviceRevocation
+from models.errors import Conflict, Forbidden, InvalidRequest
+from models.handoffs import Handoff, HandoffClose
+from models.items import LABEL_TYPE, Item, ItemKind, ItemStatus, Leg, label_payload
+from models.labels import LabelKey
+from models.log import Log, LogCheckpoint
+from models.runtime import Runtime
+from models.scans import ScanType, parse_scan, parse_time
+from models.sequencer import Appended, Batch, Refused, store_entries
+from models.sites import Site
+from models.users import Actor, Role, User
+from models.witnesses import accept_cosignatures
+
+SCAN_TYPES = frozenset(t.value for t in ScanType)
+
+
+class RestoreError(InvalidRequest):
+    """The copy cannot be restored as it is; nothing was written."""
+
+
+@dataclass
+class Restored:
+    log_id: str
+    size: int = 0
+    checkpoints: int = 0
+    cosignatures: int = 0
+    items: int = 0
+    devices: int = 0
+    events: int = 0
+    actors: set[uuid.UUID] = field(default_factory=set)
+    labels_to_reprint: list[str] = field(default_factory=list)  # no label key here to re-sign them
+    unknown_witnesses: set[str] = field(default_factory=set)  # cosigned, but not configured here
+
+
+@dataclass(frozen=True)
+class _Entry:
+    index: int
+    record: dict[str, Any]
+    received_at: datetime
+    appended: Appended
+
+
+def restore_log(
+    runtime: Runtime,
+    info: dict[str, Any],
+    notes: Sequence[str],
+    bundles: Iterable[list[bytes]],
+    progress: Callable[[int, int], None] | None = None,
+) -> Restored:
+    """Restore the log `info` describes ({"log", "origin", "verifier_key"}) from its
+    checkpoint notes and its entry bundles in order, in one transaction: all or nothing."""
+    log_id, origin, vkey = info["log"], info["origin"], info["verifier_key"]
+    verifier = Verifier.from_vkey(vkey)
+    if runtime.origin(log_id) != origin:
+        raise RestoreError(
+            f"this server names the log {runtime.origin(log_id)}, the copy is of {origin}: "
+            f"set JEJAK_HOST to {origin.removesuffix('/log/' + log_id)}"
+        )
+    # The keys directory must hold the log's own key, from the operator's key backup: a
+    # new one would sign checkpoints no verifier accepts (so none is ever created here).
+    if not runtime.keys.log_key_path(log_id).exists():
+        raise RestoreError(
+            f"there is no key for log {log_id} at {runtime.keys.log_key_path(log_id)}: "
+            "put back the key file from your key backup first"
+        )
+    if runtime.keys.log_signer(log_id, origin).vkey != vkey:
+        raise RestoreError(f"the key for log {log_id} in the keys directory is not the one its checkpoints are signed with")
+    checkpoints = _opened(notes, verifier)
+    if not checkpoints:
+        raise RestoreError("the copy holds no checkpoint")
+    latest = checkpoints[-1][0]
+    report = Restored(log_id)
+    with runtime.db.session(write=True) as session:
+        if session.get(Log, log_id) is not None:
+            raise Conflict(f"log {log_id} exists here already: restore into a fresh database")
+        log = Log(id=log_id, origin=origin, verifier_key=vkey, size=0)
+        session.add(log)
+        session.flush()
+        replay = _Replay(runtime, session, log, report)
+        edge = TreeEdge.empty()
+        roots = {c.size: c.root for c, _ in checkpoints}
+        _check_root(edge, roots)
+        for entries in bundles:
+            parsed = [_parse(data, edge.size + i, log_id, origin) for i, data in enumerate(entries)]
+            # Stop at each checkpoint's size on the way, to check the root it signed.
+            cuts = sorted(size - edge.size for size in roots if 0 < size - edge.size < len(parsed))
+            start = 0
+            for stop in [*cuts, len(parsed)]:
+                store_entries(session, log_id, edge, [row for row, _ in parsed[start:stop]])
+                _check_root(edge, roots)
+                start = stop
+            replay.run([entry for _, entry in parsed])
+            if progress is not None:
+                progress(edge.size, latest.size)
+        if edge.size != latest.size:
+            raise RestoreError(f"the copy holds {edge.size} entries, its checkpoint says {latest.size}")
+        replay.close()
+        for checkpoint, note in checkpoints:
+            _store_checkpoint(runtime, session, log, checkpoint, note, report)
+        report.size = edge.size
+    return report
+
+
+def _opened(notes: Sequence[str], verifier: Verifier) -> list[tuple[Checkpoint, Note]]:
+    """Every checkpoint the copy holds, each verified, by size; one per size."""
+    by_size: dict[int, tuple[Checkpoint, Note]] = {}
+    for text in notes:
+        try:
+            checkpoint, _ = open_checkpoint(text, verifier)
+        except (NoteError, ValueError) as error:
+            raise RestoreError(f"a checkpoint of the copy does not verify with the log's key: {error}") from error
+        held = by_size.get(checkpoint.size)
+        if held is not None and held[0].root != checkpoint.root:
+            raise RestoreError(f"the copy holds two different checkpoints of size {checkpoint.size}: the log forked")
+        by_size[checkpoint.size] = (checkpoint, parse_note(text))
+    return [by_size[size] for size in sorted(by_size)]
+
+
+def _check_root(edge: TreeEdge, roots: dict[int, bytes]) -> None:
+    if edge.size in roots and edge.root() != roots[edge.size]:
+        raise RestoreError(f"the entries do not make the root of the checkpoint at size {edge.size}")
+
+
+def _parse(data: bytes, index: int, log_id: str, origin: str) -> tuple[dict[str, Any], _Entry]:
+    """An entry's row for log_entries and what the replay needs of it."""
+    try:
+        record = orjson.loads(data)
+        received_at = parse_time(record["received_at"])
+        if record["log"] != origin:
+            raise ValueError(f"it belongs to {record['log']}")
+    except (ValueError, KeyError, TypeError) as error:
+        raise RestoreError(f"entry {index} is not an entry of this log: {error}") from error
+    leaf = leaf_hash(data)
+    key = record.get("event_id") if record.get("type") in SCAN_TYPES else None
+    row = {
+        "log_id": log_id,
+        "idx": index,
+        "leaf_hash": leaf,
+        "data": data,
+        "item_id": record.get("item"),
+        "seq": record.get("seq"),
+        "key": key,
+        "received_at": received_at,
+    }
+    appended = Appended(index, leaf, data, record.get("seq"), received_at)
+    return row, _Entry(index, record, received_at, appended)
+
+
+def _store_checkpoint(
+    runtime: Runtime, session: Session, log: Log, checkpoint: Checkpoint, note: Note, report: Restored
+) -> None:
+    """The log's own signature goes to log_checkpoints; cosignatures by witnesses this
+    server is configured with are checked and kept, others are reported."""
+    own = [s for s in note.signatures if s.name == log.origin]
+    others = [s for s in note.signatures if s.name != log.origin]
+    session.add(
+        LogCheckpoint(
+            log_id=log.id,
+            tree_size=checkpoint.size,
+            root_hash=checkpoint.root,
+            note=Note(note.text, own).encode(),
+        )
+    )
+    session.flush()
+    report.checkpoints += 1
+    configured = {w.name for w in runtime.cosigners.witnesses}
+    report.unknown_witnesses |= {s.name for s in others if s.name not in configured}
+    if any(s.name in configured for s in others):
+        try:
+            _, names = accept_cosignatures(session, log, note.encode(), runtime.cosigners.witnesses)
+        except Forbidden as error:
+            raise RestoreError(f"a cosignature on the checkpoint of size {checkpoint.size} does not verify: {error}") from error
+        report.cosignatures += len(names)
+
+
+class _Replay:
+    """Rebuilds the tables derived from entries, entry by entry, in log order."""
+
+    def __init__(self, runtime: Runtime, session: Session, log: Log, report: Restored) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.log = log
+        self.report = report
+        self.rules = Rules.of(runtime.settings)
+        self._missing: list[_Entry] = []  # a handoff's "missing" entries, until its closing
+        # Like the log key, the label key is only used if the key backup brought it back.
+        label_key_here = runtime.keys.label_key_path(log.id).exists()
+        self._label_key = runtime.keys.label_key(log.id) if label_key_here else None
+
+    def run(self, entries: list[_Entry]) -> None:
+        scans: list[_Entry] = []
+        for entry in entries:
+            if entry.record.get("type") in SCAN_TYPES:
+                if scans and not _same_batch(scans[-1], entry):
+                    self._scans(scans)
+                    scans = []
+                scans.append(entry)
+                continue
+            if scans:
+                self._scans(scans)
+                scans = []
+            self._other(entry)
+        if scans:
+            self._scans(scans)
+
+    def close(self) -> None:
+        if self._missing:
+            raise RestoreError(f"entry {self._missing[0].index} reports a missing item of a handoff never closed")
+
+    def _batch(self, entry: _Entry, works: list[Any]) -> Batch:
+        return Batch(self.session, self.log, entry.received_at, works=works)
+
+    def _actor(self, record: dict[str, Any]) -> Actor:
+        """The entry's actor; an account not here yet comes back as a disabled placeholder."""
+        actor = Actor(uuid.UUID(record["actor"]), Role(record["role"]), self.log.id)
+        if actor.id not in self.report.actors:
+            self.report.actors.add(actor.id)
+            if self.session.get(User, actor.id) is None:
+                self.session.add(
+                    User(
+                        id=actor.id,
+                        username=f"restored-{actor.id.hex[:12]}",
+                        password_hash="!restored: no password until an admin sets one",
+                        role=actor.role,
+                        jurisdiction=self.log.id,
+                        active=False,
+                    )
+                )
+                self.session.flush()
+        return actor
+
+    def _scans(self, entries: list[_Entry]) -> None:
+        """One actor's scans of one original batch, through the custody rules' own
+        bookkeeping, with the flags the log recorded."""
+        first = entries[0]
+        signed = [
+            SignedScan(parse_scan(e.record["scan"]), e.record["scan"], e.record["sig"]) for e in entries
+        ]
+        work = CustodyWork(signed, self._actor(first.record), self.rules)
+        batch = self._batch(first, [work])
+        self._require_sites(batch, {s.scan.site for s in signed} | {s.scan.counterparty for s in signed if s.scan.counterparty})
+        planned = work.prepare(batch)
+        refused = [p for p in planned if isinstance(p, Refused)]
+        if refused:
+            raise RestoreError(f"entry {first.index}: the restored state refuses a logged scan: {refused[0]}")
+        work.use_recorded_flags([e.record.get("flags", []) for e in entries])
+        work.finish(batch, [e.appended for e in entries])
+        self.report.events += len(entries)
+
+    def _require_sites(self, batch: Batch, codes: set[str]) -> None:
+        found = set(self.session.scalars(select(Site.code).where(Site.code.in_(sorted(codes)))))
+        if missing := sorted(codes - found):
+            raise RestoreError(
+                f"sites {', '.join(missing[:10])} are not in this database: import the regency's "
+                "areas (jejak sites import) and polling stations (jejak sites import-tps) first"
+            )
+
+    def _other(self, entry: _Entry) -> None:
+        record, kind = entry.record, entry.record.get("type")
+        if kind == "device_register":
+            DeviceRegistration(
+                self.log.id, self._actor(record), base64.b64decode(record["key"]), "", record["device"]
+            ).finish(self._batch(entry, []), [entry.appended])
+            self.report.devices += 1
+        elif kind == "device_revoke":
+            device = self.session.get_one(Device, (self.log.id, record["device"]))
+            DeviceRevocation(device, self._actor(record)).finish(self._batch(entry, []), [entry.appended])
+        elif kind == "label_key":
+            self.session.add(
+                LabelKey(
+                    log_id=self.log.id,
+                    kid=record["kid"],
+                    public_key=base64.b64decode(record["key"]),
+                    published_index=entry.index,
+                    published_at=entry.received_at,
+                )
+            )
+        elif kind == "register":
+            self._actor(record)
+            self._require_sites(self._batch(entry, []), {record["destination"]})
+            self.session.add(
+                Item(
+                    log_id=self.log.id,
+                    id=record["item"],
+                    kind=ItemKind(record["kind"]),
+                    contest=record["contest"],
+                    destination=record["destination"],
+                    status=ItemStatus.REGISTERED,
+                    leg=Leg.OUTBOUND,
+                    custodian=self.log.id,
+                    seals=[],
+                    registered_index=entry.index,
+                    last_index=entry.index,
+                )
+            )
+            self.session.flush()
+            self.report.items += 1
+        elif kind == "label":
+            self._label(entry)
+        elif kind == "missing":
+            self._missing.append(entry)
+        elif kind == "handoff_close":
+            handoff = self.session.get_one(Handoff, (self.log.id, record["handoff"]))
+            missing, self._missing = self._missing, []
+            close = HandoffClose(record["handoff"], self._actor(record), handoff, record["missing"])
+            close.finish(self._batch(entry, []), [m.appended for m in missing] + [entry.appended])
+        else:
+            raise RestoreError(f"entry {entry.index} is of a type this server does not know: {kind!r}")
+
+    def _label(self, entry: _Entry) -> None:
+        """The item's current label. Ed25519 is deterministic, so with the same label key
+        the label is signed again byte for byte, and its hash in the log proves it."""
+        record = entry.record
+        item = self.session.get_one(Item, (self.log.id, record["item"]))
+        item.label_serial = record["serial"]
+        item.last_index = entry.index
+        item.label_jws = ""
+        key = self._label_key
+        if key is not None and jws.thumbprint(key.public_key()) == record["kid"]:
+            token = jws.sign(label_payload(item, record["serial"], entry.received_at), key, {"typ": LABEL_TYPE})
+            if hashlib.sha256(token.encode()).hexdigest() == record["jws_sha256"]:
+                item.label_jws = token
+        if not item.label_jws:
+            self.report.labels_to_reprint.append(item.id)
+
+
+def _same_batch(before: _Entry, entry: _Entry) -> bool:
+    """Whether two scans were integrated in one request of one actor."""
+    return (
+        before.received_at == entry.received_at
+        and before.record.get("actor") == entry.record.get("actor")
+        and before.index + 1 == entry.index
+    )

@@ -1,0 +1,186 @@
+"""A burned office: mirror a log, lose the server's database, restore a fresh one from
+the mirror, and the restored service is the same log: identical checkpoints and
+entries, every proof checks, custody state as it was, and it goes on appending."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from ledger import merkle
+from ledger.checkpoint import open_checkpoint
+from ledger.note import Verifier
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from models import migrations
+from models.alerts import Alert
+from models.devices import Device
+from models.events import Event
+from models.handoffs import Handoff
+from models.items import Item
+from models.log import LogCheckpoint, LogEntry
+from models.restore import RestoreError
+from models.runtime import Runtime
+from models.settings import Settings
+from models.users import User
+from scripts.mirror import mirror
+from scripts.restore import log_copies, restore_copy
+from scripts.verify import main as verify
+from tests.factories import make_area
+from tests.helpers import append, b64decode, scans, serve_live
+from tests.test_custody import _crew, accepted, register, walk_out_and_back
+
+
+@pytest.fixture
+def fresh_settings(settings: Settings, tmp_path) -> Iterator[Settings]:
+    """A new, empty database of the same kind; its keys directory is where the key
+    backup is put back (see _put_back_keys)."""
+    keys = tmp_path / "keys-from-backup"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        name = f"jejak_restore_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        fresh = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        fresh = f"sqlite:///{tmp_path / 'restored.db'}"
+    migrations.upgrade(fresh)
+    yield settings.model_copy(update={"database_url": fresh, "keys_dir": keys})
+    if url.get_backend_name() == "postgresql":
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _put_back_keys(settings: Settings, fresh: Settings) -> None:
+    shutil.copytree(settings.keys_dir, fresh.keys_dir)
+
+
+def _history(client, runtime, area):
+    """A log with every kind of entry: devices (one revoked), labels (one reprinted),
+    a full route out and back, a flagged scan, a handoff closed with a box missing."""
+    crew = _crew(client, runtime, area)
+    walk_out_and_back(client, runtime, area, crew)
+    register(crew, (area.tps[1], "BUP"), (area.tps[2], "BUP"))
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    reprint = kpu.person.post(f"/api/v1/items/{area.item(1)}/labels")
+    assert reprint.status_code == 201, reprint.text
+    truck = {"handoff": "truck-9", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in (1, 2)]))
+    accepted(ppk.send(ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, seals=["X-1"])), ["seal_mismatch"])
+    assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-9/close").status_code == 200
+    revoked = ppk.person.post(f"/api/v1/devices/{area.kpu}/{ppk.id}/revoke")
+    assert revoked.status_code == 200, revoked.text
+
+
+def _state(runtime: Runtime, log_id: str) -> dict[str, object]:
+    """Everything a log's restore must bring back, as comparable rows."""
+    def rows(model, *order, skip=()):
+        columns = [c for c in model.__table__.columns if c.name not in skip]
+        query = select(*columns).where(model.log_id == log_id).order_by(*order)
+        with runtime.db.session() as session:
+            return [tuple(r) for r in session.execute(query)]
+
+    return {
+        "entries": rows(LogEntry, LogEntry.idx),
+        "checkpoints": [r[:3] for r in rows(LogCheckpoint, LogCheckpoint.tree_size)],
+        "devices": rows(Device, Device.id, skip=("name",)),  # a phone's nickname is not in the log
+        "events": rows(Event, Event.entry_index),
+        "handoffs": rows(Handoff, Handoff.id),
+        "items": rows(Item, Item.id, skip=("updated_at",)),
+        "alerts": sorted((a.rule, a.item_id, a.site, a.event_id, a.detail, tuple(a.evidence)) for a in _alerts(runtime, log_id)),
+    }
+
+
+def _alerts(runtime: Runtime, log_id: str) -> list[Alert]:
+    with runtime.db.session() as session:
+        return list(session.scalars(select(Alert).where(Alert.log_id == log_id)))
+
+
+def _wait_for_checkpoint(base: str, log_id: str, size: int) -> None:
+    deadline = time.monotonic() + 15
+    while int(httpx.get(f"{base}/logs/{log_id}/checkpoint").text.split("\n")[1]) < size:
+        assert time.monotonic() < deadline, "no checkpoint"
+        time.sleep(0.1)
+
+
+def test_a_log_restored_from_its_mirror_is_the_same_log(settings, client, runtime, new_log, live_server, fresh_settings, tmp_path):
+    area = make_area(runtime, new_log.id)
+    _history(client, runtime, area)
+    with runtime.db.session() as session:
+        size = session.get_one(type(new_log), new_log.id).size
+    _wait_for_checkpoint(live_server, new_log.id, size)
+    assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
+    before = _state(runtime, new_log.id)
+
+    # The office burns: a fresh database, the keys from their backup, the sites re-imported.
+    _put_back_keys(settings, fresh_settings)
+    restored_runtime = Runtime(fresh_settings)
+    try:
+        make_area(restored_runtime, new_log.id)
+        [copy] = log_copies(str(tmp_path / "mirror"))
+        with copy:
+            report = restore_copy(restored_runtime, copy)
+        assert report.size == size and report.labels_to_reprint == []
+        after = _state(restored_runtime, new_log.id)
+        # The checkpoints the mirror kept come back (the mirror saw only some of them).
+        kept = {int(p.name) for p in (tmp_path / "mirror" / new_log.id / "checkpoints").iterdir()}
+        assert after.pop("checkpoints") == [c for c in before.pop("checkpoints") if c[1] in kept]
+        for table in before:
+            assert after[table] == before[table], table
+        with restored_runtime.db.session() as session:
+            placeholders = session.scalars(select(User).where(User.username.startswith("restored-"))).all()
+        assert {u.id for u in placeholders} == report.actors and not any(u.active for u in placeholders)
+
+        # The restored service, in its own process: the identical checkpoint, every
+        # proof checks, and the auditor's verifier passes on it.
+        mirrored_note = (tmp_path / "mirror" / new_log.id / "checkpoint").read_text()
+        with serve_live(fresh_settings) as restored:
+            url = f"{restored}/logs/{new_log.id}"
+            assert httpx.get(f"{url}/checkpoint").text == mirrored_note
+            checkpoint, _ = open_checkpoint(mirrored_note, Verifier.from_vkey(new_log.verifier_key))
+            for index in range(checkpoint.size):
+                proof = httpx.get(f"{restored}/api/v1/logs/{new_log.id}/proof/inclusion", params={"index": index}).json()
+                leaf = merkle.leaf_hash(after["entries"][index][3])
+                merkle.verify_inclusion(leaf, index, checkpoint.size, [b64decode(h) for h in proof["proof"]], checkpoint.root)
+            assert verify([url, "--key", new_log.verifier_key, "--workers", "1"]) == 0
+
+            # It goes on: new entries, and a checkpoint consistent with the one restored.
+            saved = tmp_path / "restored.checkpoint"
+            saved.write_text(mirrored_note)
+            append(restored_runtime, new_log.id, scans(3))
+            _wait_for_checkpoint(restored, new_log.id, size + 3)
+            assert verify([url, "--key", new_log.verifier_key, "--since", str(saved), "--workers", "1"]) == 0
+    finally:
+        restored_runtime.close()
+
+
+def test_a_restore_refuses_what_it_cannot_rebuild(settings, client, runtime, new_log, live_server, fresh_settings, tmp_path):
+    area = make_area(runtime, new_log.id)
+    crew = _crew(client, runtime, area)
+    register(crew, (area.tps[0], "BUP"))
+    with runtime.db.session() as session:
+        size = session.get_one(type(new_log), new_log.id).size
+    _wait_for_checkpoint(live_server, new_log.id, size)
+    assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
+    copy_dir = tmp_path / "mirror" / new_log.id
+
+    _put_back_keys(settings, fresh_settings)
+    restored_runtime = Runtime(fresh_settings)
+    try:
+        [copy] = log_copies(str(copy_dir))
+        with pytest.raises(RestoreError, match="are not in this database: import the regency's areas"):
+            restore_copy(restored_runtime, copy)
+        (fresh_settings.keys_dir / f"log-{new_log.id}.skey").unlink()
+        with pytest.raises(RestoreError, match="put back the key file from your key backup"):
+            restore_copy(restored_runtime, copy)
+        with restored_runtime.db.session() as session:
+            assert session.scalars(select(LogEntry).where(LogEntry.log_id == new_log.id)).first() is None
+    finally:
+        restored_runtime.close()
