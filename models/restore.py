@@ -32,13 +32,14 @@ from ledger.tiles import TreeEdge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.alerts import Alert, AlertAcknowledgement, new_alert
 from models.custody import CustodyWork, Rules, SignedScan
 from models.devices import Device, DeviceRegistration, DeviceRevocation
 from models.errors import Conflict, Forbidden, InvalidRequest
 from models.handoffs import Handoff, HandoffClose
 from models.items import LABEL_TYPE, Item, ItemKind, ItemStatus, Leg, label_payload
 from models.labels import LabelKey
-from models.log import Log, LogCheckpoint
+from models.log import Log, LogCheckpoint, LogEntry
 from models.runtime import Runtime
 from models.scans import ScanType, parse_scan, parse_time
 from models.sequencer import Appended, Batch, Refused, store_entries
@@ -339,8 +340,34 @@ class _Replay:
             missing, self._missing = self._missing, []
             close = HandoffClose(record["handoff"], self._actor(record), handoff, record["missing"])
             close.finish(self._batch(entry, []), [m.appended for m in missing] + [entry.appended])
+        elif kind == "alert_ack":
+            self._acknowledge(entry)
         else:
             raise RestoreError(f"entry {entry.index} is of a type this server does not know: {kind!r}")
+
+    def _acknowledge(self, entry: _Entry) -> None:
+        """The acknowledged alert takes back the id the acknowledgement names. An alert
+        raised by the timer has no entry of its own: it comes back from its acknowledgement."""
+        record = entry.record
+        open_alerts = self.session.scalars(
+            select(Alert)
+            .where(Alert.log_id == self.log.id, Alert.rule == record["rule"], Alert.acked_at.is_(None))
+            .order_by(Alert.created_at)
+        )
+        alert = next((a for a in open_alerts if list(a.evidence) == record["evidence"]), None)
+        if alert is None:
+            evidence = record["evidence"]
+            item = self.session.scalar(
+                select(LogEntry.item_id).where(LogEntry.log_id == self.log.id, LogEntry.idx == evidence[0])
+            ) if evidence else None
+            alert = new_alert(self.log.id, record["rule"], item_id=item, detail="restored from its acknowledgement",
+                              evidence=evidence, created_at=entry.received_at)
+            self.session.add(alert)
+        alert.id = uuid.UUID(record["alert"])
+        self.session.flush()
+        work = AlertAcknowledgement(self.log.id, alert.id, self._actor(record), record["reason"])
+        work.alert = alert
+        work.finish(self._batch(entry, []), [entry.appended])
 
     def _label(self, entry: _Entry) -> None:
         """The item's current label. Ed25519 is deterministic, so with the same label key

@@ -75,6 +75,9 @@ def _history(client, runtime, area):
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in (1, 2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, seals=["X-1"])), ["seal_mismatch"])
     assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-9/close").status_code == 200
+    [mismatch] = kpu.person.get("/api/v1/alerts", params={"rule": "seal_mismatch"}).json()["alerts"]
+    acked = kpu.person.post(f"/api/v1/alerts/{mismatch['id']}/ack", json={"reason": "resealed in front of Bawaslu"})
+    assert acked.status_code == 200, acked.text
     revoked = ppk.person.post(f"/api/v1/devices/{area.kpu}/{ppk.id}/revoke")
     assert revoked.status_code == 200, revoked.text
 
@@ -94,7 +97,12 @@ def _state(runtime: Runtime, log_id: str) -> dict[str, object]:
         "events": rows(Event, Event.entry_index),
         "handoffs": rows(Handoff, Handoff.id),
         "items": rows(Item, Item.id, skip=("updated_at",)),
-        "alerts": sorted((a.rule, a.item_id, a.site, a.event_id, a.detail, tuple(a.evidence)) for a in _alerts(runtime, log_id)),
+        # Open alerts get new ids; an acknowledged one keeps the id its acknowledgement names.
+        "alerts": sorted(
+            (a.rule, a.item_id, a.site, a.event_id, a.detail, tuple(a.evidence),
+             a.acked_at and (a.id, a.acked_at, a.acked_by, a.ack_reason, a.ack_index))
+            for a in _alerts(runtime, log_id)
+        ),
     }
 
 
