@@ -201,10 +201,13 @@ class _Progress:
 def _pool(workers: int) -> Executor | None:
     if workers < 1:
         return None
-    # fork: the workers start with ledger/ already imported, in milliseconds.
+    # fork: the workers start with ledger/ already imported, in milliseconds. They are
+    # started here, before any thread of ours (the HTTP read-ahead) could hold a lock.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(workers, mp_context=context)
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool.submit(int).result()
+    return pool
 
 
 class _ReadAhead:
