@@ -107,11 +107,14 @@ def restore_log(
     latest = checkpoints[-1][0]
     report = Restored(log_id)
     with runtime.db.session(write=True) as session:
-        if session.get(Log, log_id) is not None:
-            raise Conflict(f"log {log_id} exists here already: restore into a fresh database")
-        log = Log(id=log_id, origin=origin, verifier_key=vkey, size=0)
-        session.add(log)
-        session.flush()
+        log = session.get(Log, log_id)
+        if log is None:
+            log = Log(id=log_id, origin=origin, verifier_key=vkey, size=0)
+            session.add(log)
+            session.flush()
+        elif log.size or log.verifier_key != vkey:
+            # Importing the sites creates each regency's empty log: that one is reused.
+            raise Conflict(f"log {log_id} exists here already with entries or another key: restore into a fresh database")
         replay = _Replay(runtime, session, log, report)
         edge = TreeEdge.empty()
         roots = {c.size: c.root for c, _ in checkpoints}
@@ -189,15 +192,16 @@ def _store_checkpoint(
     server is configured with are checked and kept, others are reported."""
     own = [s for s in note.signatures if s.name == log.origin]
     others = [s for s in note.signatures if s.name != log.origin]
-    session.add(
-        LogCheckpoint(
-            log_id=log.id,
-            tree_size=checkpoint.size,
-            root_hash=checkpoint.root,
-            note=Note(note.text, own).encode(),
+    if session.get(LogCheckpoint, (log.id, checkpoint.size)) is None:  # the empty log's is there
+        session.add(
+            LogCheckpoint(
+                log_id=log.id,
+                tree_size=checkpoint.size,
+                root_hash=checkpoint.root,
+                note=Note(note.text, own).encode(),
+            )
         )
-    )
-    session.flush()
+        session.flush()
     report.checkpoints += 1
     configured = {w.name for w in runtime.cosigners.witnesses}
     report.unknown_witnesses |= {s.name for s in others if s.name not in configured}
