@@ -28,6 +28,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "refresh": ("Muat ulang", "Refresh"),
     "loading": ("Memuat…", "Loading…"),
     "none": ("Tidak ada", "None"),
+    "more": ("… dan {n} lainnya", "… and {n} more"),
     "hours_ago": ("{n} jam lalu", "{n} h ago"),
     "minutes_ago": ("{n} menit lalu", "{n} min ago"),
     # Roles

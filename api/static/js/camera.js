@@ -1,15 +1,13 @@
 // Reading QR codes: from the camera (frames sampled a few times a second) or from a
-// photo, decoded by qr-worker.js.
+// photo, decoded by the vendored jsQR (Apache-2.0, static/vendor/jsQR.LICENSE), which the
+// scanner page loads as a classic script. On the page's own thread: a worker's script
+// loads would bypass the service worker's offline copy in some browsers.
 
-const MAX_SIDE = 960; // pixels: enough for a label's code, little work for a cheap phone
-let worker;
+const MAX_SIDE = 800; // pixels: enough for a label's code, little work for a cheap phone
 
 function decodePixels(image) {
-  worker ??= new Worker("/static/js/qr-worker.js");
-  return new Promise((resolve) => {
-    worker.onmessage = ({ data }) => resolve(data);
-    worker.postMessage({ width: image.width, height: image.height, data: image.data.buffer }, [image.data.buffer]);
-  });
+  const found = globalThis.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+  return found ? found.data : null;
 }
 
 function pixels(source, width, height) {
@@ -25,7 +23,7 @@ function pixels(source, width, height) {
 export async function decodeFile(file) {
   const bitmap = await createImageBitmap(file);
   try {
-    return await decodePixels(pixels(bitmap, bitmap.width, bitmap.height));
+    return decodePixels(pixels(bitmap, bitmap.width, bitmap.height));
   } finally {
     bitmap.close();
   }
@@ -51,14 +49,14 @@ export async function scan(video, onCode) {
   (async function look() {
     while (running) {
       if (video.videoWidth) {
-        const text = await decodePixels(pixels(video, video.videoWidth, video.videoHeight));
+        const text = decodePixels(pixels(video, video.videoWidth, video.videoHeight));
         if (text && running) {
           stop();
           onCode(text);
           return;
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 300));
     }
   })();
   return stop;

@@ -54,11 +54,13 @@ function showProgress(report) {
   $("map-synthetic").hidden = !areas.some((a) => a.coords_synthetic);
 }
 
+const TRANSIT_SHOWN = 25; // the longest on the road; search finds the others
+
 function showTransit(items) {
   items.sort((a, b) => Date.parse(a.dispatched_at) - Date.parse(b.dispatched_at));
   $("transit-count").textContent = `(${items.length})`;
   $("transit").replaceChildren(
-    ...items.map((item) =>
+    ...items.slice(0, TRANSIT_SHOWN).map((item) =>
       el(
         "li",
         { "data-item": item.id },
@@ -69,6 +71,7 @@ function showTransit(items) {
     ),
   );
   if (!items.length) $("transit").append(el("li", { class: "muted" }, t("none")));
+  if (items.length > TRANSIT_SHOWN) $("transit").append(el("li", { class: "muted" }, t("more", { n: items.length - TRANSIT_SHOWN })));
 }
 
 function showAlerts(alerts) {

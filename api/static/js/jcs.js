@@ -9,8 +9,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function canonicalize(value) {
   if (value === null || typeof value === "boolean") return JSON.stringify(value);
   if (typeof value === "number") {
+    // Every number is an IEEE double here, which is what RFC 8785 serializes.
     if (!Number.isFinite(value)) throw new Error("JSON has no NaN or infinity");
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw new Error("integer beyond 2^53");
     return JSON.stringify(value);
   }
   if (typeof value === "string") {

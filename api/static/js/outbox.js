@@ -60,9 +60,17 @@ export async function sync(session, vkey) {
       });
     }
   }
+  const sent = (await mine(session.username)).filter((r) => r.state === "sent");
+  if (!sent.length) return 0;
+  // A receipt exists once a signed checkpoint covers the entry: ask only for those.
+  const { logs } = await call("/api/v1/logs");
+  const covered = new Map(logs.map((l) => [l.log, l.checkpoint_size]));
   let retry = 0;
-  for (const record of await mine(session.username)) {
-    if (record.state !== "sent") continue;
+  for (const record of sent) {
+    if (!(record.index < covered.get(record.log))) {
+      retry = 1;
+      continue;
+    }
     try {
       const receipt = await call(`/api/v1/events/${encodeURIComponent(record.envelope.scan.event_id)}/receipt`, {
         token: session.token,

@@ -54,6 +54,10 @@ async function ensureDevice() {
     device = { id: registered.id, log: registered.log_id, key, seq: 0 };
     await idb.put("kv", device, slot);
   }
+  showDevice();
+}
+
+function showDevice() {
   if (device) {
     $("device").textContent =
       t("device_ready", { id: device.id }) + (device.key.native ? "" : " " + t("device_fallback"));
@@ -365,6 +369,7 @@ signIn(
         await cacheForOffline();
       } else {
         device = await idb.get("kv", `device:${session.username}`);
+        showDevice();
       }
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) askAgain();

@@ -1,0 +1,370 @@
+"""The web pages in a real browser: Debian's Chromium, headless, driven by Playwright,
+against the real service (uvicorn in its own process) serving a seeded demo of
+Timor Tengah Utara in a database of its own.
+
+The story: an escort scans a box's label with the phone's camera (a fake camera
+showing the label the API prints) and sees it genuine, then a counterfeit photo
+flagged. Handoffs are scanned by the custodians (escorts only report incidents,
+models/custody.py): PPK Insana dispatches the box; the village's PPS, offline,
+reopens the scanner from the service worker, receives it and sees the scan queued;
+back online it is in the log with a checked receipt. The dashboard shows the box on
+the road and the counts moving; the public check page verifies the trail in the
+browser, and fails when a proof is tampered with.
+
+Screenshots of every page at 360 × 740 land in test-artifacts/screenshots/. No page
+may log a console error. Without /usr/bin/chromium the tests skip, unless
+JEJAK_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import qrcode
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ledger.jcs import canonicalize
+from PIL import Image
+
+from models.items import get_item, label_url
+from models.runtime import Runtime
+from models.settings import Settings
+from models.users import Role, create_user
+from scripts import seed_demo
+from tests.helpers import serve_live
+from tests.test_wilayah import fresh_database
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_BROWSER = os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1"
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+PHONE = {"width": 360, "height": 740}
+PASSWORD = seed_demo.PASSWORD
+BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
+VILLAGE = "53.03.08.2010"
+RECEIVER = "pps.tapenpah"  # the village's PPS officer: the demo has none, the test adds one
+
+
+def _playwright() -> Any:
+    """Playwright's sync API, or a skip (a failure when the browser is required)."""
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing: apt-get install chromium"
+    try:
+        from playwright import sync_api
+    except ImportError:
+        reason = "the playwright package is missing: pip install -e '.[dev]'"
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return sync_api
+
+
+@dataclass
+class Demo:
+    base: str
+    label_url: str  # what the box's QR code holds
+    label_png: bytes  # the label as the API prints it
+    seals: list[str]
+    coords: dict[str, tuple[float, float]]
+
+
+def _token(base: str, username: str) -> str:
+    response = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    tmp = tmp_path_factory.mktemp("web")
+    with fresh_database(database_url, tmp) as url:
+        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
+        runtime = Runtime(settings)
+        try:
+            seed_demo.seed(runtime, out=lambda line: None)
+            with runtime.db.session(write=True) as session:
+                create_user(session, username=RECEIVER, password=PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
+            with runtime.db.reads() as session:
+                qr_text = label_url(runtime, get_item(session, BOX))
+        finally:
+            runtime.close()
+        with serve_live(settings) as base:
+            kpu = {"Authorization": f"Bearer {_token(base, 'kpu.ttu')}"}
+            item = httpx.get(f"{base}/api/v1/items/{BOX}", headers=kpu).json()
+            png = httpx.get(f"{base}/api/v1/items/{BOX}/label.png", headers=kpu).content
+            coords = {}
+            for code in ("53.03.08", VILLAGE):
+                site = httpx.get(f"{base}/api/v1/sites/{code}").json()
+                coords[code] = (site["lat"], site["lon"])
+            yield Demo(base, qr_text, png, item["seals"], coords)
+
+
+def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
+    """A one-frame Y4M video of the label, centred on white: Chromium's fake camera."""
+    label = Image.open(io.BytesIO(png)).convert("L")
+    label.thumbnail((side - 40, side - 40))
+    frame = Image.new("L", (side, side), 255)
+    frame.paste(label, ((side - label.width) // 2, (side - label.height) // 2))
+    chroma = bytes([128]) * (side // 2) * (side // 2)
+    path.write_bytes(b"YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n" % (side, side) + frame.tobytes() + chroma * 2)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    sync_api = _playwright()
+    video = _y4m(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Phone:
+    """A browser context at phone size, collecting console errors from its pages."""
+
+    def __init__(self, browser: Any, demo: Demo, site: str | None = None) -> None:
+        where = demo.coords.get(site or "")
+        self.context = browser.new_context(
+            viewport=PHONE,
+            permissions=["camera", "geolocation"] if where else ["camera"],
+            geolocation={"latitude": where[0], "longitude": where[1], "accuracy": 15} if where else None,
+        )
+        self.errors: list[str] = []
+        self.context.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.context.on("weberror", lambda e: self.errors.append(str(e.error)))
+        self.page = self.context.new_page()
+        self.base = demo.base
+
+    def open(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def sign_in(self, username: str) -> None:
+        self.page.fill("#login input[name=username]", username)
+        self.page.fill("#login input[name=password]", PASSWORD)
+        self.page.click("#login button")
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], f"console errors: {self.errors}"
+
+
+@pytest.fixture
+def phones(browser: Any, demo: Demo) -> Iterator[Any]:
+    opened: list[Phone] = []
+
+    def phone(site: str | None = None) -> Phone:
+        opened.append(Phone(browser, demo, site))
+        return opened[-1]
+
+    yield phone
+    for each in opened:
+        each.close()
+
+
+def _scan_with_camera(page: Any) -> Any:
+    """Reads the label in front of the camera; the scan form it opens."""
+    page.click("#camera")
+    page.wait_for_selector("#verdict:not([hidden])", timeout=15_000)
+    return page.wait_for_selector("#scan:not([hidden])")
+
+
+def _counterfeit(label_url: str, path: Path) -> Path:
+    """The genuine label's header and payload, signed by a key that is not the KPU's."""
+    prefix, jws = label_url.split("#")
+    header, payload, _ = jws.split(".")
+    forged = Ed25519PrivateKey.generate().sign(f"{header}.{payload}".encode())
+    fake = f"{prefix}#{header}.{payload}.{base64.urlsafe_b64encode(forged).rstrip(b'=').decode()}"
+    qrcode.make(fake, error_correction=qrcode.constants.ERROR_CORRECT_Q, box_size=6).save(path)
+    return path
+
+
+CANONICAL_CASES = [
+    {"event_id": "a1", "type": "dispatch", "item": BOX, "seals": ["TTU-000159"], "device_seq": 9007199254740991},
+    {"location": {"lat": -9.6649, "lon": 124.5727, "accuracy_m": 12}, "z": None, "a": True, "m": False},
+    {"numbers": [0, -0.0, 1.0, 0.1, 0.30000000000000004, 1e21, 1e-7, 5e-324, -1.5e300, 123456789.125]},
+    {"reason": "Kotak basah — segel \"rusak\"\n\ttab \u2028 \u0007 😀 ü", "\uffff": 1, "😀": 2, "é": 3, "E": 4},
+    [{"nested": [[], {}, [{"b": 1, "a": 2}]]}, "", "\\"],
+]
+
+
+def test_canonical_json_in_the_browser_is_the_servers(browser, demo):
+    """jcs.js (what the phone signs) gives the bytes ledger/jcs.py gives."""
+    page = browser.new_page()
+    page.goto(demo.base + "/scan")
+    in_browser = page.evaluate(
+        "async (cases) => { const { canonicalize } = await import('/static/js/jcs.js');"
+        " return cases.map(canonicalize); }",
+        CANONICAL_CASES,
+    )
+    assert in_browser == [canonicalize(case).decode() for case in CANONICAL_CASES]
+    refused = page.evaluate(
+        "async () => { const { canonicalize } = await import('/static/js/jcs.js');"
+        " return ['\\ud800', {k: '\\udc00'}, NaN, Infinity].map((v) => { try { canonicalize(v); return false } catch { return true } }); }"
+    )
+    assert refused == [True, True, True, True]
+    page.close()
+
+
+def test_the_escort_sees_a_genuine_label_and_a_counterfeit_flagged(phones, demo, tmp_path):
+    escort = phones("53.03.08")
+    escort.open("/scan")
+    escort.sign_in("escort.polres.ttu")
+    escort.page.wait_for_selector("body[data-ready]")
+    _scan_with_camera(escort.page)
+    verdict = escort.page.locator("#verdict")
+    assert "good" in verdict.get_attribute("class")
+    assert "Label asli" in verdict.inner_text() and VILLAGE in verdict.inner_text()
+    # An escort only reports incidents: that is the one scan offered.
+    assert escort.page.locator("#scan select[name=type] option").all_inner_texts() == ["Laporkan kejadian"]
+    escort.shot("scan-genuine-label")
+
+    escort.page.set_input_files("#photo", _counterfeit(demo.label_url, tmp_path / "fake.png"))
+    escort.page.wait_for_selector("#verdict.bad")
+    assert "LABEL PALSU" in verdict.inner_text()
+    assert "tanda tangan tidak sah" in verdict.inner_text()
+    assert escort.page.locator("#scan").is_hidden()  # nothing to sign for a counterfeit
+    escort.shot("scan-counterfeit-label")
+
+
+def _outbound_counts(dashboard: Phone, code: str) -> dict[str, int]:
+    row = dashboard.page.locator(f"#progress-table tr[data-code='{code}'] td[data-stage]")
+    return {cell.get_attribute("data-stage"): int(cell.inner_text()) for cell in row.all()}
+
+
+def _reload_dashboard(dashboard: Phone) -> None:
+    before = dashboard.page.get_attribute("body", "data-loaded")
+    dashboard.page.click("#refresh")
+    dashboard.page.wait_for_selector(f"body:not([data-loaded='{before}'])")
+
+
+def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
+    # The KPU's dashboard before anything moves.
+    dashboard = phones()
+    dashboard.open("/dashboard")
+    dashboard.sign_in("kpu.ttu")
+    dashboard.page.wait_for_selector("body[data-loaded]")
+    before = _outbound_counts(dashboard, "53.03.08")
+    assert before["ppk"] > 0
+
+    # PPK Insana dispatches the box to the village, online, an hour before the village
+    # receives it (its phone's clock set back): 8 km in seconds would be impossible travel.
+    ppk = phones("53.03.08")
+    ppk.context.clock.set_system_time(datetime.now(UTC) - timedelta(hours=1))
+    ppk.open("/scan")
+    ppk.sign_in("ppk.insana")
+    ppk.page.wait_for_selector("body[data-ready]")
+    _scan_with_camera(ppk.page)
+    form = ppk.page.locator("#scan")
+    assert form.locator("select[name=type]").input_value() == "dispatch"
+    assert form.locator("input[name=counterparty]").input_value() == VILLAGE
+    form.locator("input[name=seals]").fill(", ".join(demo.seals))
+    form.locator("input[name=vehicle]").fill("DH 8123 EA")
+    form.locator("input[name=escorts]").fill("85061234")
+    ppk.shot("scan-dispatch-form")
+    form.locator("button[type=submit]").click()
+    ppk.page.wait_for_selector("#outbox li[data-state=logged] a.receipt", timeout=15_000)
+    assert "Catatan" not in ppk.page.locator("#outbox li").inner_text()  # no custody flag
+    ppk.shot("scan-dispatch-in-log")
+
+    _reload_dashboard(dashboard)
+    assert dashboard.page.locator(f"#transit li[data-item='{BOX}']").is_visible()
+    assert _outbound_counts(dashboard, "53.03.08")["in_transit"] == before["in_transit"] + 1
+
+    # The village's PPS signs in while there is signal, then loses it.
+    pps = phones(VILLAGE)
+    pps.open("/scan")
+    pps.sign_in(RECEIVER)
+    pps.page.wait_for_selector("body[data-ready]")
+    assert pps.page.evaluate("navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller !== null)")
+    pps.context.set_offline(True)
+    reopened = pps.page.reload()
+    assert reopened.from_service_worker  # the app shell, with no network
+    pps.page.wait_for_selector("body[data-ready]")
+    assert pps.page.locator("#network").inner_text() == "Luring"
+    _scan_with_camera(pps.page)
+    assert "good" in pps.page.locator("#verdict").get_attribute("class")  # label keys cached
+    form = pps.page.locator("#scan")
+    assert form.locator("select[name=type]").input_value() == "receive"  # the box due here, cached
+    assert form.locator("input[name=counterparty]").input_value() == "53.03.08"
+    form.locator("input[name=seals]").fill(" ".join(demo.seals))
+    form.locator("button[type=submit]").click()
+    queued = pps.page.locator("#outbox li[data-state=queued]")
+    queued.wait_for()
+    assert "Antre" in queued.inner_text()
+    pps.shot("scan-offline-queued")
+
+    pps.context.set_offline(False)  # the `online` event sends it
+    logged = pps.page.locator("#outbox li[data-state=logged]")
+    logged.wait_for(timeout=15_000)
+    assert "Di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
+    assert "Catatan" not in logged.inner_text()  # accepted without a custody flag
+    assert logged.locator("a.receipt").get_attribute("download").startswith("receipt-")
+    pps.shot("scan-received-in-log")
+
+    # The dashboard: the box arrived, the counts moved, its timeline shows the handoff.
+    _reload_dashboard(dashboard)
+    after = _outbound_counts(dashboard, "53.03.08")
+    assert (after["ppk"], after["pps"], after["in_transit"]) == (before["ppk"] - 1, before["pps"] + 1, before["in_transit"])
+    assert not dashboard.page.locator(f"#transit li[data-item='{BOX}']").count()
+    dashboard.page.fill("#search input[name=box]", BOX)
+    dashboard.page.click("#search button")
+    dashboard.page.wait_for_selector("#timeline li[data-type=receive]")
+    types = [li.get_attribute("data-type") for li in dashboard.page.locator("#timeline li").all()]
+    assert types[-2:] == ["dispatch", "receive"]
+    dashboard.shot("dashboard")
+
+    # The public check page, as anyone's phone opens it from the QR code.
+    public = phones()
+    path = demo.label_url[demo.label_url.index("/v/"):]
+    public.open(path)
+    public.page.wait_for_selector("#verdict[data-result]")
+    verdict = public.page.locator("#verdict")
+    assert verdict.get_attribute("data-result") == "verified", verdict.inner_text()
+    assert "Terverifikasi" in verdict.inner_text() and "Label asli (label ke-1)" in verdict.inner_text()
+    trail = [li.get_attribute("data-type") for li in public.page.locator("#trail li").all()]
+    assert trail[-2:] == ["dispatch", "receive"]  # the handoff just made
+    assert public.page.locator("#trail li.ok").count() == len(trail)  # each entry proven
+    text = public.page.locator("#trail").inner_text()
+    assert "Tapenpah" in text and "TTU-000" in text and "85061234" not in text  # NRPs counted, not shown
+    public.shot("check-verified")
+
+    def tampered(route: Any) -> None:
+        history = route.fetch().json()
+        proof = history["trail"][-1]["inclusion_proof"]
+        proof[0] = base64.b64encode(bytes(32)).decode()
+        route.fulfill(json=history)
+
+    public.page.route("**/api/v1/items/*/history", tampered)
+    public.page.reload()
+    public.page.wait_for_selector("#verdict[data-result]")
+    assert verdict.get_attribute("data-result") == "failed"
+    assert "GAGAL diverifikasi" in verdict.inner_text() and "tidak cocok dengan checkpoint" in verdict.inner_text()
+    public.shot("check-tampered")
+
+    english = phones()
+    english.open(path.replace("#", "?lang=en#"))
+    english.page.wait_for_selector("#verdict[data-result=verified]")
+    assert "Verified" in english.page.locator("#verdict").inner_text()
+    english.shot("check-verified-en")
