@@ -1,0 +1,145 @@
+"""The web pages as HTTP answers (their behaviour in a browser is tests/test_web_e2e.py):
+languages, security headers, the check page's errors and rate limit, static files, the
+scanner's service worker."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.limits import PerClientRate
+from api.pages.i18n import MESSAGES
+from models.users import Role
+from tests.factories import make_area, make_person
+
+
+@pytest.fixture(autouse=True)
+def no_language_cookie(client):
+    """The suite shares one client: the language a test chose stays in its cookie jar."""
+    client.cookies.clear()
+    yield
+    client.cookies.clear()
+
+
+@pytest.fixture
+def box(client, runtime, new_log) -> str:
+    area = make_area(runtime, new_log.id)
+    kpu = make_person(client, runtime, Role.KPU, area.kpu)
+    body = {"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]}
+    assert kpu.post("/api/v1/items", json=body).status_code == 201
+    return area.item()
+
+
+def _messages(html: str) -> dict[str, str]:
+    found = re.search(r'<script type="application/json" id="messages">(.*?)</script>', html, re.S)
+    assert found
+    return dict(json.loads(found.group(1)))
+
+
+@pytest.mark.parametrize("path", ["/scan", "/dashboard"])
+def test_pages_are_indonesian_by_default_english_on_request_and_remembered(client, path):
+    page = client.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="id">' in page.text and _messages(page.text) == MESSAGES["id"]
+    english = client.get(path, params={"lang": "en"})
+    assert '<html lang="en">' in english.text and _messages(english.text) == MESSAGES["en"]
+    assert english.cookies["jejak_lang"] == "en"
+    remembered = client.get(path, cookies={"jejak_lang": "en"})
+    assert '<html lang="en">' in remembered.text
+    assert client.get(path, params={"lang": "fr"}).status_code == 422
+
+
+def test_both_languages_have_every_phrase_with_the_same_placeholders():
+    for key, indonesian in MESSAGES["id"].items():
+        assert re.findall(r"\{\w+\}", indonesian) == re.findall(r"\{\w+\}", MESSAGES["en"][key]), key
+
+
+def test_pages_carry_a_strict_content_security_policy(client, box):
+    for path in ("/scan", "/dashboard", f"/v/{box}", "/static/js/scanner.js", "/scan/sw.js"):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "default-src 'self'" in policy, path
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy and "http" not in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        if response.headers["content-type"].startswith("text/html"):
+            # No inline script: every <script> loads a file of ours or is JSON data.
+            for tag in re.findall(r"<script[^>]*>", response.text):
+                assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+
+
+def test_the_check_page_names_the_box_and_its_places(client, box):
+    page = client.get(f"/v/{box}")
+    assert page.status_code == 200
+    assert box in page.text and 'data-log="' + box[:5] + '"' in page.text
+    assert "Terdaftar" in page.text  # its status, in words
+    assert "/static/js/check.js" in page.text
+
+
+@pytest.mark.parametrize(
+    ("item", "status", "words"),
+    [("53.03.99.9999-999-BUP", 404, "Kotak tidak ditemukan"), ("not-a-box", 400, "bukan nomor barang")],
+)
+def test_the_check_page_of_an_unknown_or_malformed_box_is_a_page_not_a_500(client, item, status, words):
+    page = client.get(f"/v/{item}")
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html") and words in page.text
+
+
+def test_public_checks_are_rate_limited_per_client(settings, box):
+    limited = settings.model_copy(update={"public_checks_per_minute": 3})
+    app = create_app(limited, start_background=False)
+    try:
+        client = TestClient(app)  # no lifespan: the suite's app holds the metrics registry
+        answers = [client.get(f"/v/{box}").status_code, client.get(f"/api/v1/items/{box}/history").status_code]
+        answers += [client.get(f"/v/{box}").status_code]
+        assert answers == [200, 200, 200]
+        page = client.get(f"/v/{box}")
+        assert page.status_code == 429 and int(page.headers["retry-after"]) >= 1
+        assert "Terlalu banyak permintaan" in page.text
+        api = client.get(f"/api/v1/items/{box}/history")
+        assert api.status_code == 429 and api.headers["content-type"] == "application/problem+json"
+        # Other pages are not public checks.
+        assert client.get("/scan").status_code == 200
+    finally:
+        app.state.runtime.close()
+
+
+def test_a_token_bucket_refills_with_time(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("api.limits.time.monotonic", lambda: now[0])
+    rate = PerClientRate(per_minute=2, max_clients=2)
+    assert [rate.take("a"), rate.take("a")] == [0, 0]
+    assert rate.take("a") == pytest.approx(30)  # one request every 30 s
+    assert rate.take("b") == 0  # another address has its own bucket
+    now[0] += 30
+    assert rate.take("a") == 0
+    rate.take("c")  # a third address: the least recently seen ("b") is forgotten
+    assert list(rate._buckets) == ["a", "c"]
+
+
+def test_static_files_are_served_with_their_licences_and_nothing_outside(client):
+    module = client.get("/static/js/jcs.js")
+    assert module.status_code == 200 and module.headers["content-type"].startswith("text/javascript")
+    assert "Apache License" in client.get("/static/vendor/jsQR.LICENSE").text
+    assert "MIT License" in client.get("/static/vendor/noble-ed25519.LICENSE").text
+    manifest = client.get("/static/scan.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert manifest.json()["start_url"] == "/scan"
+    for escape in ("/static/../pages/endpoints.py", "/static/%2e%2e/pages/endpoints.py", "/static/js", "/static/nope.js"):
+        assert client.get(escape).status_code == 404, escape
+
+
+def test_the_service_worker_precaches_the_shell_under_the_scanner_scope(client):
+    worker = client.get("/scan/sw.js")
+    assert worker.status_code == 200 and worker.headers["service-worker-allowed"] == "/scan"
+    version = re.search(r'const VERSION = "([0-9a-f]{16})";', worker.text)
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", worker.text).group(1))
+    assert version and shell[0] == "/scan"
+    for asset in ("/static/js/scanner.js", "/static/vendor/jsQR.js", "/static/jejak.css", "/static/icons/icon-192.png"):
+        assert asset in shell
+    assert all(client.get(asset).status_code == 200 for asset in shell)
