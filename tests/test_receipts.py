@@ -30,6 +30,17 @@ def crew(client, runtime, area):
     return _crew(client, runtime, area)
 
 
+@pytest.fixture
+def sealed(runtime, area, crew):
+    """A box sealed at the KPU, in a signed checkpoint: (the KPU's phone, the scan)."""
+    kpu = crew["kpu"]
+    register(crew, (area.tps[0], "BUP"))
+    scan = kpu.scan("seal", area.item(), area.kpu, seals=["TTU-1"])
+    kpu.send(scan)
+    runtime.checkpointer.sign_grown_logs()
+    return kpu, scan
+
+
 def _log_verifier(client, log_id: str) -> Verifier:
     listed = {log["log"]: log for log in client.get("/api/v1/logs").json()["logs"]}[log_id]
     return Verifier.from_vkey(listed["verifier_key"])
@@ -65,12 +76,8 @@ def test_a_scan_receipt_verifies_offline(client, runtime, area, crew):
         verify_bundle(bundle, forged.encode(), _log_verifier(client, area.kpu))
 
 
-def test_a_receipt_carries_the_witnesses_cosignatures(client, runtime, area, crew):
-    kpu = crew["kpu"]
-    register(crew, (area.tps[0], "BUP"))
-    scan = kpu.scan("seal", area.item(), area.kpu, seals=["TTU-1"])
-    kpu.send(scan)
-    runtime.checkpointer.sign_grown_logs()
+def test_a_receipt_carries_the_witnesses_cosignatures(client, runtime, area, crew, sealed):
+    kpu, scan = sealed
     bawaslu = CosignatureSigner.generate("saksi.bawaslu.example")
     with runtime.db.session(write=True) as session:
         log = session.get_one(Log, area.kpu)
@@ -86,12 +93,8 @@ def test_a_receipt_carries_the_witnesses_cosignatures(client, runtime, area, cre
         verify_bundle(bundle, bundle.extra, _log_verifier(client, area.kpu), [other], quorum=1)
 
 
-def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, crew):
-    kpu = crew["kpu"]
-    register(crew, (area.tps[0], "BUP"))
-    scan = kpu.scan("seal", area.item(), area.kpu, seals=["TTU-1"])
-    kpu.send(scan)
-    runtime.checkpointer.sign_grown_logs()
+def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, sealed):
+    _, scan = sealed
     url = f"/api/v1/events/{scan['scan']['event_id']}/receipt"
 
     auditor = make_person(client, runtime, Role.AUDITOR, area.kpu)
