@@ -1,6 +1,7 @@
 """Persistence and custody rules. Imports ledger/, never api/."""
 
 from models.alerts import Alert
+from models.audit import AuditRecord
 from models.base import Base
 from models.devices import Device
 from models.events import Event
@@ -14,6 +15,7 @@ from models.webhooks import Delivery, Subscription
 
 __all__ = [
     "Alert",
+    "AuditRecord",
     "Base",
     "Delivery",
     "Device",
