@@ -159,6 +159,9 @@ def check_entry(
         item = None
         fail(f"item {get('item')!r} is not a string")
     kind = get("type")
+    if type(kind) is not str:
+        fail(f"has no type: {kind!r}")
+        kind = None
     scan = get("scan") if kind in SCAN_TYPES else None
     canonical = message = None
     try:
@@ -174,10 +177,7 @@ def check_entry(
         fail(f"has format version {get('v')!r}, expected {FORMAT_VERSION}")
     if get("log") != origin:
         fail(f"belongs to log {get('log')!r}, not {origin}")
-    if type(kind) is not str:
-        fail(f"has no type: {kind!r}")
-        kind = None
-    elif kind not in ENTRY_TYPES:
+    if kind is None or kind not in ENTRY_TYPES:
         pass  # a newer kind of entry: its bytes, chain and tree are checked, not its meaning
     elif item is None and kind in ITEM_TYPES:
         fail(f"a {kind} entry must name an item")

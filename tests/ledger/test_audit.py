@@ -10,9 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
-from ledger.audit import Audit, KeyRing, audit_log, check_bundle, check_consistency
+from ledger.audit import SCAN_TYPES, Audit, Checked, KeyRing, audit_log, check_bundle, check_consistency, check_entry
 from ledger.checkpoint import Checkpoint
 from ledger.jcs import canonicalize
 from ledger.merkle import MemoryTree, leaf_hash
@@ -206,9 +208,11 @@ def test_a_scan_entry_without_its_scan_and_entries_without_a_type(trail):
     log, _, _ = trail
     rewrite(log, 5, lambda r: [r.pop("scan"), r.pop("sig")])
     rewrite(log, 8, lambda r: r.pop("type"))
+    rewrite(log, 7, lambda r: r.update(type=["receive"]))
     audit = audited(log.entries)
     assert has(audit, 5, ITEM, "a scan entry needs its signed scan, a 64-byte base64 sig and a device")
     assert has(audit, 8, None, "has no type: None")
+    assert has(audit, 7, ITEM, "has no type: ['receive']")
 
 
 def test_newer_entry_types_are_counted_not_failed(trail):
@@ -400,3 +404,23 @@ def test_consistency_that_cannot_be_read_is_not_passed():
         TileHashReader(tree.size, unreadable),
     )
     assert failure and "cannot be checked: server gone" in failure.reason
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=12,
+)
+_fields = st.sampled_from(["v", "log", "item", "seq", "prev", "type", "scan", "sig", "device", "key", "kid",
+                           "alg", "event_id", "received_at"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_fields, _json | st.sampled_from(sorted(SCAN_TYPES | {"device_register", "label_key"}))))
+def test_any_entry_is_judged_never_crashes(value):
+    """Whatever an entry holds, the audit names what is wrong with it and goes on."""
+    data = json.dumps(value).encode()
+    failures: list = []
+    fact = check_entry(3, data, ORIGIN, {}, lambda *_: True, failures)
+    assert fact.index == 3 and all(f.index == 3 for f in failures)
+    Audit(ORIGIN, whole=False).add(Checked([fact], failures, None, (None, None)), lambda _: data)
