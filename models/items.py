@@ -142,6 +142,21 @@ class ItemSpec:
         return f"{self.destination}-{self.code}" + (f"-{self.serial}" if self.serial else "")
 
 
+def new_item(log_id: str, item_id: str, kind: ItemKind, contest: str | None, destination: str) -> Item:
+    """A newly registered item: in the KPU's warehouse, on its way out."""
+    return Item(
+        log_id=log_id,
+        id=item_id,
+        kind=kind,
+        contest=contest,
+        destination=destination,
+        status=ItemStatus.REGISTERED,
+        leg=Leg.OUTBOUND,
+        custodian=log_id,
+        seals=[],
+    )
+
+
 def label_payload(item: Item, serial: int, issued_at: datetime) -> dict[str, object]:
     """What a label signs: enough for a phone to know the box without a network."""
     return {
@@ -230,17 +245,7 @@ class ItemRegistration:
         entries = self._labels.key_entries(self.actor)
         self._owners = [None] * len(entries)
         for spec in self.specs:
-            item = Item(
-                log_id=batch.log.id,
-                id=spec.id,
-                kind=spec.kind,
-                contest=spec.contest,
-                destination=spec.destination,
-                status=ItemStatus.REGISTERED,
-                leg=Leg.OUTBOUND,
-                custodian=batch.log.id,  # in the KPU's warehouse
-                seals=[],
-            )
+            item = new_item(batch.log.id, spec.id, spec.kind, spec.contest, spec.destination)
             self.items.append(item)
             record = {
                 "type": "register",

@@ -37,7 +37,7 @@ from models.custody import CustodyWork, Rules, SignedScan
 from models.devices import Device, DeviceRegistration, DeviceRevocation
 from models.errors import Conflict, Forbidden, InvalidRequest
 from models.handoffs import Handoff, HandoffClose
-from models.items import LABEL_TYPE, Item, ItemKind, ItemStatus, Leg, label_payload
+from models.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.labels import LabelKey
 from models.log import Log, LogCheckpoint, LogEntry
 from models.runtime import Runtime
@@ -318,21 +318,9 @@ class _Replay:
         elif kind == "register":
             self._actor(record)
             self._require_sites(self._batch(entry, []), {record["destination"]})
-            self.session.add(
-                Item(
-                    log_id=self.log.id,
-                    id=record["item"],
-                    kind=ItemKind(record["kind"]),
-                    contest=record["contest"],
-                    destination=record["destination"],
-                    status=ItemStatus.REGISTERED,
-                    leg=Leg.OUTBOUND,
-                    custodian=self.log.id,
-                    seals=[],
-                    registered_index=entry.index,
-                    last_index=entry.index,
-                )
-            )
+            item = new_item(self.log.id, record["item"], ItemKind(record["kind"]), record["contest"], record["destination"])
+            item.registered_index = item.last_index = entry.index
+            self.session.add(item)
             self.session.flush()
             self.report.items += 1
         elif kind == "label":
