@@ -288,9 +288,14 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     assert "Catatan" not in ppk.page.locator("#outbox li").inner_text()  # no custody flag
     ppk.shot("scan-dispatch-in-log")
 
-    _reload_dashboard(dashboard)
+    # The KPU opens Insana (a tap on its bar): the box is on the road to Tapenpah.
+    loaded = dashboard.page.get_attribute("body", "data-loaded")
+    dashboard.page.click("#bars-outbound g[data-code='53.03.08']")
+    dashboard.page.wait_for_selector(f"body:not([data-loaded='{loaded}'])")
+    assert dashboard.page.locator("#crumbs").inner_text().endswith("Insana")
     assert dashboard.page.locator(f"#transit li[data-item='{BOX}']").is_visible()
     assert _outbound_counts(dashboard, "53.03.08")["in_transit"] == before["in_transit"] + 1
+    assert _outbound_counts(dashboard, VILLAGE)["in_transit"] == 1
 
     # The village's PPS signs in while there is signal, then loses it.
     pps = phones(VILLAGE)
@@ -327,6 +332,7 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     _reload_dashboard(dashboard)
     after = _outbound_counts(dashboard, "53.03.08")
     assert (after["ppk"], after["pps"], after["in_transit"]) == (before["ppk"] - 1, before["pps"] + 1, before["in_transit"])
+    assert _outbound_counts(dashboard, VILLAGE)["pps"] == 1
     assert not dashboard.page.locator(f"#transit li[data-item='{BOX}']").count()
     dashboard.page.fill("#search input[name=box]", BOX)
     dashboard.page.click("#search button")

@@ -32,6 +32,8 @@ export function bars(target, rows, leg, stages, onPick) {
     ...rows.map((row, i) => {
       const total = stages.reduce((n, s) => n + row.counts[s], 0);
       const group = svg("g", { transform: `translate(0 ${i * rowHeight})`, class: onPick && row.code ? "pick" : "", "data-code": row.code ?? "" });
+      // A row-sized target: the whole row is tapped, not just the text or the bar.
+      group.append(svg("rect", { x: 0, y: 0, width: WIDTH, height: rowHeight, class: "hit" }));
       group.append(svg("text", { x: 0, y: 10, class: "bar-label" }, `${row.label} · ${total}`));
       let x = 0;
       for (const stage of stages) {
