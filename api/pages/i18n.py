@@ -240,7 +240,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "why_item": ("catatan #{index} bukan milik kotak ini", "record #{index} is not this box's"),
     "why_label": ("label: {reason}", "label: {reason}"),
     "trail": ("Riwayat", "Trail"),
-    "escorted": ("dikawal {n} petugas", "escorted by {n} officers"),
+    "escorted": ("pengawalan polisi: {n}", "police escort: {n}"),
     "record_ok": ("terbukti", "proven"),
     "seals_short": ("Segel", "Seals"),
     "record_pending": ("menunggu checkpoint", "awaiting a checkpoint"),

@@ -71,7 +71,11 @@ async function checkFragment(records) {
 function describe(record) {
   const scan = record.scan ?? {};
   const parts = [t(`role_${record.role}`)];
-  if (scan.counterparty) parts.push(t("from_to", { from: place(scan.site), to: place(scan.counterparty) }));
+  if (scan.counterparty) {
+    // A dispatch names where it goes, a receive where it came from.
+    const [from, to] = record.type === "receive" ? [scan.counterparty, scan.site] : [scan.site, scan.counterparty];
+    parts.push(t("from_to", { from: place(from), to: place(to) }));
+  }
   if (scan.seals?.length) parts.push(`${t("seals_short")}: ${scan.seals.join(", ")}`);
   if (scan.escorts?.length) parts.push(t("escorted", { n: scan.escorts.length }));
   if (scan.incident) parts.push(t(`incident_${scan.incident}`) + (scan.reason ? `: ${scan.reason}` : ""));

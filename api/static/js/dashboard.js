@@ -123,7 +123,7 @@ async function search(id) {
           ` · ${t(`role_${entry.role}`)}`,
           el("br"),
           el("small", {}, `${when(entry.scan?.observed_at ?? entry.received_at)} · ${entry.scan?.site ?? entry.site ?? item.log_id}` +
-            (entry.scan?.counterparty ? ` → ${entry.scan.counterparty}` : "") +
+            (entry.scan?.counterparty ? ` (${entry.type === "receive" ? "←" : "→"} ${entry.scan.counterparty})` : "") +
             (entry.scan?.seals?.length ? ` · ${entry.scan.seals.join(", ")}` : "")),
           entry.flags?.length ? el("p", { class: "warning" }, t("flags", { flags: entry.flags.join(", ") })) : null,
         ),
