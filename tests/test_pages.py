@@ -14,7 +14,7 @@ from api.app import create_app
 from api.limits import PerClientRate
 from api.pages.i18n import MESSAGES
 from models.users import Role
-from tests.factories import make_area, make_person
+from tests.factories import Phone, make_area, make_person
 
 
 @pytest.fixture(autouse=True)
@@ -72,12 +72,23 @@ def test_pages_carry_a_strict_content_security_policy(client, box):
                 assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
 
 
-def test_the_check_page_names_the_box_and_its_places(client, box):
+def test_the_check_page_names_the_box_and_its_places(client, runtime, box):
     page = client.get(f"/v/{box}")
     assert page.status_code == 200
     assert box in page.text and 'data-log="' + box[:5] + '"' in page.text
-    assert "Terdaftar" in page.text  # its status, in words
     assert "/static/js/check.js" in page.text
+    facts = _facts(page.text)
+    assert "Terdaftar" in facts and "Sedang dikirim ke" not in facts  # its status, in words
+    kpu = Phone(make_person(client, runtime, Role.KPU, box[:5])).register()
+    kpu.send(kpu.scan("dispatch", box, box[:5], counterparty=box[:8]))
+    facts = _facts(client.get(f"/v/{box}").text)
+    assert "Dalam perjalanan" in facts and f"Sedang dikirim ke</dt><dd>Kecamatan ({box[:8]})" in facts
+
+
+def _facts(html: str) -> str:
+    found = re.search(r'<dl class="facts">(.*?)</dl>', html, re.S)
+    assert found
+    return found.group(1)
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,7 @@ def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[An
         chromium.close()
 
 
-class Phone:
+class PhonePage:
     """A browser context at phone size, collecting console errors from its pages."""
 
     def __init__(self, browser: Any, demo: Demo, site: str | None = None) -> None:
@@ -172,10 +172,10 @@ class Phone:
 
 @pytest.fixture
 def phones(browser: Any, demo: Demo) -> Iterator[Any]:
-    opened: list[Phone] = []
+    opened: list[PhonePage] = []
 
-    def phone(site: str | None = None) -> Phone:
-        opened.append(Phone(browser, demo, site))
+    def phone(site: str | None = None) -> PhonePage:
+        opened.append(PhonePage(browser, demo, site))
         return opened[-1]
 
     yield phone
@@ -248,12 +248,12 @@ def test_the_escort_sees_a_genuine_label_and_a_counterfeit_flagged(phones, demo,
     escort.shot("scan-counterfeit-label")
 
 
-def _outbound_counts(dashboard: Phone, code: str) -> dict[str, int]:
+def _outbound_counts(dashboard: PhonePage, code: str) -> dict[str, int]:
     row = dashboard.page.locator(f"#progress-table tr[data-code='{code}'] td[data-stage]")
     return {cell.get_attribute("data-stage"): int(cell.inner_text()) for cell in row.all()}
 
 
-def _reload_dashboard(dashboard: Phone) -> None:
+def _reload_dashboard(dashboard: PhonePage) -> None:
     before = dashboard.page.get_attribute("body", "data-loaded")
     dashboard.page.click("#refresh")
     dashboard.page.wait_for_selector(f"body:not([data-loaded='{before}'])")

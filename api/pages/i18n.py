@@ -206,6 +206,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "current_status": ("Status sekarang", "Current status"),
     "destination": ("Tujuan", "Destination"),
     "custodian": ("Dipegang oleh", "Held by"),
+    "heading_to": ("Sedang dikirim ke", "On its way to"),
     "verifying": ("Memeriksa…", "Checking…"),
     "verified": ("Terverifikasi", "Verified"),
     "verified_detail": (
