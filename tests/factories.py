@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import itertools
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from ledger.jcs import canonicalize
@@ -128,6 +132,76 @@ class Phone:
         assert response.status_code == 200, response.text
         results: list[dict[str, Any]] = response.json()["results"]
         return results
+
+
+@dataclass
+class Attempt:
+    """One request of a sync: its status (None: no answer at all), Retry-After, seconds."""
+
+    status: int | None
+    retry_after: str | None
+    seconds: float
+
+
+@dataclass
+class Outbox:
+    """A phone's outbox as the field app keeps it: signed scans in device_seq order, sent
+    to a server in chunks, one chunk at a time. A chunk stays in the outbox until its
+    answer arrives: a lost answer, a server that died or a 503 means sending it again
+    (after Retry-After), which event_id makes safe."""
+
+    phone: Phone
+    envelopes: list[dict[str, Any]]
+    chunk: int = 500
+    acknowledged: int = 0  # scans, from the start, whose answer has arrived
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # event_id → its result
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def sync(
+        self, base: str, *, patience: float = 120, on_sent: Callable[[int], None] | None = None
+    ) -> httpx.Response | None:
+        """Send until every scan is acknowledged (None), or until an answer that is
+        neither an acknowledgement nor a "try again shortly" (returned: the scans stay in
+        the outbox). `on_sent` is told the number of each chunk once its request has
+        gone out whole, before its answer is read; raising httpx.TransportError there
+        loses the answer (the phone lost its signal)."""
+        deadline = time.monotonic() + patience
+        with httpx.Client(base_url=base, headers=self.phone.person.headers, timeout=60) as http:
+            while self.acknowledged < len(self.envelopes):
+                assert time.monotonic() < deadline, f"{self.acknowledged} of {len(self.envelopes)} scans sent"
+                chunk = self.envelopes[self.acknowledged : self.acknowledged + self.chunk]
+                body = orjson.dumps({"scans": chunk})
+                headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+                started = time.monotonic()
+                try:
+                    response = http.post(
+                        "/api/v1/events", content=_sent_then(body, on_sent, self.acknowledged // self.chunk), headers=headers
+                    )
+                except httpx.TransportError:  # no answer: the server is down or died
+                    self.attempts.append(Attempt(None, None, time.monotonic() - started))
+                    time.sleep(0.1)
+                    continue
+                retry_after = response.headers.get("Retry-After")
+                self.attempts.append(Attempt(response.status_code, retry_after, time.monotonic() - started))
+                if response.status_code == 503 and retry_after is not None:
+                    time.sleep(float(retry_after))
+                    continue
+                if response.status_code != 200:
+                    return response
+                results = response.json()["results"]
+                assert [r["event_id"] for r in results] == [e["scan"]["event_id"] for e in chunk]
+                assert {r["status"] for r in results} <= {"accepted", "duplicate"}, results
+                self.answers.update((r["event_id"], r) for r in results)
+                self.acknowledged += len(chunk)
+        return None
+
+
+def _sent_then(body: bytes, on_sent: Callable[[int], None] | None, chunk: int) -> Iterator[bytes]:
+    """The body, then word that it is sent (with Content-Length given, the server has it
+    all before the client reads the answer)."""
+    yield body
+    if on_sent is not None:
+        on_sent(chunk)
 
 
 def sign(key: Ed25519PrivateKey, scan: dict[str, Any]) -> dict[str, Any]:

@@ -46,39 +46,73 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def serve_live(settings: Settings, **env_vars: str) -> Iterator[str]:
+class LiveServer:
     """The real service under uvicorn in its own process, with extra environment
-    variables (e.g. JEJAK_WITNESSES); yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "JEJAK_ENVIRONMENT": "test",
-        "JEJAK_HOST": settings.host,
-        "JEJAK_KEYS_DIR": str(settings.keys_dir),
-        "JEJAK_CHECKPOINT_INTERVAL": "0.2",
-        "JEJAK_LOG_LEVEL": "WARNING",
-        # Tests drive webhook deliveries themselves (Deliverer.deliver_due).
-        "JEJAK_WEBHOOK_DELIVERY": "false",
-        **env_vars,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port)], env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    variables (e.g. JEJAK_WITNESSES). It keeps its port, so a test can kill -9 it and
+    start it again where its clients expect it."""
+
+    def __init__(self, settings: Settings, **env_vars: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "JEJAK_ENVIRONMENT": "test",
+            "JEJAK_HOST": settings.host,
+            "JEJAK_KEYS_DIR": str(settings.keys_dir),
+            "JEJAK_CHECKPOINT_INTERVAL": "0.2",
+            "JEJAK_LOG_LEVEL": "WARNING",
+            # Tests drive webhook deliveries themselves (Deliverer.deliver_due).
+            "JEJAK_WEBHOOK_DELIVERY": "false",
+            **env_vars,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        """Start it and wait until it answers; returns its base URL."""
+        self.process = server = subprocess.Popen(
+            [sys.executable, "-m", "scripts.cli", "serve", "--port", str(self.port)], env=self.env
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return self.base
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("the server did not start")
             time.sleep(0.1)
-        yield base
+
+    def kill(self) -> None:
+        """kill -9: the process dies where it stands, with no shutdown of any kind."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def wait_for_checkpoint(base: str, log_id: str, size: int) -> str:
+    """The log's checkpoint once the server has signed one covering `size` entries."""
+    deadline = time.monotonic() + 15
+    while True:
+        note = httpx.get(f"{base}/logs/{log_id}/checkpoint").text
+        if int(note.split("\n")[1]) >= size:
+            return note
+        assert time.monotonic() < deadline, f"no checkpoint of {log_id} covers {size} entries"
+        time.sleep(0.1)
+
+
+@contextmanager
+def serve_live(settings: Settings, **env_vars: str) -> Iterator[str]:
+    """The real service in its own process (see LiveServer); yields its base URL."""
+    server = LiveServer(settings, **env_vars)
+    try:
+        yield server.start()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
