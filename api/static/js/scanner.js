@@ -201,6 +201,8 @@ async function makeScan() {
     site: session.role === "escort" ? f.site.value : scanningSite(session),
     device: device.id,
   };
+  // The serial of the label read, so a revoked (reprinted) label scanned raises an alert.
+  if (opened.label) scan.label = opened.label.n;
   const shown = (name) => !form.querySelector(`[name=${name}]`).closest("[data-for]")?.hidden;
   if (["dispatch", "receive"].includes(type) && f.counterparty.value) scan.counterparty = f.counterparty.value.trim();
   if (shown("seals") && f.seals.value.trim()) scan.seals = listOf(f.seals.value);
