@@ -69,13 +69,13 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -89,7 +89,7 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start within 60 s")
 
 
-def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
 
@@ -283,12 +283,12 @@ def main(args: argparse.Namespace) -> int:
             "JEJAK_HOST": settings.host,
             "JEJAK_LOG_LEVEL": "WARNING",
         }
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         workers = ["--workers", str(args.workers)]
-        server = _serve(["--factory", "api.app:app_from_env", *workers], env, port)
+        server = serve(["--factory", "api.app:app_from_env", *workers], env, port)
         try:
-            _wait_ready(base, server)
+            wait_ready(base, server)
             token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             print(f"batches: {batch_scans:,} scans, {args.batch} per request, {args.batch_clients} devices syncing at once", flush=True)
             seconds, latencies = run_load(base, token, "/api/v1/events", batches, args.batch_clients)
@@ -305,11 +305,11 @@ def main(args: argparse.Namespace) -> int:
         print("baseline: a bare FastAPI endpoint, one plain row insert per request", flush=True)
         with create_engine(bench_url).begin() as connection:
             connection.execute(text("CREATE TABLE IF NOT EXISTS bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = _serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, port)
+        server = serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, port)
         try:
-            _wait_ready(base, server)
+            wait_ready(base, server)
             seconds, latencies = run_load(base, None, "/insert", singles, args.clients)
             baseline = Phase("baseline", len(singles), single_scans, seconds, latencies)
         finally:

@@ -115,20 +115,28 @@ def timed(samples: int, operation: Callable[[int], object]) -> tuple[float, floa
     return statistics.median(times), percentile(times, 0.99)
 
 
+def recreate_database(url: str) -> None:
+    """Drop the database `url` names and create it empty (an SQLite file is deleted)."""
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite":
+        if target.database and target.database != ":memory:":
+            Path(target.database).unlink(missing_ok=True)
+        return
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 @contextmanager
 def bench_database(url: str, workdir: Path) -> Iterator[str]:
     """A fresh, migrated database for one benchmark run."""
     if url.startswith("sqlite"):
-        path = workdir / "bench.db"
-        path.unlink(missing_ok=True)
-        bench_url = f"sqlite:///{path}"
+        bench_url = f"sqlite:///{workdir / 'bench.db'}"
     else:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS jejak_bench"))
-            connection.execute(text("CREATE DATABASE jejak_bench"))
-        admin.dispose()
         bench_url = make_url(url).set(database="jejak_bench").render_as_string(hide_password=False)
+    recreate_database(bench_url)
     migrations.upgrade(bench_url)
     yield bench_url
 

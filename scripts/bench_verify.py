@@ -233,17 +233,18 @@ def hash_rate(entries: list[bytes]) -> float:
 
 
 
-def _verify_run(directory: Path, vkey: str, workers: int) -> tuple[float, str]:
-    """`jejak verify DIR --key VKEY` end to end, in this process as its main() runs it."""
+def verify_run(location: str, vkey: str, workers: int) -> tuple[float, str]:
+    """`jejak verify LOCATION --key VKEY` end to end (a directory, bundle or URL), in this
+    process as its main() runs it: (seconds, its summary)."""
     from scripts import verify
 
     output = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(output):
-        status = verify.main([str(directory), "--key", vkey, "--workers", str(workers), "--quiet"])
+        status = verify.main([location, "--key", vkey, "--workers", str(workers), "--quiet"])
     seconds = time.perf_counter() - started
     if status != verify.EXIT_OK:
-        raise SystemExit(f"jejak verify failed on the synthetic log:\n{output.getvalue()}")
+        raise SystemExit(f"jejak verify failed on {location}:\n{output.getvalue()}")
     return seconds, output.getvalue()
 
 
@@ -271,7 +272,7 @@ def main(args: argparse.Namespace) -> int:
         for round_ in range(args.rounds):
             # The ceiling is measured next to each run: this machine's speed wanders.
             ceiling = verify_rate(samples, workers, verify_nacl)
-            seconds, summary = _verify_run(directory, signer.vkey, workers)
+            seconds, summary = verify_run(str(directory), signer.vkey, workers)
             rounds.append((ceiling, len(entries) / seconds, len(samples) / seconds))
             print(
                 f"  round {round_ + 1}: verify {rounds[-1][1]:,.0f} entries/s "

@@ -380,6 +380,14 @@ def parser() -> argparse.ArgumentParser:
     verify.add_arguments(check)
     check.set_defaults(run=verify.command)
 
+    from scripts import simulate
+
+    election = sub.add_parser(
+        "simulate", help="an election from the wilayah data, driven through a server's API; prints figures"
+    )
+    simulate.add_arguments(election)
+    election.set_defaults(run=simulate.main)
+
     demo = sub.add_parser("seed-demo", help="load the Timor Tengah Utara demo (development only)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the demo's log has items")
     demo.set_defaults(run=cmd_seed_demo)

@@ -78,7 +78,7 @@ USERS = (
 )
 
 
-def _unit(*parts: str) -> float:
+def unit(*parts: str) -> float:
     """A number in [0, 1) fixed by its inputs: the same demo on every machine."""
     digest = hashlib.sha256("|".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -86,21 +86,21 @@ def _unit(*parts: str) -> float:
 
 def tps_count(village: str) -> int:
     """A village's ordinary polling stations: 2 to 4."""
-    return 2 + int(_unit(village, "tps") * 3)
+    return 2 + int(unit(village, "tps") * 3)
 
 
 def kerawanan_of(tps: str) -> Kerawanan:
     """Mostly kurang rawan, about one in six rawan, a few sangat rawan."""
-    u = _unit(tps, "kerawanan")
+    u = unit(tps, "kerawanan")
     if u < 0.04:
         return Kerawanan.SANGAT_RAWAN
     return Kerawanan.RAWAN if u < 0.2 else Kerawanan.KURANG_RAWAN
 
 
-def _near(point: tuple[float, float], radius_km: float, code: str) -> tuple[float, float]:
+def near(point: tuple[float, float], radius_km: float, code: str) -> tuple[float, float]:
     """A point within radius_km of `point`, fixed by `code`, uniform over the disc."""
-    angle = 2 * math.pi * _unit(code, "angle")
-    distance = radius_km * math.sqrt(_unit(code, "distance"))
+    angle = 2 * math.pi * unit(code, "angle")
+    distance = radius_km * math.sqrt(unit(code, "distance"))
     lat = point[0] + distance * math.sin(angle) / KM_PER_DEGREE
     lon = point[1] + distance * math.cos(angle) / (KM_PER_DEGREE * math.cos(math.radians(point[0])))
     return round(lat, 6), round(lon, 6)
@@ -139,7 +139,7 @@ def _sites(runtime: Runtime, out: Out) -> list[str]:
                 select(Site).where(Site.regency == REGENCY, Site.level != SiteLevel.TPS).order_by(Site.code)
             )
         )
-        _place(areas)
+        place_areas(areas)
         rows = _tps_rows([site for site in areas if site.level is SiteLevel.PPS])
         created = insert_new(session, rows)
     out(f"demo: {counts.summary()}")
@@ -147,16 +147,16 @@ def _sites(runtime: Runtime, out: Out) -> list[str]:
     return [row["code"] for row in rows]
 
 
-def _place(areas: list[Site]) -> None:
-    """Invent coordinates for the regency, districts and villages that have none; the
-    list is sorted by code, so a parent is placed before its children."""
+def place_areas(areas: list[Site], centre: tuple[float, float] = CENTRE) -> None:
+    """Invent coordinates for the regency (at `centre`), districts and villages that
+    have none; the list is sorted by code, so a parent is placed before its children."""
     where: dict[str, tuple[float, float]] = {}
     for site in areas:
         if site.lat is None or site.lon is None:
             if site.parent_code is None:
-                site.lat, site.lon = CENTRE
+                site.lat, site.lon = centre
             else:
-                site.lat, site.lon = _near(where[site.parent_code], SPREAD_KM[site.level], site.code)
+                site.lat, site.lon = near(where[site.parent_code], SPREAD_KM[site.level], site.code)
             site.coords_synthetic = True
         where[site.code] = (site.lat, site.lon)
 
@@ -165,16 +165,16 @@ def _tps_rows(villages: list[Site]) -> list[dict[str, Any]]:
     rows = []
     for village in villages:
         count = tps_count(village.code)
-        rows += [_tps(village, n, f"TPS {n:03d}") for n in range(1, count + 1)]
+        rows += [tps_row(village, n, f"TPS {n:03d}") for n in range(1, count + 1)]
         if what := KHUSUS.get(village.code):
-            rows.append(_tps(village, count + 1, f"TPS {count + 1:03d} khusus ({what})", special=True))
+            rows.append(tps_row(village, count + 1, f"TPS {count + 1:03d} khusus ({what})", special=True))
     return rows
 
 
-def _tps(village: Site, number: int, name: str, *, special: bool = False) -> dict[str, Any]:
+def tps_row(village: Site, number: int, name: str, *, special: bool = False) -> dict[str, Any]:
     code = f"{village.code}-{number:03d}"
     assert village.lat is not None and village.lon is not None
-    lat, lon = _near((village.lat, village.lon), SPREAD_KM[SiteLevel.TPS], code)
+    lat, lon = near((village.lat, village.lon), SPREAD_KM[SiteLevel.TPS], code)
     row = site_row(code, SiteLevel.TPS, name, village.code)
     row.update(kerawanan=kerawanan_of(code), special=special, lat=lat, lon=lon, coords_synthetic=True)
     return row
