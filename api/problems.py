@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from models.db import disk_full
 from models.errors import JejakError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -63,6 +65,17 @@ def install(app: FastAPI) -> None:
         return problem(409, "this conflicts with something recorded a moment ago; reload and retry")
 
     @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: DBAPIError) -> JSONResponse:
-        # A lost or refused database connection is temporary: say so, don't 500.
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and disk_full(exc):
+            # Not over in seconds: someone must make room. The request left no trace.
+            response = problem(
+                507,
+                "the database disk is full: nothing of this request was recorded. Keep the "
+                "scans and send them again later; the operators must free space",
+                "Database disk full",
+            )
+            response.headers["Retry-After"] = "60"
+            return response
+        # A lost, refused or unanswered database connection is temporary: say so, don't 500.
         return problem(503, "the database is unreachable; retry shortly", "Database unavailable")

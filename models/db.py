@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Execution option asking for SQLite's write lock at BEGIN. SQLite has one writer per
@@ -17,14 +19,21 @@ from sqlalchemy.orm import Session, sessionmaker
 # concurrent commit makes it fail with "database is locked" instead of waiting.
 # (PostgreSQL needs nothing here: writers to a log lock its row, see models.sequencer.)
 WRITE_LOCK = "jejak_write_lock"
+# Seconds a request waits for a PostgreSQL connection before it is answered 503.
+CONNECT_TIMEOUT = 5
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # No pre-ping: it costs a round trip per request. A dropped connection surfaces as
-    # an OperationalError (answered 503) and the pool replaces it.
-    return create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    # an OperationalError (answered 503) and the pool replaces it. A server that does not
+    # answer must not hang requests either: connecting, or waiting for a free pooled
+    # connection, gives up after CONNECT_TIMEOUT (the URL's own connect_timeout wins).
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args, **kwargs
+    )
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -87,6 +96,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    # A single database holds every log; models.routing.Databases spreads them over several.
+    def for_log(self, code: str) -> Database:
+        return self
+
+    def each(self) -> list[Database]:
+        return [self]
+
+
+def disk_full(error: DBAPIError) -> bool:
+    """Whether the database refused a write for want of space: SQLite's SQLITE_FULL (the
+    disk, or its max_page_count), PostgreSQL's disk_full (53100)."""
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return bool(sqlite_code & 0xFF == sqlite3.SQLITE_FULL)
+    return getattr(error.orig, "sqlstate", None) == "53100"
 
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:

@@ -7,26 +7,42 @@ JEJAK_FAULT_SCANS sets the length of the batch (`make test-faults-long`: 100,000
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import socket
 import sqlite3
+import subprocess
+import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from api.auth import tokens
+from models import migrations
+from models.db import CONNECT_TIMEOUT
 from models.events import Event
 from models.log import Log, LogEntry
 from models.runtime import Runtime
-from models.users import Role
+from models.settings import Settings
+from models.users import Actor, Role
 from scripts import verify
-from tests.factories import Area, Outbox, Person, Phone, make_area, make_person
-from tests.helpers import LiveServer, wait_for_checkpoint
+from tests.factories import Area, Outbox, Person, Phone, make_area, make_person, sign
+from tests.helpers import LiveServer, free_port, serve_live, wait_for_checkpoint
 
 SCANS = int(os.environ.get("JEJAK_FAULT_SCANS", "10000"))
 CHUNK = 500  # scans per request, as the field app sends a long outbox
@@ -44,12 +60,11 @@ def register_boxes(kpu: Person, area: Area, count: int) -> list[str]:
     return boxes
 
 
-def offline_batch(phone: Phone, area: Area, scans: int) -> Outbox:
-    """A KPU phone's day of seal checks made offline: `scans` signed scans of its boxes,
-    SCANS_PER_BOX each, waiting in its outbox."""
-    boxes = register_boxes(phone.person, area, max(1, scans // SCANS_PER_BOX))
+def offline_batch(phone: Phone, boxes: list[str], site: str, scans: int) -> Outbox:
+    """A phone's day of seal checks made offline: `scans` signed scans of the boxes,
+    waiting in its outbox."""
     envelopes = [
-        phone.scan("seal", boxes[n % len(boxes)], area.kpu, seals=[f"S-{n % len(boxes):05d}"])
+        phone.scan("seal", boxes[n % len(boxes)], site, seals=[f"S-{n % len(boxes):05d}"])
         for n in range(scans)
     ]
     return Outbox(phone, envelopes, chunk=CHUNK)
@@ -126,7 +141,8 @@ def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, ru
     the chunk again). The server is started again each time on the same database."""
     area = make_area(runtime, new_log.id)
     phone = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
-    outbox = offline_batch(phone, area, SCANS)
+    boxes = register_boxes(phone.person, area, SCANS // SCANS_PER_BOX)
+    outbox = offline_batch(phone, boxes, area.kpu, SCANS)
     before = log_size(runtime, new_log.id)
     chunks = -(-SCANS // CHUNK)
     assert chunks >= 4
@@ -159,3 +175,197 @@ def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, ru
         assert_verifies(server.base, new_log.id, new_log.verifier_key, before + SCANS)
     finally:
         server.stop()
+
+
+@dataclass
+class Cluster:
+    """A PostgreSQL server of the test's own, to stop and start at will."""
+
+    bin: Path
+    data: Path
+    port: int
+    run_as: list[str]  # the server refuses to run as root
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/jejak"
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
+                       check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        self.ctl("-l", str(self.data / "server.log"), "-o", options, "-w", "start")
+
+    def crash(self) -> None:
+        """Stop at once, no shutdown: every connection cut; crash recovery at the next start."""
+        self.ctl("-m", "immediate", "-w", "stop")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster (initdb into a temporary directory, a free port),
+    migrated: the machine's shared server must never be stopped."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    initdb = found[-1] if found else shutil.which("initdb")
+    if initdb is None:
+        pytest.skip("initdb is not installed: PostgreSQL's server binaries are needed")
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="jejak-pg-"))
+    if run_as:
+        shutil.chown(root, "postgres")
+    cluster = Cluster(Path(initdb).parent, root / "data", free_port(), run_as)
+    try:
+        subprocess.run([*run_as, initdb, "-D", str(cluster.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                        "--no-sync"], check=True, capture_output=True, timeout=120)
+        cluster.start()
+        with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE jejak")
+        migrations.upgrade(cluster.url)
+        yield cluster
+    finally:
+        subprocess.run([*run_as, str(cluster.bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.postgres
+def test_postgres_stopped_under_load_is_a_503_and_the_service_recovers(own_postgres, tmp_path):
+    """Three phones sync while PostgreSQL is stopped (immediate: connections cut) and
+    started again: every refused request is a quick 503 with Retry-After, never a 500 or
+    a hang; the same server process carries on once the database is back, and every
+    scan it acknowledged, and every other, ends in the log once."""
+    settings = Settings(environment="test", database_url=own_postgres.url, host="jejak.test",
+                        keys_dir=tmp_path / "keys", checkpoint_interval=0.2)
+    runtime = Runtime(settings)
+    server = LiveServer(settings)
+    try:
+        log = runtime.create_log("53.03")
+        area = make_area(runtime, log.id)
+        server.start()
+        http = httpx.Client(base_url=server.base, timeout=60)
+        kpu = make_person(http, runtime, Role.KPU, area.kpu)  # type: ignore[arg-type]
+        phones = [Phone(kpu).register() for _ in range(3)]
+        boxes = register_boxes(kpu, area, 30)
+        outboxes = [offline_batch(phone, boxes, area.kpu, 2000) for phone in phones]
+        for outbox in outboxes:
+            outbox.chunk = 100
+        with ThreadPoolExecutor(len(outboxes)) as pool:
+            syncs = [pool.submit(outbox.sync, server.base) for outbox in outboxes]
+            wait_for(lambda: all(o.acknowledged >= 300 for o in outboxes), "every phone under way")
+            own_postgres.crash()
+            tried = [len(o.attempts) for o in outboxes]
+            refused = kpu.get("/api/v1/events")
+            wait_for(lambda: all(o.attempts[n:] for o, n in zip(outboxes, tried, strict=True)),
+                     "every phone answered while the database is down")
+            own_postgres.start()
+            for sync in syncs:
+                assert sync.result() is None
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.headers["Retry-After"] and "unreachable" in refused.json()["detail"]
+        attempts = [a for o in outboxes for a in o.attempts]
+        assert {a.status for a in attempts} == {200, 503}  # no 500, and never without an answer
+        assert all(a.retry_after for a in attempts if a.status == 503)
+        assert max(a.seconds for a in attempts) < CONNECT_TIMEOUT + 10  # not held: a bounded wait
+        assert server.process is not None and server.process.poll() is None  # the same process
+        runtime.db.engine.dispose()  # this process's own connections died with the server
+        size = log_size(runtime, log.id)
+        assert_each_scan_once(runtime, log.id, *outboxes)
+        assert_verifies(server.base, log.id, log.verifier_key, size)
+    finally:
+        server.stop()
+        runtime.close()
+
+
+def test_a_database_that_does_not_answer_is_a_503_within_the_timeout(tmp_path):
+    """A PostgreSQL host that takes connections and never answers (a frozen server, a
+    black hole on the way): a scan is refused 503 after CONNECT_TIMEOUT, not held."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)  # the kernel completes the handshakes; nothing ever speaks
+        port = silent.getsockname()[1]
+        settings = Settings(environment="test", database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/jejak",
+                            host="jejak.test", keys_dir=tmp_path / "keys")
+        runtime = Runtime(settings)
+        token, _ = tokens.issue(runtime, Actor(uuid.uuid4(), Role.KPU, "53.03"))
+        scan = {"event_id": str(uuid.uuid4()), "type": "seal", "item": "53.03.01.2001-001-BUP",
+                "observed_at": "2024-11-27T08:00:00Z", "site": "53.03", "device": "hp-1", "device_seq": 1}
+        with serve_live(settings) as base:
+            started = time.monotonic()
+            response = httpx.post(f"{base}/api/v1/events", json={"scans": [sign(Ed25519PrivateKey.generate(), scan)]},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            waited = time.monotonic() - started
+        runtime.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"]
+    assert CONNECT_TIMEOUT - 1 < waited < CONNECT_TIMEOUT + 10
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A filesystem of 16 MB of its own: a tmpfs, which needs root to mount."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here (root needed): {mounted.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def integrity(path: Path) -> str:
+    with sqlite3.connect(path) as connection:
+        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def test_a_full_disk_is_a_clear_507_and_the_service_goes_on_once_freed(is_postgres, small_disk, tmp_path):
+    """The SQLite file's filesystem fills up while a phone syncs: the chunk that does not
+    fit is refused 507 "the database disk is full" and leaves no trace, the file passes
+    PRAGMA integrity_check, the log verifies, and once space is freed the same server
+    takes the rest: every scan once."""
+    if is_postgres:
+        pytest.skip("SQLite's own disk: runs in the SQLite pass")
+    database = small_disk / "jejak.db"
+    settings = Settings(environment="test", database_url=f"sqlite:///{database}", host="jejak.test",
+                        keys_dir=tmp_path / "keys", checkpoint_interval=0.2)
+    migrations.upgrade(settings.database_url)
+    runtime = Runtime(settings)
+    server = LiveServer(settings)
+    try:
+        log = runtime.create_log("53.03")
+        area = make_area(runtime, log.id)
+        server.start()
+        http = httpx.Client(base_url=server.base, timeout=60)
+        kpu = make_person(http, runtime, Role.KPU, area.kpu)  # type: ignore[arg-type]
+        phone = Phone(kpu).register()
+        outbox = offline_batch(phone, register_boxes(kpu, area, 30), area.kpu, 3000)
+        before = log_size(runtime, log.id)
+        # Leave about a megabyte: room for a few chunks, not for all of them.
+        room = os.statvfs(small_disk)
+        ballast = small_disk / "ballast"
+        ballast.write_bytes(bytes(room.f_bavail * room.f_frsize - 1024 * 1024))
+
+        full = outbox.sync(server.base)
+        assert full is not None and full.status_code == 507, full and full.text
+        assert full.headers["Content-Type"] == "application/problem+json"
+        assert "the database disk is full" in full.json()["detail"] and full.headers["Retry-After"]
+        assert 0 < outbox.acknowledged < len(outbox.envelopes)
+        assert log_size(runtime, log.id) == before + outbox.acknowledged  # nothing of the refused chunk
+        assert integrity(database) == "ok"
+        assert verify.main([f"{server.base}/logs/{log.id}", "--key", log.verifier_key]) == 0
+
+        ballast.unlink()
+        assert outbox.sync(server.base) is None
+        assert server.process is not None and server.process.poll() is None  # the same process
+        assert_each_scan_once(runtime, log.id, outbox)
+        assert_verifies(server.base, log.id, log.verifier_key, before + len(outbox.envelopes))
+        assert integrity(database) == "ok"
+    finally:
+        server.stop()
+        runtime.close()
