@@ -115,7 +115,7 @@ def _b64(text: Any, size: int) -> bytes | None:
     if type(text) is not str:
         return None
     try:
-        raw = base64.b64decode(text, validate=True)
+        raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     return raw if len(raw) == size else None
