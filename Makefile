@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JEJAK := $(BIN)/jejak
 
-.PHONY: run test install bench-ledger clean
+.PHONY: run test install bench-ledger clean test-faults-long
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -25,6 +25,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The crash and fault tests with a 100,000-scan batch (the suite uses 10,000); add
+# DATABASE_URL=postgresql://... for the PostgreSQL run, as for `make test`.
+test-faults-long: install
+	JEJAK_FAULT_SCANS=100000 $(BIN)/python -m pytest tests/test_faults.py $(PYTEST_ARGS)
 
 bench-ledger: install
 	$(JEJAK) bench ledger

@@ -68,11 +68,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, DBAPIError) and disk_full(exc):
-            # Not over in seconds: someone must make room. The request left no trace.
+            # Not over in seconds: someone must make room. The transaction was rolled back.
             response = problem(
                 507,
-                "the database disk is full: nothing of this request was recorded. Keep the "
-                "scans and send them again later; the operators must free space",
+                "the database disk is full: this was not recorded. Keep the scans and send "
+                "them again later; the operators must free space",
                 "Database disk full",
             )
             response.headers["Retry-After"] = "60"

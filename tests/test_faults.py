@@ -249,9 +249,9 @@ def test_postgres_stopped_under_load_is_a_503_and_the_service_recovers(own_postg
         kpu = make_person(http, runtime, Role.KPU, area.kpu)  # type: ignore[arg-type]
         phones = [Phone(kpu).register() for _ in range(3)]
         boxes = register_boxes(kpu, area, 30)
-        outboxes = [offline_batch(phone, boxes, area.kpu, 2000) for phone in phones]
+        outboxes = [offline_batch(phone, boxes, area.kpu, SCANS // 5) for phone in phones]
         for outbox in outboxes:
-            outbox.chunk = 100
+            outbox.chunk = 100  # many requests in flight around the stop
         with ThreadPoolExecutor(len(outboxes)) as pool:
             syncs = [pool.submit(outbox.sync, server.base) for outbox in outboxes]
             wait_for(lambda: all(o.acknowledged >= 300 for o in outboxes), "every phone under way")
