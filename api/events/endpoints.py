@@ -19,7 +19,7 @@ from models.users import Role
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, Instant, RuntimeDep, SessionDep, actor_log, authorize
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -104,8 +104,8 @@ def event_filter(
     site: Code = None,
     actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
     type: ScanType | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> EventFilter:
     """The filters of GET /api/v1/events, shared with its CSV export."""
     return EventFilter(item, site, actor_id, type.value if type else None, since, until)

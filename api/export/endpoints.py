@@ -22,7 +22,7 @@ from models.users import Actor
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, Instant, RuntimeDep, SessionDep, actor_log, authorize
 from api.events.endpoints import READERS as EVENT_READERS
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
@@ -48,8 +48,8 @@ def export_epcis(
     session: SessionDep,
     runtime: RuntimeDep,
     log: LogQuery = None,
-    since: Annotated[datetime | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
-    until: Annotated[datetime | None, Query(alias="LT_eventTime", description="Observed before")] = None,
+    since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
+    until: Annotated[Instant | None, Query(alias="LT_eventTime", description="Observed before")] = None,
     # Several values are separated by '|' (as EPCIS's REST binding writes them), or repeated.
     biz_steps: Annotated[list[str] | None, Query(alias="EQ_bizStep", description="CBV business steps")] = None,
     epcs: Annotated[list[str] | None, Query(alias="MATCH_epc", description="Items, by URI or id")] = None,
