@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JEJAK := $(BIN)/jejak
 
-.PHONY: run test install bench-ledger clean test-faults-long
+.PHONY: run test install bench-ledger clean test-faults-long test-fuzz
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -30,6 +30,12 @@ test: install
 # DATABASE_URL=postgresql://... for the PostgreSQL run, as for `make test`.
 test-faults-long: install
 	JEJAK_FAULT_SCANS=100000 $(BIN)/python -m pytest tests/test_faults.py $(PYTEST_ARGS)
+
+# schemathesis over the whole API as every role, at length, with a new seed each run
+# (CI runs a short pass with a fixed one); JEJAK_FUZZ_SEED=N replays a run.
+test-fuzz: install
+	JEJAK_FUZZ_EXAMPLES=$${JEJAK_FUZZ_EXAMPLES:-50} JEJAK_FUZZ_COVERAGE=1 JEJAK_FUZZ_SEED=$${JEJAK_FUZZ_SEED:-random} \
+		$(BIN)/python -m pytest tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 bench-ledger: install
 	$(JEJAK) bench ledger

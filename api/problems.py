@@ -13,6 +13,7 @@ from models.errors import JejakError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -34,7 +35,110 @@ def _validation_message(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid")
 
 
+# What the common problems mean, for the OpenAPI document; each is application/problem+json.
+_PROBLEMS = {
+    400: "A malformed value: a site code, item id, cursor or log name that cannot be one",
+    401: "Not signed in, or the access token is not valid (expired, forged, another service's)",
+    403: "This role, scope or jurisdiction may not do this",
+    404: "No such thing (a log, site, item, webhook…)",
+    409: "Conflicts with what is already recorded",
+    413: "The request body is larger than JEJAK_MAX_BODY_BYTES",
+    422: "The parameters or the body do not have the documented shape",
+    429: "Too many requests from this address or for this account: wait Retry-After seconds",
+    503: "The database is unreachable: retry after Retry-After seconds",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array", "items": {"type": "string"}}, "msg": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _common_problems(operation: dict[str, Any], method: str) -> set[int]:
+    """The problems any operation of this shape can answer, whatever its handler does."""
+    takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
+    statuses = {400, 404, 422, 503} if takes_input else {503}
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if operation.get("requestBody"):
+        statuses.add(413)
+    if method != "get" and takes_input:
+        statuses.add(409)  # writes can race (an IntegrityError answers 409)
+    return statuses
+
+
+def _hoist_definitions(node: Any, schemas: dict[str, Any]) -> None:
+    """Move `$defs` of request bodies given as raw JSON Schema into the components, where
+    their `#/...` references point in an OpenAPI document."""
+    if isinstance(node, dict):
+        for name, definition in node.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        if isinstance(ref := node.get("$ref"), str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in node.values():
+            _hoist_definitions(value, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_definitions(value, schemas)
+
+
+def document(app: FastAPI) -> None:
+    """Every operation's OpenAPI entry lists the problems it can answer, with their body."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        _hoist_definitions(spec["paths"], schemas)
+        for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422, not ours
+            schemas.pop(unused, None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        body = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in spec["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in _common_problems(operation, method):
+                    responses.setdefault(str(status), {"description": _PROBLEMS[status]})
+                for status, response in responses.items():
+                    if status >= "400" and ("content" not in response or status == "422"):
+                        response["content"] = body
+                    if status in ("429", "503"):
+                        response.setdefault("headers", _RETRY_AFTER)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: Starlette names only the first
+    route's, and GET and POST of one path are often two routes."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
+    document(app)
+
     @app.exception_handler(JejakError)
     async def _domain(_: Request, exc: JejakError) -> JSONResponse:
         response = problem(exc.status, exc.detail, exc.title)
@@ -43,11 +147,13 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         response = problem(exc.status_code, detail)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         return response
 
     @app.exception_handler(RequestValidationError)
