@@ -27,6 +27,16 @@ router.add_api_route(
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
     operation_id="tiles_checkpoint",
 )
+# Checkpoints at other sizes where copies keep them (checkpoints/<size>): a verifier
+# following a key rotation reads its handover there.
+router.add_api_route(
+    "/{log_id}/checkpoints/{size}",
+    log_endpoints.checkpoint_at,
+    methods=["GET"],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
+    operation_id="tiles_checkpoint_at",
+)
 
 
 @router.get(

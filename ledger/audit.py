@@ -34,6 +34,7 @@ from ledger.jcs import canonicalize, canonicalize_with_member
 from ledger.jws import thumbprint
 from ledger.merkle import HASH_SIZE, HashReader, ProofError, consistency_proof, leaf_hash
 from ledger.merkle import verify_consistency
+from ledger.rotation import LOG_KEY, RotationError, log_key_change
 from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, FetchTiles, TreeEdge, decode_entry_bundle
 from ledger.tiles import tile_path
 
@@ -43,7 +44,7 @@ SCAN_TYPES = frozenset(
     {"seal", "dispatch", "receive", "open", "count", "reseal", "incident", "correction", "store"}
 )
 ITEM_TYPES = SCAN_TYPES | {"register", "label", "missing"}
-ENTRY_TYPES = ITEM_TYPES | {"device_register", "device_revoke", "label_key", "handoff_close", "alert_ack"}
+ENTRY_TYPES = ITEM_TYPES | {"device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "alert_ack"}
 # What must agree between a signed scan and the entry that records it.
 SCAN_FIELDS = ("type", "item", "event_id", "device")
 DEFAULT_LIMIT = 100
@@ -82,11 +83,12 @@ class Fact(NamedTuple):
     prev: Any  # the previous leaf hash, decoded from base64 where it can be
     event_id: str | None
     device: str | None
-    detail: bytes | str | None  # device_register: its key; label_key and label: the kid
+    detail: bytes | str | None  # device_register: its key; label_key and label: the kid; log_key: the key
     # A scan: whether its signature verified (None: nothing to check, already failed),
     # with the key registered at `key_index` (None: no key was at hand).
     signature_ok: bool | None
     key_index: int | None
+    retires: str | None = None  # label_key: the kid it retires; log_key: the key it retires
 
 
 class Checked(NamedTuple):
@@ -191,7 +193,7 @@ def check_entry(
         fail("has no received_at time")
     event_id, device = get("event_id"), get("device")
     detail: bytes | str | None = None
-    signature_ok = key_index = None
+    signature_ok = key_index = retires = None
     if kind in SCAN_TYPES:
         signature = _b64(get("sig"), 64)
         if type(scan) is not dict or signature is None or type(device) is not str:
@@ -227,12 +229,22 @@ def check_entry(
                 fail("a label key needs a 32-byte base64 key and alg EdDSA")
             elif thumbprint(Ed25519PublicKey.from_public_bytes(key)) != detail:
                 fail(f"kid {detail} is not the RFC 7638 thumbprint of the label key")
+            retires = get("retires")
+            if retires is not None and type(retires) is not str:
+                fail(f"retires {retires!r} is not a kid")
+                retires = None
+    elif kind == LOG_KEY:
+        try:
+            change = log_key_change(record, origin)
+            detail, retires = change.key, change.retires
+        except RotationError as error:
+            fail(f"is not a log key change: it {error}")
     if event_id is not None and type(event_id) is not str:
         fail(f"event_id {event_id!r} is not a string")
         event_id = None
     return Fact(
         index, leaf, kind, item, seq, prev, event_id, device if type(device) is str else None,
-        detail, signature_ok, key_index,
+        detail, signature_ok, key_index, retires,
     )
 
 
@@ -373,6 +385,8 @@ class Audit:
         self.chains: dict[str, tuple[int, bytes, int]] = {}  # item → (seq, leaf hash, index)
         self.devices: dict[str, _Device] = {}
         self.label_keys: dict[str, int] = {}
+        self.retired_label_keys: dict[str, int] = {}  # kid → the index of the entry that retired it
+        self.log_keys: list[tuple[int, str]] = []  # (index of its log_key entry, verifier key)
         self.event_ids: dict[str, int] = {}
 
     def fail(self, failure: Failure) -> None:
@@ -452,10 +466,27 @@ class Audit:
                 device.revoked = index
         elif kind == "label_key" and type(fact.detail) is str:
             self.label_keys.setdefault(fact.detail, index)
+            if fact.retires is not None and self.whole:
+                self._retire_label_key(fact.retires, index, fail)
         elif kind == "label" and self.whole and fact.detail not in self.label_keys:
             fail(f"a label signed with key {fact.detail}, which is not published before it")
+        elif kind == "label" and self.whole and (retired := self.retired_label_keys.get(str(fact.detail))) is not None:
+            fail(f"a label signed with key {fact.detail}, retired at entry {retired}")
+        elif kind == LOG_KEY and type(fact.detail) is str:
+            if self.log_keys and fact.retires != self.log_keys[-1][1]:
+                fail(f"retires the log key {fact.retires}, but the key since entry {self.log_keys[-1][0]} "
+                     f"is {self.log_keys[-1][1]}")
+            self.log_keys.append((index, fact.detail))
         if fact.signature_ok is not None:
             self._check_signature(fact, device, entry, fail)
+
+    def _retire_label_key(self, kid: str, index: int, fail: Callable[[str], None]) -> None:
+        if kid not in self.label_keys:
+            fail(f"retires label key {kid}, which is not published before it")
+        elif kid in self.retired_label_keys:
+            fail(f"retires label key {kid} again (retired at entry {self.retired_label_keys[kid]})")
+        else:
+            self.retired_label_keys[kid] = index
 
     def _check_signature(
         self,

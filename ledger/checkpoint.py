@@ -62,13 +62,15 @@ class Checkpoint:
         )
 
 
-def sign_checkpoint(checkpoint: Checkpoint, signer: NoteSigner) -> str:
-    """The checkpoint as a note signed by the log key, which must be named after the origin."""
-    if signer.name != checkpoint.origin:
-        raise CheckpointError(
-            f"log key {signer.name!r} cannot sign for origin {checkpoint.origin!r}"
-        )
-    return sign_note(checkpoint.body(), signer)
+def sign_checkpoint(checkpoint: Checkpoint, *signers: NoteSigner) -> str:
+    """The checkpoint as a note signed by the log key, which must be named after the
+    origin (two log keys sign the handover checkpoint of a key rotation)."""
+    for signer in signers:
+        if signer.name != checkpoint.origin:
+            raise CheckpointError(
+                f"log key {signer.name!r} cannot sign for origin {checkpoint.origin!r}"
+            )
+    return sign_note(checkpoint.body(), *signers)
 
 
 def open_checkpoint(

@@ -15,11 +15,12 @@ import time
 from typing import BinaryIO
 
 from ledger.mirror import Growth, bundles_between
+from ledger.rotation import handover_size
 from ledger.tiles import TILE_WIDTH
 from sqlalchemy.orm import Session
 
 from models.errors import Unavailable
-from models.logs import get_log, latest_checkpoint, read_entries
+from models.logs import checkpoint_at, get_log, latest_checkpoint, read_entries, retired_log_keys
 from models.witnesses import cosigned_note
 
 
@@ -42,9 +43,15 @@ def write_export(session: Session, log_id: str, out: BinaryIO) -> int:
             growth.add(index, [e.data for e in read_entries(session, log, start, start + width)], put)
         if growth.finish(put) != checkpoint.root_hash:
             raise Unavailable(f"log {log.id}'s stored entries do not make its checkpoint's root; tell the operator")
+        # The handover of each key rotation, for verifiers that pin an older key.
+        retired = [key for key in retired_log_keys(session, log.id) if key.retired_index < size]
+        for handover in {handover_size(key.retired_index) for key in retired} - {size}:
+            put(f"checkpoints/{handover}", cosigned_note(session, checkpoint_at(session, log.id, handover)).encode())
         note = cosigned_note(session, checkpoint).encode()
         put(f"checkpoints/{size}", note)
         put("checkpoint", note)
-        info = {"log": log.id, "origin": log.origin, "verifier_key": log.verifier_key}
+        info: dict[str, object] = {"log": log.id, "origin": log.origin, "verifier_key": log.verifier_key}
+        if retired:  # as GET /api/v1/logs lists them
+            info["retired_keys"] = [{"verifier_key": k.verifier_key, "retired_index": k.retired_index} for k in retired]
         put("log.json", json.dumps(info, indent=2).encode())
     return size

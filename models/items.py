@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, UTCDateTime, utcnow
 from models.db import one_of
 from models.errors import Conflict, InvalidRequest, NotFound
-from models.labels import LabelKey
+from models.labels import RETIRING, LabelKey, LabelKeyRetired
 from models.log import LogCheckpoint, LogEntry
 from models.logs import latest_checkpoint
 from models.sequencer import Appended, Batch, NewEntry, Refused, b64
@@ -181,7 +181,10 @@ class _Labels:
     def key_entries(self, actor: Actor) -> list[NewEntry]:
         # Keys published by an earlier request of this batch are not in the table yet.
         published = self.batch.shared.setdefault("label_keys", set())
-        if self.kid in published or self.batch.session.get(LabelKey, (self.batch.log.id, self.kid)):
+        row = self.batch.session.get(LabelKey, (self.batch.log.id, self.kid))
+        if self.kid in self.batch.shared.get(RETIRING, ()) or (row is not None and row.retired_index is not None):
+            raise LabelKeyRetired(f"label key {self.kid} of log {self.batch.log.id} was just rotated: try again")
+        if self.kid in published or row is not None:
             return []
         published.add(self.kid)
         self.publishing = True

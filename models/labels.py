@@ -9,6 +9,10 @@ from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.errors import Unavailable
+
+# batch.shared: kids a rotation retires in this batch (their rows change only as it ends).
+RETIRING = "retiring_label_keys"
 
 
 class LabelKey(Base):
@@ -20,3 +24,11 @@ class LabelKey(Base):
     published_index: Mapped[int] = mapped_column(BigInteger)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LabelKeyRetired(Unavailable):
+    """A label was to be signed with a key just retired: this process reads the new
+    key file on the next request."""
+
+    title = "Label key rotated"
+    retry_after = 1

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime, utcnow
 
 APPEND_ONLY_TABLES = (
-    "log_entries", "log_tree_nodes", "log_tiles", "log_checkpoints", "log_cosignatures"
+    "log_entries", "log_tree_nodes", "log_tiles", "log_checkpoints", "log_cosignatures",
+    "retired_log_keys",
 )
 
 
@@ -35,6 +36,19 @@ class Log(Base):
     # The integrated size: the head pointer, advanced only by the sequencer under lock.
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RetiredLogKey(Base):
+    """A checkpoint key the log signed with before a rotation (`jejak keys rotate --log`):
+    the `log_key` entry at `retired_index` handed over from it, in the handover
+    checkpoint of size retired_index + 1, which it signed last."""
+
+    __tablename__ = "retired_log_keys"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    retired_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LogEntry(Base):

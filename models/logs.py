@@ -18,7 +18,7 @@ from models.base import utcnow
 from models.devices import Device
 from models.errors import Conflict, InvalidRequest, NotFound
 from models.events import Event
-from models.log import Log, LogCheckpoint, LogEntry
+from models.log import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.tiles import TileStore
 
 LOG_ID = re.compile(r"^\d{2}\.\d{2}$")
@@ -72,10 +72,26 @@ def latest_checkpoint(session: Session, log_id: str) -> LogCheckpoint:
     return checkpoint
 
 
+def checkpoint_at(session: Session, log_id: str, size: int) -> LogCheckpoint:
+    """The checkpoint the log signed at `size` (a key rotation's handover, for one)."""
+    checkpoint = session.get(LogCheckpoint, (log_id, size))
+    if checkpoint is None:
+        raise NotFound(f"log {log_id} signed no checkpoint of size {size}")
+    return checkpoint
+
+
+def retired_log_keys(session: Session, log_id: str | None = None) -> list[RetiredLogKey]:
+    """The checkpoint keys a log (or every log) signed with before, oldest first."""
+    query = select(RetiredLogKey).order_by(RetiredLogKey.log_id, RetiredLogKey.retired_index)
+    if log_id is not None:
+        query = query.where(RetiredLogKey.log_id == log_id)
+    return list(session.scalars(query))
+
+
 def add_checkpoint(
-    session: Session, log: Log, root: bytes, signer: Signer, *, size: int
+    session: Session, log: Log, root: bytes, *signers: Signer, size: int
 ) -> LogCheckpoint:
-    note = sign_checkpoint(Checkpoint(log.origin, size, root), signer)
+    note = sign_checkpoint(Checkpoint(log.origin, size, root), *signers)
     checkpoint = LogCheckpoint(log_id=log.id, tree_size=size, root_hash=root, note=note)
     session.add(checkpoint)
     session.flush()

@@ -28,6 +28,7 @@ from ledger import jws
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.merkle import leaf_hash
 from ledger.note import Note, NoteError, Verifier, parse_note
+from ledger.rotation import LOG_KEY, handover_size
 from ledger.tiles import TreeEdge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ from models.errors import Conflict, Forbidden, InvalidRequest
 from models.handoffs import Handoff, HandoffClose
 from models.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogEntry
+from models.log import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.runtime import Runtime
 from models.scans import ScanType, parse_scan, parse_time
 from models.sequencer import Appended, Batch, Refused, store_entries
@@ -83,10 +84,12 @@ def restore_log(
     bundles: Iterable[list[bytes]],
     progress: Callable[[int, int], None] | None = None,
 ) -> Restored:
-    """Restore the log `info` describes ({"log", "origin", "verifier_key"}) from its
-    checkpoint notes and its entry bundles in order, in one transaction: all or nothing."""
+    """Restore the log `info` describes ({"log", "origin", "verifier_key", "retired_keys"})
+    from its checkpoint notes and its entry bundles in order, in one transaction: all or
+    nothing. Checkpoints signed before a key rotation verify with the key they name as
+    retired, and only as far as the log's own `log_key` entries retired it."""
     log_id, origin, vkey = info["log"], info["origin"], info["verifier_key"]
-    verifier = Verifier.from_vkey(vkey)
+    verifiers = [Verifier.from_vkey(k) for k in [vkey, *(r["verifier_key"] for r in info.get("retired_keys", []))]]
     if runtime.origin(log_id) != origin:
         raise RestoreError(
             f"this server names the log {runtime.origin(log_id)}, the copy is of {origin}: "
@@ -101,10 +104,12 @@ def restore_log(
         )
     if runtime.keys.log_signer(log_id, origin).vkey != vkey:
         raise RestoreError(f"the key for log {log_id} in the keys directory is not the one its checkpoints are signed with")
-    checkpoints = _opened(notes, verifier)
+    checkpoints = _opened(notes, verifiers)
     if not checkpoints:
         raise RestoreError("the copy holds no checkpoint")
     latest = checkpoints[-1][0]
+    if checkpoints[-1][2] != vkey:
+        raise RestoreError(f"the copy's latest checkpoint is not signed by the log's key {vkey}")
     report = Restored(log_id)
     with runtime.db.session(write=True) as session:
         log = session.get(Log, log_id)
@@ -117,7 +122,7 @@ def restore_log(
             raise Conflict(f"log {log_id} exists here already with entries or another key: restore into a fresh database")
         replay = _Replay(runtime, session, log, report)
         edge = TreeEdge.empty()
-        roots = {c.size: c.root for c, _ in checkpoints}
+        roots = {c.size: c.root for c, _, _ in checkpoints}
         _check_root(edge, roots)
         for entries in bundles:
             parsed = [_parse(data, edge.size + i, log_id, origin) for i, data in enumerate(entries)]
@@ -134,24 +139,31 @@ def restore_log(
         if edge.size != latest.size:
             raise RestoreError(f"the copy holds {edge.size} entries, its checkpoint says {latest.size}")
         replay.close()
-        for checkpoint, note in checkpoints:
+        for checkpoint, note, key in checkpoints:
+            if key != vkey and checkpoint.size > handover_size(replay.retired_log_keys.get(key, -1)):
+                raise RestoreError(f"the checkpoint of size {checkpoint.size} is signed by {key}, which the log does not retire after it")
             _store_checkpoint(runtime, session, log, checkpoint, note, report)
         report.size = edge.size
     return report
 
 
-def _opened(notes: Sequence[str], verifier: Verifier) -> list[tuple[Checkpoint, Note]]:
-    """Every checkpoint the copy holds, each verified, by size; one per size."""
-    by_size: dict[int, tuple[Checkpoint, Note]] = {}
+def _opened(notes: Sequence[str], verifiers: Sequence[Verifier]) -> list[tuple[Checkpoint, Note, str]]:
+    """Every checkpoint the copy holds, each verified, by size; one per size; with the
+    key that verified it, the log's current one if it did."""
+    by_size: dict[int, tuple[Checkpoint, Note, str]] = {}
     for text in notes:
-        try:
-            checkpoint, _ = open_checkpoint(text, verifier)
-        except (NoteError, ValueError) as error:
-            raise RestoreError(f"a checkpoint of the copy does not verify with the log's key: {error}") from error
+        for verifier in verifiers:
+            try:
+                checkpoint, _ = open_checkpoint(text, verifier)
+                break
+            except (NoteError, ValueError) as error:
+                failure = error
+        else:
+            raise RestoreError(f"a checkpoint of the copy does not verify with the log's keys: {failure}")
         held = by_size.get(checkpoint.size)
         if held is not None and held[0].root != checkpoint.root:
             raise RestoreError(f"the copy holds two different checkpoints of size {checkpoint.size}: the log forked")
-        by_size[checkpoint.size] = (checkpoint, parse_note(text))
+        by_size[checkpoint.size] = (checkpoint, parse_note(text), verifier.vkey)
     return [by_size[size] for size in sorted(by_size)]
 
 
@@ -223,9 +235,10 @@ class _Replay:
         self.report = report
         self.rules = Rules.of(runtime.settings)
         self._missing: list[_Entry] = []  # a handoff's "missing" entries, until its closing
-        # Like the log key, the label key is only used if the key backup brought it back.
-        label_key_here = runtime.keys.label_key_path(log.id).exists()
-        self._label_key = runtime.keys.label_key(log.id) if label_key_here else None
+        # Like the log key, label keys (current and retired) are only used if the key
+        # backup brought them back.
+        self._label_keys = runtime.keys.label_keys(log.id)
+        self.retired_log_keys: dict[str, int] = {}  # verifier key → index of the log_key entry
 
     def run(self, entries: list[_Entry]) -> None:
         scans: list[_Entry] = []
@@ -315,6 +328,18 @@ class _Replay:
                     published_at=entry.received_at,
                 )
             )
+            if "retires" in record:
+                self.session.get_one(LabelKey, (self.log.id, record["retires"])).retired_index = entry.index
+        elif kind == LOG_KEY:
+            self.session.add(
+                RetiredLogKey(
+                    log_id=self.log.id,
+                    retired_index=entry.index,
+                    verifier_key=record["retires"],
+                    retired_at=entry.received_at,
+                )
+            )
+            self.retired_log_keys[record["retires"]] = entry.index
         elif kind == "register":
             self._actor(record)
             self._require_sites(self._batch(entry, []), {record["destination"]})
@@ -369,8 +394,8 @@ class _Replay:
         item.label_serial = record["serial"]
         item.last_index = entry.index
         item.label_jws = ""
-        key = self._label_key
-        if key is not None and jws.thumbprint(key.public_key()) == record["kid"]:
+        key = self._label_keys.get(record["kid"])
+        if key is not None:
             token = jws.sign(label_payload(item, record["serial"], entry.received_at), key, {"typ": LABEL_TYPE})
             if hashlib.sha256(token.encode()).hexdigest() == record["jws_sha256"]:
                 item.label_jws = token

@@ -52,6 +52,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
     runtime = Runtime(get_settings())
     keys = runtime.keys
+    if args.action == "rotate":
+        return _rotate(runtime, args)
     if args.log:
         origin = runtime.origin(args.log)
         if args.action == "create":
@@ -69,6 +71,29 @@ def cmd_keys(args: argparse.Namespace) -> int:
         key = keys.label_key(args.label) if args.label else keys.token_key()
     public = key.public_key()
     print(json.dumps({**public_jwk(public), "kid": thumbprint(public)}))  # the public JWK
+    return 0
+
+
+def _rotate(runtime: Runtime, args: argparse.Namespace) -> int:
+    from models import rotation
+
+    if args.log:
+        done = rotation.rotate_log_key(runtime, args.log)
+    elif args.label:
+        done = rotation.rotate_label_key(runtime, args.label)
+    else:
+        done = rotation.rotate_token_key(runtime)
+    if done.key != "token" and done.index is None:
+        print("finished a rotation that was interrupted after the log recorded it", file=sys.stderr)
+    elif done.index is not None:
+        print(f"rotated: log entry {done.index} publishes the new key; retired {done.retired}", file=sys.stderr)
+    else:
+        print(f"rotated: retired {done.retired}", file=sys.stderr)
+    if done.key == "log":
+        print(done.current)  # the new checkpoint verifier key
+        return 0
+    key = runtime.keys.label_key(args.label) if args.label else runtime.keys.token_key()
+    print(json.dumps({**public_jwk(key.public_key()), "kid": done.current}))
     return 0
 
 
@@ -255,9 +280,9 @@ def parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=cmd_migrate)
 
     keys = sub.add_parser(
-        "keys", help="create or show a signing key; prints its public half (never the private)"
+        "keys", help="create, show or rotate a signing key; prints its public half (never the private)"
     )
-    keys.add_argument("action", choices=["create", "show"])
+    keys.add_argument("action", choices=["create", "show", "rotate"])
     which = keys.add_mutually_exclusive_group(required=True)
     which.add_argument("--log", help="a log's checkpoint key, by regency code, e.g. 53.03")
     which.add_argument("--label", help="a KPU's label key, by regency code")

@@ -15,13 +15,17 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.merkle import HASH_SIZE
+from ledger.note import Verifier, parse_note
+from ledger.rotation import RotationError, follow, handover_size
 from ledger.tiles import (
     TILE_WIDTH,
     ExpandedTile,
@@ -67,6 +71,23 @@ class _TileMemo(dict[TileKey, ExpandedTile]):
         self[key] = tile
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A checkpoint verified with the pinned key or a key the log rotated to from it."""
+
+    checkpoint: Checkpoint
+    keys: list[Verifier]  # the pinned key, then each key followed to; the last signed it
+    handovers: list[tuple[int, str]]  # (index of the log_key entry, its handover checkpoint)
+
+    @property
+    def retired_keys(self) -> list[dict[str, Any]]:
+        """The keys followed away from, as log.json and GET /api/v1/logs list them."""
+        return [
+            {"verifier_key": key.vkey, "retired_index": index}
+            for key, (index, _) in zip(self.keys[:-1], self.handovers, strict=True)
+        ]
+
+
 class LogSource:
     """One log's resources by relative path; subclasses say where they come from."""
 
@@ -103,6 +124,45 @@ class LogSource:
         if not isinstance(info, dict):
             raise SourceError(f"{self.location}: log.json is not a JSON object")
         return info
+
+    def retired_keys(self) -> list[dict[str, Any]]:
+        """The log keys the log says it retired, each with the index of the `log_key` entry
+        that retired it (log.json, or GET /api/v1/logs). A hint: each rotation is checked
+        when followed."""
+        listed = (self.log_info() or {}).get("retired_keys") or []
+        return [k for k in listed if isinstance(k, dict) and type(k.get("retired_index")) is int]
+
+    def verify_checkpoint(self, note: str, pinned: Verifier) -> Opened:
+        """Verify `note`, a checkpoint of this log, with the pinned key or, across the log's
+        key rotations (ledger/rotation.py), with the key it handed over to: each
+        handover, `checkpoints/<size>`, must be signed by the key trusted until then.
+        Raises ValueError (or SourceError) if neither verifies it."""
+        try:
+            return Opened(open_checkpoint(note, pinned)[0], [pinned], [])
+        except ValueError as error:
+            unrotated = error
+        rotations = sorted({k["retired_index"] for k in self.retired_keys()})
+        if not rotations:
+            raise RotationError(f"{unrotated}; the log lists no key rotation")
+        claimed = Checkpoint.parse(parse_note(note).text)  # its size and root, checked below
+        reader = self.tile_reader(claimed.size)
+        keys, handovers, passed = [pinned], [], []
+        for index in rotations:
+            if index >= claimed.size:
+                break
+            first = index - index % TILE_WIDTH
+            try:
+                entry = self.entry_bundle(first // TILE_WIDTH, min(TILE_WIDTH, claimed.size - first))[index - first]
+                handover = self.read(f"checkpoints/{handover_size(index)}").decode()
+                keys.append(follow(keys[-1], index, entry, handover, claimed, reader))
+            except (RotationError, MissingResource) as error:
+                passed.append(str(error))  # a rotation before the pinned key's time, or a bad one
+                continue
+            handovers.append((index, handover))
+        if len(keys) == 1:
+            why = "; ".join(passed) or "none is covered by the checkpoint"
+            raise RotationError(f"{unrotated}; no key rotation of the log leads from {pinned.vkey}: {why}")
+        return Opened(open_checkpoint(note, keys[-1])[0], keys, handovers)
 
     def _read_tile(self, full_path: str, partial_path: str, width: int) -> bytes:
         """A partial tile, or the full tile that has replaced it once the log grew

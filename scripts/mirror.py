@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.checkpoint import Checkpoint
 from ledger.mirror import Growth, MirrorError, bundles_between
 from ledger.note import Verifier
+from ledger.rotation import handover_size
 
 from scripts.logsource import DirectorySource, HttpSource, LogSource, MissingResource, SourceError, open_source
 
@@ -48,7 +49,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class LogMirror:
-    """The copy of one log in `root`, pinned to the log's checkpoint verifier key."""
+    """The copy of one log in `root`, pinned to the log's checkpoint verifier key, which
+    it follows across the log's key rotations (see LogSource.verify_checkpoint)."""
 
     def __init__(self, root: Path, verifier: Verifier) -> None:
         self.root = root
@@ -60,15 +62,15 @@ class LogMirror:
             note = (self.root / "checkpoint").read_text()
         except FileNotFoundError:
             return None
-        checkpoint, _ = open_checkpoint(note, self.verifier)
-        return checkpoint
+        return DirectorySource(self.root).verify_checkpoint(note, self.verifier).checkpoint
 
     def update(self, source: LogSource, log_id: str, note: str, progress: bool = False) -> Mirrored:
         """Grow the copy to `note`, the source's latest checkpoint, or refuse it."""
         try:
-            checkpoint, _ = open_checkpoint(note, self.verifier)
+            opened = source.verify_checkpoint(note, self.verifier)
         except ValueError as error:
             raise MirrorRefused(f"{log_id}: the checkpoint's signature does not verify: {error}") from error
+        checkpoint = opened.checkpoint
         held = self.held()
         old = held.size if held else 0
         if held is not None:
@@ -94,10 +96,17 @@ class LogMirror:
             self._move_in(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        # The checkpoint last: until it is written, the copy is still the one held.
+        # The checkpoint last: until it is written, the copy is still the one held. The
+        # handovers of key rotations stay beside it, for verifiers pinning an older key.
+        for index, handover in opened.handovers:
+            _write_atomically(self.root / "checkpoints" / str(handover_size(index)), handover.encode())
         _write_atomically(self.root / "checkpoints" / str(checkpoint.size), note.encode())
         _write_atomically(self.root / "checkpoint", note.encode())
-        info = {"log": log_id, "origin": checkpoint.origin, "verifier_key": self.verifier.vkey}
+        retired = {k["retired_index"]: k for k in DirectorySource(self.root).retired_keys()}
+        retired |= {k["retired_index"]: k for k in opened.retired_keys}
+        info: dict[str, object] = {"log": log_id, "origin": checkpoint.origin, "verifier_key": opened.keys[-1].vkey}
+        if retired:
+            info["retired_keys"] = [retired[index] for index in sorted(retired)]
         _write_atomically(self.root / "log.json", json.dumps(info, indent=2).encode())
         return Mirrored(log_id, old, checkpoint.size)
 

@@ -168,13 +168,18 @@ def check_cosignatures(
         )
 
 
-def _since(path: str, verifier: Verifier) -> Checkpoint:
+def _since(path: str, keys: Sequence[Verifier]) -> Checkpoint:
+    """The saved checkpoint, signed by the pinned key or one the log rotated to since."""
     try:
         note = Path(path).read_text()
     except OSError as error:
         raise UsageError(f"--since {path}: {error.strerror or error}") from error
-    saved, _ = open_checkpoint(note, verifier)
-    return saved
+    for key in keys[:-1]:
+        try:
+            return open_checkpoint(note, key)[0]
+        except ValueError:
+            continue
+    return open_checkpoint(note, keys[-1])[0]
 
 
 class _Progress:
@@ -333,15 +338,19 @@ def run(args: argparse.Namespace) -> int:
         verifier, outcome.pinned = _log_key(args, source)
         try:
             note = source.checkpoint_note()
-            outcome.checkpoint, _ = open_checkpoint(note, verifier)
+            opened = source.verify_checkpoint(note, verifier)
         except (SourceError, ValueError) as error:
             outcome.failures.append(Failure(None, None, f"the checkpoint does not verify with the log key: {error}"))
             return report(outcome, args)
-        checkpoint = outcome.checkpoint
+        checkpoint = outcome.checkpoint = opened.checkpoint
+        outcome.notes += [
+            f"the log key was rotated at entry {index}: followed from {old.vkey} to {new.vkey}"
+            for (index, _), old, new in zip(opened.handovers, opened.keys[:-1], opened.keys[1:], strict=True)
+        ]
         check_cosignatures(note, witnesses, quorum, outcome)
         if args.since:
             try:
-                saved = _since(args.since, verifier)
+                saved = _since(args.since, opened.keys)
             except (NoteError, ValueError) as error:
                 outcome.failures.append(Failure(None, None, f"the saved checkpoint {args.since} does not verify: {error}"))
             else:

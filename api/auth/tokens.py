@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.jws import public_jwk, thumbprint
 from models.base import utcnow
 from models.runtime import Runtime
@@ -71,18 +71,25 @@ class _Verified:
 _verified = _Verified()
 
 
+def _public_keys(runtime: Runtime) -> list[Ed25519PublicKey]:
+    """The key that signs tokens now, then those retired less than a token's lifetime ago."""
+    lifetime = timedelta(minutes=runtime.settings.token_minutes)
+    return [runtime.keys.token_key().public_key(), *runtime.keys.retired_token_keys(lifetime)]
+
+
 def verify(runtime: Runtime, token: str) -> Actor:
     if (actor := _verified.get(token)) is not None:
         return actor
-    key: Ed25519PrivateKey = runtime.keys.token_key()
     try:
         header = jwt.get_unverified_header(token)
-        if header.get("kid") != thumbprint(key.public_key()):
+        keys = {thumbprint(key): key for key in _public_keys(runtime)}
+        kid = header.get("kid")
+        if (key := keys.get(kid) if isinstance(kid, str) else None) is None:
             raise BadToken("the token was signed by a key this service does not use")
         # Only EdDSA: a token claiming "none" or HS256 is refused before its signature.
         claims = jwt.decode(
             token,
-            key.public_key(),
+            key,
             algorithms=["EdDSA"],
             audience=AUDIENCE,
             issuer=runtime.settings.host,
@@ -103,5 +110,10 @@ def verify(runtime: Runtime, token: str) -> Actor:
 
 
 def jwks(runtime: Runtime) -> dict[str, list[dict[str, str]]]:
-    public = runtime.keys.token_key().public_key()
-    return {"keys": [{**public_jwk(public), "kid": thumbprint(public), "use": "sig", "alg": "EdDSA"}]}
+    """The current key first; a rotated-out key stays until the tokens it signed expire."""
+    return {
+        "keys": [
+            {**public_jwk(public), "kid": thumbprint(public), "use": "sig", "alg": "EdDSA"}
+            for public in _public_keys(runtime)
+        ]
+    }

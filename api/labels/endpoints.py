@@ -152,7 +152,12 @@ class LabelJwk(BaseModel):
     use: Literal["sig"] = "sig"
     alg: Literal["EdDSA"] = "EdDSA"
     published_index: int = Field(description="Index of the log's `label_key` entry for it")
-    retired_index: int | None = Field(description="Index of the entry that retired it, if any")
+    status: Literal["active", "retired"] = Field(
+        description="`retired`: it signs no new label, and the labels it signed still verify"
+    )
+    retired_index: int | None = Field(
+        description="Index of the `label_key` entry that retired it (its `retires` names this kid), if any"
+    )
 
 
 class LabelKeySet(BaseModel):
@@ -161,8 +166,9 @@ class LabelKeySet(BaseModel):
 
 @router.get("/api/v1/logs/{log_id}/label-keys", tags=["logs"])
 def label_keys(log_id: LogIdPath, session: SessionDep, response: Response) -> LabelKeySet:
-    """Public: the keys that sign this log's labels, as a JWK Set. A scanner caches it
-    and checks labels offline; each key is also a `label_key` entry in the log."""
+    """Public: the keys that sign (and signed) this log's labels, as a JWK Set. A scanner
+    caches it and checks labels offline; each key is also a `label_key` entry in the log,
+    and a retired key stays listed: the labels it signed are still genuine."""
     log = logs.get_log(session, log_id)
     rows = session.scalars(
         select(LabelKey).where(LabelKey.log_id == log.id).order_by(LabelKey.published_index)
@@ -174,6 +180,7 @@ def label_keys(log_id: LogIdPath, session: SessionDep, response: Response) -> La
                 x=jws.b64url(row.public_key),
                 kid=row.kid,
                 published_index=row.published_index,
+                status="active" if row.retired_index is None else "retired",
                 retired_index=row.retired_index,
             )
             for row in rows

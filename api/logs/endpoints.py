@@ -23,6 +23,7 @@ from api.logs.schemas import (
     ItemEntries,
     LogInfo,
     LogList,
+    RetiredLogKeyInfo,
     TrailDevice,
     WitnessInfo,
 )
@@ -36,14 +37,20 @@ _SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 @router.get("")
 def list_logs(session: SessionDep, runtime: RuntimeDep) -> LogList:
-    """Every log hosted here, with the verifier key that checks its checkpoints, and the
-    witnesses that cosign them."""
+    """Every log hosted here, with the verifier key that checks its checkpoints (and those
+    it retired), and the witnesses that cosign them."""
+    retired: dict[str, list[RetiredLogKeyInfo]] = {}
+    for key in logs.retired_log_keys(session):
+        retired.setdefault(key.log_id, []).append(
+            RetiredLogKeyInfo(verifier_key=key.verifier_key, retired_index=key.retired_index)
+        )
     return LogList(
         logs=[
             LogInfo(
                 log=log.id,
                 origin=log.origin,
                 verifier_key=log.verifier_key,
+                retired_keys=retired.get(log.id, []),
                 size=log.size,
                 checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
             )
@@ -65,6 +72,21 @@ def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
     witness cosignature it has."""
     logs.get_log(session, log_id)
     note = witnesses.cosigned_note(session, logs.latest_checkpoint(session, log_id))
+    return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
+
+
+@router.get(
+    "/{log_id}/checkpoints/{size}",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
+)
+def checkpoint_at(
+    log_id: LogIdPath, size: Annotated[int, Path(ge=0, le=2**62)], session: SessionDep
+) -> PlainTextResponse:
+    """The checkpoint the log signed at `size`, if it signed one there, with its
+    cosignatures: for instance the handover of a key rotation (its `retired_index` + 1)."""
+    logs.get_log(session, log_id)
+    note = witnesses.cosigned_note(session, logs.checkpoint_at(session, log_id, size))
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 

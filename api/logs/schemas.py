@@ -5,10 +5,21 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class RetiredLogKeyInfo(BaseModel):
+    verifier_key: str = Field(description="A checkpoint verifier key the log signed with before")
+    retired_index: int = Field(
+        description="Index of the `log_key` entry that replaced it; it signed the handover "
+        "checkpoint of size retired_index + 1 (GET /logs/{log}/checkpoints/{size}), its last"
+    )
+
+
 class LogInfo(BaseModel):
     log: str = Field(examples=["53.03"], description="The regency code naming the log")
     origin: str = Field(examples=["jejak.example/log/53.03"])
     verifier_key: str = Field(description="The checkpoint verifier key, name+keyid+base64")
+    retired_keys: list[RetiredLogKeyInfo] = Field(
+        description="The keys it signed with before its key rotations, oldest first"
+    )
     size: int = Field(description="Entries integrated so far")
     checkpoint_size: int = Field(description="Tree size of the latest signed checkpoint")
 
