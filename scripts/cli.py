@@ -249,6 +249,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from scripts.backup import backup
+
+    out = Path(args.out)
+    manifest = backup(get_settings(), out)
+    print(f"{out}: {manifest.database} database in {manifest.file}, keys in keys/, {len(manifest.logs)} logs")
+    for log_id in manifest.keys_missing:
+        print(f"jejak: WARNING: the backup holds no key that log {log_id} signs with (rotated meanwhile, "
+              "or missing): back it up again, or find the key", file=sys.stderr)
+    return 1 if manifest.keys_missing else 0
+
+
 def cmd_mirror(args: argparse.Namespace) -> int:
     from scripts.mirror import mirror
 
@@ -381,6 +393,12 @@ def parser() -> argparse.ArgumentParser:
         help="a mirror directory (every log in it), one log's copy, or an export bundle",
     )
     restore.set_defaults(run=cmd_restore)
+
+    backup = sub.add_parser(
+        "backup", help="copy the database (SQLite online backup, or pg_dump -Fc) and the keys into a new directory"
+    )
+    backup.add_argument("--out", required=True, metavar="DIR", help="where to write the backup (new, or empty)")
+    backup.set_defaults(run=cmd_backup)
 
     mirror = sub.add_parser(
         "mirror", help="keep a complete, checked copy of logs in a directory (ledger/ and HTTP only)"
