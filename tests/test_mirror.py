@@ -85,7 +85,7 @@ class ForgedLog(LogSource):
     """A log served by an operator who holds the log key and rewrites history."""
 
     def __init__(self, entries: list[bytes], signer: Signer) -> None:
-        self.location = "forged"
+        super().__init__("forged")
         self.files: dict[str, bytes] = {}
         growth = Growth(0, self.files.__getitem__)
         for n, width in bundles_between(0, len(entries)):
