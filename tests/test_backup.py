@@ -18,24 +18,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from models.settings import Settings, get_settings
-from scripts.backup import MANIFEST, POSTGRES_FILE, SQLITE_FILE
+from scripts.backup import MANIFEST, POSTGRES_FILE, SQLITE_FILE, backup
 from scripts.cli import main as cli
 from scripts.mirror import mirror
 from scripts.verify import main as verify
 from tests.factories import make_area
+from tests.test_cli import env  # noqa: F401 - a fixture: `jejak` on a database and keys of its own
 from tests.helpers import serve_live, wait_for_checkpoint
 from tests.test_custody import _crew, walk_out_and_back
-
-
-@pytest.fixture
-def jejak_env(settings: Settings, monkeypatch) -> Iterator[None]:
-    """The `jejak` command line, pointed at the suite's database and keys."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(settings.keys_dir))
-    monkeypatch.setenv("JEJAK_HOST", settings.host)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ def _restore(backup: Path, database_url: str, keys: Path) -> None:
 
 
 def test_a_restored_backup_verifies_and_matches_a_mirror(
-    client, runtime, settings, new_log, live_server, jejak_env, empty_database, tmp_path, capsys
+    client, runtime, settings, new_log, live_server, empty_database, tmp_path, capsys
 ):
     area = make_area(runtime, new_log.id)
     walk_out_and_back(client, runtime, area, _crew(client, runtime, area))
@@ -79,10 +69,9 @@ def test_a_restored_backup_verifies_and_matches_a_mirror(
     wait_for_checkpoint(live_server, new_log.id, size)
     assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
 
-    cli(["backup", "--out", str(tmp_path / "backup")])  # while the service runs
-    manifest = json.loads((tmp_path / "backup" / MANIFEST).read_text())
-    assert {"log": new_log.id, "size": size, "verifier_key": new_log.verifier_key} in manifest["logs"]
-    assert new_log.id not in manifest["keys_missing"]  # (other tests' logs may lack theirs on purpose)
+    manifest = backup(settings, tmp_path / "backup")  # while the service runs
+    assert {"log": new_log.id, "size": size, "verifier_key": new_log.verifier_key} in manifest.logs
+    assert new_log.id not in manifest.keys_missing  # (other tests' logs may lack theirs on purpose)
     assert (tmp_path / "backup" / "keys" / f"log-{new_log.id}.skey").stat().st_mode & 0o777 == 0o600
 
     restored = settings.model_copy(update={"database_url": empty_database, "keys_dir": tmp_path / "restored-keys"})
@@ -102,10 +91,7 @@ def test_a_restored_backup_verifies_and_matches_a_mirror(
     assert (differ, errors) == ([], [])
 
 
-def test_a_backup_never_overwrites_and_says_what_it_lacks(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jejak.db'}")
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
-    get_settings.cache_clear()
+def test_a_backup_never_overwrites_and_says_what_it_lacks(env, monkeypatch, tmp_path, capsys):
     assert cli(["migrate"]) == 0 and cli(["log", "create", "53.03"]) == 0
     taken = tmp_path / "taken"
     taken.mkdir()
@@ -128,9 +114,6 @@ def test_a_backup_never_overwrites_and_says_what_it_lacks(monkeypatch, tmp_path,
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/nothing")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     get_settings.cache_clear()
-    try:
-        assert cli(["backup", "--out", str(tmp_path / "b3")]) == 1
-    finally:
-        get_settings.cache_clear()
+    assert cli(["backup", "--out", str(tmp_path / "b3")]) == 1
     assert "pg_dump is not on the PATH" in capsys.readouterr().err
     assert not (tmp_path / "b3").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from models.audit import AuditRecord
 from models.export import write_export
 from models.items import LABEL_TYPE, Item, LabelReprint
 from models.keys import KeyStore
-from models.labels import LabelKeyRetired
+from models.labels import LabelKey, LabelKeyRetired
 from models.log import Log, RetiredLogKey
 from models.logs import add_checkpoint
 from models.runtime import Runtime
@@ -37,10 +38,13 @@ from models.sequencer import NewEntry
 from models.users import Actor, Role
 from scripts.cli import main as cli
 from scripts.mirror import mirror
+from scripts.restore import log_copies, restore_copy
 from scripts.verify import main as verify
 from tests.factories import make_area, make_person
 from tests.helpers import append, b64decode, scans, wait_for_checkpoint
+from tests.test_cli import env  # noqa: F401 - a fixture: `jejak` on a database and keys of its own
 from tests.test_custody import _crew, accepted, register, walk_out_and_back
+from tests.test_restore import fresh_settings  # noqa: F401 - a fixture: an empty database and keys folder
 
 
 def _entry(client, log_id: str, index: int) -> dict:
@@ -139,6 +143,43 @@ def test_a_verifier_pinning_the_old_log_key_follows_the_rotation(client, runtime
     [record] = _audited(runtime, f"log {new_log.id}")
     assert (record.actor_id, record.jurisdiction) == (None, new_log.id)
     assert record.details == {"retired": old, "current": new, "index": rotated.index}
+
+
+def test_a_log_restored_from_its_mirror_across_rotations_is_the_same_log(
+    client, runtime, settings, new_log, live_server, fresh_settings, tmp_path, capsys
+):
+    area = make_area(runtime, new_log.id)
+    crew = _crew(client, runtime, area)
+    register(crew, (area.tps[0], "BUP"))  # its label signed by the first label key
+    label = rotation.rotate_label_key(runtime, new_log.id)
+    log_key = rotation.rotate_log_key(runtime, new_log.id)
+    register(crew, (area.tps[1], "BUP"))
+    size = _size(runtime, new_log.id)
+    wait_for_checkpoint(live_server, new_log.id, size)
+    assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
+
+    # The office burns; the keys come back from their backup, retired ones included.
+    shutil.copytree(settings.keys_dir, fresh_settings.keys_dir)
+    restored = Runtime(fresh_settings)
+    try:
+        make_area(restored, new_log.id)
+        restored.ensure_log(new_log.id)
+        [copy] = log_copies(str(tmp_path / "mirror"))
+        with copy:
+            report = restore_copy(restored, copy)
+        assert report.size == size and report.labels_to_reprint == []  # both keys' labels signed again
+        assert _labels(restored, new_log.id) == _labels(runtime, new_log.id)
+        with restored.db.session() as session:
+            assert session.get_one(Log, new_log.id).verifier_key == log_key.current
+            retired = session.scalars(select(RetiredLogKey).where(RetiredLogKey.log_id == new_log.id))
+            assert [(k.retired_index, k.verifier_key) for k in retired] == [(log_key.index, new_log.verifier_key)]
+            label_keys = session.scalars(select(LabelKey).where(LabelKey.log_id == new_log.id).order_by(LabelKey.published_index))
+            assert [(k.kid, k.retired_index) for k in label_keys][-2:] == [(label.retired, label.index), (label.current, None)]
+        capsys.readouterr()
+        assert verify([_bundle(restored, new_log.id, tmp_path / "restored.tar.gz"), "--key", new_log.verifier_key]) == 0
+        assert f"rotated at entry {log_key.index}" in capsys.readouterr().out
+    finally:
+        restored.close()
 
 
 def _rogue_rotation(runtime: Runtime, log: Log) -> Signer:
@@ -291,25 +332,16 @@ def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime
     assert record.details == {"retired": old_kid, "current": rotated.current}
 
 
-def test_keys_rotate_on_the_command_line(monkeypatch, tmp_path, capsys):
-    from models.settings import get_settings
-
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("JEJAK_HOST", "jejak.example")
-    get_settings.cache_clear()
-    try:
-        assert cli(["migrate"]) == 0
-        assert cli(["log", "create", "53.03"]) == 0
-        old = capsys.readouterr().out.split("\t")[2].strip()
-        assert cli(["keys", "rotate", "--log", "53.03"]) == 0
-        new = capsys.readouterr().out.strip()
-        assert cli(["keys", "show", "--log", "53.03"]) == 0
-        assert capsys.readouterr().out.strip() == new != old
-        assert cli(["keys", "rotate", "--label", "53.03"]) == 0
-        assert json.loads(capsys.readouterr().out)["kty"] == "OKP"
-        assert cli(["keys", "rotate", "--token"]) == 0
-        assert cli(["keys", "rotate", "--log", "99.99"]) == 1
-        assert "there is no log 99.99" in capsys.readouterr().err
-    finally:
-        get_settings.cache_clear()
+def test_keys_rotate_on_the_command_line(env, capsys):
+    assert cli(["migrate"]) == 0
+    assert cli(["log", "create", "53.03"]) == 0
+    old = capsys.readouterr().out.split("\t")[2].strip()
+    assert cli(["keys", "rotate", "--log", "53.03"]) == 0
+    new = capsys.readouterr().out.strip()
+    assert cli(["keys", "show", "--log", "53.03"]) == 0
+    assert capsys.readouterr().out.strip() == new != old
+    assert cli(["keys", "rotate", "--label", "53.03"]) == 0
+    assert json.loads(capsys.readouterr().out)["kty"] == "OKP"
+    assert cli(["keys", "rotate", "--token"]) == 0
+    assert cli(["keys", "rotate", "--log", "99.99"]) == 1
+    assert "there is no log 99.99" in capsys.readouterr().err
