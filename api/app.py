@@ -10,8 +10,9 @@ from models.runtime import Runtime
 from models.settings import Settings, get_settings
 from prometheus_client import REGISTRY
 
-from api import ops, problems, tiles
+from api import ops, problems, security, tiles
 from api.alerts import endpoints as alerts
+from api.audit import endpoints as audit
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
 from api.events import endpoints as events
@@ -23,6 +24,7 @@ from api.logs import endpoints as logs
 from api.pages import endpoints as pages
 from api.sites import endpoints as sites
 from api.stats import endpoints as stats
+from api.users import endpoints as users
 from api.webhooks import endpoints as webhooks
 from api.witnesses import endpoints as witnesses
 from api.limits import BodyLimit
@@ -68,8 +70,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.state.runtime = runtime
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     return app
 

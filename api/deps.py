@@ -106,12 +106,23 @@ def actor_log(actor: Actor, requested: str | None) -> str:
     return check_log_id(requested)
 
 
+def client_rate(request: Request, name: str, per_minute: int) -> PerClientRate:
+    """The app's limit `name` per client address, made on first use."""
+    state = request.app.state
+    if not hasattr(state, name):
+        setattr(state, name, PerClientRate(per_minute))
+    rate: PerClientRate = getattr(state, name)
+    return rate
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def public_wait(request: Request) -> int:
     """Seconds this client must wait before its next public check (0: go on)."""
-    state = request.app.state
-    if not hasattr(state, "public_rate"):
-        state.public_rate = PerClientRate(get_runtime(request).settings.public_checks_per_minute)
-    return math.ceil(state.public_rate.take(request.client.host if request.client else ""))
+    rate = client_rate(request, "public_rate", get_runtime(request).settings.public_checks_per_minute)
+    return math.ceil(rate.take(client_address(request)))
 
 
 def public_rate(request: Request) -> None:

@@ -28,27 +28,32 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            # Over the limit: answer 413 at once and tell the app the client has gone (an
+            # exception here would be caught by the app's body parsing and answered 400).
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def watched_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 went instead
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counted, watched_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, counted, watched_send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
@@ -73,9 +78,6 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
 
 class PerClientRate:
     """A token bucket per client address: `per_minute` requests a minute, in bursts of
@@ -90,13 +92,20 @@ class PerClientRate:
         self._lock = threading.Lock()
 
     def take(self, client: str) -> float:
-        """0 if the client may go on, else the seconds until it may."""
+        """0 if the client may go on (and one request is counted), else the seconds until it may."""
+        return self._use(client, 1)
+
+    def wait(self, client: str) -> float:
+        """As take(), counting nothing: for limits on failures, known only afterwards."""
+        return self._use(client, 0)
+
+    def _use(self, client: str, cost: int) -> float:
         now = time.monotonic()
         with self._lock:
             tokens, then = self._buckets.pop(client, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - then) * self.rate)
             wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            self._buckets[client] = (tokens - cost if wait == 0 else tokens, now)
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
         return wait

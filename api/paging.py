@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Query
@@ -32,9 +34,25 @@ def decode(cursor: str | None, *types: type) -> list[Any] | None:
         not isinstance(key, list)
         or len(key) != len(types)
         or not all(type(v) is t for v, t in zip(key, types, strict=True))
+        # A database integer has 64 bits: a larger one would fail in the query, not here.
+        or any(type(v) is int and not -(2**63) <= v < 2**63 for v in key)
     ):
         raise HTTPException(400, "cursor is not one this service gave out")
     return key
+
+
+def decode_time_and_id(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The key of a list sorted by time then id (alerts, the audit trail)."""
+    key = decode(cursor, str, str)
+    if key is None:
+        return None
+    try:
+        at, row = datetime.fromisoformat(key[0]), uuid.UUID(key[1])
+    except ValueError as error:
+        raise HTTPException(400, "cursor is not one this service gave out") from error
+    if at.tzinfo is None:
+        raise HTTPException(400, "cursor is not one this service gave out")
+    return at, row
 
 
 def page(rows: list[T], limit: int, key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from models.db import disk_full
 from models.errors import JejakError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -46,6 +47,7 @@ _PROBLEMS = {
     422: "The parameters or the body do not have the documented shape",
     429: "Too many requests from this address or for this account: wait Retry-After seconds",
     503: "The database is unreachable: retry after Retry-After seconds",
+    507: "The database disk is full: nothing was recorded; send it again after Retry-After seconds",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 PROBLEM_SCHEMA = {
@@ -78,7 +80,7 @@ def _common_problems(operation: dict[str, Any], method: str) -> set[int]:
     if operation.get("requestBody"):
         statuses.add(413)
     if method != "get" and takes_input:
-        statuses.add(409)  # writes can race (an IntegrityError answers 409)
+        statuses |= {409, 507}  # writes can race (an IntegrityError answers 409), or find the disk full
     return statuses
 
 
@@ -119,7 +121,7 @@ def document(app: FastAPI) -> None:
                 for status, response in responses.items():
                     if status >= "400" and ("content" not in response or status == "422"):
                         response["content"] = body
-                    if status in ("429", "503"):
+                    if status in ("423", "429", "503", "507"):
                         response.setdefault("headers", _RETRY_AFTER)
         return spec
 
@@ -129,11 +131,15 @@ def document(app: FastAPI) -> None:
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this path: Starlette names only the first
     route's, and GET and POST of one path are often two routes."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if route.matches(request.scope)[0] is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+
+    def served(routes: list[Any]) -> Iterator[str]:
+        for route in routes:
+            if (included := getattr(route, "original_router", None)) is not None:
+                yield from served(included.routes)  # FastAPI keeps an included router whole
+            elif route.matches(request.scope)[0] is not Match.NONE:
+                yield from getattr(route, "methods", None) or ()
+
+    return ", ".join(sorted(set(served(request.app.routes))))
 
 
 def install(app: FastAPI) -> None:
@@ -169,6 +175,12 @@ def install(app: FastAPI) -> None:
     async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests raced to create the same thing; the database kept the first.
         return problem(409, "this conflicts with something recorded a moment ago; reload and retry")
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # The last line of defence for input that passed its checks: PostgreSQL refuses a
+        # NUL character in text and numbers out of its range; that is the input's fault.
+        return problem(400, "a value the database cannot take: a NUL character, or a number out of range")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Index, String, Uuid, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.db import Database
 from models.sites import under
-from models.users import Actor
+
+if TYPE_CHECKING:  # models.users records its own actions here
+    from models.users import Actor
 
 
 class AuditRecord(Base):
@@ -57,6 +60,22 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_now(
+    db: Database,
+    actor: Actor | None,
+    action: str,
+    target: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    jurisdiction: str = "",
+) -> None:
+    """record() in a transaction of its own, on the database that holds the accounts and
+    the trail: for an action whose own transaction was on a log's database (a device
+    registered in its log), after that transaction committed."""
+    with db.session(write=True) as session:
+        record(session, actor, action, target, details, jurisdiction=jurisdiction)
 
 
 def list_records(

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     # Requests a minute per client address to the public check page and the trail behind
     # it (each computes proofs); a phone opening one label makes two.
     public_checks_per_minute: int = Field(default=120, ge=1)
+    # Other sites whose pages may call the API from a browser (CORS): origins
+    # (`https://host[:port]`), comma-separated. None by default: only this service's pages.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Password guessing: failed sign-ins a minute per client address (in bursts of as
+    # many), and the failures in a row after which an account is locked, for how long.
+    sign_in_failures_per_minute: int = Field(default=20, ge=1)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_lock_minutes: float = Field(default=15, gt=0)
     # Webhooks (README "Webhooks"): seconds between looks for deliveries due; the HTTP
     # timeout of one attempt; the first retry delay (doubled after each failure, with
     # jitter); failures in a row before a subscription is marked failing, and how often
@@ -80,6 +88,19 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(filter(None, re.split(r"[,\s]+", value)))
+        for origin in origins:
+            if not re.fullmatch(r"https?://[^/\s*]+", origin):
+                raise ValueError(
+                    f"JEJAK_CORS_ORIGINS entry {origin!r} is not an origin like https://dashboard.example"
+                )
+        return origins
 
     @field_validator("return_deadline")
     @classmethod

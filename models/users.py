@@ -6,18 +6,21 @@ and role."""
 from __future__ import annotations
 
 import enum
+import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Enum, Integer, String, Uuid, select
+from sqlalchemy import Boolean, Enum, Integer, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import audit
 from models.base import Base, UTCDateTime, utcnow
-from models.errors import Conflict, InvalidRequest
+from models.db import Database
+from models.errors import Conflict, InvalidRequest, JejakError, NotFound
 from models.sites import get_site
 
 
@@ -36,7 +39,7 @@ class Role(enum.StrEnum):
 SCOPES = frozenset(
     {"logs:read", "sites:read", "items:read", "events:read", "alerts:read", "webhooks:manage"}
 )
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 _hasher = PasswordHasher()
 
 
@@ -55,7 +58,8 @@ class User(Base):
     nrp: Mapped[str | None] = mapped_column(String(32))  # police registration number
     scopes: Mapped[str] = mapped_column(String(255), default="")  # integrators, space-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last lock
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -97,8 +101,11 @@ def create_user(
     full_name: str = "",
     nrp: str | None = None,
     scopes: frozenset[str] = frozenset(),
+    by: Actor | None = None,
 ) -> User:
-    if not _USERNAME.fullmatch(username):
+    """A new account, recorded in the audit trail as made `by` someone (None: the
+    server's command line)."""
+    if not USERNAME.fullmatch(username):
         raise InvalidRequest(
             "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'"
         )
@@ -125,13 +132,93 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session, by, "user.create", username,
+        {"id": str(user.id), "role": role.value, "scopes": sorted(scopes)}, jurisdiction=jurisdiction,
+    )
+    return user
+
+
+class AccountLocked(JejakError):
+    status = 423
+    title = "Account locked"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(
+            f"this account is locked until {until:%Y-%m-%dT%H:%M:%SZ} after too many wrong "
+            "passwords; wait, or ask an administrator to unlock it"
+        )
+        self.retry_after = max(1, math.ceil((until - utcnow()).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """How many wrong passwords in a row lock an account, and for how long."""
+
+    max_failures: int
+    duration: timedelta
+
+
+def sign_in(db: Database, username: str, password: str, lockout: Lockout) -> Actor | None:
+    """The actor these credentials name, or None. Wrong passwords in a row are counted
+    and lock the account (recorded in the audit trail); a locked account is refused
+    (AccountLocked) whatever the password, so guessing on cannot tell a right one.
+    The password is checked outside any write: the hashing takes a while."""
+    with db.reads() as session:
+        user = _active_user(session, username, password)
+        if user is None:
+            return None
+        if user.locked_until is not None and user.locked_until > utcnow():
+            raise AccountLocked(user.locked_until)
+        actor, failures = Actor.of(user), user.failed_logins
+        right = check_password(user, password)
+    if right:
+        if failures:
+            with db.session(write=True) as session:
+                session.execute(update(User).where(User.id == actor.id).values(failed_logins=0))
+        return actor
+    with db.session(write=True) as session:
+        failures = session.execute(
+            update(User).where(User.id == actor.id)
+            .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
+        ).scalar_one()
+        if failures >= lockout.max_failures:
+            until = utcnow() + lockout.duration
+            session.execute(update(User).where(User.id == actor.id).values(failed_logins=0, locked_until=until))
+            audit.record(
+                session, None, "user.lock", username,
+                {"failures": failures, "until": until.isoformat()}, jurisdiction=actor.jurisdiction,
+            )
+    return None
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"there is no user {username}")
+    return user
+
+
+def unlock(session: Session, by: Actor | None, user: User) -> None:
+    """Lift a lock (and forget the wrong passwords before it), recorded in the audit trail."""
+    audit.record(
+        session, by, "user.unlock", user.username,
+        {"locked_until": user.locked_until.isoformat() if user.locked_until else None},
+        jurisdiction=user.jurisdiction,
+    )
+    user.failed_logins, user.locked_until = 0, None
+
+
+def _active_user(session: Session, username: str, password: str) -> User | None:
+    """The active user of this name, or None after as long as a password check takes."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher.hash(password)  # spend the same time: don't reveal which usernames exist
+        return None
     return user
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        _hasher.hash(password)  # spend the same time: don't reveal which usernames exist
-        return None
-    return user if check_password(user, password) else None
+    user = _active_user(session, username, password)
+    return user if user is not None and check_password(user, password) else None

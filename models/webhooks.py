@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import audit
 from models.base import Base, UTCDateTime, utcnow
 from models.errors import InvalidRequest, NotFound
 from models.logs import get_log
@@ -138,7 +139,19 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    _audit(session, owner, "webhook.subscribe", subscription)
     return subscription
+
+
+def _audit(session: Session, by: Actor | None, action: str, subscription: Subscription) -> None:
+    # Where it sends, without the query string: it may carry a receiver's secret.
+    parts = urlsplit(subscription.url)
+    audit.record(
+        session, by, action, str(subscription.id),
+        {"url": f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}",
+         "kinds": subscription.kinds, "owner": str(subscription.owner_id)},
+        jurisdiction=subscription.jurisdiction,
+    )
 
 
 def list_subscriptions(
@@ -170,8 +183,10 @@ def get_subscription(
     return subscription
 
 
-def delete_subscription(session: Session, subscription: Subscription) -> None:
-    """Stop sending; the delivery log goes with it."""
+def delete_subscription(session: Session, subscription: Subscription, by: Actor | None = None) -> None:
+    """Stop sending; the delivery log goes with it. Recorded in the audit trail as done
+    `by` someone (None: the service)."""
+    _audit(session, by, "webhook.delete", subscription)
     session.execute(
         delete(Delivery).where(
             Delivery.log_id == subscription.log_id, Delivery.subscription_id == subscription.id

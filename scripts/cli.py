@@ -189,6 +189,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from models.users import get_user, unlock
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        unlock(session, None, get_user(session, args.username))
+        print(f"unlocked {args.username}")
+    return 0
+
+
 def _read_password(from_stdin: bool) -> str:
     """Never from argv: a command line shows in `ps` and in the shell's history."""
     if from_stdin:
@@ -359,6 +368,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--scopes", default="", help='integrators, e.g. "items:read events:read"')
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     add.set_defaults(run=cmd_user_add)
+    unlock = user_sub.add_parser("unlock", help="let an account locked by wrong passwords sign in again now")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=cmd_user_unlock)
 
     witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
     witness_sub = witness.add_subparsers(dest="witness_command", required=True)

@@ -1,4 +1,5 @@
-"""The audit trail of administrative actions (append-only).
+"""The audit trail of administrative actions (append-only), and account locks after
+wrong passwords.
 
 Revision ID: 0008
 Revises: 0007
@@ -37,9 +38,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_trail_action"), "audit_trail", ["action"], unique=False)
     op.create_index(op.f("ix_audit_trail_jurisdiction"), "audit_trail", ["jurisdiction"], unique=False)
     make_append_only("audit_trail")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("locked_until")
     drop_append_only("audit_trail")
     op.drop_index(op.f("ix_audit_trail_jurisdiction"), table_name="audit_trail")
     op.drop_index(op.f("ix_audit_trail_action"), table_name="audit_trail")

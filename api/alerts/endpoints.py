@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from models import audit
 from models.alerts import AlertAcknowledgement, AlertState, Severity, concerns, get_alert, list_alerts
 from models.users import Role
 
@@ -40,7 +40,7 @@ def alerts(
     """Alerts in your jurisdiction, oldest first: open ones unless state says acked or all."""
     authorize(actor, READERS, scope="alerts:read")
     log_id = actor_log(actor, log)
-    after = paging.decode(cursor, str, str)
+    after = paging.decode_time_and_id(cursor)
     rows = list_alerts(
         session,
         log_id=log_id,
@@ -50,7 +50,7 @@ def alerts(
         severity=severity,
         item=item,
         site=site,
-        after=_alert_key(after) if after else None,
+        after=after,
         limit=limit + 1,
     )
     rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
@@ -70,11 +70,10 @@ def acknowledge(
     if not concerns(alert, actor.jurisdiction):
         raise HTTPException(403, f"alert {alert_id} is outside your jurisdiction {actor.jurisdiction}")
     work = AlertAcknowledgement(log_id, alert_id, actor, body.reason)
-    return AlertOut.model_validate(runtime.sequencer.submit(log_id, work, 1))
-
-
-def _alert_key(key: list[str]) -> tuple[datetime, uuid.UUID]:
-    try:
-        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
-    except ValueError as error:
-        raise HTTPException(400, "cursor is not one this service gave out") from error
+    alert = runtime.sequencer.submit(log_id, work, 1)
+    audit.record_now(
+        runtime.db, actor, "alert.ack", str(alert.id),
+        {"log": log_id, "rule": alert.rule, "reason": alert.ack_reason, "index": alert.ack_index},
+        jurisdiction=alert.site or log_id,
+    )
+    return AlertOut.model_validate(alert)

@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from models.users import Actor, authenticate
+from models import users
 
 from api.auth import tokens
 from api.auth.schemas import Token
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, client_address, client_rate
 
 router = APIRouter(tags=["auth"])
 
 
 @router.post(
     "/api/v1/auth/token",
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        423: {"description": "The account is locked after too many wrong passwords: until Retry-After"},
+        429: {"description": "Too many failed sign-ins from this address: wait Retry-After seconds"},
+    },
 )
 def sign_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep
 ) -> Token:
-    """Exchange a username and password for a short-lived bearer token."""
-    with runtime.db.reads() as session:
-        user = authenticate(session, form.username, form.password)
-        actor = Actor.of(user) if user is not None else None
+    """Exchange a username and password for a short-lived bearer token. Wrong passwords
+    are limited per client address (429) and lock the account after a few in a row (423)."""
+    settings = runtime.settings
+    failures = client_rate(request, "sign_in_failures", settings.sign_in_failures_per_minute)
+    address = client_address(request)
+    if wait := failures.wait(address):
+        raise HTTPException(
+            429, "too many failed sign-ins from your address; try again shortly",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    lockout = users.Lockout(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lock_minutes))
+    try:
+        actor = users.sign_in(runtime.db, form.username, form.password, lockout)
+    except users.AccountLocked:
+        failures.take(address)
+        raise
     if actor is None:
+        failures.take(address)
         raise HTTPException(
             401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )

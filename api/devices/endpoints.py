@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
+from models import audit
 from models.custody import SCANNING_ROLES
-from models.devices import DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
+from models.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
 from models.logs import check_log_id, get_log
-from models.users import Role
+from models.runtime import Runtime
+from models.users import Actor, Role
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
@@ -46,7 +48,9 @@ def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> Device
     with runtime.db.reads() as session:
         get_log(session, log_id)
     work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name)
-    return DeviceOut.model_validate(runtime.sequencer.submit(log_id, work, 1))
+    device = runtime.sequencer.submit(log_id, work, 1)
+    _audit(runtime, actor, "device.register", device)
+    return DeviceOut.model_validate(device)
 
 
 @router.get("")
@@ -63,4 +67,14 @@ def revoke(log_id: str, device_id: str, actor: CurrentActor, runtime: RuntimeDep
     if device.user_id != actor.id:
         authorize(actor, {Role.ADMIN, Role.KPU}, at=log_id)
     work = DeviceRevocation(device, actor)
-    return DeviceOut.model_validate(runtime.sequencer.submit(log_id, work, 1))
+    device = runtime.sequencer.submit(log_id, work, 1)
+    _audit(runtime, actor, "device.revoke", device)
+    return DeviceOut.model_validate(device)
+
+
+def _audit(runtime: Runtime, actor: Actor, action: str, device: Device) -> None:
+    audit.record_now(
+        runtime.db, actor, action, f"{device.log_id}/{device.id}",
+        {"name": device.name, "owner": str(device.user_id), "index": device.revoked_index or device.registered_index},
+        jurisdiction=actor.jurisdiction or device.log_id,
+    )

@@ -47,7 +47,7 @@ async def _specs(request: Request) -> list[ItemSpec]:
             parsed = ItemsIn(items=[ItemIn(**{k: v for k, v in r.items() if v}) for r in rows])
         else:
             parsed = ItemsIn.model_validate(json.loads(body))
-    except (ValueError, TypeError, csv.Error) as error:
+    except (ValueError, TypeError, csv.Error, RecursionError) as error:
         detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         raise HTTPException(422, f"the item list is not valid: {detail}") from error
     return [ItemSpec(i.kind, i.destination, i.code, i.contest, i.serial) for i in parsed.items]

@@ -92,7 +92,7 @@ def subscription(subscription_id: uuid.UUID, actor: CurrentActor, session: Sessi
 def unsubscribe(subscription_id: uuid.UUID, actor: CurrentActor, runtime: RuntimeDep) -> Response:
     """Stop sending; the delivery log is deleted with the subscription."""
     with runtime.db.session(write=True) as session:
-        delete_subscription(session, _subscription(session, actor, subscription_id))
+        delete_subscription(session, _subscription(session, actor, subscription_id), actor)
     return Response(status_code=204)
 
 
