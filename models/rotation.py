@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from models import audit
 from models.errors import Conflict
+from models.keys import KeyStore
 from models.labels import RETIRING, LabelKey
 from models.log import RetiredLogKey
-from models.logs import add_checkpoint, get_log
+from models.logs import add_checkpoint, check_log_id
 from models.runtime import Runtime
 from models.sequencer import Appended, Batch, NewEntry, Refused, b64
 from models.tiles import TileStore
@@ -54,15 +55,22 @@ def _audit(batch: Batch, rotation: Rotation) -> None:
 class LogKeyRotation:
     """Work: the `log_key` entry naming the new key, then the handover checkpoint just
     past it, signed by the old key and co-signed by the new; later checkpoints are the
-    new key's (ledger/rotation.py)."""
+    new key's (ledger/rotation.py). Nothing to append if the log has the new key already
+    (a rotation interrupted after it committed)."""
 
-    old: Signer
-    new: Signer
+    keys: KeyStore
     tiles: TileStore
+    old: Signer | None = field(default=None, init=False)
+    new: Signer | None = field(default=None, init=False)
 
     def prepare(self, batch: Batch) -> list[NewEntry]:
-        if batch.log.verifier_key != self.old.vkey or batch.shared.get(LOG_KEY):
-            raise Conflict(f"log {batch.log.id}'s key is being rotated by another request")
+        log = batch.log
+        self.new = self.keys.next_log_signer(log.id, log.origin)  # on disk before the log names it
+        if log.verifier_key == self.new.vkey:
+            return []
+        if batch.shared.get(LOG_KEY):
+            raise Conflict(f"log {log.id}'s key is being rotated by another request")
+        self.old = self.keys.log_signer(log.id, log.origin, log.verifier_key)
         batch.shared[LOG_KEY] = True
         return [NewEntry({"type": LOG_KEY, "key": self.new.vkey, "retires": self.old.vkey})]
 
@@ -70,6 +78,9 @@ class LogKeyRotation:
         batch.shared.pop(LOG_KEY, None)
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> Rotation:
+        assert self.new is not None
+        if self.old is None:
+            return Rotation("log", None, self.new.vkey, None)
         [entry] = results
         assert isinstance(entry, Appended)
         size = handover_size(entry.index)
@@ -86,15 +97,22 @@ class LogKeyRotation:
 @dataclass
 class LabelKeyRotation:
     """Work: publish the new label key in a `label_key` entry that retires the key in use;
-    labels signed by the old one still verify with it, and none is signed by it again."""
+    labels signed by the old one still verify with it, and none is signed by it again.
+    Nothing to append if the new key is published already (an interrupted rotation)."""
 
-    key: Ed25519PrivateKey
+    keys: KeyStore
+    key: Ed25519PrivateKey | None = field(default=None, init=False)
     retiring: LabelKey | None = field(default=None, init=False)
+    published: bool = field(default=False, init=False)
 
     def prepare(self, batch: Batch) -> list[NewEntry]:
         session, log_id = batch.session, batch.log.id
+        self.key = self.keys.next_ed25519(self.keys.label_key_path(log_id))  # on disk before the log names it
         kid = thumbprint(self.key.public_key())
-        if session.get(LabelKey, (log_id, kid)) is not None or batch.shared.get(RETIRING):
+        if session.get(LabelKey, (log_id, kid)) is not None:
+            self.published = True
+            return []
+        if batch.shared.get(RETIRING):
             raise Conflict(f"log {log_id}'s label key is being rotated by another request")
         record = {"type": "label_key", "kid": kid, "key": b64(self.key.public_key().public_bytes_raw()), "alg": "EdDSA"}
         self.retiring = session.scalars(
@@ -112,9 +130,12 @@ class LabelKeyRotation:
         batch.shared.pop(RETIRING, None)
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> Rotation:
+        assert self.key is not None
+        kid = thumbprint(self.key.public_key())
+        if self.published:
+            return Rotation("label", None, kid, None)
         [entry] = results
         assert isinstance(entry, Appended)
-        kid = thumbprint(self.key.public_key())
         raw = self.key.public_key().public_bytes_raw()
         batch.session.add(LabelKey(log_id=batch.log.id, kid=kid, public_key=raw, published_index=entry.index))
         if self.retiring is not None:
@@ -126,32 +147,16 @@ class LabelKeyRotation:
 
 def rotate_log_key(runtime: Runtime, log_id: str) -> Rotation:
     """A new checkpoint key for the log; the old one goes to the keys' retired/ folder."""
-    keys = runtime.keys
-    with runtime.db.session() as session:
-        log = get_log(session, log_id)
-    new = keys.next_log_signer(log.id, log.origin)
-    rotation = Rotation("log", None, new.vkey, None)
-    if log.verifier_key != new.vkey:
-        old = keys.log_signer(log.id, log.origin, log.verifier_key)
-        rotation = runtime.sequencer.submit(log.id, LogKeyRotation(old, new, runtime.tiles), 1)
-    keys.put_in_place(keys.log_key_path(log.id), keep=True)
+    rotation: Rotation = runtime.sequencer.submit(check_log_id(log_id), LogKeyRotation(runtime.keys, runtime.tiles), 1)
+    runtime.keys.put_in_place(runtime.keys.log_key_path(log_id), keep=True)
     return rotation
 
 
 def rotate_label_key(runtime: Runtime, log_id: str) -> Rotation:
     """A new label key for the KPU's log, published in it; the old one goes to retired/
     (kept: a restore signs the labels it signed again, byte for byte)."""
-    keys = runtime.keys
-    with runtime.db.session() as session:
-        log = get_log(session, log_id)
-        path = keys.label_key_path(log.id)
-        new = keys.next_ed25519(path)
-        kid = thumbprint(new.public_key())
-        published = session.get(LabelKey, (log.id, kid)) is not None
-    rotation = Rotation("label", None, kid, None)
-    if not published:
-        rotation = runtime.sequencer.submit(log.id, LabelKeyRotation(new), 1)
-    keys.put_in_place(path, keep=True)
+    rotation: Rotation = runtime.sequencer.submit(check_log_id(log_id), LabelKeyRotation(runtime.keys), 1)
+    runtime.keys.put_in_place(runtime.keys.label_key_path(log_id), keep=True)
     return rotation
 
 
