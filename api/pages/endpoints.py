@@ -2,8 +2,9 @@
 check page a label's QR code opens. Plain server-rendered HTML; the work happens in the
 small ES modules under api/static/, which talk to the same REST API as everyone else.
 
-Every page carries a strict Content-Security-Policy: scripts only from this origin, no
-inline script or style, nothing from another host."""
+Every page carries a strict Content-Security-Policy (scripts only from this origin, no
+inline script or style, nothing from another host) and the other security headers, set
+for every answer in one place: api/security.py."""
 
 from __future__ import annotations
 
@@ -31,29 +32,6 @@ router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    # The check page's URL holds the label signature (in the fragment): never pass it on.
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
-}
 LANG_COOKIE = "jejak_lang"
 LangQuery = Annotated[str | None, Query(pattern="^(id|en)$", description="Page language")]
 # What the scanner's service worker keeps for use with no network: the page and its assets.
@@ -74,7 +52,6 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
             **context,
         },
         status_code=status,
-        headers=SECURITY_HEADERS,
     )
     if lang:  # the toggle: remembered for the pages opened later
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")
@@ -137,7 +114,7 @@ def service_worker() -> Response:
     return Response(
         preamble + (STATIC / "sw.js").read_text(encoding="utf-8"),
         media_type="text/javascript",
-        headers={**SECURITY_HEADERS, "Service-Worker-Allowed": "/scan", "Cache-Control": "no-cache"},
+        headers={"Service-Worker-Allowed": "/scan", "Cache-Control": "no-cache"},
     )
 
 
@@ -152,4 +129,4 @@ def static(path: str) -> Response:
         target.suffix, mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     )
     # Revalidated on each use (ETag): the service worker keeps the offline copy.
-    return FileResponse(target, media_type=media_type, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "no-cache"})
