@@ -9,10 +9,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from ledger.cosignature import CosignatureVerifier
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOST = "jejak.localhost"
+
+
+def _origins(value: Any) -> Any:
+    """JEJAK_CORS_ORIGINS: scheme://host[:port] each, no path, no wildcard."""
+    if not isinstance(value, str):
+        return value
+    origins = tuple(filter(None, re.split(r"[,\s]+", value)))
+    for origin in origins:
+        if not re.fullmatch(r"https?://[^/\s*]+", origin):
+            raise ValueError(f"JEJAK_CORS_ORIGINS entry {origin!r} is not an origin like https://dashboard.example")
+    return origins
 
 
 class Settings(BaseSettings):
@@ -59,7 +70,7 @@ class Settings(BaseSettings):
     public_checks_per_minute: int = Field(default=120, ge=1)
     # Other sites whose pages may call the API from a browser (CORS): origins
     # (`https://host[:port]`), comma-separated. None by default: only this service's pages.
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    cors_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()
     # Password guessing: failed sign-ins a minute per client address (in bursts of as
     # many), and the failures in a row after which an account is locked, for how long.
     sign_in_failures_per_minute: int = Field(default=20, ge=1)
@@ -88,19 +99,6 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _origins(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        origins = tuple(filter(None, re.split(r"[,\s]+", value)))
-        for origin in origins:
-            if not re.fullmatch(r"https?://[^/\s*]+", origin):
-                raise ValueError(
-                    f"JEJAK_CORS_ORIGINS entry {origin!r} is not an origin like https://dashboard.example"
-                )
-        return origins
 
     @field_validator("return_deadline")
     @classmethod
