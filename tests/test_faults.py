@@ -28,8 +28,7 @@ import httpx
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -86,7 +85,6 @@ def assert_each_scan_once(runtime: Runtime, log_id: str, *outboxes: Outbox) -> N
             .order_by(LogEntry.idx)
         ).all()
         events = Counter(session.scalars(select(Event.event_id).where(Event.log_id == log_id)))
-        assert session.scalar(select(func.count()).select_from(Event).where(Event.log_id == log_id)) == len(events)
     sent = {e["scan"]["event_id"] for box in outboxes for e in box.envelopes}
     in_log = Counter(key for _, key, _ in entries)
     assert set(in_log) == sent and set(in_log.values()) == {1}, "a scan is missing from the log or doubled"
@@ -245,8 +243,8 @@ class Cluster:
 
 @pytest.fixture
 def own_postgres() -> Iterator[Cluster]:
-    """A throwaway PostgreSQL cluster (initdb into a temporary directory, a free port),
-    migrated: the machine's shared server must never be stopped."""
+    """A throwaway PostgreSQL cluster (initdb into a temporary directory, a free port)
+    with an empty database `jejak`: the machine's shared server must never be stopped."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     initdb = found[-1] if found else shutil.which("initdb")
     if initdb is None:
@@ -373,7 +371,7 @@ def test_a_full_disk_is_a_clear_507_and_the_service_goes_on_once_freed(is_postgr
         phone = Phone(kpu).register()
         outbox = offline_batch(phone, register_boxes(kpu, service.area, 30), service.area.kpu, 3000)
         before = log_size(runtime, log.id)
-        # Leave about a megabyte: room for a few chunks, not for all of them.
+        # Leave a megabyte: room for a chunk or so, not for all of them.
         room = os.statvfs(small_disk)
         ballast = small_disk / "ballast"
         ballast.write_bytes(bytes(room.f_bavail * room.f_frsize - 1024 * 1024))
