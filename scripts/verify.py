@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import multiprocessing
 import os
 import sys
@@ -210,8 +211,14 @@ def _pool(workers: int) -> Executor | None:
     # started here, before any thread of ours (the HTTP read-ahead) could hold a lock.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(workers, mp_context=context)
-    pool.submit(int).result()
+    # The workers' garbage collections leave what they inherit alone: touching it would
+    # copy every page of this process into each of them.
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        pool.submit(int).result()
+    finally:
+        gc.unfreeze()
     return pool
 
 
