@@ -19,8 +19,8 @@ from tests.factories import Phone, make_area, make_person
 
 @pytest.fixture(scope="module")
 def world(client, runtime):
-    """Regencies A (85.01) and B (85.02), their auditors, and a KPU of A at work."""
-    a, b = make_area(runtime, runtime.create_log("85.01").id), make_area(runtime, runtime.create_log("85.02").id)
+    """Regencies A (84.01) and B (84.02), their auditors, and a KPU of A at work."""
+    a, b = make_area(runtime, runtime.create_log("84.01").id), make_area(runtime, runtime.create_log("84.02").id)
     people = {
         "admin": make_person(client, runtime, Role.ADMIN, ""),
         "kpu": make_person(client, runtime, Role.KPU, a.kpu),

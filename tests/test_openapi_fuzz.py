@@ -54,7 +54,7 @@ class _WithoutLifespan:
 def fuzzed(settings, runtime, client):
     """The app, and a signed-in person of every role in a regency of the fuzzer's own."""
     app = create_app(settings, start_background=False)
-    area = make_area(runtime, runtime.create_log("87.01").id)
+    area = make_area(runtime, runtime.create_log("83.01").id)
     people = {
         "admin": make_person(client, runtime, Role.ADMIN, ""),
         "kpu": make_person(client, runtime, Role.KPU, area.kpu),

@@ -35,8 +35,8 @@ from tests.factories import PASSWORD, Phone, make_area, make_person
 
 @pytest.fixture(scope="module")
 def world(client, runtime):
-    """Regencies A (86.01) and B (86.02): a box of A dispatched, people of both."""
-    a, b = make_area(runtime, runtime.create_log("86.01").id), make_area(runtime, runtime.create_log("86.02").id)
+    """Regencies A (82.01) and B (82.02): a box of A dispatched, people of both."""
+    a, b = make_area(runtime, runtime.create_log("82.01").id), make_area(runtime, runtime.create_log("82.02").id)
     people = {
         "admin": make_person(client, runtime, Role.ADMIN, ""),
         "kpu": make_person(client, runtime, Role.KPU, a.kpu),
@@ -253,16 +253,16 @@ def test_bodies_built_to_hurt_the_parser_are_4xx(world):
 
 HOSTILE = [
     "' OR '1'='1",
-    "86.01' --",
-    "86.01'; DROP TABLE users; --",
+    "82.01' --",
+    "82.01'; DROP TABLE users; --",
     "%",
     "_",
     "86.0_",
-    "86.01%",
-    "86.01\x00",
+    "82.01%",
+    "82.01\x00",
     "\x00",
     "８６.０１",  # full-width digits: \d matches them
-    "86.01\u200b",
+    "82.01\u200b",
     "😀",
     "x" * 10_000,
     "-1",
@@ -292,7 +292,7 @@ def _cursors() -> list[str]:
     """Well-formed cursors carrying hostile keys: past the base64, into the query."""
     naive = datetime(2024, 1, 1).isoformat()
     return [paging.encode(key) for key in (
-        ["' OR 1=1 --"], ["86.01", "' OR 1=1 --"], [2**70], [-(2**70)], [naive, str(uuid.uuid4())],
+        ["' OR 1=1 --"], ["82.01", "' OR 1=1 --"], [2**70], [-(2**70)], [naive, str(uuid.uuid4())],
         ["2024-01-01T00:00:00+00:00", "not-a-uuid"], ["\x00"], [None], [],
     )]  # fmt: skip
 
