@@ -33,7 +33,9 @@ self.addEventListener("fetch", (event) => {
   const key = url.pathname === "/scan" ? "/scan" : event.request;
   event.respondWith(
     caches.open(CACHE).then(async (cache) => {
-      const cached = await cache.match(key);
+      // ignoreVary: the CORS layer marks answers "Vary: Origin", and a module script's
+      // request carries an Origin its precached copy was fetched without.
+      const cached = await cache.match(key, { ignoreVary: true });
       const fresh = fetch(event.request)
         .then((response) => {
           if (response.ok) cache.put(key, response.clone());
