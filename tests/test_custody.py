@@ -170,11 +170,14 @@ def test_a_replayed_scan_returns_its_first_result_and_appends_nothing(runtime, a
     kpu = crew["kpu"]
     envelope = kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])
     first = accepted(kpu.send(envelope))[0]
-    size = kpu.person.client.get("/api/v1/logs").json()
+    def size() -> int:  # this log's alone: others' logs and checkpoints move meanwhile
+        return {log["log"]: log["size"] for log in kpu.person.client.get("/api/v1/logs").json()["logs"]}[area.kpu]
+
+    before = size()
     again = kpu.send(envelope, envelope)
     assert [r["status"] for r in again] == ["duplicate", "duplicate"]
     assert {r["index"] for r in again} == {first["index"]}
-    assert kpu.person.client.get("/api/v1/logs").json() == size
+    assert size() == before
 
 
 def test_an_offline_batch_enters_the_log_in_the_order_the_phone_made_it(area, crew):
