@@ -28,9 +28,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """A read session; endpoints that write open their own transaction."""
-    with runtime.db.reads() as session:
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """A read session on the database of the log the path names (its `log_id`, or an
+    `item_id`, which starts with its regency's code), else on the home database.
+    Endpoints that write open their own transaction."""
+    path = request.path_params
+    with runtime.db_for(path.get("log_id") or path.get("item_id") or "").reads() as session:
         yield session
 
 

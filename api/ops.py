@@ -87,9 +87,11 @@ class LogCollector(Collector):
         age = GaugeMetricFamily(
             "jejak_log_checkpoint_age_seconds", "Age of the latest checkpoint", labels=["log"]
         )
+        statuses = []
         try:
-            with self.runtime.db.reads() as session:
-                statuses = log_status(session)
+            for database in self.runtime.databases.each():
+                with database.reads() as session:
+                    statuses += log_status(session)
         except SQLAlchemyError:
             return  # /metrics must answer even while the database is down
         for status in statuses:

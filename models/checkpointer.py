@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable
 from ledger import merkle
 from sqlalchemy.exc import IntegrityError
 
-from models.db import Database
 from models.keys import KeyStore, MissingKey
 from models.log import Log
 from models.logs import add_checkpoint, log_status
 from models.periodic import Periodic
+from models.routing import LogDatabases
 from models.tiles import TileStore
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class Checkpointer(Periodic):
 
     def __init__(
         self,
-        db: Database,
+        db: LogDatabases,
         tiles: TileStore,
         keys: KeyStore,
         interval: float,
@@ -40,13 +40,14 @@ class Checkpointer(Periodic):
 
     def sign_grown_logs(self) -> list[tuple[str, int]]:
         """Sign a checkpoint at the current size of every log that outgrew its last one."""
-        signed = []
-        with self.db.session() as session:
-            statuses = log_status(session)
+        signed, statuses = [], []
+        for database in self.db.each():
+            with database.session() as session:
+                statuses += log_status(session)
         grown = [s.log_id for s in statuses if s.size > s.checkpoint_size]
         for log_id in grown:
             try:
-                with self.db.session(write=True) as session:
+                with self.db.for_log(log_id).session(write=True) as session:
                     log = session.get_one(Log, log_id)
                     root = merkle.tree_root(log.size, self.tiles.reader(session, log_id, log.size))
                     # The database says which key: another process may have rotated it.

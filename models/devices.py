@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, UTCDateTime, utcnow
 from models.errors import Conflict, InvalidRequest, NotFound
 from models.sequencer import Appended, Batch, NewEntry, Refused
-from models.users import Actor
+from models.users import Actor, stand_in
 
 
 class Device(Base):
@@ -76,6 +76,12 @@ class DeviceRegistration:
     device_id: str = field(default_factory=new_device_id)
 
     def prepare(self, batch: Batch) -> list[NewEntry]:
+        # Accounts live on the home database; a log routed to another keeps a stand-in
+        # of the phone's owner there (models/routing.py).
+        stand_in(
+            batch.session, self.actor, f"account-{self.actor.id.hex}", self.actor.jurisdiction,
+            "an account on the home database: sign in there",
+        )
         return [
             NewEntry(
                 {

@@ -41,8 +41,10 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
     # is checked against that log's key, to record the attempt.
     home = regency_of(actor.jurisdiction) if actor.jurisdiction else None
     wanted = {(home if home and straying(s.scan, actor) else log, s.scan.device) for _, (log, s) in parsed}
-    with runtime.db.reads() as session:
-        devices = runtime.device_keys.lookup(session, wanted)
+    devices: dict[tuple[str, str], DeviceKey] = {}
+    for database in {runtime.db_for(log) for log, _ in wanted}:  # each log's keys live with it
+        with database.reads() as session:
+            devices |= runtime.device_keys.lookup(session, {k for k in wanted if runtime.db_for(k[0]) is database})
     strays: list[Alert] = []
     for position, (log_id, signed) in parsed:
         scan = signed.scan
@@ -57,8 +59,8 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
             results[position] = ScanResult(scan.event_id, "rejected", reason)
         else:
             accepted[log_id].append((position, signed))
-    if strays:
-        raise_once(runtime.db, strays)
+    if strays:  # all in the actor's own log
+        raise_once(runtime.db_for(strays[0].log_id), strays)
     rules = Rules.of(runtime.settings)
     for log_id, batch in accepted.items():
         # Offline batches arrive late and out of order: a device's scans enter the log

@@ -372,7 +372,7 @@ def register_items(runtime: Runtime, actor: Actor, specs: list[ItemSpec]) -> lis
         raise InvalidRequest("register the items of one regency (one log) per request")
     log_id = regencies.pop()
     destinations = sorted({spec.destination for spec in specs})
-    with runtime.db.reads() as session:
+    with runtime.db_for(log_id).reads() as session:
         known = set(session.scalars(select(Site.code).where(one_of(session, Site.code, destinations))))
     if missing := [d for d in destinations if d not in known]:
         raise InvalidRequest(f"no such polling station: {', '.join(missing[:10])}")

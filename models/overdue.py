@@ -16,6 +16,7 @@ from models.db import Database
 from models.events import Event
 from models.items import Item, ItemStatus
 from models.periodic import Periodic
+from models.routing import LogDatabases
 from models.settings import Settings
 from models.sites import Kerawanan, Site
 
@@ -92,10 +93,11 @@ class OverdueWatch(Periodic):
 
     name = "overdue-watch"
 
-    def __init__(self, db: Database, allowance: Allowance, interval: float) -> None:
+    def __init__(self, db: LogDatabases, allowance: Allowance, interval: float) -> None:
         super().__init__(interval)
         self.db = db
         self.allowance = allowance
 
     def tick(self) -> list[Alert]:
-        return raise_overdue(self.db, self.allowance, utcnow())
+        now = utcnow()
+        return [alert for database in self.db.each() for alert in raise_overdue(database, self.allowance, now)]

@@ -45,7 +45,7 @@ from models.runtime import Runtime
 from models.scans import ScanType, parse_scan, parse_time
 from models.sequencer import Appended, Batch, Refused, store_entries
 from models.sites import Site
-from models.users import Actor, Role, User
+from models.users import Actor, Role, stand_in
 from models.witnesses import accept_cosignatures
 
 SCAN_TYPES = frozenset(t.value for t in ScanType)
@@ -111,7 +111,7 @@ def restore_log(
     if checkpoints[-1][2] != vkey:
         raise RestoreError(f"the copy's latest checkpoint is not signed by the log's key {vkey}")
     report = Restored(log_id)
-    with runtime.db.session(write=True) as session:
+    with runtime.db_for(log_id).session(write=True) as session:
         log = session.get(Log, log_id)
         if log is None:
             log = Log(id=log_id, origin=origin, verifier_key=vkey, size=0)
@@ -268,18 +268,10 @@ class _Replay:
         actor = Actor(uuid.UUID(record["actor"]), Role(record["role"]), self.log.id)
         if actor.id not in self.report.actors:
             self.report.actors.add(actor.id)
-            if self.session.get(User, actor.id) is None:
-                self.session.add(
-                    User(
-                        id=actor.id,
-                        username=f"restored-{actor.id.hex[:12]}",
-                        password_hash="!restored: no password until an admin sets one",
-                        role=actor.role,
-                        jurisdiction=self.log.id,
-                        active=False,
-                    )
-                )
-                self.session.flush()
+            stand_in(
+                self.session, actor, f"restored-{actor.id.hex[:12]}", self.log.id,
+                "restored: no password until an admin sets one",
+            )
         return actor
 
     def _scans(self, entries: list[_Entry]) -> None:

@@ -9,6 +9,7 @@ from models.devices import DeviceKeys
 from models.keys import KeyStore
 from models.log import Log
 from models.overdue import Allowance, OverdueWatch
+from models.routing import Databases, share_sites
 from models.sequencer import Sequencer
 from models.settings import Settings
 from models.tiles import TileStore
@@ -19,21 +20,27 @@ from models.witnesses import Cosigners, configured_witnesses
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        # The home database, and those logs routed elsewhere live on (models/routing.py).
+        self.databases = Databases(Database(settings.database_url), settings.log_databases)
+        self.db = self.databases.home
         self.keys = KeyStore(settings.keys_dir, create_missing=not settings.is_production)
         self.tiles = TileStore()
         self.device_keys = DeviceKeys()
-        self.sequencer = Sequencer(self.db, self.tiles)
-        self.cosigners = Cosigners(self.db, self.tiles, configured_witnesses(settings.witnesses))
+        self.sequencer = Sequencer(self.databases, self.tiles)
+        self.cosigners = Cosigners(self.databases, self.tiles, configured_witnesses(settings.witnesses))
         self.checkpointer = Checkpointer(
-            self.db,
+            self.databases,
             self.tiles,
             self.keys,
             settings.checkpoint_interval,
             on_new_checkpoints=self.cosigners.submit,
         )
-        self.overdue = OverdueWatch(self.db, Allowance.of(settings), settings.not_received_check_interval)
+        self.overdue = OverdueWatch(self.databases, Allowance.of(settings), settings.not_received_check_interval)
         self.webhooks = Deliverer(self.db, settings)
+
+    def db_for(self, code: str) -> Database:
+        """The database of the log that a log, site or item code belongs to."""
+        return self.databases.for_log(code)
 
     def origin(self, log_id: str) -> str:
         return logs.origin_for(self.settings.host, log_id)
@@ -41,25 +48,36 @@ class Runtime:
     def create_log(self, log_id: str) -> Log:
         logs.check_log_id(log_id)
         signer = self.keys.log_signer(log_id, self.origin(log_id))
-        with self.db.session(write=True) as session:
+        with self.db_for(log_id).session(write=True) as session:
             return logs.create_log(session, log_id, signer)
 
     def ensure_log(self, log_id: str) -> Log:
-        with self.db.session() as session:
+        with self.db_for(log_id).session() as session:
             existing = session.get(Log, logs.check_log_id(log_id))
         return existing or self.create_log(log_id)
 
     def load_signing_keys(self) -> int:
         """Load every log's signing key; raises MissingKey if one is absent."""
-        with self.db.session() as session:
-            all_logs = logs.list_logs(session)
+        all_logs = self.logs()
         for log in all_logs:
             self.keys.log_signer(log.id, log.origin)
         return len(all_logs)
 
+    def logs(self) -> list[Log]:
+        """Every log hosted here, on whichever database, in code order."""
+        found = []
+        for database in self.databases.each():
+            with database.reads() as session:
+                found += logs.list_logs(session)
+        return sorted(found, key=lambda log: log.id)
+
+    def share_sites(self, regencies: set[str]) -> int:
+        """Copy these regencies' sites to the databases their logs live on, if elsewhere."""
+        return share_sites(self.databases, self.db, regencies)
+
     def close(self) -> None:
         self.checkpointer.stop()
         self.overdue.stop()
-        self.cosigners.stop()
         self.webhooks.stop()
-        self.db.dispose()
+        self.cosigners.stop()
+        self.databases.dispose()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
@@ -23,11 +23,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.db import Database
 from models.errors import InvalidRequest, JejakError
 from models.log import Log, LogEntry, LogTile, LogTreeNode
 from models.metrics import INTEGRATION_SECONDS
 from models.tiles import TileStore
+
+if TYPE_CHECKING:
+    from models.routing import LogDatabases
 
 FORMAT_VERSION = 1
 # Entry bundles carry a 16-bit length per entry (C2SP tlog-tiles).
@@ -135,7 +137,7 @@ class _LogQueue:
 
 
 class Sequencer:
-    def __init__(self, db: Database, tiles: TileStore, max_batch: int = 5000) -> None:
+    def __init__(self, db: LogDatabases, tiles: TileStore, max_batch: int = 5000) -> None:
         self.db = db
         self.tiles = tiles
         self.max_batch = max_batch
@@ -206,7 +208,7 @@ class Sequencer:
     def _integrate(self, log_id: str, queue: _LogQueue, batch: list[_Request]) -> None:
         """Append every request of the batch in one transaction; sets each request's
         result, or its own error if it alone cannot be appended."""
-        with self.db.session(write=True) as session:
+        with self.db.for_log(log_id).session(write=True) as session:
             log = session.scalars(
                 select(Log).where(Log.id == log_id).with_for_update()
             ).one_or_none()

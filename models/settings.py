@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,8 @@ from pydantic import AliasChoices, BeforeValidator, Field, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOST = "jejak.localhost"
+# A province (53 or 53.) or a regency (53.03): what JEJAK_LOG_DATABASES routes by.
+_LOG_PREFIX = re.compile(r"\d{2}(\.(\d{2})?)?")
 
 
 def _origins(value: Any) -> Any:
@@ -90,15 +93,25 @@ class Settings(BaseSettings):
     # Witnesses that cosign every checkpoint (README "Witnesses"): `<url> <verifier key>`
     # pairs, separated by commas or newlines; the url is the witness's submission prefix.
     witnesses: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
+    # Logs kept on other databases (docs/SCALING.md): regency-code prefixes and database
+    # URLs, `53.=postgresql://a/jejak;52.01=postgresql://b/jejak` (the longest prefix
+    # wins); every other log, the accounts and the sites stay on DATABASE_URL.
+    log_databases: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:
-        # Plain `postgresql://` URLs (as Heroku-style platforms give them) use psycopg 3.
-        for prefix in ("postgres://", "postgresql://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
-        return url
+        return with_driver(url)
+
+    @field_validator("log_databases", mode="before")
+    @classmethod
+    def _log_routes(cls, value: Any) -> Any:
+        def route(entry: str) -> tuple[str, str] | None:
+            prefix, _, url = entry.partition("=")
+            return (prefix, with_driver(url)) if _LOG_PREFIX.fullmatch(prefix) and url else None
+
+        shape = "`<regency code prefix>=<database url>`, like 53.=postgresql://db-ntt/jejak"
+        return _pairs("JEJAK_LOG_DATABASES", value, ";", route, shape, "prefix", 0)
 
     @field_validator("return_deadline")
     @classmethod
@@ -110,20 +123,14 @@ class Settings(BaseSettings):
     @field_validator("witnesses", mode="before")
     @classmethod
     def _witness_pairs(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        pairs = []
-        for entry in filter(str.strip, re.split(r"[,\n]", value)):
+        def witness(entry: str) -> tuple[str, str] | None:
             parts = entry.split()
             if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
-                raise ValueError(
-                    f"JEJAK_WITNESSES entry {entry.strip()!r} is not `<http(s) url> <verifier key>`"
-                )
+                return None
             CosignatureVerifier.from_vkey(parts[1])  # a typo fails at start, not at a checkpoint
-            pairs.append((parts[0].rstrip("/"), parts[1]))
-        if len({vkey for _, vkey in pairs}) < len(pairs):
-            raise ValueError("JEJAK_WITNESSES names the same witness key twice")
-        return tuple(pairs)
+            return parts[0].rstrip("/"), parts[1]
+
+        return _pairs("JEJAK_WITNESSES", value, ",", witness, "`<http(s) url> <verifier key>`", "witness key", 1)
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:
@@ -138,6 +145,38 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def _pairs(
+    variable: str,
+    value: Any,
+    separator: str,
+    parse: Callable[[str], tuple[str, str] | None],
+    shape: str,
+    what: str,
+    unique: int,
+) -> Any:
+    """A list setting's entries (split at `separator` or newlines), each made a pair by
+    `parse` (None: not of `shape`); no two pairs may share their `unique` part."""
+    if not isinstance(value, str):
+        return value
+    pairs = []
+    for entry in filter(str.strip, re.split(f"[{separator}\n]", value)):
+        pair = parse(entry.strip())
+        if pair is None:
+            raise ValueError(f"{variable} entry {entry.strip()!r} is not {shape}")
+        pairs.append(pair)
+    if len({pair[unique] for pair in pairs}) < len(pairs):
+        raise ValueError(f"{variable} names the same {what} twice")
+    return tuple(pairs)
+
+
+def with_driver(url: str) -> str:
+    """Plain `postgresql://` URLs (as Heroku-style platforms give them) use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 @lru_cache

@@ -139,6 +139,20 @@ def create_user(
     return user
 
 
+def stand_in(session: Session, actor: Actor, username: str, jurisdiction: str, why: str) -> None:
+    """A disabled account row for an actor whose account is not in this database (a
+    restored log's actors, the owners of a routed log's phones), so that rows naming
+    the actor keep their foreign keys; no one can sign in with it."""
+    if session.get(User, actor.id) is None:
+        session.add(
+            User(
+                id=actor.id, username=username, password_hash=f"!{why}", role=actor.role,
+                jurisdiction=jurisdiction, active=False,
+            )
+        )
+        session.flush()
+
+
 class AccountLocked(JejakError):
     status = 423
     title = "Account locked"

@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.db import Database
 from models.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from models.log import Log, LogCheckpoint, LogCosignature
 from models.logs import consistency_proof, latest_checkpoint
+from models.routing import LogDatabases
 from models.tiles import TileStore
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class WitnessClient:
     """Submits a log's latest checkpoint to one witness and stores its cosignature."""
 
     def __init__(
-        self, witness: Witness, db: Database, tiles: TileStore, http: httpx.Client
+        self, witness: Witness, db: LogDatabases, tiles: TileStore, http: httpx.Client
     ) -> None:
         self.witness = witness
         self.db = db
@@ -157,7 +157,7 @@ class WitnessClient:
     def submit(self, log_id: str) -> bool:
         """True when done with the log's latest checkpoint (cosigned, or refused: retrying
         cannot help), False when worth retrying (the witness is unreachable or failing)."""
-        with self.db.reads() as session:
+        with self.db.for_log(log_id).reads() as session:
             checkpoint = latest_checkpoint(session, log_id)
             old = last_cosigned_size(session, log_id, self.witness.key)
         if old >= checkpoint.tree_size:
@@ -186,7 +186,7 @@ class WitnessClient:
     def _add_checkpoint(self, checkpoint: LogCheckpoint, old: int) -> httpx.Response:
         proof: list[bytes] = []
         if old:
-            with self.db.reads() as session:
+            with self.db.for_log(checkpoint.log_id).reads() as session:
                 proof = consistency_proof(
                     session, self.tiles, checkpoint.log_id, old, checkpoint.tree_size
                 )
@@ -204,7 +204,7 @@ class WitnessClient:
             log.error("witness %s answered without its own cosignature", self.witness.name)
             return
         try:
-            with self.db.session(write=True) as session:
+            with self.db.for_log(checkpoint.log_id).session(write=True) as session:
                 for signature in verified:
                     _store(session, checkpoint, signature)
         except IntegrityError:
@@ -224,7 +224,7 @@ class Cosigners:
 
     def __init__(
         self,
-        db: Database,
+        db: LogDatabases,
         tiles: TileStore,
         witnesses: Sequence[Witness],
         transport: httpx.BaseTransport | None = None,

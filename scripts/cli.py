@@ -42,8 +42,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from models import migrations
 
     settings = get_settings()
-    migrations.upgrade(settings.database_url)
-    print(f"database at {migrations.head_revision()}: {_safe_url(settings.database_url)}")
+    # The home database, then each that JEJAK_LOG_DATABASES routes logs to.
+    for url in dict.fromkeys([settings.database_url, *(url for _, url in settings.log_databases)]):
+        migrations.upgrade(url)
+        print(f"database at {migrations.head_revision()}: {_safe_url(url)}")
     return 0
 
 
@@ -154,16 +156,16 @@ def cmd_sites_import_tps(args: argparse.Namespace) -> int:
 
 
 def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
-    """Each regency's custody is recorded in its own log: make sure it has one."""
-    from models.logs import list_logs
-
-    with runtime.db.reads() as session:
-        missing = sorted(regencies - {log.id for log in list_logs(session)})
+    """Each regency's custody is recorded in its own log: make sure it has one, and that
+    its sites are where it lives."""
+    missing = sorted(regencies - {log.id for log in runtime.logs()})
     for done, regency in enumerate(missing, 1):
         runtime.ensure_log(regency)
         if done % 100 == 0:
             print(f"logs: {done:,} of {len(missing):,} created")
     print(f"logs: {len(missing):,} created, {len(regencies) - len(missing):,} already there")
+    if copied := runtime.share_sites(regencies):
+        print(f"sites: {copied:,} copied to the databases of routed logs")
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -234,7 +236,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from models.export import write_export
 
     out = Path(args.out)
-    with _runtime() as runtime, runtime.db.session() as session, out.open("xb") as file:
+    with _runtime() as runtime, runtime.db_for(args.log).session() as session, out.open("xb") as file:
         size = write_export(session, args.log, file)
     print(f"{out}: log {args.log} at its checkpoint of {size:,} entries", file=sys.stderr)
     return 0

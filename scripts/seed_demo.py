@@ -117,6 +117,7 @@ def seed(runtime: Runtime, *, if_empty: bool = False, out: Out = print) -> bool:
         raise Conflict(f"log {REGENCY} already has items: the demo is seeded once per database")
     tps = _sites(runtime, out)
     runtime.ensure_log(REGENCY)
+    runtime.share_sites({REGENCY})
     actors, kept = _users(runtime)
     _register(runtime, actors["kpu.ttu"], tps, out)
     _story(runtime, actors, tps)
@@ -126,7 +127,7 @@ def seed(runtime: Runtime, *, if_empty: bool = False, out: Out = print) -> bool:
 
 
 def _has_items(runtime: Runtime) -> bool:
-    with runtime.db.reads() as session:
+    with runtime.db_for(REGENCY).reads() as session:
         return session.scalar(select(Item.id).where(Item.log_id == REGENCY).limit(1)) is not None
 
 
@@ -329,7 +330,7 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
 
 
 def _statuses(runtime: Runtime) -> str:
-    with runtime.db.reads() as session:
+    with runtime.db_for(REGENCY).reads() as session:
         rows = session.execute(
             select(Item.status, func.count()).where(Item.log_id == REGENCY).group_by(Item.status)
         )

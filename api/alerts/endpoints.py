@@ -12,7 +12,7 @@ from models.users import Role
 
 from api import paging
 from api.alerts.schemas import AckIn, AlertOut, AlertPage
-from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, RuntimeDep, actor_log, authorize
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -25,7 +25,7 @@ LogParam = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A
 @router.get("")
 def alerts(
     actor: CurrentActor,
-    session: SessionDep,
+    runtime: RuntimeDep,
     log: LogParam = None,
     state: AlertState = AlertState.OPEN,
     rule: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
@@ -41,18 +41,19 @@ def alerts(
     authorize(actor, READERS, scope="alerts:read")
     log_id = actor_log(actor, log)
     after = paging.decode_time_and_id(cursor)
-    rows = list_alerts(
-        session,
-        log_id=log_id,
-        jurisdiction=actor.jurisdiction,
-        state=state,
-        rule=rule,
-        severity=severity,
-        item=item,
-        site=site,
-        after=after,
-        limit=limit + 1,
-    )
+    with runtime.db_for(log_id).reads() as session:
+        rows = list_alerts(
+            session,
+            log_id=log_id,
+            jurisdiction=actor.jurisdiction,
+            state=state,
+            rule=rule,
+            severity=severity,
+            item=item,
+            site=site,
+            after=after,
+            limit=limit + 1,
+        )
     rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
     return AlertPage(alerts=[AlertOut.model_validate(a) for a in rows], next=next_page)
 
@@ -65,7 +66,7 @@ def acknowledge(
     (type alert_ack). Once only: a second acknowledgement is a 409."""
     authorize(actor, ACKNOWLEDGERS)
     log_id = actor_log(actor, log)
-    with runtime.db.reads() as session:
+    with runtime.db_for(log_id).reads() as session:
         alert = get_alert(session, log_id, alert_id)
     if not concerns(alert, actor.jurisdiction):
         raise HTTPException(403, f"alert {alert_id} is outside your jurisdiction {actor.jurisdiction}")

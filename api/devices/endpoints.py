@@ -13,7 +13,7 @@ from models.runtime import Runtime
 from models.users import Actor, Role
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentActor, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, RuntimeDep, actor_log, authorize
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -45,7 +45,7 @@ def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> Device
     """Register this phone's key for your scans. The key becomes an entry in the log."""
     authorize(actor, SCANNING_ROLES)
     log_id = actor_log(actor, body.log)
-    with runtime.db.reads() as session:
+    with runtime.db_for(log_id).reads() as session:
         get_log(session, log_id)
     work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name)
     device = runtime.sequencer.submit(log_id, work, 1)
@@ -54,15 +54,16 @@ def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> Device
 
 
 @router.get("")
-def mine(actor: CurrentActor, session: SessionDep) -> list[DeviceOut]:
-    """Your registered devices."""
-    return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
+def mine(actor: CurrentActor, runtime: RuntimeDep) -> list[DeviceOut]:
+    """Your registered devices (in your jurisdiction's log: a phone is registered there)."""
+    with runtime.db_for(actor.jurisdiction).reads() as session:
+        return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
 
 
 @router.post("/{log_id}/{device_id}/revoke")
 def revoke(log_id: str, device_id: str, actor: CurrentActor, runtime: RuntimeDep) -> DeviceOut:
     """Revoke a lost or retired device: yours, or any in your jurisdiction for KPU/admins."""
-    with runtime.db.reads() as session:
+    with runtime.db_for(log_id).reads() as session:
         device = get_device(session, check_log_id(log_id), device_id)
     if device.user_id != actor.id:
         authorize(actor, {Role.ADMIN, Role.KPU}, at=log_id)

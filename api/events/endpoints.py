@@ -19,7 +19,7 @@ from models.users import Role
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import paging
-from api.deps import CurrentActor, Instant, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, Instant, RuntimeDep, actor_log, authorize
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -117,7 +117,7 @@ EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
 @router.get("")
 def events(
     actor: CurrentActor,
-    session: SessionDep,
+    runtime: RuntimeDep,
     filter: EventFilterDep,
     log: LogQuery = None,
     cursor: paging.Cursor = None,
@@ -127,14 +127,15 @@ def events(
     authorize(actor, READERS, scope="events:read")
     log_id = actor_log(actor, log)
     after = paging.decode(cursor, int)
-    rows = list_events(
-        session,
-        log_id=log_id,
-        jurisdiction=actor.jurisdiction,
-        filter=filter,
-        after=after[0] if after else None,
-        limit=limit + 1,
-    )
+    with runtime.db_for(log_id).reads() as session:
+        rows = list_events(
+            session,
+            log_id=log_id,
+            jurisdiction=actor.jurisdiction,
+            filter=filter,
+            after=after[0] if after else None,
+            limit=limit + 1,
+        )
     rows, next_page = paging.page(rows, limit, lambda e: [e.entry_index])
     return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)
 
@@ -150,15 +151,17 @@ def events(
 def event_receipt(
     event_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")],
     actor: CurrentActor,
-    session: SessionDep,
     runtime: RuntimeDep,
     log: LogQuery = None,
 ) -> PlainTextResponse:
     """The scan's receipt: a C2SP tlog-proof (index, inclusion proof, cosigned checkpoint)
     whose `extra` line is the entry itself, so it verifies offline with ledger/ alone."""
     authorize(actor, READERS, scope="events:read")
-    event = get_event(session, actor_log(actor, log), event_id)
-    # The same events an officer may list: those at their sites or of boxes bound for them.
-    if not (within(event.site, actor.jurisdiction) or within(event.item_id, actor.jurisdiction)):
-        raise HTTPException(403, f"event {event_id} is outside your jurisdiction {actor.jurisdiction}")
-    return PlainTextResponse(receipt(session, runtime.tiles, event), headers={"Cache-Control": "no-cache"})
+    log_id = actor_log(actor, log)
+    with runtime.db_for(log_id).reads() as session:
+        event = get_event(session, log_id, event_id)
+        # The same events an officer may list: those at their sites or of boxes bound for them.
+        if not (within(event.site, actor.jurisdiction) or within(event.item_id, actor.jurisdiction)):
+            raise HTTPException(403, f"event {event_id} is outside your jurisdiction {actor.jurisdiction}")
+        proof = receipt(session, runtime.tiles, event)
+    return PlainTextResponse(proof, headers={"Cache-Control": "no-cache"})

@@ -12,17 +12,17 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from models import epcis
+from models.db import Database
 from models.events import Event, list_events
 from models.items import Item, get_item
 from models.logs import get_log
 from models.reports import area_report, held_at, item_report
-from models.runtime import Runtime
 from models.sites import get_site, level_of
 from models.users import Actor
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import CurrentActor, Instant, RuntimeDep, SessionDep, actor_log, authorize
+from api.deps import CurrentActor, Instant, RuntimeDep, actor_log, authorize
 from api.events.endpoints import READERS as EVENT_READERS
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
@@ -45,7 +45,6 @@ CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
 def export_epcis(
     request: Request,
     actor: CurrentActor,
-    session: SessionDep,
     runtime: RuntimeDep,
     log: LogQuery = None,
     since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
@@ -76,15 +75,16 @@ def export_epcis(
         within=ids.site_code(within) if within else None,
     )
     after = paging.decode(cursor, int)
-    origin = get_log(session, log_id).origin
-    records = epcis.select_scans(
-        session,
-        log_id=log_id,
-        jurisdiction=actor.jurisdiction,
-        query=query,
-        after=after[0] if after else None,
-        limit=limit + 1,
-    )
+    with runtime.db_for(log_id).reads() as session:
+        origin = get_log(session, log_id).origin
+        records = epcis.select_scans(
+            session,
+            log_id=log_id,
+            jurisdiction=actor.jurisdiction,
+            query=query,
+            after=after[0] if after else None,
+            limit=limit + 1,
+        )
     records, next_page = paging.page(records, limit, lambda r: [r.event.entry_index])
     headers = {"GS1-EPCIS-Version": "2.0", "GS1-CBV-Version": "2.0"}
     if next_page is not None:
@@ -133,7 +133,7 @@ def export_events(
             " ".join(e.flags),
         ]  # fmt: skip
 
-    return _csv(runtime, rows, header, line, f"events-{log_id}.csv")
+    return _csv(runtime.db_for(log_id), rows, header, line, f"events-{log_id}.csv")
 
 
 @router.get(
@@ -146,7 +146,7 @@ def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) ->
     still its dispatcher's), with its status, leg, custodian, seals and last log
     index, as UTF-8 CSV."""
     _authorize_at(actor, site)
-    with runtime.db.reads() as session:
+    with runtime.db_for(site).reads() as session:
         get_site(session, site)  # an unknown site is a 404
 
     def rows(session: Session, after: Item | None) -> list[Item]:
@@ -164,7 +164,7 @@ def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) ->
             i.dispatch_handoff, i.last_index, i.updated_at.isoformat(),
         ]  # fmt: skip
 
-    return _csv(runtime, rows, header, line, f"custody-{site}.csv")
+    return _csv(runtime.db_for(site), rows, header, line, f"custody-{site}.csv")
 
 
 def _authorize_at(actor: Actor, site: str) -> None:
@@ -175,7 +175,7 @@ def _authorize_at(actor: Actor, site: str) -> None:
 
 
 def _csv(
-    runtime: Runtime,
+    database: Database,
     fetch: Callable[[Session, T | None], list[T]],
     header: Sequence[str],
     line: Callable[[T], list[Any]],
@@ -184,7 +184,7 @@ def _csv(
     """Stream rows as CSV, read CSV_CHUNK at a time after the last row sent, each chunk
     in its own short read. The first is read before the answer starts, so that a bad
     filter is a clean 4xx rather than a broken download."""
-    with runtime.db.reads() as session:
+    with database.reads() as session:
         first = fetch(session, None)
 
     def lines() -> Iterator[str]:
@@ -199,7 +199,7 @@ def _csv(
             buffer.truncate()
             if len(chunk) < CSV_CHUNK:
                 return
-            with runtime.db.reads() as session:
+            with database.reads() as session:
                 chunk = fetch(session, chunk[-1])
 
     return StreamingResponse(
@@ -217,7 +217,7 @@ def item_report_pdf(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> R
     """The item's custody report (berita acara): each handoff with both parties' roles
     and sites, escorts, seals, times and irregularities, its other events, and the log
     entries and signed checkpoint that prove them."""
-    with runtime.db.reads() as session:
+    with runtime.db_for(item_id).reads() as session:
         report = item_report(session, readable(actor, get_item(session, item_id)))
     # Rendered after the read ends: a long report takes a while.
     return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
@@ -229,7 +229,7 @@ def area_report_pdf(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -
     item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
     district (PPK) code, or a village (PPS) code for a district too big for one report."""
     _authorize_at(actor, site)
-    with runtime.db.reads() as session:
+    with runtime.db_for(site).reads() as session:
         report = area_report(session, site)
     return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")
 

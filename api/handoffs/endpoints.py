@@ -50,7 +50,7 @@ def handoff(log_id: str, handoff_id: str, actor: CurrentActor, session: SessionD
 @router.post("/{log_id}/{handoff_id}/close")
 def close(log_id: str, handoff_id: str, actor: CurrentActor, runtime: RuntimeDep) -> Closed:
     """The receiver closes the handoff: every item of it not received is flagged missing."""
-    with runtime.db.reads() as session:
+    with runtime.db_for(log_id).reads() as session:
         found: Handoff = get_handoff(session, check_log_id(log_id), handoff_id)
     authorize(actor, RECEIVERS, at=found.to_site)
     work = HandoffClose(handoff_id, actor)

@@ -137,7 +137,7 @@ def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
 @router.post("/{item_id}/labels", status_code=201)
 def reprint(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> ItemOut:
     """Print a new label; the log records that it revokes the previous one."""
-    with runtime.db.reads() as session:
+    with runtime.db_for(item_id).reads() as session:
         found = get_item(session, item_id)
     authorize(actor, REGISTRARS, at=found.destination)
     return ItemOut.model_validate(reprint_label(runtime, actor, found))

@@ -114,7 +114,7 @@ def labels_pdf(
     authorize(actor, REGISTRARS)
     regency = regency_of(site)  # a malformed code is a 400
     authorize(actor, REGISTRARS, at=site)
-    with runtime.db.reads() as session:
+    with runtime.db_for(regency).reads() as session:
         get_site(session, site)
         items = list(
             session.scalars(

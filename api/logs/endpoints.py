@@ -12,6 +12,7 @@ from models import logs, witnesses
 from models.export import write_export
 from models.sequencer import b64
 from models.users import Role
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
@@ -36,30 +37,38 @@ _SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 
 @router.get("")
-def list_logs(session: SessionDep, runtime: RuntimeDep) -> LogList:
+def list_logs(runtime: RuntimeDep) -> LogList:
     """Every log hosted here, with the verifier key that checks its checkpoints (and those
     it retired), and the witnesses that cosign them."""
+    found: list[LogInfo] = []
+    for database in runtime.databases.each():  # logs may live on several (JEJAK_LOG_DATABASES)
+        with database.reads() as session:
+            found += _log_infos(session)
+    return LogList(
+        logs=sorted(found, key=lambda info: info.log),
+        witnesses=[
+            WitnessInfo(name=w.name, verifier_key=w.key.vkey) for w in runtime.cosigners.witnesses
+        ],
+    )
+
+
+def _log_infos(session: Session) -> list[LogInfo]:
     retired: dict[str, list[RetiredLogKeyInfo]] = {}
     for key in logs.retired_log_keys(session):
         retired.setdefault(key.log_id, []).append(
             RetiredLogKeyInfo(verifier_key=key.verifier_key, retired_index=key.retired_index)
         )
-    return LogList(
-        logs=[
-            LogInfo(
-                log=log.id,
-                origin=log.origin,
-                verifier_key=log.verifier_key,
-                retired_keys=retired.get(log.id, []),
-                size=log.size,
-                checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
-            )
-            for log in logs.list_logs(session)
-        ],
-        witnesses=[
-            WitnessInfo(name=w.name, verifier_key=w.key.vkey) for w in runtime.cosigners.witnesses
-        ],
-    )
+    return [
+        LogInfo(
+            log=log.id,
+            origin=log.origin,
+            verifier_key=log.verifier_key,
+            retired_keys=retired.get(log.id, []),
+            size=log.size,
+            checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
+        )
+        for log in logs.list_logs(session)
+    ]
 
 
 @router.get(

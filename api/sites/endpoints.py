@@ -45,5 +45,6 @@ def create_tps(body: TpsIn, actor: CurrentActor, runtime: RuntimeDep) -> SiteOut
     """Add a polling station (TPS) to a village; KPU and admins, in their jurisdiction."""
     authorize(actor, {Role.ADMIN, Role.KPU}, at=body.code)
     with runtime.db.session(write=True) as session:
-        created: Site = add_tps(session, **body.model_dump())
-        return SiteOut.model_validate(created)
+        created = SiteOut.model_validate(add_tps(session, **body.model_dump()))
+    runtime.share_sites({created.code[:5]})  # where the regency's log lives, if elsewhere
+    return created

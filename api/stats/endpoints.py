@@ -9,7 +9,7 @@ from models.sites import Site
 from models.stats import Progress, progress
 from models.users import Role
 
-from api.deps import CurrentActor, SessionDep, authorize
+from api.deps import CurrentActor, RuntimeDep, authorize
 from api.stats.schemas import AreaOut, ProgressOut, StageCounts
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -33,7 +33,7 @@ def _area(site: Site, counts: Progress) -> AreaOut:
 @router.get("/progress")
 def distribution_progress(
     actor: CurrentActor,
-    session: SessionDep,
+    runtime: RuntimeDep,
     site: Annotated[
         str | None,
         Query(
@@ -51,7 +51,8 @@ def distribution_progress(
     if not code:
         raise HTTPException(422, "a national account names the area: site=53.03")
     authorize(actor, READERS, at=code)
-    report = progress(session, code)
+    with runtime.db_for(code).reads() as session:
+        report = progress(session, code)
     return ProgressOut(
         site=_area(report.site, report.progress),
         areas=[_area(area.site, area.progress) for area in report.areas],

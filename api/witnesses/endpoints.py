@@ -36,7 +36,7 @@ def add_cosignatures(
     """A configured witness pushes its cosignature on one of the log's checkpoints: that
     checkpoint's note with the witness's signature line added. No login: the cosignature,
     checked against the configured witness keys, is the authentication."""
-    with runtime.db.session(write=True) as session:
+    with runtime.db_for(log_id).session(write=True) as session:
         log = logs.get_log(session, log_id)
         checkpoint, names = witnesses.accept_cosignatures(
             session, log, note, runtime.cosigners.witnesses
