@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JEJAK := $(BIN)/jejak
 
-.PHONY: run test install bench-ledger clean test-faults-long test-fuzz
+.PHONY: run test install bench-ledger clean test-faults-long test-fuzz simulate-ntt simulate-regency bench-growth
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -39,6 +39,20 @@ test-fuzz: install
 
 bench-ledger: install
 	$(JEJAK) bench ledger
+
+# The long runs behind docs/BENCHMARKS.md and docs/SCALING.md (CI runs only the tiny
+# slice in tests/test_simulate.py). SIMULATE_DB is dropped and recreated: give it a
+# database of its own. bench-growth builds a 10^6-entry log (on jejak_bench).
+SIMULATE_DB ?= postgresql://postgres@127.0.0.1:5432/jejak_simulate
+SIMULATE_KEYS ?= data/simulate-keys
+simulate-ntt: install
+	JEJAK_KEYS_DIR=$(SIMULATE_KEYS) $(JEJAK) simulate --province 53 --election pemilu --database $(SIMULATE_DB) --fresh
+
+simulate-regency: install
+	JEJAK_KEYS_DIR=$(SIMULATE_KEYS) $(JEJAK) simulate --regency 53.03 --election pemilu --database $(SIMULATE_DB) --fresh
+
+bench-growth: install
+	$(JEJAK) bench growth
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -117,6 +117,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_ingest
 
         return bench_ingest.main(args)
+    if args.target == "growth":
+        from scripts import bench_growth
+
+        return bench_growth.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -319,7 +323,7 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument("--rounds", type=int, default=3)
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
@@ -330,7 +334,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-clients", type=int, default=4, help="ingest: devices syncing at once")
     bench.add_argument("--single-scans", type=int, default=10_000, help="ingest: one-scan requests")
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
-    bench.add_argument("--workers", type=int, default=2, help="ingest: uvicorn workers")
+    bench.add_argument("--workers", type=int, default=2, help="ingest: uvicorn workers; growth: verify processes")
+    bench.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="growth: log sizes measured at"
+    )
     bench.set_defaults(run=cmd_bench)
     sites = sub.add_parser("sites", help="import administrative areas and polling stations")
     sites_sub = sites.add_subparsers(dest="sites_command", required=True)
