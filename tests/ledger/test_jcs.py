@@ -163,7 +163,10 @@ def test_fast_path_floats_match_the_reference(value: float) -> None:
     )
 
 
-@pytest.mark.parametrize("value", [1.0, -0.0, 1e16, 1e21, 1e-7, 0.0001, 9999999999999998.0, 124.5])
+@pytest.mark.parametrize(
+    "value",
+    [1.0, -0.0, 10.0, 1e15, 2.0**53, 2.0**53 + 2, 9999999999999998.0, 1e16, 1e21, 1e-7, 0.0001, 124.5],
+)
 def test_floats_at_the_edges_of_the_fast_path(value: float) -> None:
     assert canonicalize([value]) == rfc8785.dumps([value])
 
@@ -179,3 +182,13 @@ def test_an_entry_and_its_member_in_one_walk(entry: dict, member: object) -> Non
             canonicalize_with_member(value, "scan")
         return
     assert canonicalize_with_member(value, "scan") == expected
+
+
+def test_an_integral_float_is_written_as_the_integer_a_phone_signed() -> None:
+    # A browser sends a GPS accuracy of 10 as "10"; a Python client may send 10.0.
+    # Both sign the same RFC 8785 bytes, so both signatures check.
+    assert canonicalize({"accuracy_m": 10.0, "lat": -9.5}) == b'{"accuracy_m":10,"lat":-9.5}'
+    assert canonicalize_with_member({"scan": {"accuracy_m": 10.0}}, "scan") == (
+        b'{"scan":{"accuracy_m":10}}',
+        b'{"accuracy_m":10}',
+    )
