@@ -180,18 +180,13 @@ class Sequencer:
             return self._queues.setdefault(log_id, _LogQueue())
 
     def _lead(self, log_id: str, queue: _LogQueue) -> None:
-        with queue.lock:
-            batch, taken = [], 0
-            while queue.pending and (
-                not batch or taken + queue.pending[0].size <= self.max_batch
-            ):
-                request = queue.pending.pop(0)
-                batch.append(request)
-                taken += request.size
+        batch: list[_Request] = []
         try:
             self._integrate(log_id, queue, batch)
         except BaseException as error:  # every waiter must wake, whatever failed
             queue.head = None  # rebuilt from the database on the next append
+            if not batch:  # it failed before taking any: those queued fail with it
+                batch += self._take(queue)
             for request in batch:
                 request.result, request.error = None, error
         for request in batch:
@@ -205,9 +200,23 @@ class Sequencer:
         for request in batch:
             request.done.set()
 
+    def _take(self, queue: _LogQueue) -> list[_Request]:
+        """The queued requests for one batch, the leader's own first."""
+        with queue.lock:
+            batch, taken = [], 0
+            while queue.pending and (
+                not batch or taken + queue.pending[0].size <= self.max_batch
+            ):
+                request = queue.pending.pop(0)
+                batch.append(request)
+                taken += request.size
+        return batch
+
     def _integrate(self, log_id: str, queue: _LogQueue, batch: list[_Request]) -> None:
-        """Append every request of the batch in one transaction; sets each request's
-        result, or its own error if it alone cannot be appended."""
+        """Lock the log, take the queued requests into `batch` and append them in one
+        transaction; sets each request's result, or its own error if it alone cannot
+        be appended. Requests are taken only once the lock is held: those that arrive
+        while another process holds it join this batch instead of waiting for the next."""
         with self.db.for_log(log_id).session(write=True) as session:
             log = session.scalars(
                 select(Log).where(Log.id == log_id).with_for_update()
@@ -219,6 +228,7 @@ class Sequencer:
             elif queue.head.size != log.size:
                 queue.head.catch_up(session, log_id, log.size)
             head = queue.head
+            batch += self._take(queue)
             received_at = utcnow()
             builder = _EntryBuilder(log, head, received_at)
             context = Batch(session, log, received_at, head.keys, works=[r.work for r in batch])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import threading
+import time
 
 import pytest
 from ledger import merkle
@@ -186,3 +187,41 @@ def test_several_processes_append_to_one_log(runtime, settings, new_log):
         assert merkle.tree_root(150, runtime.tiles.reader(session, new_log.id, 150)) == tree.root()
         assert session.scalar(select(func.count()).select_from(LogTreeNode).where(
             LogTreeNode.log_id == new_log.id)) == 0
+
+
+def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(runtime, new_log):
+    """Another server process holding the log is the usual wait under load: whatever
+    queues here meanwhile is appended in one transaction once the lock is free, not in
+    one transaction each (a TPS's phone syncs five scans; thousands sync at once)."""
+    locked, release = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        with runtime.db.session(write=True) as session:
+            session.scalars(select(Log).where(Log.id == new_log.id).with_for_update()).one()
+            locked.set()
+            release.wait(timeout=60)
+
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    assert locked.wait(timeout=30)
+    results: list[list[int]] = []
+
+    def phone_syncs(n: int) -> None:
+        results.append([a.index for a in append(runtime, new_log.id, scans(5, start=5 * n))])
+
+    requests = [threading.Thread(target=phone_syncs, args=(n,)) for n in range(6)]
+    for thread in requests:
+        thread.start()
+    queue = runtime.sequencer._queues[new_log.id]
+    deadline = time.monotonic() + 30
+    while len(queue.pending) < 5 and time.monotonic() < deadline:  # the leader waits on the lock
+        time.sleep(0.01)
+    time.sleep(0.2)
+    release.set()
+    holder.join()
+    for thread in requests:
+        thread.join(timeout=30)
+    assert sorted(i for r in results for i in r) == list(range(30))
+    entries = _stored(runtime, new_log.id)
+    assert len({e.received_at for e in entries}) == 1, "appended in more than one transaction"
+    _assert_chains(entries)
