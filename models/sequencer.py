@@ -218,8 +218,10 @@ class Sequencer:
         be appended. Requests are taken only once the lock is held: those that arrive
         while another process holds it join this batch instead of waiting for the next."""
         with self.db.for_log(log_id).session(write=True) as session:
+            # NO KEY UPDATE: appenders exclude each other, while the rows that only refer
+            # to the log (a checkpoint being signed, items being registered) go on.
             log = session.scalars(
-                select(Log).where(Log.id == log_id).with_for_update()
+                select(Log).where(Log.id == log_id).with_for_update(key_share=True)
             ).one_or_none()
             if log is None:
                 raise InvalidRequest(f"there is no log {log_id} here")
@@ -342,6 +344,9 @@ class _EntryBuilder:
         return appended
 
 
+_STREAM_FROM = 10_000  # entries read at once
+
+
 class LogHead:
     """This process's view of a log's tip: the tree's right edge, every item's latest
     (seq, leaf hash) and every idempotency key. Whenever another process has appended, it catches up by
@@ -370,12 +375,14 @@ class LogHead:
 
     def _read_items(self, session: Session, log_id: str, start: int, end: int) -> list[bytes]:
         leaves = []
-        rows = session.execute(
+        query = (
             select(LogEntry.idx, LogEntry.item_id, LogEntry.seq, LogEntry.leaf_hash, LogEntry.key)
             .where(LogEntry.log_id == log_id, LogEntry.idx >= start, LogEntry.idx < end)
             .order_by(LogEntry.idx)
-            .execution_options(yield_per=10_000)
         )
+        if end - start > _STREAM_FROM:  # a whole log is streamed; catching up is one round trip
+            query = query.execution_options(yield_per=_STREAM_FROM)
+        rows = session.execute(query)
         for idx, item_id, seq, leaf, key in rows:
             leaves.append(leaf)
             if item_id is not None:

@@ -776,7 +776,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", help="database URL (default: DATABASE_URL); sites and accounts go here")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate --database first (destroys it!)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of the server started here")
-    parser.add_argument("--clients", type=int, default=8, help="requests in flight at once")
+    parser.add_argument("--clients", type=int, default=32, help="requests in flight at once (phones syncing together)")
     parser.add_argument("--batch", type=int, default=500, help="scans per sync request")
     parser.add_argument(
         "--verify-workers", type=int, default=os.cpu_count() or 1, help="jejak verify's processes per log"
