@@ -77,10 +77,11 @@ def _kind(value: Any) -> int:
     RecursionError."""
     kind = type(value)
     if kind is dict:
-        for key in value:
-            if type(key) is not str:
-                return _NOT
-        if not "".join(value).isascii():
+        try:
+            ascii_keys = "".join(value).isascii()
+        except TypeError:  # a key that is not a string
+            return _NOT
+        if not ascii_keys:
             return _NOT
         items = value.values()
     elif kind is list or kind is tuple:

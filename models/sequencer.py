@@ -310,9 +310,10 @@ class _EntryBuilder:
                 last_seq, last_leaf = last or self.head.items.get(item, (0, None))
                 seq = last_seq + 1
                 prev = b64(last_leaf) if last_leaf else None
-            record = dict(entry.record)
-            record.update(v=FORMAT_VERSION, log=origin, item=item, seq=seq, prev=prev)
-            record["received_at"] = stamp
+            record = {
+                **entry.record, "v": FORMAT_VERSION, "log": origin, "item": item, "seq": seq, "prev": prev,
+                "received_at": stamp,
+            }  # fmt: skip
             data = canonicalize(record)
             if len(data) > MAX_ENTRY_BYTES:
                 raise InvalidRequest(

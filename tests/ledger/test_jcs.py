@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import struct
 
@@ -115,6 +116,15 @@ def test_values_json_cannot_carry_exactly_are_rejected() -> None:
         canonicalize({"s": "\ud800"})
     with pytest.raises(ValueError):
         canonicalize({1: "non-string key"})
+    with pytest.raises(ValueError):
+        canonicalize({"nested": {"a": 1, 2: "non-string key"}})
+
+
+def test_a_string_enum_key_is_its_string() -> None:
+    class Level(enum.StrEnum):
+        TPS = "tps"
+
+    assert canonicalize({Level.TPS: 1, "b": 2.0}) == rfc8785.dumps({Level.TPS: 1, "b": 2.0}) == b'{"b":2,"tps":1}'
 
 
 _json_values = st.recursive(
