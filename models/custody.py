@@ -183,7 +183,12 @@ class _State:
         }
         self.sites = {s.code: s for s in _in(session, select(Site), Site.code, codes)}
         self.revoked = revoked(session, log_id, {s.device for s in scans})
-        self.handoffs: dict[str, Handoff] = {}
+        # The truckloads the batch's dispatches join, read at once: one query, not a
+        # query and an insert per truck.
+        handoff_ids = sorted({s.handoff for s in scans if s.type is ScanType.DISPATCH and s.handoff})
+        self.handoffs: dict[str, Handoff] = {
+            h.id: h for h in _in(session, select(Handoff).where(Handoff.log_id == log_id), Handoff.id, handoff_ids)
+        }
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
         # Scans of this batch judged so far: event id → item, for replays and corrections.
@@ -351,7 +356,7 @@ class CustodyWork:
 
 def _join_handoff(session: Any, state: _State, log_id: str, scan: Scan) -> None:
     assert scan.handoff and scan.counterparty
-    handoff = state.handoffs.get(scan.handoff) or session.get(Handoff, (log_id, scan.handoff))
+    handoff = state.handoffs.get(scan.handoff)
     if handoff is None:
         handoff = Handoff(
             log_id=log_id,
