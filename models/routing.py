@@ -55,7 +55,6 @@ class Databases:
             database.dispose()
 
 
-
 def share_sites(databases: LogDatabases, home: Database, regencies: set[str]) -> int:
     """Copy the sites of these regencies from the home database to the databases their
     logs live on, if elsewhere; sites already there are kept. Returns how many were new."""
