@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,7 +33,6 @@ from api.observability import RequestContext, configure_logging
 DESCRIPTION = """Chain of custody for election logistics. Every scan of a ballot box is an
 entry in an append-only, hash-chained log per KPU Kabupaten/Kota that anyone can verify
 (RFC 9162 proofs, C2SP checkpoints and tiles)."""
-SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def create_app(settings: Settings | None = None, *, start_background: bool = True) -> FastAPI:
@@ -83,8 +81,4 @@ def app_from_env() -> FastAPI:
     """Entry point for `uvicorn --factory api.app:app_from_env`."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    # The thread appending to a log holds its lock across a dozen database round trips,
-    # and after each it must win the GIL back from the request threads: at Python's
-    # default 5 ms switch interval that wait, not the work, set the pace of every log.
-    sys.setswitchinterval(SWITCH_INTERVAL)
     return create_app(settings)
