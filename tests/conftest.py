@@ -114,9 +114,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         report.longrepr = "a PostgreSQL test was skipped while JEJAK_TEST_REQUIRE_POSTGRES=1"
 
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(settings: Settings) -> Iterator[str]:
-    """The real service under uvicorn in its own process; yields its base URL."""
+    """The real service under uvicorn in its own process; yields its base URL. One per
+    module, stopped at its end: its checkpointer signs every grown log of the test
+    database, and tests elsewhere count on signing only when they mean to."""
     with serve_live(settings) as base:
         yield base

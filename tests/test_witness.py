@@ -314,7 +314,6 @@ def test_a_hanging_witness_delays_neither_signing_nor_the_other_witness(runtime,
     cosigners = Cosigners(runtime.db, runtime.tiles, [hung, live], transport=httpx.MockTransport(network))
     checkpointer = Checkpointer(runtime.db, runtime.tiles, runtime.keys, 1, cosigners.submit)
     try:
-        # A live server's checkpointer may sign first; this one passes it on all the same.
         append(runtime, new_log.id, scans(5))
         checkpointer.sign_grown_logs()
         assert _signed_size(runtime, new_log.id) == 5
