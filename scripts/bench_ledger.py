@@ -208,7 +208,7 @@ def bench_append(runtime: Runtime, entries: int, rounds: int) -> dict[str, Any]:
         seconds, size = _append_round(runtime, f"98.{11 + round_}", entries, round_ * entries)
         # Each round starts from the same heap: a round run beside the previous one's
         # 200,000 records and entries measured the allocator, not the log (its log
-        # phase ran up to 30% slower).
+        # phase often ran up to a third slower).
         gc.collect()
         for name, value in seconds.items():
             timings[name].append(value)
