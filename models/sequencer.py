@@ -222,7 +222,7 @@ class Sequencer:
             # Reading a whole log's tip takes a while (about a second at 150,000 entries):
             # read it before taking the lock, then catch up under it. Entries below a
             # committed size never change.
-            with database.reads() as session:
+            with database.session() as session:  # a transaction: a long tip is streamed
                 size = session.scalar(select(Log.size).where(Log.id == log_id))
                 if size is None:
                     raise InvalidRequest(f"there is no log {log_id} here")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI
 from sqlalchemy import create_engine, text

@@ -190,6 +190,9 @@ def run_load(base: str, token: str | None, path: str, bodies: list[bytes], concu
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_load_process, args=(base, token, path, bodies, concurrency, send))
     process.start()
+    while not receive.poll(1):
+        if not process.is_alive():  # it died (its traceback is above): do not wait forever
+            raise RuntimeError(f"the load process failed on {path}")
     result = receive.recv()
     process.join()
     return result  # type: ignore[no-any-return]

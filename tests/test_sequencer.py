@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from models.errors import InvalidRequest
 from models.log import Log, LogEntry, LogTreeNode
 from models.runtime import Runtime
+from models import sequencer
 from models.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
 from models.settings import Settings
 from tests.helpers import append, record, scans
@@ -232,6 +233,7 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
     at 150,000 entries) without holding the log, so other processes go on appending
     meanwhile; under the lock it reads only what they added."""
     append(runtime, new_log.id, scans(20))
+    monkeypatch.setattr(sequencer, "_STREAM_FROM", 8)  # a long tip is streamed: so is this one
     load = LogHead.load
 
     def load_while_another_process_appends(cls, session, tiles, log_id, size):
