@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from models.alerts import new_alert
 from models.base import utcnow
+from models.bulk import BulkStatement
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
@@ -148,19 +149,27 @@ def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemStat
     return found
 
 
+_UPDATE_ITEMS = BulkStatement(
+    update(_ITEM)
+    .where(_ITEM.c.log_id == bindparam("key_log"), _ITEM.c.id == bindparam("key_id"))
+    .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")}),
+    ["key_log", "key_id", *_STATE_COLUMNS, "updated_at"],
+)
+_INSERT_EVENTS = BulkStatement(
+    insert(Event.__table__),
+    ["log_id", "event_id", "entry_index", "item_id", "type", "site", "counterparty", "actor_id", "role",
+     "device_id", "handoff_id", "observed_at", "received_at", "flags"],
+)  # fmt: skip
+
+
 def _save_items(session: Any, log_id: str, items: list[ItemState]) -> None:
-    """Write the rules' changes back: one executemany UPDATE."""
-    statement = (
-        update(_ITEM)
-        .where(_ITEM.c.log_id == bindparam("key_log"), _ITEM.c.id == bindparam("key_id"))
-        .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")})
-    )
+    """Write the rules' changes back: one UPDATE for them all."""
     now = utcnow()
     rows = [
         {"key_log": log_id, "key_id": i.id, "updated_at": now, **{n: getattr(i, n) for n in _STATE_COLUMNS}}
         for i in items
     ]
-    session.connection().execute(statement, rows)
+    _UPDATE_ITEMS.execute(session.connection(), rows)
 
 
 class _State:
@@ -348,8 +357,8 @@ class CustodyWork:
                 scan.event_id, "accepted", index=result.index, leaf_hash=result.leaf_hash, flags=flags
             )
             out.append(state.results[scan.event_id])
-        if events:  # Core executemany: the ORM's unit of work costs more than the insert
-            session.connection().execute(insert(Event.__table__), events)
+        if events:  # not the ORM: its unit of work costs more than the insert
+            _INSERT_EVENTS.execute(session.connection(), events)
             _save_items(session, log_id, [state.items[i] for i in {e["item_id"] for e in events}])
         return out
 
