@@ -43,6 +43,15 @@ def _assert_chains(entries: list[LogEntry]) -> None:
         last[entry.item_id] = (entry.seq, entry.leaf_hash)
 
 
+def _assert_stored_tree(runtime: Runtime, log_id: str, entries: list[LogEntry]) -> None:
+    """The root the stored tree gives is the root of the entries' own leaf hashes."""
+    tree = MemoryTree()
+    for e in entries:
+        tree.append(e.leaf_hash)
+    with runtime.db.session() as session:
+        assert merkle.tree_root(len(entries), runtime.tiles.reader(session, log_id, len(entries))) == tree.root()
+
+
 def test_append_assigns_indexes_and_log_fields(runtime, new_log):
     appended = append(runtime, new_log.id, scans(5))
     assert [a.index for a in appended] == [0, 1, 2, 3, 4]
@@ -181,11 +190,8 @@ def test_several_processes_append_to_one_log(runtime, settings, new_log):
     assert [e.idx for e in entries] == list(range(150))
     assert sorted(record(e.data)["n"] for e in entries) == list(range(150))
     _assert_chains(entries)
-    tree = MemoryTree()
-    for e in entries:
-        tree.append(e.leaf_hash)
+    _assert_stored_tree(runtime, new_log.id, entries)
     with runtime.db.session() as session:
-        assert merkle.tree_root(150, runtime.tiles.reader(session, new_log.id, 150)) == tree.root()
         assert session.scalar(select(func.count()).select_from(LogTreeNode).where(
             LogTreeNode.log_id == new_log.id)) == 0
 
@@ -251,8 +257,4 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
     entries = _stored(runtime, new_log.id)
     assert [record(e.data)["n"] for e in entries] == list(range(35))
     _assert_chains(entries)
-    tree = MemoryTree()
-    for e in entries:
-        tree.append(e.leaf_hash)
-    with runtime.db.session() as session:
-        assert merkle.tree_root(35, runtime.tiles.reader(session, new_log.id, 35)) == tree.root()
+    _assert_stored_tree(runtime, new_log.id, entries)
