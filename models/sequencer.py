@@ -3,8 +3,8 @@
 Concurrent callers in a process queue their entries; whichever caller finds no
 integration running becomes the leader and integrates everything queued so far in
 one transaction (group commit), then hands over to the next waiter. Across
-processes the log row is locked (PostgreSQL ``FOR UPDATE``; SQLite takes its single
-write lock at BEGIN), so several server processes can append to one log safely."""
+processes the log row is locked (PostgreSQL ``FOR NO KEY UPDATE``; SQLite takes its
+single write lock at BEGIN), so several server processes can append to one log safely."""
 
 from __future__ import annotations
 
