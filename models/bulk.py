@@ -9,10 +9,20 @@ once, and the rows go to the driver (psycopg pipelines them)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Insert, Update
 from sqlalchemy.engine import Dialect
+
+Process = Callable[[Any], Any]
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    # A positional paramstyle (SQLite's qmark): each parameter in order, with its
+    # processor if it has one. None for a named one (psycopg's pyformat).
+    positions: list[tuple[str, Process | None]] | None
+    processors: list[tuple[str, Process]]
 
 
 class BulkStatement:
@@ -21,33 +31,29 @@ class BulkStatement:
 
     def __init__(self, statement: Insert | Update, names: Sequence[str]) -> None:
         self.statement = statement
-        self.names = tuple(names)
-        self._compiled: dict[str, tuple[str, tuple[str, ...], list[tuple[str, Callable[[Any], Any]]]]] = {}
+        self.names = list(names)
+        self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        sql, positions, processors = self._for(connection.dialect)
-        params = []
-        for row in rows:
-            values = dict(row)
-            for name, process in processors:
-                values[name] = process(values[name])
-            params.append(values)
-        if positions:  # a positional paramstyle (SQLite's qmark)
-            connection.exec_driver_sql(sql, [tuple(values[name] for name in positions) for values in params])
+        compiled = self._for(connection.dialect)
+        params: list[Any]
+        if compiled.positions is not None:
+            params = [tuple(p(row[n]) if p else row[n] for n, p in compiled.positions) for row in rows]
         else:
-            connection.exec_driver_sql(sql, params)
+            params = [row | {n: p(row[n]) for n, p in compiled.processors} for row in rows]
+        connection.exec_driver_sql(compiled.sql, params)
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...], list[tuple[str, Callable[[Any], Any]]]]:
+    def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            statement = self.statement.compile(dialect=dialect, column_keys=list(self.names))
-            processors = []
-            for name, bind in statement.binds.items():
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if process is not None:
-                    processors.append((name, process))
-            positions = tuple(statement.positiontup or ()) if dialect.positional else ()
-            compiled = self._compiled[dialect.name] = (str(statement), positions, processors)
+            statement = self.statement.compile(dialect=dialect, column_keys=self.names)
+            process = {
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for name, bind in statement.binds.items()
+            }
+            positions = [(n, process[n]) for n in statement.positiontup or ()] if dialect.positional else None
+            processors = [(n, p) for n, p in process.items() if p is not None]
+            compiled = self._compiled[dialect.name] = _Compiled(str(statement), positions, processors)
         return compiled
