@@ -244,7 +244,10 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
 
     def load_while_another_process_appends(cls, session, tiles, log_id, size):
         head = load(session, tiles, log_id, size)
-        append(runtime, new_log.id, scans(10, start=20))  # would wait forever on a held lock
+        other = threading.Thread(target=append, args=(runtime, new_log.id, scans(10, start=20)))
+        other.start()
+        other.join(timeout=20)
+        assert not other.is_alive(), "the tip was read while holding the log: the other process waited"
         return head
 
     monkeypatch.setattr(LogHead, "load", classmethod(load_while_another_process_appends))
