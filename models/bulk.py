@@ -27,11 +27,11 @@ class _Compiled(NamedTuple):
 
 class BulkStatement:
     """An INSERT or UPDATE run for many rows, each a dict keyed by the statement's
-    parameter names (an INSERT's are its column names)."""
+    parameter names: an INSERT's are the columns named; an UPDATE's, its bindparams."""
 
-    def __init__(self, statement: Insert | Update, names: Sequence[str]) -> None:
+    def __init__(self, statement: Insert | Update, columns: Sequence[str] | None = None) -> None:
         self.statement = statement
-        self.names = list(names)
+        self.columns = list(columns) if columns is not None else None
         self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -48,7 +48,7 @@ class BulkStatement:
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            statement = self.statement.compile(dialect=dialect, column_keys=self.names)
+            statement = self.statement.compile(dialect=dialect, column_keys=self.columns)
             process = {
                 name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                 for name, bind in statement.binds.items()

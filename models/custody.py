@@ -152,8 +152,7 @@ def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemStat
 _UPDATE_ITEMS = BulkStatement(
     update(_ITEM)
     .where(_ITEM.c.log_id == bindparam("key_log"), _ITEM.c.id == bindparam("key_id"))
-    .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")}),
-    ["key_log", "key_id", *_STATE_COLUMNS, "updated_at"],
+    .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")})
 )
 _INSERT_EVENTS = BulkStatement(
     insert(Event.__table__),

@@ -12,10 +12,10 @@ from ledger import merkle
 from ledger.merkle import MemoryTree, leaf_hash
 from sqlalchemy import func, select
 
+from models import sequencer
 from models.errors import InvalidRequest
 from models.log import Log, LogEntry, LogTreeNode
 from models.runtime import Runtime
-from models import sequencer
 from models.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
 from models.settings import Settings
 from tests.helpers import append, record, scans
