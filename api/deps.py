@@ -20,9 +20,15 @@ from api.auth import tokens
 from api.limits import PerClientRate
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+# Dependencies that only compute are `async def`: FastAPI runs a plain `def` one in a
+# worker thread, a hop that costs more than the work.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -63,7 +69,7 @@ LogIdPath = Annotated[
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_actor(runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+async def current_actor(runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
     if token is None:
         raise HTTPException(401, "sign in first: no bearer token", headers=_CHALLENGE)
     try:
@@ -124,7 +130,7 @@ def client_address(request: Request) -> str:
 
 def public_wait(request: Request) -> int:
     """Seconds this client must wait before its next public check (0: go on)."""
-    rate = client_rate(request, "public_rate", get_runtime(request).settings.public_checks_per_minute)
+    rate = client_rate(request, "public_rate", runtime_of(request).settings.public_checks_per_minute)
     return math.ceil(rate.take(client_address(request)))
 
 

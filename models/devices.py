@@ -168,9 +168,13 @@ class DeviceKeys:
         self._keys: dict[tuple[str, str], DeviceKey] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], DeviceKey]:
+    def cached(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], DeviceKey]:
+        """Those of the wanted keys already known, without the database."""
         with self._lock:
-            found = {k: self._keys[k] for k in wanted if k in self._keys}
+            return {k: self._keys[k] for k in wanted if k in self._keys}
+
+    def lookup(self, session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], DeviceKey]:
+        found = self.cached(wanted)
         by_log: dict[str, list[str]] = {}
         for log_id, device_id in wanted - found.keys():
             by_log.setdefault(log_id, []).append(device_id)

@@ -7,7 +7,10 @@ requests; the custody rules then judge the survivors in log order."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, overload
+
+import anyio.to_thread
 
 from models.alerts import Alert, new_alert, raise_once
 from models.custody import CustodyWork, Rules, ScanResult, SignedScan, refusal, straying
@@ -20,10 +23,65 @@ from models.sites import regency_of
 from models.users import Actor
 
 MAX_SCANS_PER_REQUEST = 1000
+_CHECKED_ON_LOOP = 4  # scans: about 100 µs each
+
+
+@dataclass
+class Intake:
+    """A request's scans once checked: a result for each refused one, and the accepted
+    ones by log, each in the order its device made them."""
+
+    results: list[ScanResult | None]
+    accepted: dict[str, list[tuple[int, SignedScan]]]
+
+    def works(self, actor: Actor, rules: Rules) -> list[tuple[str, CustodyWork, int]]:
+        """(log, work, size) for the sequencer, one per log."""
+        out = []
+        for log_id, batch in self.accepted.items():
+            # Offline batches arrive late and out of order: a device's scans enter the
+            # log in the order the device made them.
+            batch.sort(key=lambda p: (p[1].scan.device, p[1].scan.device_seq))
+            out.append((log_id, CustodyWork([s for _, s in batch], actor, rules), len(batch)))
+        return out
+
+    def settle(self, log_id: str, outcomes: list[ScanResult]) -> None:
+        for (position, _), outcome in zip(self.accepted[log_id], outcomes, strict=True):
+            self.results[position] = outcome
+
+    def answer(self) -> list[ScanResult]:
+        return [r for r in self.results if r is not None]
 
 
 def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
     """One result per envelope ({"scan": {...}, "sig": "..."}), in the order given."""
+    intake = check_scans(runtime, actor, envelopes)
+    for log_id, work, size in intake.works(actor, Rules.of(runtime.settings)):
+        intake.settle(log_id, runtime.sequencer.submit(log_id, work, size))
+    return intake.answer()
+
+
+async def submit_scans_async(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
+    """As submit_scans, for the web app's event loop: a scan or two whose devices are
+    known is checked on the loop (a thread hop would cost more than the check); a
+    longer batch, or one that must read keys, is checked in a worker thread. Either
+    way the request then awaits its log's commit without holding a thread."""
+    intake = check_scans(runtime, actor, envelopes, cached_only=True) if len(envelopes) <= _CHECKED_ON_LOOP else None
+    if intake is None:
+        # anyio's pool, as for sync endpoints: 40 threads, so a slow database stalls
+        # that many requests at once rather than asyncio's default handful.
+        intake = await anyio.to_thread.run_sync(check_scans, runtime, actor, envelopes)
+    for log_id, work, size in intake.works(actor, Rules.of(runtime.settings)):
+        intake.settle(log_id, await runtime.sequencer.submit_async(log_id, work, size))
+    return intake.answer()
+
+
+@overload
+def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> Intake: ...
+@overload
+def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_only: bool) -> Intake | None: ...
+def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_only: bool = False) -> Intake | None:
+    """Check each scan's shape, device, signature and the actor's right to make it.
+    With `cached_only`, None if that would need the database (an unknown device)."""
     if len(envelopes) > MAX_SCANS_PER_REQUEST:
         raise InvalidRequest(
             f"at most {MAX_SCANS_PER_REQUEST} scans per request: send a long outbox in parts"
@@ -41,10 +99,15 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
     # is checked against that log's key, to record the attempt.
     home = regency_of(actor.jurisdiction) if actor.jurisdiction else None
     wanted = {(home if home and straying(s.scan, actor) else log, s.scan.device) for _, (log, s) in parsed}
-    devices: dict[tuple[str, str], DeviceKey] = {}
-    for database in {runtime.db_for(log) for log, _ in wanted}:  # each log's keys live with it
-        with database.reads() as session:
-            devices |= runtime.device_keys.lookup(session, {k for k in wanted if runtime.db_for(k[0]) is database})
+    if cached_only:
+        devices = runtime.device_keys.cached(wanted)
+        if len(devices) < len(wanted):
+            return None
+    else:
+        devices = {}
+        for database in {runtime.db_for(log) for log, _ in wanted}:  # each log's keys live with it
+            with database.reads() as session:
+                devices |= runtime.device_keys.lookup(session, {k for k in wanted if runtime.db_for(k[0]) is database})
     strays: list[Alert] = []
     for position, (log_id, signed) in parsed:
         scan = signed.scan
@@ -60,17 +123,10 @@ def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[S
         else:
             accepted[log_id].append((position, signed))
     if strays:  # all in the actor's own log
+        if cached_only:
+            return None  # recording them writes to the database
         raise_once(runtime.db_for(strays[0].log_id), strays)
-    rules = Rules.of(runtime.settings)
-    for log_id, batch in accepted.items():
-        # Offline batches arrive late and out of order: a device's scans enter the log
-        # in the order the device made them.
-        batch.sort(key=lambda p: (p[1].scan.device, p[1].scan.device_seq))
-        work = CustodyWork([s for _, s in batch], actor, rules)
-        outcomes = runtime.sequencer.submit(log_id, work, len(batch))
-        for (position, _), outcome in zip(batch, outcomes, strict=True):
-            results[position] = outcome
-    return [r for r in results if r is not None]
+    return Intake(results, accepted)
 
 
 def _unauthentic(device: DeviceKey | None, signed: SignedScan, actor: Actor, log_id: str) -> str | None:

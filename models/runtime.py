@@ -80,4 +80,5 @@ class Runtime:
         self.overdue.stop()
         self.webhooks.stop()
         self.cosigners.stop()
+        self.sequencer.close()
         self.databases.dispose()

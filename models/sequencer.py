@@ -8,10 +8,12 @@ single write lock at BEGIN), so several server processes can append to one log s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
@@ -121,6 +123,9 @@ class _Request:
     work: Work[Any]
     size: int  # entries it may append, to bound a batch
     done: threading.Event = field(default_factory=threading.Event)
+    # Set for a caller awaiting on an event loop: there is no thread of theirs to wake
+    # or to hand the lead to, so the sequencer's own thread leads in their place.
+    on_settled: Callable[[], None] | None = None
     settled: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -143,6 +148,8 @@ class Sequencer:
         self.max_batch = max_batch
         self._queues: dict[str, _LogQueue] = {}
         self._queues_lock = threading.Lock()
+        # Leads batches whose next request is awaited rather than blocking a thread.
+        self._leaders = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sequencer")
 
     def append(self, log_id: str, entries: Sequence[NewEntry]) -> list[Appended]:
         """Append entries in order; returns once they are committed to the log."""
@@ -175,6 +182,32 @@ class Sequencer:
         result: T = request.result
         return result
 
+    async def submit_async(self, log_id: str, work: Work[T], size: int) -> T:
+        """As submit, for a caller on an event loop: it awaits the commit without holding
+        a thread, while one of the sequencer's threads integrates."""
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[None] = loop.create_future()
+        started = time.perf_counter()
+        queue = self._queue(log_id)
+        request = _Request(work, size, on_settled=lambda: loop.call_soon_threadsafe(_resolve, settled))
+        with queue.lock:
+            queue.pending.append(request)
+            lead = not queue.leading
+            queue.leading = True
+        if lead:
+            self._leaders.submit(self._lead, log_id, queue)
+        # A caller cancelled here (its client hung up) leaves the request queued: what
+        # it sent is appended all the same, and a replay finds it.
+        await settled
+        if request.error is not None:
+            raise request.error
+        INTEGRATION_SECONDS.observe(time.perf_counter() - started)
+        result: T = request.result
+        return result
+
+    def close(self) -> None:
+        self._leaders.shutdown(wait=True)
+
     def _queue(self, log_id: str) -> _LogQueue:
         with self._queues_lock:
             return self._queues.setdefault(log_id, _LogQueue())
@@ -192,13 +225,19 @@ class Sequencer:
         for request in batch:
             request.settled = True
         with queue.lock:
-            if queue.pending:
-                queue.pending[0].promoted = True
-                queue.pending[0].done.set()
-            else:
+            successor = queue.pending[0] if queue.pending else None
+            if successor is None:
                 queue.leading = False
+            elif successor.on_settled is None:
+                successor.promoted = True
+                successor.done.set()
+        if successor is not None and successor.on_settled is not None:
+            self._leaders.submit(self._lead, log_id, queue)
         for request in batch:
-            request.done.set()
+            if request.on_settled is not None:
+                request.on_settled()
+            else:
+                request.done.set()
 
     def _take(self, queue: _LogQueue) -> list[_Request]:
         """The queued requests for one batch, the leader's own first."""
@@ -258,6 +297,11 @@ class Sequencer:
         head.edge = edge
         head.items.update(builder.chains)
         head.keys.update(builder.keys)
+
+
+def _resolve(settled: asyncio.Future[None]) -> None:
+    if not settled.done():
+        settled.set_result(None)
 
 
 def store_entries(session: Session, log_id: str, edge: TreeEdge, rows: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import multiprocessing
 import threading
@@ -261,3 +262,84 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
     assert [record(e.data)["n"] for e in entries] == list(range(35))
     _assert_chains(entries)
     _assert_stored_tree(runtime, new_log.id, entries)
+
+
+class _Append:
+    """A plain Work, as the event-loop callers (signed scans) hand the sequencer."""
+
+    def __init__(self, entries: list[NewEntry]) -> None:
+        self.entries = entries
+
+    def prepare(self, batch: sequencer.Batch) -> list[NewEntry]:
+        return self.entries
+
+    def finish(self, batch: sequencer.Batch, results: list) -> list[int]:
+        return [r.index for r in results]
+
+
+def test_awaiting_and_blocking_callers_append_to_one_log_in_one_order(runtime, new_log):
+    """The web app awaits its scans' commit on the event loop while CLI commands and
+    sync endpoints block a thread: both kinds queue for the same log and neither loses,
+    duplicates or reorders the other's entries; a bad request fails alone."""
+    results: list[list[int]] = []
+
+    def blocking(n: int) -> None:
+        results.append([a.index for a in append(runtime, new_log.id, scans(3, items=4, start=3 * n))])
+
+    async def awaiting() -> list[object]:
+        async def one(n: int) -> list[int]:
+            return await runtime.sequencer.submit_async(new_log.id, _Append(scans(3, items=4, start=3 * n)), 3)
+
+        huge = _Append([NewEntry({"type": "scan", "note": "x" * MAX_ENTRY_BYTES}, item="BOX-2")])
+        return await asyncio.gather(
+            *(one(n) for n in range(10, 30)),
+            runtime.sequencer.submit_async(new_log.id, huge, 1),
+            return_exceptions=True,
+        )
+
+    threads = [threading.Thread(target=blocking, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    awaited = asyncio.run(awaiting())
+    for thread in threads:
+        thread.join(timeout=30)
+    assert "exceeds the limit" in str(awaited.pop())
+    results += awaited  # type: ignore[arg-type]
+    assert sorted(i for r in results for i in r) == list(range(90))
+    assert all(r == list(range(r[0], r[0] + 3)) for r in results)
+    entries = _stored(runtime, new_log.id)
+    assert sorted(record(e.data)["n"] for e in entries) == list(range(90))
+    _assert_chains(entries)
+
+
+def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_log):
+    """A phone whose connection drops while its scans wait for the log must find them
+    there when it syncs again (a replay then answers 'duplicate'), not half-recorded."""
+    locked, release = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        with runtime.db.session(write=True) as session:
+            session.scalars(select(Log).where(Log.id == new_log.id).with_for_update()).one()
+            locked.set()
+            release.wait(timeout=60)
+
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    assert locked.wait(timeout=30)
+
+    async def hang_up() -> None:
+        request = asyncio.ensure_future(runtime.sequencer.submit_async(new_log.id, _Append(scans(4)), 4))
+        await asyncio.sleep(0.3)  # queued, its leader waiting for the log
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    asyncio.run(hang_up())
+    release.set()
+    holder.join()
+    deadline = time.monotonic() + 30
+    while len(_stored(runtime, new_log.id)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    entries = _stored(runtime, new_log.id)
+    assert sorted(record(e.data)["n"] for e in entries) == [0, 1, 2, 3]
+    _assert_chains(entries)

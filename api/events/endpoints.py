@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse
 from models.custody import SCANNING_ROLES
 from models.events import EventFilter, list_events
-from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans
+from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
 from models.receipts import get_event, receipt
 from models.scans import ScanType
 from models.sequencer import b64
@@ -75,11 +75,11 @@ class EventPage(BaseModel):
 
 
 @router.post("")
-def submit(body: ScansIn, actor: CurrentActor, runtime: RuntimeDep) -> ScanResults:
+async def submit(body: ScansIn, actor: CurrentActor, runtime: RuntimeDep) -> ScanResults:
     """Submit signed scans; each gets its own result. Replaying an event_id returns the
     first result and appends nothing."""
     authorize(actor, SCANNING_ROLES)
-    results = submit_scans(runtime, actor, body.scans)
+    results = await submit_scans_async(runtime, actor, body.scans)
     return ScanResults(
         results=[
             ScanResultOut(
