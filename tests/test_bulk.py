@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import insert, select
 
+from models.bulk import COPY_FROM
 from models.custody import _INSERT_EVENTS
 from models.events import Event
 
@@ -22,19 +24,21 @@ def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, hand
     }  # fmt: skip
 
 
-def test_bulk_rows_read_back_as_core_rows(runtime, new_log):
+@pytest.mark.parametrize("copies", [1, COPY_FROM], ids=["a few rows", "enough rows for COPY"])
+def test_bulk_rows_read_back_as_core_rows(runtime, new_log, copies):
     # Text that COPY must escape: a tab, a newline, a backslash, a literal \N (not NULL).
-    cases = [(["late_sync", "far_from_site"], "53.03.08.2001", None), ([], None, "truk\t1\nB 12\\3 \\N")]
+    cases = [(["late_sync", "far_from_site"], "53.03.08.2001", None), ([], None, "truk\t1\nB 12\\3 \\N")] * copies
     with runtime.db.session(write=True) as session:
         connection = session.connection()
         connection.execute(insert(Event.__table__), [_event(new_log.id, n, *c) for n, c in enumerate(cases)])
-        _INSERT_EVENTS.execute(connection, [_event(new_log.id, 10 + n, *c) for n, c in enumerate(cases)])
+        _INSERT_EVENTS.execute(connection, [_event(new_log.id, 100 + n, *c) for n, c in enumerate(cases)])
     with runtime.db.reads() as session:
         stored = {e.entry_index: e for e in session.scalars(select(Event).where(Event.log_id == new_log.id))}
+    assert len(stored) == 2 * len(cases)
     columns = [c.key for c in Event.__table__.columns if c.key not in ("event_id", "entry_index")]
     for n in range(len(cases)):
-        core, bulk = stored[n], stored[10 + n]
+        core, bulk = stored[n], stored[100 + n]
         assert {c: getattr(bulk, c) for c in columns} == {c: getattr(core, c) for c in columns}
-    assert stored[10].flags == ["late_sync", "far_from_site"] and stored[11].counterparty is None
-    assert stored[11].handoff_id == "truk\t1\nB 12\\3 \\N" and stored[10].handoff_id is None
-    assert stored[10].observed_at == datetime(2026, 11, 26, 23, 15, 30, 123456, tzinfo=UTC)
+    assert stored[100].flags == ["late_sync", "far_from_site"] and stored[101].counterparty is None
+    assert stored[101].handoff_id == "truk\t1\nB 12\\3 \\N" and stored[100].handoff_id is None
+    assert stored[100].observed_at == datetime(2026, 11, 26, 23, 15, 30, 123456, tzinfo=UTC)
