@@ -3,8 +3,9 @@
 The server runs under uvicorn (as `jejak serve`) on PostgreSQL; a separate load process
 sends pre-signed scans for distinct boxes. Side by side in the same run it measures
 the raw ceilings (Ed25519 verifications on one core, batched row inserts) and a bare
-FastAPI endpoint doing one plain row insert per request, and ends with a count check:
-scans sent = entries in the log, no duplicates."""
+FastAPI endpoint doing one plain row insert per request, in rounds (`--rounds`, each
+with its share of the scans) whose medians are reported, and ends with a count
+check: scans sent = entries in the log, no duplicates."""
 
 from __future__ import annotations
 
@@ -198,34 +199,24 @@ def run_load(base: str, token: str | None, path: str, bodies: list[bytes], concu
     return result  # type: ignore[no-any-return]
 
 
-def _ed25519_ceiling(seconds: float = 2.0) -> dict[str, float]:
-    """Verifications per second on one core, with each library."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+def _ed25519_ceiling(seconds: float) -> float:
+    """PyNaCl verifications (what the service uses) per second on one core."""
     message = b"x" * 400
     key = SigningKey.generate()
     signed = key.sign(message)
-    crypto_key = Ed25519PrivateKey.generate()
-    crypto_sig = crypto_key.sign(message)
-    rates = {}
-    for name, verify in (
-        ("pynacl", lambda: key.verify_key.verify(signed.message, signed.signature)),
-        ("cryptography", lambda: crypto_key.public_key().verify(crypto_sig, message)),
-    ):
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            for _ in range(200):
-                verify()
-            count += 200
-        rates[name] = count / (time.perf_counter() - started)
-    return rates
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(200):
+            key.verify_key.verify(signed.message, signed.signature)
+        count += 200
+    return count / (time.perf_counter() - started)
 
 
-def _insert_ceiling(url: str, rows: int = 100_000) -> float:
-    """Batched row inserts per second (1,000 per transaction) into a plain table."""
+def _insert_ceiling(url: str, rows: int, name: str) -> float:
+    """Batched row inserts per second (1,000 per transaction) into a new plain table."""
     engine = create_engine(url)
     metadata = MetaData()
-    table = Table("bench_ceiling", metadata, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
+    table = Table(name, metadata, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
     metadata.create_all(engine)
     payload = [{"id": n, "data": b"x" * 500} for n in range(rows)]
     started = time.perf_counter()
@@ -256,9 +247,34 @@ def _count_check(runtime: Runtime, sent: list[dict[str, Any]]) -> str:
     )
 
 
+@dataclass
+class Round:
+    batches: Phase
+    singles: Phase
+    baseline: Phase
+    verify_per_core: float  # PyNaCl, one core
+    inserts: float  # batched rows/s
+
+    def line(self, number: int) -> str:
+        ceiling = 2 * self.verify_per_core
+        return (
+            f"round {number}: batches {self.batches.scans_per_s:,.0f} scans/s "
+            f"({self.batches.scans_per_s / ceiling:.2f} of the verification ceiling {ceiling:,.0f}/s, "
+            f"{self.batches.scans_per_s / self.inserts:.2f} of the insert ceiling {self.inserts:,.0f}/s); "
+            f"singles {self.singles.scans_per_s:,.0f}/s p99 {self.singles.p99:.0f} ms, bare endpoint "
+            f"{self.baseline.scans_per_s:,.0f}/s p99 {self.baseline.p99:.0f} ms: "
+            f"{self.singles.scans_per_s / self.baseline.scans_per_s:.2f}"
+        )
+
+
+def _split(items: list[bytes], parts: int) -> list[list[bytes]]:
+    size = -(-len(items) // parts)
+    return [items[n * size : (n + 1) * size] for n in range(parts)]
+
+
 def main(args: argparse.Namespace) -> int:
     url = (args.database or [os.environ.get("JEJAK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)])[0]
-    batch_scans, single_scans = args.batch_scans, args.single_scans
+    batch_scans, single_scans, rounds = args.batch_scans, args.single_scans, args.rounds
     with tempfile.TemporaryDirectory(prefix="jejak-bench-") as tmp, bench_database(url, Path(tmp)) as bench_url:
         settings = Settings(environment="test", database_url=bench_url, keys_dir=Path(tmp) / "keys", host="bench.jejak")
         runtime = Runtime(settings)
@@ -269,15 +285,12 @@ def main(args: argparse.Namespace) -> int:
         # had its statistics (autovacuum). Freshly bulk-loaded tables need them now.
         with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
+            connection.execute(text("CREATE TABLE bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
         batches = [
             json.dumps({"scans": envelopes[start : start + args.batch]}).encode()
             for start in range(0, batch_scans, args.batch)
         ]
         singles = [json.dumps({"scans": [e]}).encode() for e in envelopes[batch_scans:]]
-
-        print("raw ceilings", flush=True)
-        verify = _ed25519_ceiling()
-        inserts = _insert_ceiling(bench_url)
 
         env = {
             "DATABASE_URL": bench_url,
@@ -286,54 +299,67 @@ def main(args: argparse.Namespace) -> int:
             "JEJAK_HOST": settings.host,
             "JEJAK_LOG_LEVEL": "WARNING",
         }
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
         workers = ["--workers", str(args.workers)]
-        server = serve(["--factory", "api.app:app_from_env", *workers], env, port)
+        # Both servers run throughout; each round loads one, then the other, so a drift
+        # in this machine's speed (tens of percent within minutes) hits both alike.
+        ours, bare = free_port(), free_port()
+        servers = [
+            serve(["--factory", "api.app:app_from_env", *workers], env, ours),
+            serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, bare),
+        ]
+        results: list[Round] = []
         try:
-            wait_ready(base, server)
+            for port, server in zip((ours, bare), servers, strict=True):
+                wait_ready(f"http://127.0.0.1:{port}", server)
+            base = f"http://127.0.0.1:{ours}"
             token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
-            print(f"batches: {batch_scans:,} scans, {args.batch} per request, {args.batch_clients} devices syncing at once", flush=True)
-            seconds, latencies = run_load(base, token, "/api/v1/events", batches, args.batch_clients)
-            batch_phase = Phase("batches", len(batches), batch_scans, seconds, latencies)
-            print(f"singles: {single_scans:,} scans, one per request, {args.clients} clients", flush=True)
-            seconds, latencies = run_load(base, token, "/api/v1/events", singles, args.clients)
-            single_phase = Phase("singles", len(singles), single_scans, seconds, latencies)
+            for number, (batch_part, single_part) in enumerate(
+                zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
+            ):
+                scans = sum(len(json.loads(b)["scans"]) for b in batch_part)
+                print(f"round {number} of {rounds}: raw ceilings, {scans:,} scans in batches of {args.batch} from "
+                      f"{args.batch_clients} devices, {len(single_part):,} single scans from {args.clients} clients "
+                      "to the service and to the bare endpoint", flush=True)  # fmt: skip
+                verify = _ed25519_ceiling(1.0)
+                inserts = _insert_ceiling(bench_url, rows=50_000, name=f"bench_ceiling_{number}")
+                seconds, latencies = run_load(base, token, "/api/v1/events", batch_part, args.batch_clients)
+                batch_phase = Phase("batches", len(batch_part), scans, seconds, latencies)
+                seconds, latencies = run_load(base, token, "/api/v1/events", single_part, args.clients)
+                single_phase = Phase("singles", len(single_part), len(single_part), seconds, latencies)
+                seconds, latencies = run_load(f"http://127.0.0.1:{bare}", None, "/insert", single_part, args.clients)
+                baseline = Phase("baseline", len(single_part), len(single_part), seconds, latencies)
+                results.append(Round(batch_phase, single_phase, baseline, verify, inserts))
+                print(results[-1].line(number), flush=True)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
         check = _count_check(runtime, envelopes)
         runtime.close()
 
-        print("baseline: a bare FastAPI endpoint, one plain row insert per request", flush=True)
-        with create_engine(bench_url).begin() as connection:
-            connection.execute(text("CREATE TABLE IF NOT EXISTS bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, port)
-        try:
-            wait_ready(base, server)
-            seconds, latencies = run_load(base, None, "/insert", singles, args.clients)
-            baseline = Phase("baseline", len(singles), single_scans, seconds, latencies)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
 
-    ceiling = verify["pynacl"] * 2
     print()
-    print(f"## Ingest on PostgreSQL, uvicorn with {args.workers} workers, load from a separate process\n")
+    print(f"## Ingest on PostgreSQL, uvicorn with {args.workers} workers, load from a separate process, "
+          f"medians of {rounds} rounds\n")  # fmt: skip
     print("| run | scans | requests/s | scans/s | p50 ms | p99 ms | target |")
     print("|---|---|---|---|---|---|---|")
-    for phase, target in ((batch_phase, "≥ 5,000 scans/s"), (single_phase, "≥ 1,000 scans/s, p99 ≤ 100 ms"), (baseline, "baseline")):
+    for name, target in (("batches", "≥ 5,000 scans/s"), ("singles", "≥ 1,000 scans/s, p99 ≤ 100 ms"),
+                         ("baseline", "baseline")):  # fmt: skip
+        phases: list[Phase] = [getattr(r, name) for r in results]
         print(
-            f"| {phase.name} | {phase.scans:,} | {phase.requests / phase.seconds:,.0f} | {phase.scans_per_s:,.0f} | "
-            f"{phase.p50:.1f} | {phase.p99:.1f} | {target} |"
+            f"| {name} | {sum(p.scans for p in phases):,} | {median([p.requests / p.seconds for p in phases]):,.0f} | "
+            f"{median([p.scans_per_s for p in phases]):,.0f} | {median([p.p50 for p in phases]):.1f} | "
+            f"{median([p.p99 for p in phases]):.1f} | {target} |"
         )
     print()
-    print(f"Ed25519 verifications on one core: PyNaCl {verify['pynacl']:,.0f}/s, cryptography {verify['cryptography']:,.0f}/s")
-    print(f"Batched row inserts (1,000 per transaction): {inserts:,.0f}/s")
-    print(f"batches: {batch_phase.scans_per_s / ceiling:.2f} of the verification ceiling (PyNaCl, 2 cores: {ceiling:,.0f}/s), "
-          f"{batch_phase.scans_per_s / inserts:.2f} of the insert ceiling")
-    print(f"singles: {single_phase.scans_per_s / baseline.scans_per_s:.2f} of the bare endpoint's requests/s")
+    print(f"Ed25519 verifications on one core (PyNaCl): {median([r.verify_per_core for r in results]):,.0f}/s; "
+          f"batched row inserts (1,000 per transaction): {median([r.inserts for r in results]):,.0f}/s")  # fmt: skip
+    print(f"batches: {median([r.batches.scans_per_s / (2 * r.verify_per_core) for r in results]):.2f} of the "
+          "verification ceiling (PyNaCl, 2 cores), "
+          f"{median([r.batches.scans_per_s / r.inserts for r in results]):.2f} of the insert ceiling")  # fmt: skip
+    print(f"singles: {median([r.singles.scans_per_s / r.baseline.scans_per_s for r in results]):.2f} of the bare "
+          "endpoint's requests/s (median of the rounds' ratios)")  # fmt: skip
     print(check)
     return 0 if check.startswith("count check OK") else 1

@@ -1,0 +1,25 @@
+"""`jejak bench ingest` on a few scans: the real service and the bare endpoint both
+serve under uvicorn, every round reports, and the count check finds each scan once.
+(The figures are in docs/BENCHMARKS.md; timings are never asserted.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scripts.cli import main
+
+
+@pytest.mark.postgres
+def test_the_ingest_benchmark_runs_its_rounds_and_counts_every_scan_once(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["bench", "ingest", "--database", database_url, "--batch-scans", "1000", "--batch", "250",
+            "--batch-clients", "2", "--single-scans", "200", "--clients", "4", "--rounds", "2"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^round \d: batches [\d,]+ scans/s .* bare endpoint [\d,]+/s p99 \d+ ms: \d\.\d\d$", out, re.M)) == 2
+    for run, scans in (("batches", "1,000"), ("singles", "200"), ("baseline", "200")):
+        assert re.search(rf"^\| {run} \| {scans} \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \| .+ \|$", out, re.M)
+    assert "count check OK: scans sent 1,200, events 1,200 (1,200 distinct), seal entries in the log 1,200, alerts 0" in out
