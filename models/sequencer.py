@@ -2,7 +2,9 @@
 
 Concurrent callers in a process queue their entries; whichever caller finds no
 integration running becomes the leader and integrates everything queued so far in
-one transaction (group commit), then hands over to the next waiter. Across
+one transaction (group commit), then hands over to the next waiter. A caller on an
+event loop (the web app) awaits instead of blocking a thread, and one of the
+sequencer's own threads leads in its place. Across
 processes the log row is locked (PostgreSQL ``FOR NO KEY UPDATE``; SQLite takes its
 single write lock at BEGIN), so several server processes can append to one log safely."""
 
@@ -189,7 +191,7 @@ class Sequencer:
         settled: asyncio.Future[None] = loop.create_future()
         started = time.perf_counter()
         queue = self._queue(log_id)
-        request = _Request(work, size, on_settled=lambda: loop.call_soon_threadsafe(_resolve, settled))
+        request = _Request(work, size, on_settled=lambda: _resolve_from_thread(loop, settled))
         with queue.lock:
             queue.pending.append(request)
             lead = not queue.leading
@@ -299,8 +301,15 @@ class Sequencer:
         head.keys.update(builder.keys)
 
 
+def _resolve_from_thread(loop: asyncio.AbstractEventLoop, settled: asyncio.Future[None]) -> None:
+    try:
+        loop.call_soon_threadsafe(_resolve, settled)
+    except RuntimeError:  # the loop has closed (the app stopped): nobody is waiting
+        pass
+
+
 def _resolve(settled: asyncio.Future[None]) -> None:
-    if not settled.done():
+    if not settled.done():  # not cancelled meanwhile
         settled.set_result(None)
 
 

@@ -314,7 +314,8 @@ def test_awaiting_and_blocking_callers_append_to_one_log_in_one_order(runtime, n
 
 def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_log):
     """A phone whose connection drops while its scans wait for the log must find them
-    there when it syncs again (a replay then answers 'duplicate'), not half-recorded."""
+    there when it syncs again (a replay then answers 'duplicate'), not half-recorded;
+    and the requests batched with it are answered, even once its event loop is gone."""
     locked, release = threading.Event(), threading.Event()
 
     def other_process() -> None:
@@ -334,12 +335,20 @@ def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_l
         with pytest.raises(asyncio.CancelledError):
             await request
 
-    asyncio.run(hang_up())
+    asyncio.run(hang_up())  # and its loop is closed
+    queued_behind: list[list[int]] = []
+    blocking = threading.Thread(
+        target=lambda: queued_behind.append([a.index for a in append(runtime, new_log.id, scans(2, start=4))])
+    )
+    blocking.start()
+    queue = runtime.sequencer._queues[new_log.id]
+    deadline = time.monotonic() + 30
+    while len(queue.pending) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     release.set()
     holder.join()
-    deadline = time.monotonic() + 30
-    while len(_stored(runtime, new_log.id)) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    blocking.join(timeout=30)
+    assert queued_behind == [[4, 5]], "the request batched with the abandoned one was never answered"
     entries = _stored(runtime, new_log.id)
-    assert sorted(record(e.data)["n"] for e in entries) == [0, 1, 2, 3]
+    assert sorted(record(e.data)["n"] for e in entries) == [0, 1, 2, 3, 4, 5]
     _assert_chains(entries)
