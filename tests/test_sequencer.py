@@ -7,6 +7,8 @@ import base64
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from ledger import merkle
@@ -197,36 +199,49 @@ def test_several_processes_append_to_one_log(runtime, settings, new_log):
             LogTreeNode.log_id == new_log.id)) == 0
 
 
-def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(runtime, new_log):
-    """Another server process holding the log is the usual wait under load: whatever
-    queues here meanwhile is appended in one transaction once the lock is free, not in
-    one transaction each (a TPS's phone syncs five scans; thousands sync at once)."""
+@contextmanager
+def _log_held_elsewhere(runtime: Runtime, log_id: str) -> Iterator[None]:
+    """Another server process holding the log's lock for the block's duration."""
     locked, release = threading.Event(), threading.Event()
 
     def other_process() -> None:
         with runtime.db.session(write=True) as session:
-            session.scalars(select(Log).where(Log.id == new_log.id).with_for_update()).one()
+            session.scalars(select(Log).where(Log.id == log_id).with_for_update()).one()
             locked.set()
             release.wait(timeout=60)
 
     holder = threading.Thread(target=other_process)
     holder.start()
     assert locked.wait(timeout=30)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def _wait_until_queued(runtime: Runtime, log_id: str, count: int) -> None:
+    queue = runtime.sequencer._queues[log_id]
+    deadline = time.monotonic() + 30
+    while len(queue.pending) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(runtime, new_log):
+    """Another server process holding the log is the usual wait under load: whatever
+    queues here meanwhile is appended in one transaction once the lock is free, not in
+    one transaction each (a TPS's phone syncs five scans; thousands sync at once)."""
     results: list[list[int]] = []
 
     def phone_syncs(n: int) -> None:
         results.append([a.index for a in append(runtime, new_log.id, scans(5, start=5 * n))])
 
     requests = [threading.Thread(target=phone_syncs, args=(n,)) for n in range(6)]
-    for thread in requests:
-        thread.start()
-    queue = runtime.sequencer._queues[new_log.id]
-    deadline = time.monotonic() + 30
-    while len(queue.pending) < 5 and time.monotonic() < deadline:  # the leader waits on the lock
-        time.sleep(0.01)
-    time.sleep(0.2)
-    release.set()
-    holder.join()
+    with _log_held_elsewhere(runtime, new_log.id):
+        for thread in requests:
+            thread.start()
+        _wait_until_queued(runtime, new_log.id, 5)  # the leader waits on the lock
+        time.sleep(0.2)
     for thread in requests:
         thread.join(timeout=30)
     assert sorted(i for r in results for i in r) == list(range(30))
@@ -316,17 +331,6 @@ def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_l
     """A phone whose connection drops while its scans wait for the log must find them
     there when it syncs again (a replay then answers 'duplicate'), not half-recorded;
     and the requests batched with it are answered, even once its event loop is gone."""
-    locked, release = threading.Event(), threading.Event()
-
-    def other_process() -> None:
-        with runtime.db.session(write=True) as session:
-            session.scalars(select(Log).where(Log.id == new_log.id).with_for_update()).one()
-            locked.set()
-            release.wait(timeout=60)
-
-    holder = threading.Thread(target=other_process)
-    holder.start()
-    assert locked.wait(timeout=30)
 
     async def hang_up() -> None:
         request = asyncio.ensure_future(runtime.sequencer.submit_async(new_log.id, _Append(scans(4)), 4))
@@ -335,18 +339,14 @@ def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_l
         with pytest.raises(asyncio.CancelledError):
             await request
 
-    asyncio.run(hang_up())  # and its loop is closed
     queued_behind: list[list[int]] = []
     blocking = threading.Thread(
         target=lambda: queued_behind.append([a.index for a in append(runtime, new_log.id, scans(2, start=4))])
     )
-    blocking.start()
-    queue = runtime.sequencer._queues[new_log.id]
-    deadline = time.monotonic() + 30
-    while len(queue.pending) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    release.set()
-    holder.join()
+    with _log_held_elsewhere(runtime, new_log.id):
+        asyncio.run(hang_up())  # and its loop is closed
+        blocking.start()
+        _wait_until_queued(runtime, new_log.id, 2)
     blocking.join(timeout=30)
     assert queued_behind == [[4, 5]], "the request batched with the abandoned one was never answered"
     entries = _stored(runtime, new_log.id)
