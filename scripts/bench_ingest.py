@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from statistics import median
+from typing import Any, TypeVar
 
 import httpx
 from nacl.signing import SigningKey
@@ -62,7 +62,7 @@ class Phase:
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies_ms)
+        return median(self.latencies_ms)
 
     @property
     def p99(self) -> float:
@@ -267,7 +267,10 @@ class Round:
         )
 
 
-def _split(items: list[bytes], parts: int) -> list[list[bytes]]:
+T = TypeVar("T")
+
+
+def _split(items: list[T], parts: int) -> list[list[T]]:
     size = -(-len(items) // parts)
     return [items[n * size : (n + 1) * size] for n in range(parts)]
 
@@ -286,10 +289,8 @@ def main(args: argparse.Namespace) -> int:
         with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
             connection.execute(text("CREATE TABLE bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
-        batches = [
-            json.dumps({"scans": envelopes[start : start + args.batch]}).encode()
-            for start in range(0, batch_scans, args.batch)
-        ]
+        chunks = [envelopes[start : min(start + args.batch, batch_scans)] for start in range(0, batch_scans, args.batch)]
+        batches = [(len(chunk), json.dumps({"scans": chunk}).encode()) for chunk in chunks]  # (scans, body)
         singles = [json.dumps({"scans": [e]}).encode() for e in envelopes[batch_scans:]]
 
         env = {
@@ -316,13 +317,14 @@ def main(args: argparse.Namespace) -> int:
             for number, (batch_part, single_part) in enumerate(
                 zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
             ):
-                scans = sum(len(json.loads(b)["scans"]) for b in batch_part)
+                scans = sum(count for count, _ in batch_part)
                 print(f"round {number} of {rounds}: raw ceilings, {scans:,} scans in batches of {args.batch} from "
                       f"{args.batch_clients} devices, {len(single_part):,} single scans from {args.clients} clients "
                       "to the service and to the bare endpoint", flush=True)  # fmt: skip
                 verify = _ed25519_ceiling(1.0)
                 inserts = _insert_ceiling(bench_url, rows=50_000, name=f"bench_ceiling_{number}")
-                seconds, latencies = run_load(base, token, "/api/v1/events", batch_part, args.batch_clients)
+                bodies = [body for _, body in batch_part]
+                seconds, latencies = run_load(base, token, "/api/v1/events", bodies, args.batch_clients)
                 batch_phase = Phase("batches", len(batch_part), scans, seconds, latencies)
                 seconds, latencies = run_load(base, token, "/api/v1/events", single_part, args.clients)
                 single_phase = Phase("singles", len(single_part), len(single_part), seconds, latencies)
@@ -336,9 +338,6 @@ def main(args: argparse.Namespace) -> int:
                 server.wait(timeout=30)
         check = _count_check(runtime, envelopes)
         runtime.close()
-
-    def median(values: list[float]) -> float:
-        return statistics.median(values)
 
     print()
     print(f"## Ingest on PostgreSQL, uvicorn with {args.workers} workers, load from a separate process, "
