@@ -6,7 +6,9 @@ row against 18 µs here on PostgreSQL (1,000 events, measured 2026-12-02): the
 statement is compiled once per dialect, its columns' bind processors are looked up
 once, and the rows go to the driver. On PostgreSQL an INSERT of many rows goes in by
 COPY: 500 events in 10.0 ms against 13.6 ms as pipelined INSERTs, while for a row or
-two COPY's extra round trip costs more than it saves (measured 2026-12-02)."""
+two COPY's extra round trip costs more than it saves (measured 2026-12-02). A statement
+made with `copy_only` takes only that COPY path and otherwise runs through Core's
+executemany (the log's entries: on SQLite the driver path gains them little)."""
 
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ class BulkStatement:
     """An INSERT or UPDATE run for many rows, each a dict keyed by the statement's
     parameter names: an INSERT's are the columns named; an UPDATE's, its bindparams."""
 
-    def __init__(self, statement: Insert | Update, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, statement: Insert | Update, columns: Sequence[str] | None = None, *, copy_only: bool = False
+    ) -> None:
         self.statement = statement
         self.columns = list(columns) if columns is not None else None
+        self.copy_only = copy_only
         self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -46,6 +51,9 @@ class BulkStatement:
         compiled = self._for(connection.dialect)
         if compiled.copy is not None and len(rows) >= COPY_FROM:
             self._copy(connection, compiled, rows)
+            return
+        if self.copy_only:
+            connection.execute(self.statement, rows)
             return
         params: list[Any]
         if compiled.positions is not None:

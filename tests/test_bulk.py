@@ -1,5 +1,5 @@
-"""BulkStatement writes what Core's executemany writes: every type custody uses (text,
-integers, UUIDs, UTC datetimes, JSON lists, NULLs) reads back the same."""
+"""BulkStatement writes what Core's executemany writes: every type custody and the log use
+(text, integers, UUIDs, UTC datetimes, JSON lists, bytes, NULLs) reads back the same."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy import insert, select
 from models.bulk import COPY_FROM
 from models.custody import _INSERT_EVENTS
 from models.events import Event
+from models.log import LogEntry
+from models.sequencer import INSERT_ENTRIES
 
 
 def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, handoff: str | None = None) -> dict[str, object]:
@@ -42,3 +44,23 @@ def test_bulk_rows_read_back_as_core_rows(runtime, new_log, copies):
     assert stored[100].flags == ["late_sync", "far_from_site"] and stored[101].counterparty is None
     assert stored[101].handoff_id == "truk\t1\nB 12\\3 \\N" and stored[100].handoff_id is None
     assert stored[100].observed_at == datetime(2026, 11, 26, 23, 15, 30, 123456, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM], ids=["a few entries", "enough entries for COPY"])
+def test_log_entries_read_back_byte_for_byte(runtime, new_log, count):
+    # Every byte value in an entry's data and leaf hash, NULL item and key beside set ones.
+    rows = [
+        {
+            "log_id": new_log.id, "idx": n, "leaf_hash": bytes(range(n, n + 32)), "data": bytes(range(256)) * (n + 1),
+            "item_id": None if n % 2 else f"53.03.08.2001-{n:03d}-BUP", "seq": None if n % 2 else 1,
+            "key": None if n % 2 else f"ev\t{n}\\N", "received_at": datetime(2026, 11, 27, 0, 0, n, tzinfo=UTC),
+        }
+        for n in range(count)
+    ]  # fmt: skip
+    with runtime.db.session(write=True) as session:
+        INSERT_ENTRIES.execute(session.connection(), rows)
+    with runtime.db.reads() as session:
+        stored = session.execute(
+            select(*LogEntry.__table__.columns).where(LogEntry.log_id == new_log.id).order_by(LogEntry.idx)
+        ).mappings().all()
+    assert [dict(row) for row in stored] == rows
