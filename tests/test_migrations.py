@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from models import migrations
 from models.base import Base
@@ -19,6 +19,25 @@ def test_database_is_at_head(database_url):
     try:
         assert migrations.current_revision(engine) == migrations.head_revision()
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_scans_that_move_no_custody_touch_no_index_of_items(database_url):
+    # A seal, open, count, reseal or store scan rewrites only these columns of its box;
+    # with none of them indexed (and room on the page) PostgreSQL updates the row in
+    # place. Under the log's lock the item updates were the largest cost of a batch.
+    rewritten = {"status", "leg", "seals", "last_index", "seen_at", "seen_lat", "seen_lon", "seen_index", "updated_at"}
+    engine = create_engine(database_url)
+    try:
+        indexes = inspect(engine).get_indexes("items")
+        indexed = {column for index in indexes for column in index["column_names"]}
+        assert {index["name"] for index in indexes} >= {"ix_items_in_transit", "ix_items_log_custodian"}
+        assert indexed & rewritten == set()
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                options = connection.scalar(text("SELECT reloptions FROM pg_class WHERE relname = 'items'"))
+            assert "fillfactor=50" in options
     finally:
         engine.dispose()
 
@@ -41,7 +60,6 @@ def test_full_tiles_are_backfilled_for_logs_written_before_they_were_stored(tmp_
     from datetime import UTC, datetime
 
     from ledger import merkle
-    from sqlalchemy import text
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     config = migrations.alembic_config(url)
