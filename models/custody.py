@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 
 from models.alerts import new_alert
 from models.base import utcnow
-from models.bulk import BulkStatement
+from models.bulk import BulkStatement, KeyedUpdate
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
@@ -149,11 +149,7 @@ def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemStat
     return found
 
 
-_UPDATE_ITEMS = BulkStatement(
-    update(_ITEM)
-    .where(_ITEM.c.log_id == bindparam("key_log"), _ITEM.c.id == bindparam("key_id"))
-    .values({name: bindparam(name) for name in (*_STATE_COLUMNS, "updated_at")})
-)
+_UPDATE_ITEMS = KeyedUpdate(_ITEM, ["log_id", "id"], [*_STATE_COLUMNS, "updated_at"])
 _INSERT_EVENTS = BulkStatement(
     insert(Event.__table__),
     ["log_id", "event_id", "entry_index", "item_id", "type", "site", "counterparty", "actor_id", "role",
@@ -162,10 +158,10 @@ _INSERT_EVENTS = BulkStatement(
 
 
 def _save_items(session: Any, log_id: str, items: list[ItemState]) -> None:
-    """Write the rules' changes back: one UPDATE for them all."""
+    """Write the rules' changes back (on PostgreSQL, one UPDATE for a batch of them)."""
     now = utcnow()
     rows = [
-        {"key_log": log_id, "key_id": i.id, "updated_at": now, **{n: getattr(i, n) for n in _STATE_COLUMNS}}
+        {"log_id": log_id, "id": i.id, "updated_at": now, **{n: getattr(i, n) for n in _STATE_COLUMNS}}
         for i in items
     ]
     _UPDATE_ITEMS.execute(session.connection(), rows)

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, Column, Float, MetaData, String, Table, insert, select
 
-from models.bulk import COPY_FROM
+from models.base import UTCDateTime
+from models.bulk import COPY_FROM, KeyedUpdate
 from models.custody import _INSERT_EVENTS
 from models.events import Event
 from models.log import LogEntry
@@ -64,3 +65,58 @@ def test_log_entries_read_back_byte_for_byte(runtime, new_log, count):
             select(*LogEntry.__table__.columns).where(LogEntry.log_id == new_log.id).order_by(LogEntry.idx)
         ).mappings().all()
     assert [dict(row) for row in stored] == rows
+
+
+_states = Table(
+    "bulk_test_states",
+    MetaData(),
+    Column("log_id", String(16), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("seals", JSON),
+    Column("seen_at", UTCDateTime),
+    Column("seen_lat", Float),
+)
+_UPDATE_STATES = KeyedUpdate(_states, ["log_id", "id"], ["status", "seals", "seen_at", "seen_lat"])
+
+
+@pytest.fixture
+def states(runtime):
+    _states.create(runtime.db.engine)
+    yield
+    _states.drop(runtime.db.engine)
+
+
+def _state(n: int, status: str, seals: list[str] | None, seen: datetime | None) -> dict[str, object]:
+    return {"log_id": "53.03", "id": f"53.03.08.2001-{n:03d}-BUP", "status": status, "seals": seals,
+            "seen_at": seen, "seen_lat": None if seen is None else -9.46 - n / 1000}  # fmt: skip
+
+
+def _stored(runtime) -> dict[str, dict[str, object]]:
+    with runtime.db.reads() as session:
+        return {row["id"]: dict(row) for row in session.execute(select(_states)).mappings()}
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM], ids=["a few rows", "enough rows for COPY"])
+def test_keyed_update_sets_only_the_rows_named(runtime, states, count):
+    before = [_state(n, "registered", [], None) for n in range(2 * count)]
+    seen = datetime(2026, 11, 27, 0, 0, 1, tzinfo=UTC)
+    after = [_state(n, "sealed", ["KPU-0001\t\\N", "KPU-0002"], seen if n % 2 else None) for n in range(count)]
+    with runtime.db.session(write=True) as session:
+        session.execute(insert(_states), before)
+        _UPDATE_STATES.execute(session.connection(), after)
+    assert _stored(runtime) == {row["id"]: row for row in after + before[count:]}
+
+
+def test_keyed_update_twice_in_one_transaction_applies_each_once(runtime, states):
+    rows = [_state(n, "registered", [], None) for n in range(2 * COPY_FROM)]
+    first, second = rows[:COPY_FROM], rows[COPY_FROM:]
+    with runtime.db.session(write=True) as session:
+        session.execute(insert(_states), rows)
+        _UPDATE_STATES.execute(session.connection(), [r | {"status": "sealed"} for r in first])
+        session.execute(_states.update().values(status="dispatched"))  # changed again in between
+        _UPDATE_STATES.execute(session.connection(), [r | {"status": "received"} for r in second])
+    stored = _stored(runtime)
+    # The first call's values were not applied a second time by the second call.
+    assert {stored[r["id"]]["status"] for r in first} == {"dispatched"}
+    assert {stored[r["id"]]["status"] for r in second} == {"received"}
