@@ -6,7 +6,10 @@ row against 18 µs here on PostgreSQL (1,000 events, measured 2026-12-02): the
 statement is compiled once per dialect, its columns' bind processors are looked up
 once, and the rows go to the driver. On PostgreSQL an INSERT of many rows goes in by
 COPY: 500 events in 10.0 ms against 13.6 ms as pipelined INSERTs, while for a row or
-two COPY's extra round trip costs more than it saves (measured 2026-12-02). A statement
+two COPY's extra round trip costs more than it saves (measured 2026-12-02). COPY goes in
+its binary format when every column's type has one here: bytes and text need no
+escaping and the server parses nothing (500 entries 2.2 ms against 5.4 in text, 1.3 ms
+of Python against 4.2; 500 events 1.9 against 3.8; measured 2026-12-03). A statement
 made with `copy_only` takes only that COPY path and otherwise runs through Core's
 executemany (the log's entries: on SQLite the driver path gains them little)."""
 
@@ -21,11 +24,18 @@ from sqlalchemy.exc import DBAPIError
 
 Process = Callable[[Any], Any]
 COPY_FROM = 10  # rows
+# A column's PostgreSQL type → the type psycopg writes its bound values as in binary COPY
+# (JSON is bound as psycopg's Json). A type not listed sends the statement's COPY as text.
+_BINARY_AS = {
+    "VARCHAR": "text", "TEXT": "text", "JSON": "json", "BYTEA": "bytea", "BIGINT": "int8", "INTEGER": "int4",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz", "UUID": "uuid", "FLOAT": "float8", "BOOLEAN": "bool",
+}  # fmt: skip
 
 
 class _Compiled(NamedTuple):
     sql: str
     copy: str | None  # PostgreSQL's COPY for an INSERT, with the columns in `columns`
+    binary: list[str] | None  # the columns' types if that COPY is in the binary format
     columns: list[tuple[str, Process | None]]
     # A positional paramstyle (SQLite's qmark): each parameter in order, with its
     # processor if it has one. None for a named one (psycopg's pyformat).
@@ -70,6 +80,8 @@ class BulkStatement:
             # The same transaction: the raw connection is the one SQLAlchemy began on.
             with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
                 with cursor.copy(compiled.copy) as copy:
+                    if compiled.binary is not None:
+                        copy.set_types(compiled.binary)
                     for row in rows:
                         copy.write_row([p(row[n]) if p else row[n] for n, p in compiled.columns])
         except dbapi.Error as error:  # as SQLAlchemy's own: a lost database is a 503, not a 500
@@ -85,16 +97,26 @@ class BulkStatement:
             }
             positions = [(n, process[n]) for n in statement.positiontup or ()] if dialect.positional else None
             processors = [(n, p) for n, p in process.items() if p is not None]
-            copy = None
+            copy, binary = None, None
             if dialect.name == "postgresql" and isinstance(self.statement, Insert) and self.columns:
                 quote = dialect.identifier_preparer.quote
                 names = ", ".join(quote(c) for c in self.columns)
                 copy = f"COPY {dialect.identifier_preparer.format_table(self.statement.table)} ({names}) FROM STDIN"
+                types = [_binary_as(self.statement.table.c[c].type, dialect) for c in self.columns]
+                if None not in types:
+                    copy, binary = f"{copy} (FORMAT BINARY)", types
             columns = [(n, process.get(n)) for n in self.columns or ()]
             compiled = self._compiled[dialect.name] = _Compiled(
-                str(statement), copy, columns, positions, processors
+                str(statement), copy, binary, columns, positions, processors
             )
         return compiled
+
+
+def _binary_as(column_type: Any, dialect: Dialect) -> str | None:
+    name = column_type.compile(dialect=dialect)
+    if name.startswith("VARCHAR("):  # a length limit does not change the form
+        name = "VARCHAR"
+    return _BINARY_AS.get(name)
 
 
 class KeyedUpdate:
