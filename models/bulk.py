@@ -6,12 +6,12 @@ row against 18 µs here on PostgreSQL (1,000 events, measured 2026-12-02): the
 statement is compiled once per dialect, its columns' bind processors are looked up
 once, and the rows go to the driver. On PostgreSQL an INSERT of many rows goes in by
 COPY: 500 events in 10.0 ms against 13.6 ms as pipelined INSERTs, while for a row or
-two COPY's extra round trip costs more than it saves (measured 2026-12-02). COPY goes in
-its binary format when every column's type has one here: bytes and text need no
-escaping and the server parses nothing (500 entries 2.2 ms against 5.4 in text, 1.3 ms
-of Python against 4.2; 500 events 1.9 against 3.8; measured 2026-12-03). A statement
-made with `copy_only` takes only that COPY path and otherwise runs through Core's
-executemany (the log's entries: on SQLite the driver path gains them little)."""
+two COPY's extra round trip costs more than it saves (measured 2026-12-02). A statement
+made with `binary` sends its COPY in PostgreSQL's binary format when every column's
+type has one here: text and bytes need no escaping and the server parses nothing (500
+events 1.9 ms against 3.8 in text; measured 2026-12-03). A statement made with
+`copy_only` takes only that COPY path and otherwise runs through Core's executemany
+(the log's entries: on SQLite the driver path gains them little)."""
 
 from __future__ import annotations
 
@@ -48,11 +48,17 @@ class BulkStatement:
     parameter names: an INSERT's are the columns named; an UPDATE's, its bindparams."""
 
     def __init__(
-        self, statement: Insert | Update, columns: Sequence[str] | None = None, *, copy_only: bool = False
+        self,
+        statement: Insert | Update,
+        columns: Sequence[str] | None = None,
+        *,
+        copy_only: bool = False,
+        binary: bool = False,
     ) -> None:
         self.statement = statement
         self.columns = list(columns) if columns is not None else None
         self.copy_only = copy_only
+        self.binary = binary
         self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -103,7 +109,7 @@ class BulkStatement:
                 names = ", ".join(quote(c) for c in self.columns)
                 copy = f"COPY {dialect.identifier_preparer.format_table(self.statement.table)} ({names}) FROM STDIN"
                 types = [_binary_as(self.statement.table.c[c].type, dialect) for c in self.columns]
-                if None not in types:
+                if self.binary and None not in types:
                     copy, binary = f"{copy} (FORMAT BINARY)", types
             columns = [(n, process.get(n)) for n in self.columns or ()]
             compiled = self._compiled[dialect.name] = _Compiled(
@@ -127,7 +133,7 @@ class KeyedUpdate:
     500 of 200,000 item states that took 35 ms against 44, and 7 ms of Python against
     18 (measured 2026-12-02); the plan stays one index lookup per row. That Python runs
     under the log's lock: with items updated in place (migration 0010) the service's
-    batches went a third faster (docs/BENCHMARKS.md). The database role needs
+    batches went a third faster (docs/BENCHMARKS.md). The values go by binary COPY. The database role needs
     PostgreSQL's TEMPORARY privilege, which PUBLIC has unless it was revoked."""
 
     def __init__(self, table: Table, keys: Sequence[str], columns: Sequence[str]) -> None:
@@ -139,7 +145,7 @@ class KeyedUpdate:
         )
         names = [*self.keys, *self.columns]
         pending = Table(f"pending_{table.name}", MetaData(), *(Column(n, table.c[n].type) for n in names))
-        self._copy = BulkStatement(insert(pending), names)
+        self._copy = BulkStatement(insert(pending), names, binary=True)
         quoted = {n: f'"{n}"' for n in names}  # PostgreSQL only, and plain column names
         listed = ", ".join(quoted.values())
         assigned = ", ".join(f"{quoted[c]} = n.{quoted[c]}" for c in self.columns)

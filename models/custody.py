@@ -154,6 +154,7 @@ _INSERT_EVENTS = BulkStatement(
     insert(Event.__table__),
     ["log_id", "event_id", "entry_index", "item_id", "type", "site", "counterparty", "actor_id", "role",
      "device_id", "handoff_id", "observed_at", "received_at", "flags"],
+    binary=True,
 )  # fmt: skip
 
 

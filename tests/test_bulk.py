@@ -124,14 +124,15 @@ def test_keyed_update_twice_in_one_transaction_applies_each_once(runtime, states
     assert {stored[r["id"]]["status"] for r in second} == {"received"}
 
 
-def test_the_log_and_custody_rows_go_by_binary_copy_on_postgresql():
-    # Binary COPY spares the escaping of every entry's bytes under the log's lock; a column
-    # type without a binary form here would silently send the whole COPY as text.
+def test_custody_rows_go_by_binary_copy_on_postgresql():
+    # Binary COPY spares escaping and parsing under the log's lock; a column type without
+    # a binary form here would silently send the whole COPY as text.
     dialect = postgresql_psycopg.dialect()
-    for statement in (INSERT_ENTRIES, _INSERT_EVENTS, _UPDATE_ITEMS._copy):
+    for statement in (_INSERT_EVENTS, _UPDATE_ITEMS._copy):
         compiled = statement._for(dialect)
         assert compiled.copy is not None and compiled.copy.endswith("FROM STDIN (FORMAT BINARY)")
         assert compiled.binary is not None and len(compiled.binary) == len(compiled.columns)
+    assert INSERT_ENTRIES._for(dialect).binary is None  # text, as the ledger benchmark's baselines
 
 
 _tallies = Table(
@@ -141,7 +142,7 @@ _tallies = Table(
     Column("votes", SmallInteger),
     Column("share", Numeric(5, 2)),
 )
-_INSERT_TALLIES = BulkStatement(insert(_tallies), ["id", "votes", "share"])
+_INSERT_TALLIES = BulkStatement(insert(_tallies), ["id", "votes", "share"], binary=True)
 
 
 def test_a_column_type_without_a_binary_form_goes_by_text(runtime):
