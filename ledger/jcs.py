@@ -24,10 +24,40 @@ def canonicalize(obj: Any) -> bytes:
     plain = _as_plain(obj)
     if plain is not _NOT_PLAIN:
         try:
-            return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
+            return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS, default=_embed)
         except orjson.JSONEncodeError:
             pass  # a lone surrogate: let the reference raise its ValueError
-    return rfc8785.dumps(obj)
+    return rfc8785.dumps(_unwrapped(obj))
+
+
+class Canonical:
+    """A JSON value with its RFC 8785 bytes, made once. Inside a value given to
+    canonicalize its bytes are embedded as they are: a signed scan is canonicalized to
+    check its signature, and its log entry holds it again."""
+
+    __slots__ = ("value", "data")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.data = canonicalize(value)
+
+
+def _embed(value: Any) -> Any:
+    if type(value) is Canonical:
+        return orjson.Fragment(value.data)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _unwrapped(value: Any) -> Any:
+    """`value` with each Canonical replaced by its value, for the reference path."""
+    kind = type(value)
+    if kind is Canonical:
+        return value.value
+    if kind is dict:
+        return {key: _unwrapped(member) for key, member in value.items()}
+    if kind is list or kind is tuple:
+        return [_unwrapped(member) for member in value]
+    return value
 
 
 def canonicalize_with_member(obj: dict[str, Any], key: str) -> tuple[bytes, bytes]:
@@ -36,12 +66,12 @@ def canonicalize_with_member(obj: dict[str, Any], key: str) -> tuple[bytes, byte
     plain = _as_plain(obj)
     if plain is not _NOT_PLAIN:
         try:
-            return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS), orjson.dumps(
-                plain[key], option=orjson.OPT_SORT_KEYS
+            return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS, default=_embed), orjson.dumps(
+                plain[key], option=orjson.OPT_SORT_KEYS, default=_embed
             )
         except orjson.JSONEncodeError:
             pass
-    return rfc8785.dumps(obj), canonicalize(obj[key])
+    return rfc8785.dumps(_unwrapped(obj)), canonicalize(obj[key])
 
 
 _NOT_PLAIN: Any = object()
@@ -73,8 +103,8 @@ def _float_kind(value: float) -> int:
 
 def _kind(value: Any) -> int:
     """Which of _NOT, _AS_IS, _INTEGRAL_FLOATS `value` is: plain floats, safe integers,
-    ASCII keys (sorted alike by byte and UTF-16). A cyclic value fails here with
-    RecursionError."""
+    ASCII keys (sorted alike by byte and UTF-16), Canonical members (RFC 8785 already).
+    A cyclic value fails here with RecursionError."""
     kind = type(value)
     if kind is dict:
         try:
@@ -91,7 +121,7 @@ def _kind(value: Any) -> int:
     elif kind is float:
         return _float_kind(value)
     else:
-        return _AS_IS if kind in _SIMPLE else _NOT
+        return _AS_IS if kind in _SIMPLE or kind is Canonical else _NOT
     found = _AS_IS
     for item in items:
         kind = type(item)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
+from ledger.jcs import Canonical
 from sqlalchemy import insert, select
 
 from models.alerts import new_alert
@@ -61,6 +63,12 @@ class SignedScan:
     scan: Scan
     raw: dict[str, Any]  # exactly as the device signed it
     sig: str
+
+    @cached_property
+    def canonical(self) -> Canonical:
+        """What the device signed, made once for its signature and its log entry; a
+        ValueError if the scan has no RFC 8785 form."""
+        return Canonical(self.raw)
 
 
 @dataclass
@@ -247,7 +255,7 @@ class CustodyWork:
                     {
                         "type": scan.type.value,
                         "event_id": scan.event_id,
-                        "scan": signed.raw,
+                        "scan": signed.canonical,
                         "sig": signed.sig,
                         "device": scan.device,
                         **self.actor.fields(),

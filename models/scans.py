@@ -10,7 +10,6 @@ import enum
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from ledger.jcs import canonicalize
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from models.devices import DeviceKey
@@ -114,10 +113,10 @@ def parse_scan(raw: Any) -> Scan:
         raise ValueError(problems) from None
 
 
-def signature_ok(device: DeviceKey, raw_scan: dict[str, Any], signature: str) -> bool:
+def signature_ok(device: DeviceKey, message: bytes, signature: str) -> bool:
+    """Whether `signature` (base64) is the device's Ed25519 signature of `message`."""
     try:
         sig = base64.b64decode(signature, validate=True)
-        message = canonicalize(raw_scan)
     except ValueError:
         return False
     return len(sig) == 64 and device.verify(message, sig)

@@ -11,7 +11,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.jcs import canonicalize, canonicalize_with_member
+from ledger.jcs import Canonical, canonicalize, canonicalize_with_member
 
 
 def test_rfc8785_section_3_2_2_sample() -> None:
@@ -192,6 +192,26 @@ def test_an_entry_and_its_member_in_one_walk(entry: dict, member: object) -> Non
             canonicalize_with_member(value, "scan")
         return
     assert canonicalize_with_member(value, "scan") == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), _json_values, max_size=3), _json_values)
+def test_a_member_made_canonical_once_is_embedded_as_the_reference_writes_it(entry: dict, member: object) -> None:
+    # The service makes a signed scan's bytes once, to check its signature, and its log
+    # entry embeds them: on the fast path and on the reference path (a key that is not
+    # ASCII, an integer beyond 2^53 elsewhere in the entry) alike.
+    value = {**entry, "scan": member}
+    try:
+        expected = rfc8785.dumps(value)
+        made = Canonical(member)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonicalize({**entry, "scan": Canonical(member)})
+        return
+    assert made.data == rfc8785.dumps(member)
+    assert canonicalize({**entry, "scan": made}) == expected
+    assert canonicalize([{**entry, "scan": made}]) == rfc8785.dumps([value])
+    assert canonicalize_with_member({**entry, "scan": made}, "scan") == (expected, made.data)
 
 
 def test_an_integral_float_is_written_as_the_integer_a_phone_signed() -> None:
