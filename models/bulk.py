@@ -119,6 +119,7 @@ class BulkStatement:
 
 
 def _binary_as(column_type: Any, dialect: Dialect) -> str | None:
+    """The type a column's values go as in binary COPY, or None if it has none here."""
     name = column_type.compile(dialect=dialect)
     if name.startswith("VARCHAR("):  # a length limit does not change the form
         name = "VARCHAR"
@@ -133,8 +134,9 @@ class KeyedUpdate:
     500 of 200,000 item states that took 35 ms against 44, and 7 ms of Python against
     18 (measured 2026-12-02); the plan stays one index lookup per row. That Python runs
     under the log's lock: with items updated in place (migration 0010) the service's
-    batches went a third faster (docs/BENCHMARKS.md). The values go by binary COPY. The database role needs
-    PostgreSQL's TEMPORARY privilege, which PUBLIC has unless it was revoked."""
+    batches went a third faster (docs/BENCHMARKS.md). The values go by binary COPY.
+    The database role needs PostgreSQL's TEMPORARY privilege, which PUBLIC has unless
+    it was revoked."""
 
     def __init__(self, table: Table, keys: Sequence[str], columns: Sequence[str]) -> None:
         self.keys, self.columns = list(keys), list(columns)
