@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
@@ -23,7 +25,18 @@ WRITE_LOCK = "jejak_write_lock"
 CONNECT_TIMEOUT = 5
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's text. Most are lists of strings (seals, flags, escorts), written
+    by the thousand under a log's lock: orjson writes those ten times faster than
+    json.dumps, with the same meaning. Anything else keeps json.dumps's rules exactly
+    (non-finite floats, integers beyond 64 bits, keys that are not strings)."""
+    if type(value) is list and all(type(v) is str for v in value):
+        return orjson.dumps(value).decode()
+    return json.dumps(value)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # No pre-ping: it costs a round trip per request. A dropped connection surfaces as
