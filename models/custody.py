@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from ledger.jcs import Canonical
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from models.alerts import new_alert
 from models.base import utcnow
@@ -25,7 +26,7 @@ from models.events import Event
 from models.geo import Point, distance_km
 from models.handoffs import Handoff, HandoffStatus
 from models.items import Item, ItemStatus, Leg
-from models.log import LogEntry
+from models.log import Log, LogEntry
 from models.scans import Scan, ScanType
 from models.sequencer import Appended, Batch, NewEntry, Refused
 from models.settings import Settings
@@ -186,10 +187,11 @@ class _State:
         item_ids = sorted({s.item for s in scans})
         # Only replays (their key is in the log already) and corrected events are read.
         self.keys = batch.keys
+        self.items = _read_ahead_still_true(batch, works)
+        self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
         replayed = {s.event_id for s in scans if s.event_id in batch.keys}
         event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
         codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
-        self.items = _load_items(session, log_id, item_ids)
         self.events = {
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
@@ -206,6 +208,16 @@ class _State:
         self.results: dict[str, ScanResult] = {}
         # Scans of this batch judged so far: event id → item, for replays and corrections.
         self.pending: dict[str, str] = {}
+
+
+def _read_ahead_still_true(batch: Batch, works: list[CustodyWork]) -> dict[str, ItemState]:
+    """The item states the works read before the lock that no entry has changed since."""
+    fresh: dict[str, ItemState] = {}
+    for work in works:
+        if work.ahead is not None:
+            size, items = work.ahead
+            fresh |= {i: state for i, state in items.items() if not batch.entered_since(i, size)}
+    return fresh
 
 
 def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
@@ -228,6 +240,16 @@ class CustodyWork:
         # The scan that placed the box before each one: an entry index, or the event id
         # of a scan of this batch (its index is known in finish).
         self._earlier: list[int | str | None] = []
+        # Item states read before the lock (read_ahead), with the log's size then.
+        self.ahead: tuple[int, dict[str, ItemState]] | None = None
+
+    def read_ahead(self, session: Session, log_id: str) -> None:
+        """Read the scans' items now, outside the log's lock, so that under it only those
+        changed since need reading again: the lock's hold sets the pace of a log."""
+        # The size first: an entry committed after it makes its item's state read again.
+        size = session.scalar(select(Log.size).where(Log.id == log_id))
+        if size is not None:
+            self.ahead = size, _load_items(session, log_id, sorted({s.scan.item for s in self.scans}))
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
         state = batch.shared.get("custody")

@@ -54,8 +54,8 @@ class Intake:
 
 def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
     """One result per envelope ({"scan": {...}, "sig": "..."}), in the order given."""
-    intake = check_scans(runtime, actor, envelopes)
-    for log_id, work, size in intake.works(actor, Rules.of(runtime.settings)):
+    intake, works = _checked_and_read_ahead(runtime, actor, envelopes)
+    for log_id, work, size in works:
         intake.settle(log_id, runtime.sequencer.submit(log_id, work, size))
     return intake.answer()
 
@@ -66,13 +66,27 @@ async def submit_scans_async(runtime: Runtime, actor: Actor, envelopes: list[Any
     longer batch, or one that must read keys, is checked in a worker thread. Either
     way the request then awaits its log's commit without holding a thread."""
     intake = check_scans(runtime, actor, envelopes, cached_only=True) if len(envelopes) <= _CHECKED_ON_LOOP else None
-    if intake is None:
+    if intake is not None:
+        works = intake.works(actor, Rules.of(runtime.settings))
+    else:
         # anyio's pool, as for sync endpoints: 40 threads, so a slow database stalls
         # that many requests at once rather than asyncio's default handful.
-        intake = await anyio.to_thread.run_sync(check_scans, runtime, actor, envelopes)
-    for log_id, work, size in intake.works(actor, Rules.of(runtime.settings)):
+        intake, works = await anyio.to_thread.run_sync(_checked_and_read_ahead, runtime, actor, envelopes)
+    for log_id, work, size in works:
         intake.settle(log_id, await runtime.sequencer.submit_async(log_id, work, size))
     return intake.answer()
+
+
+def _checked_and_read_ahead(
+    runtime: Runtime, actor: Actor, envelopes: list[Any]
+) -> tuple[Intake, list[tuple[str, CustodyWork, int]]]:
+    """check_scans, then the accepted scans' items read ahead of their log's lock."""
+    intake = check_scans(runtime, actor, envelopes)
+    works = intake.works(actor, Rules.of(runtime.settings))
+    for log_id, work, _ in works:
+        with runtime.db_for(log_id).reads() as session:
+            work.read_ahead(session, log_id)
+    return intake, works
 
 
 @overload

@@ -63,6 +63,14 @@ class Appended(NamedTuple):
     received_at: datetime
 
 
+class ChainHead(NamedTuple):
+    """An item's latest entry: its place in the item's chain, and in the log."""
+
+    seq: int
+    leaf: bytes
+    index: int
+
+
 class Refused(NamedTuple):
     """An entry a Work decided, under the lock, not to append; the reason is for people."""
 
@@ -82,6 +90,15 @@ class Batch:
     # items' states here, loaded once for every request in the batch).
     shared: dict[str, Any] = field(default_factory=dict)
     works: list[Work[Any]] = field(default_factory=list)
+    # Every item's latest entry in the log so far.
+    chains: dict[str, ChainHead] = field(default_factory=dict)
+
+    def entered_since(self, item: str, size: int) -> bool:
+        """Whether the log gained an entry of `item` once it held `size` entries: what a
+        Work read of the item before the lock, at that size, is stale if so (an item
+        changes only with an entry of its own)."""
+        head = self.chains.get(item)
+        return head is not None and head.index >= size
 
 
 T = TypeVar("T", covariant=True)
@@ -281,7 +298,7 @@ class Sequencer:
             batch += self._take(queue)
             received_at = utcnow()
             builder = _EntryBuilder(log, head, received_at)
-            context = Batch(session, log, received_at, head.keys, works=[r.work for r in batch])
+            context = Batch(session, log, received_at, head.keys, works=[r.work for r in batch], chains=head.items)
             accepted = []
             for request in batch:
                 try:
@@ -355,12 +372,12 @@ class _EntryBuilder:
         self.stamp = rfc3339(received_at)
         self.index = log.size
         self.rows: list[dict[str, Any]] = []
-        self.chains: dict[str, tuple[int, bytes]] = {}  # this batch's new chain heads
+        self.chains: dict[str, ChainHead] = {}  # this batch's new chain heads
         self.keys: dict[str, int] = {}  # this batch's idempotency keys
 
     def add(self, entries: Sequence[NewEntry | Refused]) -> list[Appended | Refused]:
         """Build one request's entries (refusals pass through); all or none join the batch."""
-        chains: dict[str, tuple[int, bytes]] = {}
+        chains: dict[str, ChainHead] = {}
         keys: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         appended: list[Appended | Refused] = []
@@ -376,9 +393,9 @@ class _EntryBuilder:
             prev: str | None = None
             if item:
                 last = chains.get(item) or self.chains.get(item)
-                last_seq, last_leaf = last or self.head.items.get(item, (0, None))
-                seq = last_seq + 1
-                prev = b64(last_leaf) if last_leaf else None
+                last = last or self.head.items.get(item)
+                seq = last.seq + 1 if last else 1
+                prev = b64(last.leaf) if last else None
             record = {
                 **entry.record, "v": FORMAT_VERSION, "log": origin, "item": item, "seq": seq, "prev": prev,
                 "received_at": stamp,
@@ -390,7 +407,7 @@ class _EntryBuilder:
                 )
             leaf = leaf_hash(data)
             if item:
-                chains[item] = (seq, leaf)  # type: ignore[assignment]
+                chains[item] = ChainHead(seq, leaf, index)  # type: ignore[arg-type]
             rows.append(
                 {
                     "log_id": log_id,
@@ -423,7 +440,7 @@ class LogHead:
     reading just the entries added since, so under the log lock it is always exact
     and no append has to look anything up."""
 
-    def __init__(self, edge: TreeEdge, items: dict[str, tuple[int, bytes]]) -> None:
+    def __init__(self, edge: TreeEdge, items: dict[str, ChainHead]) -> None:
         self.edge = edge
         self.items = items
         self.keys: dict[str, int] = {}  # idempotency key → entry index
@@ -456,7 +473,7 @@ class LogHead:
         for idx, item_id, seq, leaf, key in rows:
             leaves.append(leaf)
             if item_id is not None:
-                self.items[item_id] = (seq, leaf)
+                self.items[item_id] = ChainHead(seq, leaf, idx)
             if key is not None:
                 self.keys[key] = idx
         return leaves

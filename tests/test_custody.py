@@ -15,9 +15,13 @@ from ledger import merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.jcs import canonicalize
 from ledger.note import Verifier
+from sqlalchemy import event
 
+from models.custody import Rules
+from models.ingest import check_scans, submit_scans
+from models.runtime import Runtime
 from models.sites import Kerawanan, Site, SiteLevel
-from models.users import Role
+from models.users import Actor, Role
 from models.wilayah import import_areas
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
 
@@ -193,6 +197,48 @@ def test_an_offline_batch_enters_the_log_in_the_order_the_phone_made_it(area, cr
     results = {r["event_id"]: r for r in accepted(kpu.send(*shuffled))}
     indexes = [results[e["scan"]["event_id"]]["index"] for e in made]
     assert indexes == sorted(indexes)
+
+
+@pytest.mark.parametrize("resealed_by", ["this process", "another process"])
+def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runtime, settings, area, crew, resealed_by):
+    """A request's boxes are read before it waits for the log's lock; a box that a scan
+    changed meanwhile, in any server process, is read again under the lock, so no rule
+    judges a stale state."""
+    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"))
+    kpu = crew["kpu"]
+    accepted(kpu.send(kpu.scan("seal", area.item(0), area.kpu, seals=["A"]),
+                      kpu.scan("seal", area.item(1), area.kpu, seals=["C"])))  # fmt: skip
+    actor = Actor(kpu.person.id, Role.KPU, area.kpu)
+    truck = [kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, seals=[seal])
+             for n, seal in ((0, "B"), (1, "C"))]  # fmt: skip
+    intake = check_scans(runtime, actor, truck)
+    [(log_id, work, size)] = intake.works(actor, Rules.of(runtime.settings))
+    with runtime.db_for(log_id).reads() as session:
+        work.read_ahead(session, log_id)
+    reseal = kpu.scan("seal", area.item(0), area.kpu, seals=["B"])
+    if resealed_by == "this process":
+        accepted(kpu.send(reseal))
+    else:
+        other = Runtime(settings)
+        try:
+            assert [r.status for r in submit_scans(other, actor, [reseal])] == ["accepted"]
+        finally:
+            other.close()
+    item_reads = []
+
+    def watch(_connection, _cursor, statement, parameters, _context, _many):
+        if "FROM items" in statement:
+            item_reads.append(str(parameters))
+
+    engine = runtime.db_for(log_id).engine
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        intake.settle(log_id, runtime.sequencer.submit(log_id, work, size))
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert [(r.status, r.flags) for r in intake.answer()] == [("accepted", []), ("accepted", [])]
+    assert len(item_reads) == 1  # the resealed box alone, not the one unchanged since
+    assert area.item(0) in item_reads[0] and area.item(1) not in item_reads[0]
 
 
 def test_two_receivers_race_for_one_box(client, runtime, area, crew):
