@@ -278,6 +278,14 @@ def _split(items: list[T], parts: int) -> list[list[T]]:
 def main(args: argparse.Namespace) -> int:
     url = (args.database or [os.environ.get("JEJAK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)])[0]
     batch_scans, single_scans, rounds = args.batch_scans, args.single_scans, args.rounds
+    if rounds < 1 or args.batch < 1:
+        raise ValueError("every round sends at least one batch and one single scan: --rounds and --batch are at least 1")
+    if -(-batch_scans // args.batch) < rounds or single_scans < rounds:
+        raise ValueError(
+            f"every round sends at least one batch and one single scan: {rounds} rounds need {rounds} batches "
+            f"(--batch-scans over {(rounds - 1) * args.batch:,} with --batch {args.batch}) and --single-scans of at "
+            f"least {rounds}"
+        )
     with tempfile.TemporaryDirectory(prefix="jejak-bench-") as tmp, bench_database(url, Path(tmp)) as bench_url:
         settings = Settings(environment="test", database_url=bench_url, keys_dir=Path(tmp) / "keys", host="bench.jejak")
         runtime = Runtime(settings)

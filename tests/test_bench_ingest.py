@@ -23,3 +23,11 @@ def test_the_ingest_benchmark_runs_its_rounds_and_counts_every_scan_once(
     for run, scans in (("batches", "1,000"), ("singles", "200"), ("baseline", "200")):
         assert re.search(rf"^\| {run} \| {scans} \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \| .+ \|$", out, re.M)
     assert "count check OK: scans sent 1,200, events 1,200 (1,200 distinct), seal entries in the log 1,200, alerts 0" in out
+
+
+@pytest.mark.parametrize(
+    "args", [["--single-scans", "0"], ["--batch-scans", "400", "--rounds", "2"], ["--rounds", "0"]]
+)
+def test_the_ingest_benchmark_refuses_a_round_with_nothing_to_send(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "ingest", *args]) == 1
+    assert "every round sends at least one batch and one single scan" in capsys.readouterr().err
