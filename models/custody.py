@@ -3,7 +3,9 @@
 Authenticity failures are refused (the scan never enters the log). Custody
 irregularities are evidence: the scan enters the log with the flags the rules found,
 and each flag raises an alert. Rules run under the log's lock, so scans of one box
-are judged in the order they enter its log, whatever process received them."""
+are judged in the order they enter its log, whatever process received them (a
+request's boxes may be read before it, and are read again under it if an entry has
+changed them since)."""
 
 from __future__ import annotations
 
