@@ -189,7 +189,7 @@ class _State:
         item_ids = sorted({s.item for s in scans})
         # Only replays (their key is in the log already) and corrected events are read.
         self.keys = batch.keys
-        self.items = _read_ahead_still_true(batch, works)
+        self.items = _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
         replayed = {s.event_id for s in scans if s.event_id in batch.keys}
         event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
@@ -198,7 +198,10 @@ class _State:
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
         }
-        self.sites = {s.code: s for s in _in(session, select(Site), Site.code, codes)}
+        # Sites are not in the log: read before the lock or under it, they are as current.
+        self.sites = {code: site for w in works if w.ahead for code, site in w.ahead.sites.items()}
+        missing = [c for c in codes if c not in self.sites]
+        self.sites |= {s.code: s for s in _in(session, select(Site), Site.code, missing)}
         self.revoked = revoked(session, log_id, {s.device for s in scans})
         # The truckloads the batch's dispatches join, read at once: one query, not a
         # query and an insert per truck.
@@ -212,13 +215,23 @@ class _State:
         self.pending: dict[str, str] = {}
 
 
-def _read_ahead_still_true(batch: Batch, works: list[CustodyWork]) -> dict[str, ItemState]:
+@dataclass
+class ReadAhead:
+    """What a request read before the log's lock: its boxes' states when the log had
+    `size` entries, and its sites."""
+
+    size: int
+    items: dict[str, ItemState]
+    sites: dict[str, Site]
+
+
+def _items_read_ahead(batch: Batch, works: list[CustodyWork]) -> dict[str, ItemState]:
     """The item states the works read before the lock that no entry has changed since."""
     fresh: dict[str, ItemState] = {}
     for work in works:
         if work.ahead is not None:
-            size, items = work.ahead
-            fresh |= {i: state for i, state in items.items() if not batch.entered_since(i, size)}
+            size = work.ahead.size
+            fresh |= {i: state for i, state in work.ahead.items.items() if not batch.entered_since(i, size)}
     return fresh
 
 
@@ -242,16 +255,22 @@ class CustodyWork:
         # The scan that placed the box before each one: an entry index, or the event id
         # of a scan of this batch (its index is known in finish).
         self._earlier: list[int | str | None] = []
-        # Item states read before the lock (read_ahead), with the log's size then.
-        self.ahead: tuple[int, dict[str, ItemState]] | None = None
+        self.ahead: ReadAhead | None = None
 
     def read_ahead(self, session: Session, log_id: str) -> None:
-        """Read the scans' items now, outside the log's lock, so that under it only those
-        changed since need reading again: the lock's hold sets the pace of a log."""
+        """Read the scans' items and sites now, outside the log's lock, so that under it
+        only items changed since need reading again: the lock's hold sets a log's pace."""
         # The size first: an entry committed after it makes its item's state read again.
         size = session.scalar(select(Log.size).where(Log.id == log_id))
-        if size is not None:
-            self.ahead = size, _load_items(session, log_id, sorted({s.scan.item for s in self.scans}))
+        if size is None:
+            return
+        scans = [s.scan for s in self.scans]
+        codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
+        self.ahead = ReadAhead(
+            size,
+            _load_items(session, log_id, sorted({s.item for s in scans})),
+            {s.code: s for s in _in(session, select(Site), Site.code, codes)},
+        )
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
         state = batch.shared.get("custody")

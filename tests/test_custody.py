@@ -224,11 +224,13 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
             assert [r.status for r in submit_scans(other, actor, [reseal])] == ["accepted"]
         finally:
             other.close()
-    item_reads = []
+    item_reads, site_reads = [], []
 
     def watch(_connection, _cursor, statement, parameters, _context, _many):
         if "FROM items" in statement:
             item_reads.append(str(parameters))
+        if "FROM sites" in statement:
+            site_reads.append(statement)
 
     engine = runtime.db_for(log_id).engine
     event.listen(engine, "before_cursor_execute", watch)
@@ -239,6 +241,7 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     assert [(r.status, r.flags) for r in intake.answer()] == [("accepted", []), ("accepted", [])]
     assert len(item_reads) == 1  # the resealed box alone, not the one unchanged since
     assert area.item(0) in item_reads[0] and area.item(1) not in item_reads[0]
+    assert site_reads == []  # read ahead too: sites are not in the log
 
 
 def test_two_receivers_race_for_one_box(client, runtime, area, crew):
