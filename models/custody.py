@@ -187,10 +187,10 @@ class _State:
         works = [w for w in batch.works if isinstance(w, CustodyWork)]
         scans = [s.scan for w in works for s in w.scans]
         item_ids = sorted({s.item for s in scans})
-        # Only replays (their key is in the log already) and corrected events are read.
-        self.keys = batch.keys
         self.items = _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
+        # Only replays (their key is in the log already) and corrected events are read.
+        self.keys = batch.keys
         replayed = {s.event_id for s in scans if s.event_id in batch.keys}
         event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
         codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})

@@ -80,7 +80,7 @@ async def submit_scans_async(runtime: Runtime, actor: Actor, envelopes: list[Any
 def _checked_and_read_ahead(
     runtime: Runtime, actor: Actor, envelopes: list[Any]
 ) -> tuple[Intake, list[tuple[str, CustodyWork, int]]]:
-    """check_scans, then the accepted scans' items read ahead of their log's lock."""
+    """check_scans, then the accepted scans' boxes and sites read ahead of their log's lock."""
     intake = check_scans(runtime, actor, envelopes)
     works = intake.works(actor, Rules.of(runtime.settings))
     for log_id, work, _ in works:
