@@ -277,6 +277,7 @@ class CustodyWork:
         if state is None:
             state = batch.shared["custody"] = _State(batch)
         now = batch.received_at
+        actor = self.actor.fields()
         planned: list[NewEntry | Refused] = []
         for signed in self.scans:
             scan = signed.scan
@@ -301,7 +302,7 @@ class CustodyWork:
                         "scan": signed.canonical,
                         "sig": signed.sig,
                         "device": scan.device,
-                        **self.actor.fields(),
+                        **actor,
                         "flags": flags,
                     },
                     item=scan.item,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import enum
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
@@ -87,7 +88,7 @@ class Scan(BaseModel):
         parse_time(value)
         return value
 
-    @property
+    @cached_property  # the rules read it several times a scan, under the log's lock
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
 
