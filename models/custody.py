@@ -193,15 +193,13 @@ class _State:
         self.keys = batch.keys
         replayed = {s.event_id for s in scans if s.event_id in batch.keys}
         event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
-        codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
         self.events = {
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
         }
         # Sites are not in the log: read before the lock or under it, they are as current.
         self.sites = {code: site for w in works if w.ahead for code, site in w.ahead.sites.items()}
-        missing = [c for c in codes if c not in self.sites]
-        self.sites |= {s.code: s for s in _in(session, select(Site), Site.code, missing)}
+        self.sites |= _load_sites(session, [c for c in _site_codes(scans) if c not in self.sites])
         self.revoked = revoked(session, log_id, {s.device for s in scans})
         # The truckloads the batch's dispatches join, read at once: one query, not a
         # query and an insert per truck.
@@ -235,6 +233,14 @@ def _items_read_ahead(batch: Batch, works: list[CustodyWork]) -> dict[str, ItemS
     return fresh
 
 
+def _site_codes(scans: list[Scan]) -> list[str]:
+    return sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
+
+
+def _load_sites(session: Any, codes: list[str]) -> dict[str, Site]:
+    return {s.code: s for s in _in(session, select(Site), Site.code, codes)}
+
+
 def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
     found = []
     for start in range(0, len(values), _IN_BATCH):
@@ -265,12 +271,8 @@ class CustodyWork:
         if size is None:
             return
         scans = [s.scan for s in self.scans]
-        codes = sorted({s.site for s in scans} | {s.counterparty for s in scans if s.counterparty})
-        self.ahead = ReadAhead(
-            size,
-            _load_items(session, log_id, sorted({s.item for s in scans})),
-            {s.code: s for s in _in(session, select(Site), Site.code, codes)},
-        )
+        items = _load_items(session, log_id, sorted({s.item for s in scans}))
+        self.ahead = ReadAhead(size, items, _load_sites(session, _site_codes(scans)))
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
         state = batch.shared.get("custody")
