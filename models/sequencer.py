@@ -6,12 +6,15 @@ one transaction (group commit), then hands over to the next waiter. A caller on 
 event loop (the web app) awaits instead of blocking a thread, and one of the
 sequencer's own threads leads in its place. Across
 processes the log row is locked (PostgreSQL ``FOR NO KEY UPDATE``; SQLite takes its
-single write lock at BEGIN), so several server processes can append to one log safely."""
+single write lock at BEGIN), so several server processes can append to one log safely.
+Each process keeps every log's head (tree edge, items' latest entries), read once from
+the database: a server reads them as it starts (`warm`), before the first scans need them."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +38,8 @@ from models.tiles import TileStore
 
 if TYPE_CHECKING:
     from models.routing import LogDatabases
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # Entry bundles carry a 16-bit length per entry (C2SP tlog-tiles).
@@ -170,6 +175,8 @@ class Sequencer:
         self._queues_lock = threading.Lock()
         # Leads batches whose next request is awaited rather than blocking a thread.
         self._leaders = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sequencer")
+        self._closing = threading.Event()
+        self.warming: threading.Thread | None = None
 
     def append(self, log_id: str, entries: Sequence[NewEntry]) -> list[Appended]:
         """Append entries in order; returns once they are committed to the log."""
@@ -225,7 +232,50 @@ class Sequencer:
         result: T = request.result
         return result
 
+    def warm(self, log_ids: Sequence[str]) -> int:
+        """Read these logs' heads now, one after another, so that the first appends
+        after a (re)start do not wait for them: a head is every item's latest entry, read
+        from the whole log (about a second at 150,000 entries), and a process holds it
+        for each log it appends to anyway. A log whose append got there first reads its
+        own. Returns how many heads were read here."""
+        read = 0
+        for log_id in log_ids:
+            if self._closing.is_set():
+                break
+            queue = self._queue(log_id)
+            with queue.lock:
+                if queue.leading or queue.head is not None:
+                    continue
+                queue.leading = True  # appends queue behind the reading, as behind a batch
+            try:
+                queue.head = self._read_head(log_id)
+                read += 1
+            finally:
+                self._hand_over(log_id, queue)
+        return read
+
+    def warm_in_background(self, list_logs: Callable[[], Sequence[str]]) -> None:
+        """`warm` every log that `list_logs` names, on a daemon thread (a server
+        answers meanwhile; an append to a log not yet read reads it itself)."""
+
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                log_ids = list_logs()
+                logger.info("reading the heads of %d logs ahead of their first scans", len(log_ids))
+                read = self.warm(log_ids)
+            except Exception:  # the database is away: each log's first append reads its head
+                logger.exception("reading the logs' heads failed; each is read at its first append instead")
+                return
+            logger.info("read the heads of %d logs in %.1f s", read, time.perf_counter() - started)
+
+        self.warming = threading.Thread(target=run, name="sequencer-warm", daemon=True)
+        self.warming.start()
+
     def close(self) -> None:
+        self._closing.set()
+        if self.warming is not None:
+            self.warming.join(timeout=30)
         self._leaders.shutdown(wait=True)
 
     def _queue(self, log_id: str) -> _LogQueue:
@@ -244,6 +294,15 @@ class Sequencer:
                 request.result, request.error = None, error
         for request in batch:
             request.settled = True
+        self._hand_over(log_id, queue)
+        for request in batch:
+            if request.on_settled is not None:
+                request.on_settled()
+            else:
+                request.done.set()
+
+    def _hand_over(self, log_id: str, queue: _LogQueue) -> None:
+        """The log's next batch is led by the first request queued, if any."""
         with queue.lock:
             successor = queue.pending[0] if queue.pending else None
             if successor is None:
@@ -253,11 +312,6 @@ class Sequencer:
                 successor.done.set()
         if successor is not None and successor.on_settled is not None:
             self._leaders.submit(self._lead, log_id, queue)
-        for request in batch:
-            if request.on_settled is not None:
-                request.on_settled()
-            else:
-                request.done.set()
 
     def _take(self, queue: _LogQueue) -> list[_Request]:
         """The queued requests for one batch, the leader's own first."""
@@ -271,22 +325,24 @@ class Sequencer:
                 taken += request.size
         return batch
 
+    def _read_head(self, log_id: str) -> LogHead:
+        # Reading a whole log's tip takes a while (about a second at 150,000 entries):
+        # it is read without the lock, and under it each batch catches up on what other
+        # processes appended since. Entries below a committed size never change.
+        with self.db.for_log(log_id).session() as session:  # a transaction: a long tip is streamed
+            size = session.scalar(select(Log.size).where(Log.id == log_id))
+            if size is None:
+                raise InvalidRequest(f"there is no log {log_id} here")
+            return LogHead.load(session, self.tiles, log_id, size)
+
     def _integrate(self, log_id: str, queue: _LogQueue, batch: list[_Request]) -> None:
         """Lock the log, take the queued requests into `batch` and append them in one
         transaction; sets each request's result, or its own error if it alone cannot
         be appended. Requests are taken only once the lock is held: those that arrive
         while another process holds it join this batch instead of waiting for the next."""
-        database = self.db.for_log(log_id)
         if queue.head is None:
-            # Reading a whole log's tip takes a while (about a second at 150,000 entries):
-            # read it before taking the lock, then catch up under it. Entries below a
-            # committed size never change.
-            with database.session() as session:  # a transaction: a long tip is streamed
-                size = session.scalar(select(Log.size).where(Log.id == log_id))
-                if size is None:
-                    raise InvalidRequest(f"there is no log {log_id} here")
-                queue.head = LogHead.load(session, self.tiles, log_id, size)
-        with database.session(write=True) as session:
+            queue.head = self._read_head(log_id)
+        with self.db.for_log(log_id).session(write=True) as session:
             # NO KEY UPDATE: appenders exclude each other, while the rows that only refer
             # to the log (a checkpoint being signed, items being registered) go on.
             log = session.scalars(

@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from api.app import create_app
+from fastapi.testclient import TestClient
 from ledger import merkle
 from ledger.merkle import MemoryTree, leaf_hash
 from sqlalchemy import func, select
 
 from models import sequencer
+from models.checkpointer import Checkpointer
 from models.errors import InvalidRequest
 from models.log import Log, LogEntry, LogTreeNode
+from models.overdue import OverdueWatch
 from models.runtime import Runtime
 from models.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
 from models.settings import Settings
@@ -278,6 +282,76 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
     _assert_chains(entries)
     _assert_stored_tree(runtime, new_log.id, entries)
 
+
+
+def _head_reads(monkeypatch: pytest.MonkeyPatch, hold: threading.Event | None = None) -> list[tuple[str, int]]:
+    """Every reading of a log's whole head, as (log, size); with `hold`, each reading
+    waits for it to be set (a long log, still being read)."""
+    reads: list[tuple[str, int]] = []
+    load = LogHead.load
+
+    def recorded(cls, session, tiles, log_id, size):
+        reads.append((log_id, size))
+        if hold is not None:
+            assert hold.wait(timeout=30)
+        return load(session, tiles, log_id, size)
+
+    monkeypatch.setattr(LogHead, "load", classmethod(recorded))
+    return reads
+
+
+def test_a_starting_process_reads_its_logs_heads_before_their_first_appends(runtime, settings, new_log, monkeypatch):
+    """After a restart on election night every log's first scans would wait while its
+    head is read (about a second at 150,000 entries): the server reads the heads as it
+    starts. Appends that arrive meanwhile queue behind the reading, blocking and awaiting
+    callers alike, and are appended with the head it read, not a second reading."""
+    append(runtime, new_log.id, scans(20))
+    go_on = threading.Event()
+    reads = _head_reads(monkeypatch, hold=go_on)
+    starting = Runtime(settings)
+    try:
+        starting.sequencer.warm_in_background(lambda: [new_log.id])
+        deadline = time.monotonic() + 30
+        while not reads and time.monotonic() < deadline:
+            time.sleep(0.01)
+        blocked: list[list[int]] = []
+        awaited: list[list[int]] = []
+        callers = [
+            threading.Thread(target=lambda: blocked.append([a.index for a in append(starting, new_log.id, scans(3, start=20))])),
+            threading.Thread(target=lambda: awaited.append(asyncio.run(
+                starting.sequencer.submit_async(new_log.id, _Append(scans(2, start=23)), 2)))),
+        ]  # fmt: skip
+        for caller in callers:
+            caller.start()
+        _wait_until_queued(starting, new_log.id, 2)
+        go_on.set()
+        for caller in callers:
+            caller.join(timeout=30)
+        assert starting.sequencer.warming is not None
+        starting.sequencer.warming.join(timeout=30)
+        assert starting.sequencer.warm([new_log.id]) == 0, "a head already read was read again"
+    finally:
+        starting.close()
+    assert reads == [(new_log.id, 20)]
+    assert sorted(blocked[0] + awaited[0]) == [20, 21, 22, 23, 24]
+    entries = _stored(runtime, new_log.id)
+    assert [record(e.data)["n"] for e in entries] == list(range(25))
+    _assert_chains(entries)
+    _assert_stored_tree(runtime, new_log.id, entries)
+
+
+def test_the_server_reads_every_logs_head_as_it_starts(settings, new_log, monkeypatch):
+    reads = _head_reads(monkeypatch)
+    # Only the reading is this test's: the server's other background work stays off.
+    monkeypatch.setattr(Checkpointer, "start", lambda self: None)
+    monkeypatch.setattr(OverdueWatch, "start", lambda self: None)
+    app = create_app(settings.model_copy(update={"webhook_delivery": False}))
+    with TestClient(app):
+        warming = app.state.runtime.sequencer.warming
+        assert warming is not None
+        warming.join(timeout=60)
+        assert not warming.is_alive()
+    assert (new_log.id, 0) in reads
 
 class _Append:
     """A plain Work, as the event-loop callers (signed scans) hand the sequencer."""
