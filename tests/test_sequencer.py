@@ -15,6 +15,7 @@ from api.app import create_app
 from fastapi.testclient import TestClient
 from ledger import merkle
 from ledger.merkle import MemoryTree, leaf_hash
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from models import sequencer
@@ -342,9 +343,12 @@ def test_a_starting_process_reads_its_logs_heads_before_their_first_appends(runt
 
 def test_the_server_reads_every_logs_head_as_it_starts(settings, new_log, monkeypatch):
     reads = _head_reads(monkeypatch)
-    # Only the reading is this test's: the server's other background work stays off.
+    # Only the reading is this test's: the server's other background work stays off,
+    # and its metrics stay those of the suite's own app (one registry per process).
     monkeypatch.setattr(Checkpointer, "start", lambda self: None)
     monkeypatch.setattr(OverdueWatch, "start", lambda self: None)
+    monkeypatch.setattr(REGISTRY, "register", lambda collector: None)
+    monkeypatch.setattr(REGISTRY, "unregister", lambda collector: None)
     app = create_app(settings.model_copy(update={"webhook_delivery": False}))
     with TestClient(app):
         warming = app.state.runtime.sequencer.warming
