@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         collector = ops.LogCollector(runtime)
         REGISTRY.register(collector)
         if start_background:
-            runtime.sequencer.warm_in_background(lambda: [log.id for log in runtime.logs()])
+            if settings.read_heads_at_start:
+                runtime.sequencer.warm_in_background(lambda: [log.id for log in runtime.logs()])
             runtime.checkpointer.start()
             runtime.overdue.start()
             if settings.webhook_delivery:

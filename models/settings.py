@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=10, ge=1)
     webhook_failing_interval: float = Field(default=900, gt=0)
     webhook_delivery: bool = True
+    # Read every hosted log's head as the server starts (models/sequencer.py `warm`), so
+    # the first scans after a restart do not wait for it; false: each at its first append.
+    read_heads_at_start: bool = True
     log_level: str = "INFO"
     # Witnesses that cosign every checkpoint (README "Witnesses"): `<url> <verifier key>`
     # pairs, separated by commas or newlines; the url is the witness's submission prefix.

@@ -356,6 +356,11 @@ def test_the_server_reads_every_logs_head_as_it_starts(settings, new_log, monkey
         warming.join(timeout=60)
         assert not warming.is_alive()
     assert (new_log.id, 0) in reads
+    reads.clear()
+    lazy = create_app(settings.model_copy(update={"webhook_delivery": False, "read_heads_at_start": False}))
+    with TestClient(lazy):
+        assert lazy.state.runtime.sequencer.warming is None
+    assert reads == []
 
 class _Append:
     """A plain Work, as the event-loop callers (signed scans) hand the sequencer."""
