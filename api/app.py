@@ -88,7 +88,7 @@ def app_from_env() -> FastAPI:
     # What is loaded by now (modules, routes, schemas: about 190,000 objects) lives as
     # long as the server. Frozen, the cyclic collector stops walking it at every full
     # collection: a pause of 55 ms or more that stalled each request in flight
-    # (single scans' p99 in `jejak bench ingest` 137-148 ms before, 66-67 ms after).
+    # (single scans' p99 in `jejak bench ingest` 125-131 ms before, 60-65 ms after).
     gc.collect()
     gc.freeze()
     return app

@@ -284,7 +284,6 @@ def test_a_starting_process_reads_the_tip_before_taking_the_lock_and_catches_up(
     _assert_stored_tree(runtime, new_log.id, entries)
 
 
-
 def _head_reads(monkeypatch: pytest.MonkeyPatch, hold: threading.Event | None = None) -> list[tuple[str, int]]:
     """Every reading of a log's whole head, as (log, size); with `hold`, each reading
     waits for it to be set (a long log, still being read)."""
@@ -342,6 +341,8 @@ def test_a_starting_process_reads_its_logs_heads_before_their_first_appends(runt
 
 
 def test_the_server_reads_every_logs_head_as_it_starts(settings, new_log, monkeypatch):
+    """The web app starts the reading with its other background work; an operator can
+    turn it off (JEJAK_READ_HEADS_AT_START=false), and then no head is read at start."""
     reads = _head_reads(monkeypatch)
     # Only the reading is this test's: the server's other background work stays off,
     # and its metrics stay those of the suite's own app (one registry per process).
@@ -361,6 +362,7 @@ def test_the_server_reads_every_logs_head_as_it_starts(settings, new_log, monkey
     with TestClient(lazy):
         assert lazy.state.runtime.sequencer.warming is None
     assert reads == []
+
 
 class _Append:
     """A plain Work, as the event-loop callers (signed scans) hand the sequencer."""
