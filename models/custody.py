@@ -211,6 +211,17 @@ class _State:
         self.results: dict[str, ScanResult] = {}
         # Scans of this batch judged so far: event id → item, for replays and corrections.
         self.pending: dict[str, str] = {}
+        # The batch's accepted scans as event rows, and the items they moved: written
+        # once for all the batch's requests (a batch of single scans is many requests;
+        # two statements each made the lock's hold a third longer).
+        self.new_events: list[dict[str, Any]] = []
+        self.moved: dict[str, None] = {}
+        batch.finishing.append(lambda: self.write(session, log_id))
+
+    def write(self, session: Session, log_id: str) -> None:
+        if self.new_events:  # not the ORM: its unit of work costs more than the insert
+            _INSERT_EVENTS.execute(session.connection(), self.new_events)
+            _save_items(session, log_id, [self.items[i] for i in self.moved])
 
 
 @dataclass
@@ -347,7 +358,6 @@ class CustodyWork:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
         out = []
-        events: list[dict[str, Any]] = []
         for signed, plan, flags, earlier, result in zip(
             self.scans, self._plan, self._flags, self._earlier, results, strict=True
         ):
@@ -364,7 +374,8 @@ class CustodyWork:
             item.last_index = result.index
             if item.seen_event == scan.event_id:
                 item.seen_index = result.index
-            events.append(
+            state.moved[scan.item] = None
+            state.new_events.append(
                 {
                     "log_id": log_id,
                     "event_id": scan.event_id,
@@ -407,9 +418,6 @@ class CustodyWork:
                 scan.event_id, "accepted", index=result.index, leaf_hash=result.leaf_hash, flags=flags
             )
             out.append(state.results[scan.event_id])
-        if events:  # not the ORM: its unit of work costs more than the insert
-            _INSERT_EVENTS.execute(session.connection(), events)
-            _save_items(session, log_id, [state.items[i] for i in {e["item_id"] for e in events}])
         return out
 
 

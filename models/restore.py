@@ -290,6 +290,7 @@ class _Replay:
             raise RestoreError(f"entry {first.index}: the restored state refuses a logged scan: {refused[0]}")
         work.use_recorded_flags([e.record.get("flags", []) for e in entries])
         work.finish(batch, [e.appended for e in entries])
+        batch.write_collected()
         self.report.events += len(entries)
 
     def _require_sites(self, batch: Batch, codes: set[str]) -> None:

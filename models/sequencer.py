@@ -97,6 +97,14 @@ class Batch:
     works: list[Work[Any]] = field(default_factory=list)
     # Every item's latest entry in the log so far.
     chains: dict[str, ChainHead] = field(default_factory=dict)
+    # Run once every request's `finish` has run, before the commit: the writes that
+    # works of one kind collect in `shared`, made once for the batch.
+    finishing: list[Callable[[], None]] = field(default_factory=list)
+
+    def write_collected(self) -> None:
+        """Run the `finishing` writes (once every request of the batch has finished)."""
+        for write in self.finishing:
+            write()
 
     def entered_since(self, item: str, size: int) -> bool:
         """Whether the log gained an entry of `item` once it held `size` entries: what a
@@ -113,9 +121,10 @@ class Work(Protocol, Generic[T]):
     """A request to append, decided under the log's lock and in its transaction:
     `prepare` says what to append (in order, seeing the effects of earlier requests in
     the batch); `finish` records what followed from it in the same transaction and
-    makes the caller's result. Either may write through batch.session. A Work that
-    leaves state in batch.shared may define `abandon(batch)`, called if the request
-    fails after `prepare`, to take it back."""
+    makes the caller's result. Either may write through batch.session, or leave writes
+    for a `batch.finishing` callback. A Work that leaves state in batch.shared may
+    define `abandon(batch)`, called if the request fails after `prepare`, to take it
+    back."""
 
     def prepare(self, batch: Batch) -> Sequence[NewEntry | Refused]: ...
 
@@ -369,6 +378,7 @@ class Sequencer:
             store_entries(session, log_id, edge, builder.rows)
             for request in accepted:
                 request.result = request.work.finish(context, request.appended)
+            context.write_collected()
         # Committed: only now does this process's view of the tip move on.
         head.edge = edge
         head.items.update(builder.chains)
