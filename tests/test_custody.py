@@ -7,6 +7,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,56 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     assert len(item_reads) == 1  # the resealed box alone, not the one unchanged since
     assert area.item(0) in item_reads[0] and area.item(1) not in item_reads[0]
     assert site_reads == []  # read ahead too: sites are not in the log
+
+
+class _Holding:
+    """A Work that keeps the log's lock until told to let go, as a long batch does."""
+
+    def __init__(self) -> None:
+        self.holding, self.let_go = threading.Event(), threading.Event()
+
+    def prepare(self, batch):
+        self.holding.set()
+        assert self.let_go.wait(timeout=30)
+        return []
+
+    def finish(self, batch, results):
+        return results
+
+
+def test_a_dispatch_and_its_receive_from_two_phones_in_one_batch(app_runtime, area, crew):
+    """Requests queued behind a batch are appended together, and each request's
+    scans are recorded with the others': the dispatch and the receive that follows it
+    from another phone both become events, and the box ends with its receiver."""
+    register(crew, (area.tps[0], "BUP"))
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    box = area.item()
+    accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=["S1"])))
+    holding = _Holding()
+    ahead = threading.Thread(target=app_runtime.sequencer.submit, args=(area.kpu, holding, 0))
+    ahead.start()
+    assert holding.holding.wait(timeout=30)
+    handoff = [(kpu, kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S1"])),
+               (ppk, ppk.scan("receive", box, area.ppk, counterparty=area.kpu, seals=["S1"]))]  # fmt: skip
+    outcomes: dict[int, dict] = {}
+    phones = [threading.Thread(target=lambda n, p, e: outcomes.setdefault(n, p.send(e)[0]), args=(n, p, e))
+              for n, (p, e) in enumerate(handoff)]  # fmt: skip
+    queue = app_runtime.sequencer._queues[area.kpu]
+    for count, phone in enumerate(phones, 1):
+        phone.start()  # the dispatch queued first, then the receive
+        deadline = time.monotonic() + 30
+        while len(queue.pending) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+    holding.let_go.set()
+    for thread in (ahead, *phones):
+        thread.join(timeout=30)
+    assert [(outcomes[n]["status"], outcomes[n]["flags"]) for n in (0, 1)] == [("accepted", [])] * 2
+    assert outcomes[1]["index"] == outcomes[0]["index"] + 1
+    item = kpu.person.get(f"/api/v1/items/{box}").json()
+    assert (item["custodian"], item["status"]) == (area.ppk, "held")
+    events = kpu.person.get("/api/v1/events", params={"item": box}).json()["events"]
+    assert [e["type"] for e in events] == ["seal", "dispatch", "receive"]
+    assert events[1]["received_at"] == events[2]["received_at"]  # one batch, one transaction
 
 
 def test_two_receivers_race_for_one_box(client, runtime, area, crew):
