@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 Process = Callable[[Any], Any]
 COPY_FROM = 10  # rows
+UPDATE_BY_COPY_FROM = 64  # rows: KeyedUpdate's temporary table
 # A column's PostgreSQL type → the type psycopg writes its bound values as in binary COPY
 # (JSON is bound as psycopg's Json). A type not listed sends the statement's COPY as text.
 _BINARY_AS = {
@@ -128,13 +129,17 @@ def _binary_as(column_type: Any, dialect: Dialect) -> str | None:
 
 class KeyedUpdate:
     """New values for some columns of many rows, each row found by its key columns; rows
-    are dicts keyed by column name. Row by row through BulkStatement, except on
-    PostgreSQL from COPY_FROM rows: the values go by COPY into a temporary table (one
-    per connection, emptied at every commit) and one UPDATE takes them from there. For
-    500 of 200,000 item states that took 35 ms against 44, and 7 ms of Python against
-    18 (measured 2026-12-02); the plan stays one index lookup per row. That Python runs
-    under the log's lock: with items updated in place (migration 0010) the service's
-    batches went a third faster (docs/BENCHMARKS.md). The values go by binary COPY.
+    are dicts keyed by column name. Row by row through BulkStatement (pipelined in one
+    round trip), except on PostgreSQL from UPDATE_BY_COPY_FROM rows: the values go by
+    COPY into a temporary table (one per connection, emptied at every commit) and one
+    UPDATE takes them from there. For 500 of 200,000 item states that took 35 ms
+    against 44, and 7 ms of Python against 18 (measured 2026-12-02); the plan stays one
+    index lookup per row. That Python runs under the log's lock: with items updated in
+    place (migration 0010) the service's batches went a third faster
+    (docs/BENCHMARKS.md). For a few rows (a batch of single scans) the temporary
+    table's four round trips cost more: 12 rows 1.0-1.2 ms row by row against 1.6-2.7,
+    alike at 64, 100 rows 4.2-4.4 against 3.6-3.8 (measured 2026-12-03). The values go
+    by binary COPY.
     The database role needs PostgreSQL's TEMPORARY privilege, which PUBLIC has unless
     it was revoked."""
 
@@ -164,7 +169,7 @@ class KeyedUpdate:
         )
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
-        if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        if connection.dialect.name == "postgresql" and len(rows) >= UPDATE_BY_COPY_FROM:
             connection.exec_driver_sql(self._create)
             self._copy.execute(connection, rows)
             connection.exec_driver_sql(self._apply)

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, Str
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from models.base import UTCDateTime
-from models.bulk import COPY_FROM, BulkStatement, KeyedUpdate
+from models.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate
 from models.custody import _INSERT_EVENTS, _UPDATE_ITEMS
 from models.events import Event
 from models.log import LogEntry
@@ -99,7 +99,7 @@ def _stored(runtime) -> dict[str, dict[str, object]]:
         return {row["id"]: dict(row) for row in session.execute(select(_states)).mappings()}
 
 
-@pytest.mark.parametrize("count", [1, COPY_FROM], ids=["a few rows", "enough rows for COPY"])
+@pytest.mark.parametrize("count", [1, UPDATE_BY_COPY_FROM], ids=["a few rows", "enough rows for COPY"])
 def test_keyed_update_sets_only_the_rows_named(runtime, states, count):
     before = [_state(n, "registered", [], None) for n in range(2 * count)]
     seen = datetime(2026, 11, 27, 0, 0, 1, tzinfo=UTC)
@@ -111,8 +111,8 @@ def test_keyed_update_sets_only_the_rows_named(runtime, states, count):
 
 
 def test_keyed_update_twice_in_one_transaction_applies_each_once(runtime, states):
-    rows = [_state(n, "registered", [], None) for n in range(2 * COPY_FROM)]
-    first, second = rows[:COPY_FROM], rows[COPY_FROM:]
+    rows = [_state(n, "registered", [], None) for n in range(2 * UPDATE_BY_COPY_FROM)]
+    first, second = rows[:UPDATE_BY_COPY_FROM], rows[UPDATE_BY_COPY_FROM:]
     with runtime.db.session(write=True) as session:
         session.execute(insert(_states), rows)
         _UPDATE_STATES.execute(session.connection(), [r | {"status": "sealed"} for r in first])
