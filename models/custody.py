@@ -187,7 +187,8 @@ class _State:
         works = [w for w in batch.works if isinstance(w, CustodyWork)]
         scans = [s.scan for w in works for s in w.scans]
         item_ids = sorted({s.item for s in scans})
-        self.items = _items_read_ahead(batch, works)
+        self.items = batch.items
+        self.items |= _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
         # Only replays (their key is in the log already) and corrected events are read.
         self.keys = batch.keys

@@ -61,8 +61,11 @@ class HandoffClose:
         items = batch.session.scalars(
             select(Item).where(Item.log_id == batch.log.id, one_of(batch.session, Item.id, handoff.items))
         ).all()
+        # A box received earlier in this batch is received already, though not yet in
+        # the database: its state there is the batch's.
+        states = [batch.items.get(i.id, i) for i in items]
         self.missing = sorted(
-            i.id for i in items if i.status is ItemStatus.IN_TRANSIT and i.dispatch_handoff == self.handoff_id
+            s.id for s in states if s.status is ItemStatus.IN_TRANSIT and s.dispatch_handoff == self.handoff_id
         )
         fields = {"handoff": self.handoff_id, "site": handoff.to_site, **self.actor.fields()}
         entries = [NewEntry({"type": "missing", **fields}, item=item) for item in self.missing]

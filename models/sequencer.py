@@ -97,6 +97,10 @@ class Batch:
     works: list[Work[Any]] = field(default_factory=list)
     # Every item's latest entry in the log so far.
     chains: dict[str, ChainHead] = field(default_factory=dict)
+    # Items' custody states as the batch's works have read or left them so far (the
+    # custody rules keep them here): ahead of the database, where they are written once
+    # every request has finished, so a later work of the batch reads them here first.
+    items: dict[str, Any] = field(default_factory=dict)
     # Run once every request's `finish` has run, before the commit: the writes that
     # works of one kind collect in `shared`, made once for the batch.
     finishing: list[Callable[[], None]] = field(default_factory=list)

@@ -412,6 +412,45 @@ def test_closing_a_handoff_flags_what_did_not_arrive(area, crew):
     assert again.status_code == 409
 
 
+def test_a_box_received_in_the_batch_that_closes_its_handoff_is_not_missing(app_runtime, area, crew):
+    """The last box's receive and the closing, sent together, can land in one batch,
+    the receive first: the box arrived before the closing, so it is not flagged missing
+    (a "missing" entry in the log could never be taken back)."""
+    register(crew, *[(t, "BUP") for t in area.tps[:2]])
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    truck = {"handoff": "truck-8", "vehicle": "DH 8 XY", "escorts": ["NRP-1"]}
+    accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(2)]))
+    accepted(ppk.send(ppk.scan("receive", area.item(0), area.ppk, counterparty=area.kpu, handoff="truck-8")))
+    holding = _Holding()
+    ahead = threading.Thread(target=app_runtime.sequencer.submit, args=(area.kpu, holding, 0))
+    ahead.start()
+    assert holding.holding.wait(timeout=30)
+    last = ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, handoff="truck-8")
+    answers: dict[str, object] = {}
+    requests = [
+        threading.Thread(target=lambda: answers.setdefault("receive", ppk.send(last)[0])),
+        threading.Thread(target=lambda: answers.setdefault(
+            "close", ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-8/close"))),
+    ]
+    queue = app_runtime.sequencer._queues[area.kpu]
+    for count, request in enumerate(requests, 1):
+        request.start()  # the receive queued first, then the closing
+        deadline = time.monotonic() + 30
+        while len(queue.pending) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+    holding.let_go.set()
+    for thread in (ahead, *requests):
+        thread.join(timeout=30)
+    assert answers["receive"]["status"] == "accepted"
+    closed = answers["close"]
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["status"], closed.json()["missing"]) == ("closed", [])
+    assert kpu.person.get("/api/v1/alerts", params={"rule": "missing"}).json()["alerts"] == []
+    events = kpu.person.get("/api/v1/events", params={"item": area.item(1)}).json()["events"]
+    assert [e["type"] for e in events] == ["dispatch", "receive"]
+    assert events[1]["received_at"] == closed.json()["closed_at"]  # one batch
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
