@@ -212,17 +212,17 @@ class _State:
         self.results: dict[str, ScanResult] = {}
         # Scans of this batch judged so far: event id → item, for replays and corrections.
         self.pending: dict[str, str] = {}
-        # The batch's accepted scans as event rows, and the items they moved: written
+        # The batch's accepted scans as event rows, written with the items they moved
         # once for all the batch's requests (a batch of single scans is many requests;
         # two statements each made the lock's hold a third longer).
         self.new_events: list[dict[str, Any]] = []
-        self.moved: dict[str, None] = {}
         batch.finishing.append(lambda: self.write(session, log_id))
 
     def write(self, session: Session, log_id: str) -> None:
         if self.new_events:  # not the ORM: its unit of work costs more than the insert
             _INSERT_EVENTS.execute(session.connection(), self.new_events)
-            _save_items(session, log_id, [self.items[i] for i in self.moved])
+            moved = dict.fromkeys(e["item_id"] for e in self.new_events)
+            _save_items(session, log_id, [self.items[i] for i in moved])
 
 
 @dataclass
@@ -375,7 +375,6 @@ class CustodyWork:
             item.last_index = result.index
             if item.seen_event == scan.event_id:
                 item.seen_index = result.index
-            state.moved[scan.item] = None
             state.new_events.append(
                 {
                     "log_id": log_id,

@@ -20,6 +20,14 @@ from models.sequencer import Appended, NewEntry
 from models.settings import Settings
 
 
+def wait_until_queued(runtime: Runtime, log_id: str, count: int) -> None:
+    """Until `count` requests wait in the runtime's queue for the log (at most 30 s)."""
+    queue = runtime.sequencer._queues[log_id]
+    deadline = time.monotonic() + 30
+    while len(queue.pending) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def scans(count: int, *, items: int = 7, start: int = 0) -> list[NewEntry]:
     """`count` scan-like records spread over `items` boxes."""
     return [

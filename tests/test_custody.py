@@ -7,7 +7,6 @@ import base64
 import itertools
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from models.sites import Kerawanan, Site, SiteLevel
 from models.users import Actor, Role
 from models.wilayah import import_areas
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
+from tests.helpers import wait_until_queued
 
 WILAYAH = Path(__file__).resolve().parent.parent / "scripts" / "wilayah"
 
@@ -277,12 +277,9 @@ def test_a_dispatch_and_its_receive_from_two_phones_in_one_batch(app_runtime, ar
     outcomes: dict[int, dict] = {}
     phones = [threading.Thread(target=lambda n, p, e: outcomes.setdefault(n, p.send(e)[0]), args=(n, p, e))
               for n, (p, e) in enumerate(handoff)]  # fmt: skip
-    queue = app_runtime.sequencer._queues[area.kpu]
     for count, phone in enumerate(phones, 1):
         phone.start()  # the dispatch queued first, then the receive
-        deadline = time.monotonic() + 30
-        while len(queue.pending) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until_queued(app_runtime, area.kpu, count)
     holding.let_go.set()
     for thread in (ahead, *phones):
         thread.join(timeout=30)
@@ -432,12 +429,9 @@ def test_a_box_received_in_the_batch_that_closes_its_handoff_is_not_missing(app_
         threading.Thread(target=lambda: answers.setdefault(
             "close", ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-8/close"))),
     ]
-    queue = app_runtime.sequencer._queues[area.kpu]
     for count, request in enumerate(requests, 1):
         request.start()  # the receive queued first, then the closing
-        deadline = time.monotonic() + 30
-        while len(queue.pending) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until_queued(app_runtime, area.kpu, count)
     holding.let_go.set()
     for thread in (ahead, *requests):
         thread.join(timeout=30)

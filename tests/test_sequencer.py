@@ -26,7 +26,7 @@ from models.overdue import OverdueWatch
 from models.runtime import Runtime
 from models.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
 from models.settings import Settings
-from tests.helpers import append, record, scans
+from tests.helpers import append, record, scans, wait_until_queued
 
 
 def _stored(runtime: Runtime, log_id: str) -> list[LogEntry]:
@@ -225,13 +225,6 @@ def _log_held_elsewhere(runtime: Runtime, log_id: str) -> Iterator[None]:
         holder.join()
 
 
-def _wait_until_queued(runtime: Runtime, log_id: str, count: int) -> None:
-    queue = runtime.sequencer._queues[log_id]
-    deadline = time.monotonic() + 30
-    while len(queue.pending) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(runtime, new_log):
     """Another server process holding the log is the usual wait under load: whatever
     queues here meanwhile is appended in one transaction once the lock is free, not in
@@ -245,7 +238,7 @@ def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(run
     with _log_held_elsewhere(runtime, new_log.id):
         for thread in requests:
             thread.start()
-        _wait_until_queued(runtime, new_log.id, 5)  # the leader waits on the lock
+        wait_until_queued(runtime, new_log.id, 5)  # the leader waits on the lock
         time.sleep(0.2)
     for thread in requests:
         thread.join(timeout=30)
@@ -323,7 +316,7 @@ def test_a_starting_process_reads_its_logs_heads_before_their_first_appends(runt
         ]  # fmt: skip
         for caller in callers:
             caller.start()
-        _wait_until_queued(starting, new_log.id, 2)
+        wait_until_queued(starting, new_log.id, 2)
         go_on.set()
         for caller in callers:
             caller.join(timeout=30)
@@ -431,7 +424,7 @@ def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_l
     with _log_held_elsewhere(runtime, new_log.id):
         asyncio.run(hang_up())  # and its loop is closed
         blocking.start()
-        _wait_until_queued(runtime, new_log.id, 2)
+        wait_until_queued(runtime, new_log.id, 2)
     blocking.join(timeout=30)
     assert queued_behind == [[4, 5]], "the request batched with the abandoned one was never answered"
     entries = _stored(runtime, new_log.id)
