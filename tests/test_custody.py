@@ -7,7 +7,9 @@ import base64
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -260,6 +262,25 @@ class _Holding:
         return results
 
 
+def _in_one_batch(runtime, log_id, *requests: Callable[[], Any]) -> list[Any]:
+    """Run the requests, each from its own thread and queued in this order behind a
+    batch that holds the log's lock, so that they are appended together in the next
+    batch; their answers, in order."""
+    holding = _Holding()
+    ahead = threading.Thread(target=runtime.sequencer.submit, args=(log_id, holding, 0))
+    ahead.start()
+    assert holding.holding.wait(timeout=30)
+    answers: dict[int, Any] = {}
+    threads = [threading.Thread(target=lambda n=n, r=r: answers.setdefault(n, r())) for n, r in enumerate(requests)]
+    for count, thread in enumerate(threads, 1):
+        thread.start()
+        wait_until_queued(runtime, log_id, count)
+    holding.let_go.set()
+    for thread in (ahead, *threads):
+        thread.join(timeout=30)
+    return [answers[n] for n in range(len(requests))]
+
+
 def test_a_dispatch_and_its_receive_from_two_phones_in_one_batch(app_runtime, area, crew):
     """Requests queued behind a batch are appended together, and each request's
     scans are recorded with the others': the dispatch and the receive that follows it
@@ -268,23 +289,11 @@ def test_a_dispatch_and_its_receive_from_two_phones_in_one_batch(app_runtime, ar
     kpu, ppk = crew["kpu"], crew["ppk"]
     box = area.item()
     accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=["S1"])))
-    holding = _Holding()
-    ahead = threading.Thread(target=app_runtime.sequencer.submit, args=(area.kpu, holding, 0))
-    ahead.start()
-    assert holding.holding.wait(timeout=30)
-    handoff = [(kpu, kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S1"])),
-               (ppk, ppk.scan("receive", box, area.ppk, counterparty=area.kpu, seals=["S1"]))]  # fmt: skip
-    outcomes: dict[int, dict] = {}
-    phones = [threading.Thread(target=lambda n, p, e: outcomes.setdefault(n, p.send(e)[0]), args=(n, p, e))
-              for n, (p, e) in enumerate(handoff)]  # fmt: skip
-    for count, phone in enumerate(phones, 1):
-        phone.start()  # the dispatch queued first, then the receive
-        wait_until_queued(app_runtime, area.kpu, count)
-    holding.let_go.set()
-    for thread in (ahead, *phones):
-        thread.join(timeout=30)
-    assert [(outcomes[n]["status"], outcomes[n]["flags"]) for n in (0, 1)] == [("accepted", [])] * 2
-    assert outcomes[1]["index"] == outcomes[0]["index"] + 1
+    dispatch = kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk, seals=["S1"])
+    receive = ppk.scan("receive", box, area.ppk, counterparty=area.kpu, seals=["S1"])
+    sent = _in_one_batch(app_runtime, area.kpu, lambda: kpu.send(dispatch)[0], lambda: ppk.send(receive)[0])
+    assert [(s["status"], s["flags"]) for s in sent] == [("accepted", [])] * 2
+    assert sent[1]["index"] == sent[0]["index"] + 1
     item = kpu.person.get(f"/api/v1/items/{box}").json()
     assert (item["custodian"], item["status"]) == (area.ppk, "held")
     events = kpu.person.get("/api/v1/events", params={"item": box}).json()["events"]
@@ -418,25 +427,13 @@ def test_a_box_received_in_the_batch_that_closes_its_handoff_is_not_missing(app_
     truck = {"handoff": "truck-8", "vehicle": "DH 8 XY", "escorts": ["NRP-1"]}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(0), area.ppk, counterparty=area.kpu, handoff="truck-8")))
-    holding = _Holding()
-    ahead = threading.Thread(target=app_runtime.sequencer.submit, args=(area.kpu, holding, 0))
-    ahead.start()
-    assert holding.holding.wait(timeout=30)
     last = ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, handoff="truck-8")
-    answers: dict[str, object] = {}
-    requests = [
-        threading.Thread(target=lambda: answers.setdefault("receive", ppk.send(last)[0])),
-        threading.Thread(target=lambda: answers.setdefault(
-            "close", ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-8/close"))),
-    ]
-    for count, request in enumerate(requests, 1):
-        request.start()  # the receive queued first, then the closing
-        wait_until_queued(app_runtime, area.kpu, count)
-    holding.let_go.set()
-    for thread in (ahead, *requests):
-        thread.join(timeout=30)
-    assert answers["receive"]["status"] == "accepted"
-    closed = answers["close"]
+    received, closed = _in_one_batch(
+        app_runtime, area.kpu,
+        lambda: ppk.send(last)[0],
+        lambda: ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-8/close"),
+    )  # fmt: skip
+    assert received["status"] == "accepted"
     assert closed.status_code == 200, closed.text
     assert (closed.json()["status"], closed.json()["missing"]) == ("closed", [])
     assert kpu.person.get("/api/v1/alerts", params={"rule": "missing"}).json()["alerts"] == []
