@@ -7,7 +7,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-import models  # noqa: F401  (registers every table on Base.metadata)
+import models.tables  # noqa: F401  (registers every table on Base.metadata)
 from models.base import Base, UTCDateTime
 from models.db import make_engine
 from models.settings import get_settings

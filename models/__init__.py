@@ -1,35 +1,5 @@
-"""Persistence and custody rules. Imports ledger/, never api/."""
+"""Persistence and custody rules. Imports ledger/, never api/.
 
-from models.alerts import Alert
-from models.audit import AuditRecord
-from models.base import Base
-from models.devices import Device
-from models.events import Event
-from models.handoffs import Handoff
-from models.items import Item
-from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
-from models.sites import Site
-from models.users import User
-from models.webhooks import Delivery, Subscription
-
-__all__ = [
-    "Alert",
-    "AuditRecord",
-    "Base",
-    "Delivery",
-    "Device",
-    "Event",
-    "Handoff",
-    "Item",
-    "LabelKey",
-    "Log",
-    "LogCheckpoint",
-    "LogCosignature",
-    "LogEntry",
-    "LogTile",
-    "LogTreeNode",
-    "Site",
-    "Subscription",
-    "User",
-]
+This file imports nothing: the custody rules (models/custody/rules.py) are pure and the
+auditors' verifier loads them without the database layer. models/tables.py registers
+every table."""

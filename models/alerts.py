@@ -41,6 +41,7 @@ SEVERITY = {
     "off_route": Severity.WARNING,
     "already_in_transit": Severity.WARNING,
     "not_custodian": Severity.WARNING,
+    "in_transit": Severity.WARNING,
     "not_at_destination": Severity.WARNING,
     "out_of_order": Severity.WARNING,
     "future_time": Severity.WARNING,

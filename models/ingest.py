@@ -13,13 +13,14 @@ from typing import Any, overload
 import anyio.to_thread
 
 from models.alerts import Alert, new_alert, raise_once
-from models.custody import CustodyWork, Rules, ScanResult, SignedScan, refusal, straying
+from models.custody.rules import Rules, refusal
+from models.custody.work import CustodyWork, ScanResult, SignedScan, rules_of
 from models.devices import DeviceKey
 from models.errors import InvalidRequest, JejakError
 from models.items import log_of_item
 from models.runtime import Runtime
 from models.scans import Scan, parse_scan, signature_ok
-from models.sites import regency_of
+from models.sites import regency_of, within
 from models.users import Actor
 
 MAX_SCANS_PER_REQUEST = 1000
@@ -67,7 +68,7 @@ async def submit_scans_async(runtime: Runtime, actor: Actor, envelopes: list[Any
     way the request then awaits its log's commit without holding a thread."""
     intake = check_scans(runtime, actor, envelopes, cached_only=True) if len(envelopes) <= _CHECKED_ON_LOOP else None
     if intake is not None:
-        works = intake.works(actor, Rules.of(runtime.settings))
+        works = intake.works(actor, rules_of(runtime.settings))
     else:
         # anyio's pool, as for sync endpoints: 40 threads, so a slow database stalls
         # that many requests at once rather than asyncio's default handful.
@@ -82,7 +83,7 @@ def _checked_and_read_ahead(
 ) -> tuple[Intake, list[tuple[str, CustodyWork, int]]]:
     """check_scans, then the accepted scans' boxes and sites read ahead of their log's lock."""
     intake = check_scans(runtime, actor, envelopes)
-    works = intake.works(actor, Rules.of(runtime.settings))
+    works = intake.works(actor, rules_of(runtime.settings))
     for log_id, work, _ in works:
         with runtime.db_for(log_id).reads() as session:
             work.read_ahead(session, log_id)
@@ -125,7 +126,7 @@ def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_
     strays: list[Alert] = []
     for position, (log_id, signed) in parsed:
         scan = signed.scan
-        reason = refusal(scan, actor)
+        reason = refusal(scan, actor.role, actor.jurisdiction)
         if reason is None:
             reason = _unauthentic(devices.get((log_id, scan.device)), signed, actor, log_id)
         elif home is not None and straying(scan, actor):
@@ -141,6 +142,11 @@ def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_
             return None  # recording them writes to the database
         raise_once(runtime.db_for(strays[0].log_id), strays)
     return Intake(results, accepted)
+
+
+def straying(scan: Scan, actor: Actor) -> bool:
+    """Whether the scan was made outside the actor's jurisdiction: refused, and an alert."""
+    return not within(scan.site, actor.jurisdiction)
 
 
 def _unauthentic(device: DeviceKey | None, signed: SignedScan, actor: Actor, log_id: str) -> str | None:

@@ -19,6 +19,7 @@ from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.custody.rules import ItemStatus, Leg
 from models.db import one_of
 from models.errors import Conflict, InvalidRequest, NotFound
 from models.labels import RETIRING, LabelKey, LabelKeyRetired
@@ -41,22 +42,6 @@ class ItemKind(enum.StrEnum):
     TINTA = "tinta"  # ink
     BILIK = "bilik"  # voting booth
     LAINNYA = "lainnya"  # other
-
-
-class Leg(enum.StrEnum):
-    OUTBOUND = "outbound"  # KPU → PPK → PPS → TPS
-    RETURN = "return"  # TPS → PPS → PPK → KPU, after counting
-
-
-class ItemStatus(enum.StrEnum):
-    REGISTERED = "registered"
-    SEALED = "sealed"
-    IN_TRANSIT = "in_transit"
-    HELD = "held"  # received and held by the custodian site
-    OPENED = "opened"
-    COUNTED = "counted"
-    RESEALED = "resealed"
-    RETURNED = "returned"  # back at the KPU after the count
 
 
 def _enum(kind: type[enum.StrEnum]) -> Enum:

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.alerts import Alert, AlertAcknowledgement, new_alert
-from models.custody import CustodyWork, Rules, SignedScan
+from models.custody.work import CustodyWork, SignedScan, rules_of
 from models.devices import Device, DeviceRegistration, DeviceRevocation
 from models.errors import Conflict, Forbidden, InvalidRequest
 from models.handoffs import Handoff, HandoffClose
@@ -233,7 +233,7 @@ class _Replay:
         self.session = session
         self.log = log
         self.report = report
-        self.rules = Rules.of(runtime.settings)
+        self.rules = rules_of(runtime.settings)
         self._missing: list[_Entry] = []  # a handoff's "missing" entries, until its closing
         # Like the log key, label keys (current and retired) are only used if the key
         # backup brought them back.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import models.tables  # noqa: F401  (every table registered before the first session)
 from models import logs
 from models.checkpointer import Checkpointer
 from models.db import Database

@@ -6,34 +6,14 @@ entry keeps that object untouched, so anyone can check the signature again."""
 from __future__ import annotations
 
 import base64
-import enum
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from models.custody.rules import IncidentKind, ScanType
 from models.devices import DeviceKey
-
-
-class ScanType(enum.StrEnum):
-    SEAL = "seal"  # seals fitted and their numbers recorded
-    DISPATCH = "dispatch"  # released by the custodian, under escort
-    RECEIVE = "receive"  # taken over: custody moves here
-    OPEN = "open"  # opened at the TPS for voting
-    COUNT = "count"  # counted at the TPS
-    RESEAL = "reseal"  # sealed again after counting, new seals
-    INCIDENT = "incident"  # damaged, wet, lost, seal broken...
-    CORRECTION = "correction"  # annotates an earlier scan; never edits it
-    STORE = "store"  # put in storage at the custodian site
-
-
-class IncidentKind(enum.StrEnum):
-    DAMAGED = "damaged"
-    WET = "wet"
-    LOST = "lost"
-    SEAL_BROKEN = "seal_broken"
-    OTHER = "other"
 
 
 Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^[0-9.\-]+$")]

@@ -1,12 +1,9 @@
-"""The custody hierarchy: KPU Kabupaten/Kota → PPK → PPS → TPS, with official codes.
-
-Codes nest: a regency `53.03`, a district `53.03.08`, a village `53.03.08.2001`, a
-polling station `53.03.08.2001-003`. Everything below a code is in its jurisdiction."""
+"""The sites of the custody hierarchy, stored: names, kerawanan, coordinates. Their codes
+and what the codes spell are models/places/codes.py's."""
 
 from __future__ import annotations
 
 import enum
-import re
 from typing import Any
 
 from sqlalchemy import Boolean, Enum, Float, ForeignKey, String, select
@@ -14,27 +11,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.errors import Conflict, InvalidRequest, NotFound
-
-
-class SiteLevel(enum.StrEnum):
-    KPU = "kpu"  # KPU Kabupaten/Kota (regency or city): the log's owner
-    PPK = "ppk"  # district (kecamatan)
-    PPS = "pps"  # village (desa/kelurahan)
-    TPS = "tps"  # polling station
-
-
-class Kerawanan(enum.StrEnum):
-    KURANG_RAWAN = "kurang_rawan"
-    RAWAN = "rawan"
-    SANGAT_RAWAN = "sangat_rawan"
-
-
-_CODE = {
-    SiteLevel.KPU: re.compile(r"\d{2}\.\d{2}"),
-    SiteLevel.PPK: re.compile(r"\d{2}\.\d{2}\.\d{2}"),
-    SiteLevel.PPS: re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}"),
-    SiteLevel.TPS: re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}-\d{3}"),
-}
+# The codes' arithmetic is models/places/codes.py's; it is imported here too, where the
+# callers of the sites have always found it.
+from models.places.codes import Kerawanan, SiteLevel, level_of, parent_of, regency_of, route_to, within  # noqa: F401
 
 
 def _enum(kind: type[enum.StrEnum]) -> Enum:
@@ -56,49 +35,6 @@ class Site(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     # Demo coordinates are invented; they must never pass for surveyed ones.
     coords_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-def level_of(code: str) -> SiteLevel:
-    for level, pattern in _CODE.items():
-        if pattern.fullmatch(code):
-            return level
-    raise InvalidRequest(
-        f"{code!r} is not a site code: expected e.g. 53.03, 53.03.08, 53.03.08.2001 "
-        "or 53.03.08.2001-003"
-    )
-
-
-def parent_of(code: str) -> str | None:
-    level = level_of(code)
-    if level is SiteLevel.KPU:
-        return None
-    if level is SiteLevel.TPS:
-        return code.rsplit("-", 1)[0]
-    return code.rsplit(".", 1)[0]
-
-
-def regency_of(code: str) -> str:
-    level_of(code)
-    return code[:5]
-
-
-def route_to(tps: str) -> list[str]:
-    """The outbound route to a polling station: KPU, PPK, PPS, TPS codes."""
-    if level_of(tps) is not SiteLevel.TPS:
-        raise InvalidRequest(f"{tps} is not a polling station (TPS) code")
-    village = parent_of(tps)
-    assert village is not None
-    return [tps[:5], tps[:8], village, tps]
-
-
-def within(code: str, jurisdiction: str) -> bool:
-    """Whether `code` is `jurisdiction` or lies below it. The empty jurisdiction is national."""
-    return (
-        jurisdiction == ""
-        or code == jurisdiction
-        or code.startswith(jurisdiction + ".")
-        or code.startswith(jurisdiction + "-")
-    )
 
 
 def under(column: Any, code: str) -> Any:

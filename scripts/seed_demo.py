@@ -285,7 +285,7 @@ class _Story:
         dispatches, receives = [], []
         for (source, target), load in loads.items():
             self.handoffs += 1
-            handoff, vehicle = f"demo-{source}-{target}", f"DH {8100 + self.handoffs} EA"
+            handoff, vehicle = f"{source}-{target}-demo", f"DH {8100 + self.handoffs} EA"
             for box in load:
                 dispatches.append(sender.sign(
                     type="dispatch", item=box, observed_at=sent_at, counterparty=target, handoff=handoff,

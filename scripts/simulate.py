@@ -402,7 +402,7 @@ class Route:
         regency = box.id[:5]
         n = int(self.e.unit(site, target, "truck") * 9000) + 1000
         escorts = [f"{int(self.e.unit(regency, site, target, str(k)) * 9e7) + 10**7}" for k in (1, 2)]
-        return {"handoff": f"{site}:{target}:{step}", "vehicle": f"DH {n} EB", "escorts": escorts}
+        return {"handoff": f"{site}-{target}-{step}", "vehicle": f"DH {n} EB", "escorts": escorts}
 
     def _flags(self, box: Box, step: int) -> list[str]:
         planted = self.e.planted.get(box.id)

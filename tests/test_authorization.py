@@ -42,7 +42,7 @@ def world(client, runtime: Runtime):
     kpu = Phone(people["kpu"]).register()
     body = {"items": [{"kind": "kotak_suara", "destination": a.tps[0], "code": "BUP"}]}
     assert people["kpu"].post("/api/v1/items", json=body).status_code == 201
-    kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff="truck-1"))
+    kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff=f"{a.kpu}-truck-1"))
     return a, b, people
 
 
@@ -68,7 +68,7 @@ def _requests(a, b):
         ("register a device", "POST", "/api/v1/devices", lambda: {"public_key": _public_key(), "log": a.kpu}, FIELD),
         ("list alerts", "GET", f"/api/v1/alerts?log={a.kpu}", None, {"admin", "kpu", "ppk", "auditor", "integrator"}),
         # A KPU → PPK truck: the village and polling-station teams are at neither end.
-        ("read a handoff", "GET", f"/api/v1/handoffs/{a.kpu}/truck-1", None, ALL - {"integrator", "pps", "kpps"}),
+        ("read a handoff", "GET", f"/api/v1/handoffs/{a.kpu}/{a.kpu}-truck-1", None, ALL - {"integrator", "pps", "kpps"}),
         ("export EPCIS", "GET", f"/api/v1/export/epcis?log={a.kpu}", None, ALL),
         ("export events as CSV", "GET", f"/api/v1/export/events.csv?log={a.kpu}", None, ALL),
         # Custody at a district: the village and polling-station teams are below it.

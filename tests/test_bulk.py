@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from models.base import UTCDateTime
 from models.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate
-from models.custody import _INSERT_EVENTS, _UPDATE_ITEMS
+from models.custody.work import _INSERT_EVENTS, _UPDATE_ITEMS
 from models.events import Event
 from models.log import LogEntry
 from models.sequencer import INSERT_ENTRIES

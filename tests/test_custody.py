@@ -19,7 +19,7 @@ from ledger.jcs import canonicalize
 from ledger.note import Verifier
 from sqlalchemy import event
 
-from models.custody import Rules
+from models.custody.work import rules_of
 from models.ingest import check_scans, submit_scans
 from models.runtime import Runtime
 from models.sites import Kerawanan, Site, SiteLevel
@@ -215,7 +215,7 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     truck = [kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, seals=[seal])
              for n, seal in ((0, "B"), (1, "C"))]  # fmt: skip
     intake = check_scans(runtime, actor, truck)
-    [(log_id, work, size)] = intake.works(actor, Rules.of(runtime.settings))
+    [(log_id, work, size)] = intake.works(actor, rules_of(runtime.settings))
     with runtime.db_for(log_id).reads() as session:
         work.read_ahead(session, log_id)
     reseal = kpu.scan("seal", area.item(0), area.kpu, seals=["B"])
@@ -405,16 +405,16 @@ def _log_size(client, log_id):
 def test_closing_a_handoff_flags_what_did_not_arrive(area, crew):
     register(crew, *[(t, "BUP") for t in area.tps])
     kpu, ppk = crew["kpu"], crew["ppk"]
-    truck = {"handoff": "truck-7", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-7", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(3)]))
-    accepted(ppk.send(*[ppk.scan("receive", area.item(n), area.ppk, counterparty=area.kpu, handoff="truck-7") for n in range(2)]))
-    closed = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-7/close")
+    accepted(ppk.send(*[ppk.scan("receive", area.item(n), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-7") for n in range(2)]))
+    closed = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-7/close")
     assert closed.status_code == 200, closed.text
     assert closed.json()["missing"] == [area.item(2)]
     assert closed.json()["status"] == "closed"
     alerts = kpu.person.get("/api/v1/alerts", params={"rule": "missing"}).json()["alerts"]
     assert [a["item_id"] for a in alerts] == [area.item(2)]
-    again = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-7/close")
+    again = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-7/close")
     assert again.status_code == 409
 
 
@@ -424,14 +424,14 @@ def test_a_box_received_in_the_batch_that_closes_its_handoff_is_not_missing(app_
     (a "missing" entry in the log could never be taken back)."""
     register(crew, *[(t, "BUP") for t in area.tps[:2]])
     kpu, ppk = crew["kpu"], crew["ppk"]
-    truck = {"handoff": "truck-8", "vehicle": "DH 8 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-8", "vehicle": "DH 8 XY", "escorts": ["NRP-1"]}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(2)]))
-    accepted(ppk.send(ppk.scan("receive", area.item(0), area.ppk, counterparty=area.kpu, handoff="truck-8")))
-    last = ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, handoff="truck-8")
+    accepted(ppk.send(ppk.scan("receive", area.item(0), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-8")))
+    last = ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-8")
     received, closed = _in_one_batch(
         app_runtime, area.kpu,
         lambda: ppk.send(last)[0],
-        lambda: ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-8/close"),
+        lambda: ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-8/close"),
     )  # fmt: skip
     assert received["status"] == "accepted"
     assert closed.status_code == 200, closed.text

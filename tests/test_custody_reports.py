@@ -93,7 +93,7 @@ def test_the_events_csv_columns(route):
     )
     rows = read_csv(response)
     dispatch = next(r for r in rows if r["event_id"] == route.scans["dispatch kpu"]["event_id"])
-    assert (dispatch["counterparty"], dispatch["handoff"]) == (route.area.ppk, "truk-1")
+    assert (dispatch["counterparty"], dispatch["handoff"]) == (route.area.ppk, f"{route.area.kpu}-truk-1")
     mismatch = next(r for r in rows if r["event_id"] == route.scans["receive pps"]["event_id"])
     assert mismatch["flags"] == "seal_mismatch"
 
@@ -157,7 +157,7 @@ def test_an_items_report_lists_its_handoffs_with_what_proves_them(client, route)
                   "Desa (85.01.01.2001)", "KPPS", f"TPS 001 ({a.tps[0]})"):  # fmt: skip
         assert words in text, words
     # Escorts by NRP, the vehicle, the truckload, the seals on both sides, irregularities.
-    for words in (*ESCORTS["escorts"], "DH 1234 KA", "truk-1", *SEALS, "TTU-999999", *NEW_SEALS,
+    for words in (*ESCORTS["escorts"], "DH 1234 KA", f"{route.area.kpu}-truk-1", *SEALS, "TTU-999999", *NEW_SEALS,
                   "nomor segel tidak cocok", "insiden: rusak", "tutup retak", "Penyimpanan", "Koreksi",
                   "Penghitungan", "belum diterima", "UTC+08:00"):  # fmt: skip
         assert words in text, words

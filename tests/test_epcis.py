@@ -60,7 +60,7 @@ def walk(client, runtime: Runtime, regency: str) -> Route:
         scans[name] = {**envelope["scan"], "result": result}
 
     scan("seal", kpu, "seal", area.kpu, seals=SEALS)
-    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff="truk-1", **ESCORTS)
+    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff=f"{area.kpu}-truk-1", **ESCORTS)
     scan("receive ppk", ppk, "receive", area.ppk, counterparty=area.kpu, seals=SEALS)
     scan("dispatch ppk", ppk, "dispatch", area.ppk, counterparty=area.pps, seals=SEALS, **ESCORTS)
     scan("receive pps", pps, "receive", area.pps, ("seal_mismatch",), counterparty=area.ppk, seals=swapped)
@@ -158,7 +158,7 @@ def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
     assert departing["destinationList"] == [{"type": "possessing_party", "destination": site(a.ppk)},
                                             {"type": "location", "destination": site(a.ppk)}]  # fmt: skip
     assert departing["bizTransactionList"] == [
-        {"type": "desadv", "bizTransaction": f"http://127.0.0.1:8000/api/v1/handoffs/{a.kpu}/truk-1"}
+        {"type": "desadv", "bizTransaction": f"http://127.0.0.1:8000/api/v1/handoffs/{a.kpu}/{a.kpu}-truk-1"}
     ]
     assert departing["jejak:escorts"] == ESCORTS["escorts"] and departing["jejak:seals"] == SEALS
     for event in (arriving, inspecting, accepting):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+import models.tables  # noqa: F401  (every table on Base.metadata)
 from models import migrations
 from models.base import Base
 

@@ -71,10 +71,10 @@ def _history(client, runtime, area):
     kpu, ppk = crew["kpu"], crew["ppk"]
     reprint = kpu.person.post(f"/api/v1/items/{area.item(1)}/labels")
     assert reprint.status_code == 201, reprint.text
-    truck = {"handoff": "truck-9", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-9", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in (1, 2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, seals=["X-1"])), ["seal_mismatch"])
-    assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/truck-9/close").status_code == 200
+    assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-9/close").status_code == 200
     [mismatch] = kpu.person.get("/api/v1/alerts", params={"rule": "seal_mismatch"}).json()["alerts"]
     acked = kpu.person.post(f"/api/v1/alerts/{mismatch['id']}/ack", json={"reason": "resealed in front of Bawaslu"})
     assert acked.status_code == 200, acked.text

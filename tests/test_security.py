@@ -47,7 +47,7 @@ def world(client, runtime):
     kpu = Phone(people["kpu"]).register()
     body = {"items": [{"kind": "kotak_suara", "destination": a.tps[0], "code": "BUP"}]}
     assert people["kpu"].post("/api/v1/items", json=body).status_code == 201
-    kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff="truck-1"))
+    kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff=f"{a.kpu}-truck-1"))
     return a, b, people
 
 

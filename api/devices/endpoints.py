@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from models import audit
-from models.custody import SCANNING_ROLES
+from models.custody.work import SCANNING_ROLES
 from models.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
 from models.logs import check_log_id, get_log
 from models.runtime import Runtime

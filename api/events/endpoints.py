@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse
-from models.custody import SCANNING_ROLES
+from models.custody.work import SCANNING_ROLES
 from models.events import EventFilter, list_events
 from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
 from models.receipts import get_event, receipt

@@ -1,17 +1,17 @@
-"""The custody rules: how each signed scan moves an item along its route.
+"""Signed scans judged and recorded: the sequencer's work for custody.
 
 Authenticity failures are refused (the scan never enters the log). Custody
-irregularities are evidence: the scan enters the log with the flags the rules found,
-and each flag raises an alert. Rules run under the log's lock, so scans of one box
-are judged in the order they enter its log, whatever process received them (a
-request's boxes may be read before it, and are read again under it if an entry has
-changed them since)."""
+irregularities are evidence: the scan enters the log with the flags the rules
+(models/custody/rules.py) found, and each flag raises an alert. Rules run under the
+log's lock, so scans of one box are judged in the order they enter its log, whatever
+process received them (a request's boxes may be read before it, and are read again
+under it if an entry has changed them since)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -25,40 +25,32 @@ from models.bulk import BulkStatement, KeyedUpdate
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
-from models.geo import Point, distance_km
+from models.custody import rules
+from models.custody.rules import ItemState, Outcome, Rules, ScanType, Truckload, judge, truckload_refusal
 from models.handoffs import Handoff, HandoffStatus
-from models.items import Item, ItemStatus, Leg
+from models.items import Item
 from models.log import Log, LogEntry
-from models.scans import Scan, ScanType
+from models.scans import Scan
 from models.sequencer import Appended, Batch, NewEntry, Refused
 from models.settings import Settings
-from models.sites import Site, SiteLevel, level_of, route_to, within
+from models.sites import Site
 from models.users import Actor, Role
 
-# The site level each field role scans at; escorts report incidents anywhere.
-ROLE_LEVEL = {Role.KPU: SiteLevel.KPU, Role.PPK: SiteLevel.PPK, Role.PPS: SiteLevel.PPS, Role.KPPS: SiteLevel.TPS}
-SCANNING_ROLES = frozenset(ROLE_LEVEL) | {Role.ESCORT}
-FUTURE_TOLERANCE = timedelta(minutes=5)
 _IN_BATCH = 500  # ids per IN (...)
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The limits the custody rules apply, from the settings."""
+# The accounts that scan, as roles.
+SCANNING_ROLES = frozenset(Role(r) for r in rules.SCANNING_ROLES)
 
-    late_after: timedelta
-    far_km: float
-    max_kmh: float
-    return_deadline: datetime | None
 
-    @classmethod
-    def of(cls, settings: Settings) -> Rules:
-        return cls(
-            late_after=timedelta(hours=settings.late_scan_hours),
-            far_km=settings.far_from_site_km,
-            max_kmh=settings.max_travel_kmh,
-            return_deadline=settings.return_deadline,
-        )
+def rules_of(settings: Settings) -> Rules:
+    """The rules' limits as the settings give them."""
+    return Rules(
+        late_after=timedelta(hours=settings.late_scan_hours),
+        far_km=settings.far_from_site_km,
+        max_kmh=settings.max_travel_kmh,
+        return_deadline=settings.return_deadline,
+    )
 
 
 @dataclass(frozen=True)
@@ -84,31 +76,6 @@ class ScanResult:
     flags: list[str] = field(default_factory=list)
 
 
-def refusal(scan: Scan, actor: Actor) -> str | None:
-    """Why this actor may not make this scan at all, if so (checked before the lock)."""
-    if actor.role not in SCANNING_ROLES:
-        return f"a {actor.role} account does not scan"
-    if straying(scan, actor):
-        return f"site {scan.site} is outside your jurisdiction {actor.jurisdiction or 'national'}"
-    if actor.role is Role.ESCORT:
-        if scan.type is not ScanType.INCIDENT:
-            return "escort officers report incidents; handoffs are scanned by the custodians"
-    elif level_of(scan.site) is not ROLE_LEVEL[actor.role]:
-        return f"a {actor.role} officer scans at a {ROLE_LEVEL[actor.role].upper()} site"
-    if scan.type is ScanType.DISPATCH and scan.counterparty is None:
-        return "a dispatch names its destination in counterparty"
-    if scan.type is ScanType.INCIDENT and scan.incident is None:
-        return "an incident says what happened in incident"
-    if scan.type is ScanType.CORRECTION and scan.ref is None:
-        return "a correction names the event it annotates in ref"
-    return None
-
-
-def straying(scan: Scan, actor: Actor) -> bool:
-    """Whether the scan was made outside the actor's jurisdiction: refused, and an alert."""
-    return not within(scan.site, actor.jurisdiction)
-
-
 # The item columns the rules read and write; the rest of the row is not theirs.
 _ITEM = Item.__table__
 _READ_COLUMNS = ("id", "destination", "label_serial")
@@ -117,36 +84,6 @@ _STATE_COLUMNS = (
     "dispatch_seals", "dispatch_handoff", "dispatched_at", "last_index",
     "seen_at", "seen_lat", "seen_lon", "seen_index",
 )  # fmt: skip
-
-
-@dataclass(slots=True)
-class ItemState:
-    """An item's custody state as plain data: the rules run on thousands of these per
-    batch, and the ORM's bookkeeping would cost more than the rules themselves."""
-
-    id: str
-    destination: str
-    label_serial: int
-    status: ItemStatus
-    leg: Leg
-    custodian: str
-    seals: list[str]
-    dispatch_event: str | None
-    dispatch_to: str | None
-    dispatch_seals: list[str] | None
-    dispatch_handoff: str | None
-    dispatched_at: datetime | None
-    last_index: int
-    # Where and when a scan last placed the box, for impossible travel.
-    seen_at: datetime | None
-    seen_lat: float | None
-    seen_lon: float | None
-    seen_index: int | None
-    seen_event: str | None = None  # the scan of this batch that placed it, if one did
-
-    @property
-    def seen(self) -> Point | None:
-        return None if self.seen_lat is None or self.seen_lon is None else Point(self.seen_lat, self.seen_lon)
 
 
 def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemState]:
@@ -207,6 +144,10 @@ class _State:
         handoff_ids = sorted({s.handoff for s in scans if s.type is ScanType.DISPATCH and s.handoff})
         self.handoffs: dict[str, Handoff] = {
             h.id: h for h in _in(session, select(Handoff).where(Handoff.log_id == log_id), Handoff.id, handoff_ids)
+        }
+        # Their fixed ends, with those the batch's dispatches set before they are written.
+        self.truckloads = {
+            h.id: Truckload(h.from_site, h.to_site, h.status is HandoffStatus.CLOSED) for h in self.handoffs.values()
         }
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
@@ -270,6 +211,7 @@ class CustodyWork:
         self.rules = rules
         self._plan: list[ScanResult | None] = []
         self._flags: list[list[str]] = []
+        self._moves: list[bool] = []  # whether each scan moved its box
         # The scan that placed the box before each one: an entry index, or the event id
         # of a scan of this batch (its index is known in finish).
         self._earlier: list[int | str | None] = []
@@ -299,15 +241,21 @@ class CustodyWork:
             if early is not None:
                 self._plan.append(early)
                 self._flags.append([])
+                self._moves.append(False)
                 self._earlier.append(None)
                 planned.append(Refused(early.reason or early.status))
                 continue
             item = state.items[scan.item]
             self._earlier.append(item.seen_event or item.seen_index)
-            flags = judge(item, scan, state.sites, now, self.rules)
+            verdict = judge(item, scan, state.sites, now, self.rules)
+            moves = verdict.outcome is Outcome.MOVES
+            if moves and scan.type is ScanType.DISPATCH and scan.handoff and scan.handoff not in state.truckloads:
+                assert scan.counterparty is not None
+                state.truckloads[scan.handoff] = Truckload(scan.site, scan.counterparty)
             state.pending[scan.event_id] = scan.item
             self._plan.append(None)
-            self._flags.append(flags)
+            self._flags.append(verdict.flags)
+            self._moves.append(moves)
             planned.append(
                 NewEntry(
                     {
@@ -317,7 +265,7 @@ class CustodyWork:
                         "sig": signed.sig,
                         "device": scan.device,
                         **actor,
-                        "flags": flags,
+                        "flags": verdict.flags,
                     },
                     item=scan.item,
                     key=scan.event_id,
@@ -341,6 +289,10 @@ class CustodyWork:
         for code in (scan.site, scan.counterparty):
             if code is not None and code not in state.sites:
                 return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
+        if scan.handoff is not None:
+            reason = truckload_refusal(scan, state.truckloads.get(scan.handoff))
+            if reason is not None:
+                return ScanResult(scan.event_id, "rejected", reason)
         if scan.type is ScanType.CORRECTION:
             earlier = state.events.get(scan.ref or "")
             target = earlier.item_id if earlier is not None else state.pending.get(scan.ref or "")
@@ -359,8 +311,8 @@ class CustodyWork:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
         out = []
-        for signed, plan, flags, earlier, result in zip(
-            self.scans, self._plan, self._flags, self._earlier, results, strict=True
+        for signed, plan, flags, moved, earlier, result in zip(
+            self.scans, self._plan, self._flags, self._moves, self._earlier, results, strict=True
         ):
             scan = signed.scan
             if plan is not None:
@@ -393,7 +345,7 @@ class CustodyWork:
                     "flags": flags,
                 }
             )
-            if scan.type is ScanType.DISPATCH and scan.handoff:
+            if moved and scan.type is ScanType.DISPATCH and scan.handoff:
                 _join_handoff(session, state, log_id, scan)
             for flag in flags:
                 if flag == "impossible_travel":
@@ -456,153 +408,21 @@ def _revocation(session: Any, log_id: str, scan: Scan) -> list[int]:
     return []
 
 
-def judge(item: ItemState, scan: Scan, sites: dict[str, Site], now: datetime, rules: Rules) -> list[str]:
-    """Apply a scan to its item's custody state; returns the irregularities it shows."""
-    flags: list[str] = []
-    kind = scan.type
-    was_returning = _returning(item)
-    if kind in (ScanType.SEAL, ScanType.DISPATCH, ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL, ScanType.STORE):
-        if scan.site != item.custodian:
-            flags.append("not_custodian")
-    if kind is ScanType.SEAL:
-        item.seals = list(scan.seals)
-        if item.status is ItemStatus.REGISTERED:
-            item.status = ItemStatus.SEALED
-    elif kind is ScanType.DISPATCH:
-        flags += _dispatch(item, scan)
-    elif kind is ScanType.RECEIVE:
-        flags += _receive(item, scan, sites)
-    elif kind in (ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL):
-        flags += _at_polling_station(item, scan)
-    elif kind is ScanType.INCIDENT:
-        flags.append(f"incident_{scan.incident}")
-    observed = scan.observed
-    if observed > now + FUTURE_TOLERANCE:
-        flags.append("future_time")
-    elif now - observed > rules.late_after:
-        flags.append("late_sync")
-    flags += _whereabouts(item, scan, sites[scan.site], rules)
-    if scan.label is not None and scan.label < item.label_serial:
-        flags.append("revoked_label")
-    deadline = rules.return_deadline
-    if deadline is not None and observed > deadline and (was_returning or _returning(item)):
-        flags.append("late_return")
-    return flags
-
-
-def _returning(item: ItemState) -> bool:
-    """On the way back from the polling station, and not home yet."""
-    return item.leg is Leg.RETURN and item.status is not ItemStatus.RETURNED
-
-
-def _whereabouts(item: ItemState, scan: Scan, site: Site, rules: Rules) -> list[str]:
-    """Where the scan was made, against its site and against the box's last scan.
-    A position is the phone's fix (less its stated accuracy) or else the site's
-    coordinates; `rules.far_km` of error is allowed in both."""
-    flags = []
-    located = scan.location
-    fix = Point(located.lat, located.lon) if located else None
-    error_km = (located.accuracy_m or 0) / 1000 if located else 0.0
-    at_site = None if site.lat is None or site.lon is None else Point(site.lat, site.lon)
-    if fix and at_site and distance_km(fix, at_site) - error_km > rules.far_km:
-        flags.append("far_from_site")
-    here = fix or at_site
-    # A correction annotates an earlier scan and may be made away from the box.
-    if here is None or scan.type is ScanType.CORRECTION:
-        return flags
-    observed = scan.observed
-    if item.seen is not None and item.seen_at is not None:
-        hours = abs((observed - item.seen_at).total_seconds()) / 3600
-        if distance_km(here, item.seen) - error_km > rules.far_km + rules.max_kmh * hours:
-            flags.append("impossible_travel")
-    if item.seen_at is None or observed >= item.seen_at:  # an offline scan synced late is older news
-        item.seen_at, item.seen_lat, item.seen_lon, item.seen_event = observed, here.lat, here.lon, scan.event_id
-    return flags
-
-
-def _dispatch(item: ItemState, scan: Scan) -> list[str]:
-    flags = []
-    if item.status is ItemStatus.IN_TRANSIT:
-        flags.append("already_in_transit")
-    route = route_to(item.destination)
-    step = 1 if item.leg is Leg.OUTBOUND else -1
-    target = scan.counterparty
-    assert target is not None
-    if scan.site in route and target in route:
-        distance = (route.index(target) - route.index(scan.site)) * step
-        if distance > 1:
-            flags.append("level_skipped")
-        elif distance < 1:
-            flags.append("off_route")
-    elif target not in route:
-        flags.append("off_route")
-    if sorted(scan.seals) != sorted(item.seals):
-        flags.append("seal_mismatch")
-    item.status = ItemStatus.IN_TRANSIT
-    item.dispatch_event = scan.event_id
-    item.dispatch_to = target
-    item.dispatch_seals = list(scan.seals)
-    item.dispatch_handoff = scan.handoff
-    item.dispatched_at = scan.observed
-    return flags
-
-
-def _receive(item: ItemState, scan: Scan, sites: dict[str, Site]) -> list[str]:
-    if item.status is not ItemStatus.IN_TRANSIT:
-        # Nothing was dispatched to anyone: custody stays where it is (a second
-        # receiver racing for one box ends here).
-        return ["no_dispatch"]
-    flags = []
-    if scan.site != item.dispatch_to:
-        flags.append("wrong_site")
-    if scan.counterparty is not None and scan.counterparty != item.custodian:
-        flags.append("wrong_origin")  # custody stays with the dispatcher until now
-    if sorted(scan.seals) != sorted(item.dispatch_seals or []):
-        flags.append("seal_mismatch")
-    item.custodian = scan.site
-    if scan.seals:
-        item.seals = list(scan.seals)
-    at_kpu = sites[scan.site].level is SiteLevel.KPU
-    item.status = ItemStatus.RETURNED if item.leg is Leg.RETURN and at_kpu else ItemStatus.HELD
-    item.dispatch_event = item.dispatch_to = item.dispatch_handoff = None
-    item.dispatch_seals = None
-    item.dispatched_at = None
-    return flags
-
-
-def _at_polling_station(item: ItemState, scan: Scan) -> list[str]:
-    flags = []
-    if scan.site != item.destination:
-        flags.append("not_at_destination")
-    expected = {
-        ScanType.OPEN: (ItemStatus.HELD,),
-        ScanType.COUNT: (ItemStatus.OPENED,),
-        ScanType.RESEAL: (ItemStatus.COUNTED,),
-    }[scan.type]
-    if item.status not in expected:
-        flags.append("out_of_order")
-    if scan.type is ScanType.OPEN:
-        item.status = ItemStatus.OPENED
-    elif scan.type is ScanType.COUNT:
-        item.status = ItemStatus.COUNTED
-    else:
-        item.status = ItemStatus.RESEALED
-        item.seals = list(scan.seals)
-        item.leg = Leg.RETURN
-    return flags
-
-
 def describe(flag: str, scan: Scan, item: ItemState, rules: Rules) -> str:
     """The alert's message, in the terms of the people who read it."""
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
-        "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}",
+        "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}: "
+        f"custody stays with {item.custodian}",
         "wrong_origin": f"received as coming from {scan.counterparty}, but {item.custodian} dispatched it",
         "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
         "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
         "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",
         "already_in_transit": "dispatched again while an earlier dispatch was not received",
-        "not_custodian": f"{scan.type} at {scan.site}, which does not hold custody ({item.custodian} does)",
+        "not_custodian": f"{scan.type} at {scan.site}, which does not hold custody ({item.custodian} does): "
+        "recorded as evidence, nothing moved",
+        "in_transit": f"{scan.type} at {scan.site} while the box is on its way to {item.dispatch_to}: "
+        "recorded as evidence, nothing moved",
         "not_at_destination": f"{scan.type} at {scan.site}, not at its polling station {item.destination}",
         "out_of_order": f"{scan.type} out of the order seal, open, count, reseal",
         "future_time": f"observed at {scan.observed_at}, later than the server's clock",

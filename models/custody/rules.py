@@ -1,0 +1,404 @@
+"""The custody rules as a pure state machine: item state × scan type × who scans → an
+outcome, the flags the scan shows, and the item's next state.
+
+Who scans is the scan's site against the item's state (`party_of`): the custodian
+holding the box, the same custodian once it has dispatched the box (the dispatcher:
+custody stays with it until the receive), the receiver the pending dispatch names,
+or anyone else. The rule of thumb: a scan by someone who does not hold custody is
+evidence (recorded, flagged, an alert) and never moves custody or status; only the
+receiver named by a dispatch takes custody over. Refusals (the scan never enters the
+log) are for what no one may do: a role scanning what it does not scan, a truckload
+joined with other ends.
+
+No database, no web framework, no I/O: the server judges scans under the log's lock
+with it, and `jejak verify` replays a log's custody with the same functions, so an
+operator who suppresses or invents a flag is caught. It imports only the standard
+library and the pure site-code and distance helpers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from models.geo import Point, distance_km
+from models.places.codes import LEADING_CODE, SiteLevel, level_of, route_to, within
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class ScanType(enum.StrEnum):
+    SEAL = "seal"  # seals fitted and their numbers recorded
+    DISPATCH = "dispatch"  # released by the custodian, under escort
+    RECEIVE = "receive"  # taken over: custody moves here
+    OPEN = "open"  # opened at the TPS for voting
+    COUNT = "count"  # counted at the TPS
+    RESEAL = "reseal"  # sealed again after counting, new seals
+    INCIDENT = "incident"  # damaged, wet, lost, seal broken...
+    CORRECTION = "correction"  # annotates an earlier scan; never edits it
+    STORE = "store"  # put in storage at the custodian site
+
+
+class IncidentKind(enum.StrEnum):
+    DAMAGED = "damaged"
+    WET = "wet"
+    LOST = "lost"
+    SEAL_BROKEN = "seal_broken"
+    OTHER = "other"
+
+
+class Leg(enum.StrEnum):
+    OUTBOUND = "outbound"  # KPU → PPK → PPS → TPS
+    RETURN = "return"  # TPS → PPS → PPK → KPU, after counting
+
+
+class ItemStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    SEALED = "sealed"
+    IN_TRANSIT = "in_transit"
+    HELD = "held"  # received and held by the custodian site
+    OPENED = "opened"
+    COUNTED = "counted"
+    RESEALED = "resealed"
+    RETURNED = "returned"  # back at the KPU after the count
+
+
+class Party(enum.StrEnum):
+    """Who makes a scan, as far as the box is concerned."""
+
+    CUSTODIAN = "custodian"  # the site holding custody, the box not in transit
+    DISPATCHER = "dispatcher"  # the site holding custody of a box it has dispatched
+    RECEIVER = "receiver"  # the site the pending dispatch names
+    OTHER = "other"  # anyone else
+
+
+class Outcome(enum.StrEnum):
+    MOVES = "moves"  # accepted, and the box's custody state follows the scan
+    EVIDENCE = "evidence"  # accepted as evidence only: flagged, nothing moves
+    REFUSED = "refused"  # not recorded
+
+
+_E, _M = Outcome.EVIDENCE, Outcome.MOVES
+_AT_THE_BOX = {Party.CUSTODIAN: _M, Party.DISPATCHER: _E, Party.RECEIVER: _E, Party.OTHER: _E}
+# The state machine's table. The parties a state allows: custodian and other when the
+# box is not in transit; dispatcher, receiver and other while it is.
+TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
+    ScanType.SEAL: _AT_THE_BOX,
+    # Its custodian may send a box in transit elsewhere (a truck turned back): flagged.
+    ScanType.DISPATCH: {Party.CUSTODIAN: _M, Party.DISPATCHER: _M, Party.RECEIVER: _E, Party.OTHER: _E},
+    # The dispatcher taking its own box back ends the dispatch (flagged wrong_site).
+    ScanType.RECEIVE: {Party.CUSTODIAN: _E, Party.DISPATCHER: _M, Party.RECEIVER: _M, Party.OTHER: _E},
+    ScanType.OPEN: _AT_THE_BOX,
+    ScanType.COUNT: _AT_THE_BOX,
+    ScanType.RESEAL: _AT_THE_BOX,
+    ScanType.STORE: _AT_THE_BOX,
+    ScanType.INCIDENT: dict.fromkeys(Party, _E),
+    ScanType.CORRECTION: dict.fromkeys(Party, _E),
+}
+# The flag that says why a scan by the wrong party moved nothing.
+_WHY_NOTHING_MOVED = {Party.DISPATCHER: "in_transit", Party.RECEIVER: "not_custodian", Party.OTHER: "not_custodian"}
+
+# The site level each field role scans at; escorts report incidents anywhere.
+ROLE_LEVEL = {"kpu": SiteLevel.KPU, "ppk": SiteLevel.PPK, "pps": SiteLevel.PPS, "kpps": SiteLevel.TPS}
+SCANNING_ROLES = frozenset(ROLE_LEVEL) | {"escort"}
+
+
+class Located(Protocol):
+    lat: float
+    lon: float
+    accuracy_m: float | None
+
+
+class ScanFacts(Protocol):
+    """The fields of a signed scan the rules read (models/scans.py's Scan, or a
+    verifier's reading of an entry)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def type(self) -> ScanType: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def counterparty(self) -> str | None: ...
+    @property
+    def handoff(self) -> str | None: ...
+    @property
+    def seals(self) -> list[str]: ...
+    @property
+    def location(self) -> Located | None: ...
+    @property
+    def label(self) -> int | None: ...
+    @property
+    def incident(self) -> str | None: ...
+    @property
+    def ref(self) -> str | None: ...
+    @property
+    def observed(self) -> datetime: ...
+
+
+class Place(Protocol):
+    """A site as the rules see it (models/sites.py's Site has these)."""
+
+    @property
+    def level(self) -> SiteLevel: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The limits the rules apply: those that change flags, recorded in the log."""
+
+    late_after: timedelta
+    far_km: float
+    max_kmh: float
+    return_deadline: datetime | None
+
+
+@dataclass(slots=True)
+class ItemState:
+    """An item's custody state as plain data: the rules run on thousands of these per
+    batch, and the ORM's bookkeeping would cost more than the rules themselves."""
+
+    id: str
+    destination: str
+    label_serial: int
+    status: ItemStatus
+    leg: Leg
+    custodian: str
+    seals: list[str]
+    dispatch_event: str | None
+    dispatch_to: str | None
+    dispatch_seals: list[str] | None
+    dispatch_handoff: str | None
+    dispatched_at: datetime | None
+    last_index: int
+    # Where and when a scan last placed the box, for impossible travel.
+    seen_at: datetime | None
+    seen_lat: float | None
+    seen_lon: float | None
+    seen_index: int | None
+    seen_event: str | None = None  # the scan of this batch that placed it, if one did
+
+    @property
+    def seen(self) -> Point | None:
+        return None if self.seen_lat is None or self.seen_lon is None else Point(self.seen_lat, self.seen_lon)
+
+
+@dataclass(frozen=True)
+class Truckload:
+    """A handoff's fixed facts: its ends are set by its first dispatch."""
+
+    from_site: str
+    to_site: str
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    party: Party
+    outcome: Outcome
+    flags: list[str]
+
+
+def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> str | None:
+    """Why an account of this role and jurisdiction may not make this scan at all."""
+    if role not in SCANNING_ROLES:
+        return f"a {role} account does not scan"
+    if not within(scan.site, jurisdiction):
+        return f"site {scan.site} is outside your jurisdiction {jurisdiction or 'national'}"
+    if role == "escort":
+        if scan.type is not ScanType.INCIDENT:
+            return "escort officers report incidents; handoffs are scanned by the custodians"
+    elif level_of(scan.site) is not ROLE_LEVEL[role]:
+        return f"a {role} officer scans at a {ROLE_LEVEL[role].upper()} site"
+    if scan.type is ScanType.DISPATCH and scan.counterparty is None:
+        return "a dispatch names its destination in counterparty"
+    if scan.type is ScanType.INCIDENT and scan.incident is None:
+        return "an incident says what happened in incident"
+    if scan.type is ScanType.CORRECTION and scan.ref is None:
+        return "a correction names the event it annotates in ref"
+    return None
+
+
+def truckload_refusal(scan: ScanFacts, truckload: Truckload | None) -> str | None:
+    """Why a dispatch may not name its handoff: handoff ids belong to the site that
+    dispatches (they begin with its code), and a truckload's ends never change."""
+    if scan.type is not ScanType.DISPATCH or scan.handoff is None:
+        return None
+    origin = LEADING_CODE.match(scan.handoff)
+    if origin is None or origin.group() != scan.site or scan.handoff[origin.end() : origin.end() + 1] != "-":
+        return f"handoff {scan.handoff} is not one of {scan.site}'s: a handoff id begins with the dispatching site's code, like {scan.site}-{scan.counterparty}-1"
+    if truckload is None:
+        return None
+    if truckload.closed:
+        return f"handoff {scan.handoff} was closed: a new truckload needs a new handoff id"
+    if (truckload.from_site, truckload.to_site) != (scan.site, scan.counterparty):
+        return (
+            f"handoff {scan.handoff} goes from {truckload.from_site} to {truckload.to_site}, "
+            f"not to {scan.counterparty}: a new truckload needs a new handoff id"
+        )
+    return None
+
+
+def party_of(item: ItemState, site: str) -> Party:
+    if item.status is ItemStatus.IN_TRANSIT:
+        if site == item.custodian:
+            return Party.DISPATCHER
+        if site == item.dispatch_to:
+            return Party.RECEIVER
+    elif site == item.custodian:
+        return Party.CUSTODIAN
+    return Party.OTHER
+
+
+def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: datetime, rules: Rules) -> Verdict:
+    """Apply a scan to its item's custody state (in place, when the scan moves it);
+    returns who made it, what it did and the irregularities it shows."""
+    party = party_of(item, scan.site)
+    outcome = TRANSITIONS[scan.type][party]
+    was_returning = _returning(item)
+    flags: list[str] = []
+    if outcome is Outcome.MOVES:
+        flags += _move(item, scan, party, sites)
+    elif scan.type is ScanType.INCIDENT:
+        flags.append(f"incident_{scan.incident}")
+    elif scan.type is ScanType.RECEIVE:
+        flags.append("wrong_site" if item.status is ItemStatus.IN_TRANSIT else "no_dispatch")
+    elif scan.type is not ScanType.CORRECTION:
+        flags.append(_WHY_NOTHING_MOVED[party])
+    observed = scan.observed
+    if observed > now + FUTURE_TOLERANCE:
+        flags.append("future_time")
+    elif now - observed > rules.late_after:
+        flags.append("late_sync")
+    flags += _whereabouts(item, scan, sites[scan.site], rules, moves=outcome is Outcome.MOVES)
+    if scan.label is not None and scan.label < item.label_serial:
+        flags.append("revoked_label")
+    deadline = rules.return_deadline
+    if deadline is not None and observed > deadline and (was_returning or _returning(item)):
+        flags.append("late_return")
+    return Verdict(party, outcome, flags)
+
+
+def _move(item: ItemState, scan: ScanFacts, party: Party, sites: dict[str, Place]) -> list[str]:
+    kind = scan.type
+    if kind is ScanType.SEAL:
+        item.seals = list(scan.seals)
+        if item.status is ItemStatus.REGISTERED:
+            item.status = ItemStatus.SEALED
+        return []
+    if kind is ScanType.DISPATCH:
+        return _dispatch(item, scan)
+    if kind is ScanType.RECEIVE:
+        return _receive(item, scan, party, sites)
+    if kind in (ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL):
+        return _at_polling_station(item, scan)
+    return []  # store: the custodian keeps it where it is
+
+
+def _returning(item: ItemState) -> bool:
+    """On the way back from the polling station, and not home yet."""
+    return item.leg is Leg.RETURN and item.status is not ItemStatus.RETURNED
+
+
+def _whereabouts(item: ItemState, scan: ScanFacts, site: Place, rules: Rules, *, moves: bool) -> list[str]:
+    """Where the scan was made, against its site and against the box's last scan.
+    A position is the phone's fix (less its stated accuracy) or else the site's
+    coordinates; `rules.far_km` of error is allowed in both. Only a scan that moves
+    the box places it: evidence cannot shift where the box is believed to be."""
+    flags = []
+    located = scan.location
+    fix = Point(located.lat, located.lon) if located else None
+    error_km = (located.accuracy_m or 0) / 1000 if located else 0.0
+    at_site = None if site.lat is None or site.lon is None else Point(site.lat, site.lon)
+    if fix and at_site and distance_km(fix, at_site) - error_km > rules.far_km:
+        flags.append("far_from_site")
+    here = fix or at_site
+    # A correction annotates an earlier scan and may be made away from the box.
+    if here is None or scan.type is ScanType.CORRECTION:
+        return flags
+    observed = scan.observed
+    if item.seen is not None and item.seen_at is not None:
+        hours = abs((observed - item.seen_at).total_seconds()) / 3600
+        if distance_km(here, item.seen) - error_km > rules.far_km + rules.max_kmh * hours:
+            flags.append("impossible_travel")
+    # An offline scan synced late is older news.
+    if moves and (item.seen_at is None or observed >= item.seen_at):
+        item.seen_at, item.seen_lat, item.seen_lon, item.seen_event = observed, here.lat, here.lon, scan.event_id
+    return flags
+
+
+def _dispatch(item: ItemState, scan: ScanFacts) -> list[str]:
+    flags = []
+    if item.status is ItemStatus.IN_TRANSIT:
+        flags.append("already_in_transit")
+    route = route_to(item.destination)
+    step = 1 if item.leg is Leg.OUTBOUND else -1
+    target = scan.counterparty
+    assert target is not None
+    if scan.site in route and target in route:
+        distance = (route.index(target) - route.index(scan.site)) * step
+        if distance > 1:
+            flags.append("level_skipped")
+        elif distance < 1:
+            flags.append("off_route")
+    elif target not in route:
+        flags.append("off_route")
+    if sorted(scan.seals) != sorted(item.seals):
+        flags.append("seal_mismatch")
+    item.status = ItemStatus.IN_TRANSIT
+    item.dispatch_event = scan.event_id
+    item.dispatch_to = target
+    item.dispatch_seals = list(scan.seals)
+    item.dispatch_handoff = scan.handoff
+    item.dispatched_at = scan.observed
+    return flags
+
+
+def _receive(item: ItemState, scan: ScanFacts, party: Party, sites: dict[str, Place]) -> list[str]:
+    flags = []
+    if party is Party.DISPATCHER:
+        flags.append("wrong_site")  # taken back by the site that sent it
+    if scan.counterparty is not None and scan.counterparty != item.custodian:
+        flags.append("wrong_origin")  # custody stays with the dispatcher until now
+    if sorted(scan.seals) != sorted(item.dispatch_seals or []):
+        flags.append("seal_mismatch")
+    item.custodian = scan.site
+    if scan.seals:
+        item.seals = list(scan.seals)
+    at_kpu = sites[scan.site].level is SiteLevel.KPU
+    item.status = ItemStatus.RETURNED if item.leg is Leg.RETURN and at_kpu else ItemStatus.HELD
+    item.dispatch_event = item.dispatch_to = item.dispatch_handoff = None
+    item.dispatch_seals = None
+    item.dispatched_at = None
+    return flags
+
+
+_BEFORE = {ScanType.OPEN: ItemStatus.HELD, ScanType.COUNT: ItemStatus.OPENED, ScanType.RESEAL: ItemStatus.COUNTED}
+
+
+def _at_polling_station(item: ItemState, scan: ScanFacts) -> list[str]:
+    flags = []
+    if scan.site != item.destination:
+        flags.append("not_at_destination")
+    if item.status is not _BEFORE[scan.type]:
+        flags.append("out_of_order")
+    if scan.type is ScanType.OPEN:
+        item.status = ItemStatus.OPENED
+    elif scan.type is ScanType.COUNT:
+        item.status = ItemStatus.COUNTED
+    else:
+        item.status = ItemStatus.RESEALED
+        item.seals = list(scan.seals)
+        item.leg = Leg.RETURN
+    return flags
+
+
+def pending_receipts(items: list[ItemState], handoff: str) -> list[str]:
+    """The boxes of a truckload not yet received: missing when its receiver closes it."""
+    return sorted(i.id for i in items if i.status is ItemStatus.IN_TRANSIT and i.dispatch_handoff == handoff)

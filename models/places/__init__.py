@@ -1,0 +1,1 @@
+"""The places wing: the custody hierarchy's sites and their official codes."""

@@ -1,0 +1,247 @@
+"""The custody rules as a table, every cell, without a database: item state × scan type
+× who scans → moves / evidence only. And the refusals: truckloads with fixed ends,
+handoff ids scoped to their site, what each role scans. And the rules stay pure."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.custody.rules import (
+    ItemState,
+    ItemStatus,
+    Leg,
+    Outcome,
+    Party,
+    Rules,
+    ScanType,
+    Truckload,
+    judge,
+    party_of,
+    refusal,
+    truckload_refusal,
+)
+from models.places.codes import SiteLevel
+
+KPU, PPK, PPS, TPS = "53.03", "53.03.08", "53.03.08.2001", "53.03.08.2001-003"
+STRANGER = "53.03.09"  # another district: neither holds the box nor is sent it
+NOW = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+RULES = Rules(late_after=timedelta(hours=24), far_km=5, max_kmh=80, return_deadline=None)
+
+
+@dataclass(frozen=True)
+class Place:
+    level: SiteLevel
+    lat: float | None = None
+    lon: float | None = None
+
+
+SITES = {
+    KPU: Place(SiteLevel.KPU), PPK: Place(SiteLevel.PPK), PPS: Place(SiteLevel.PPS),
+    TPS: Place(SiteLevel.TPS), STRANGER: Place(SiteLevel.PPK),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scan:
+    type: ScanType
+    site: str
+    event_id: str = "e-1"
+    counterparty: str | None = None
+    handoff: str | None = None
+    seals: list[str] = field(default_factory=list)
+    location: None = None
+    label: int | None = None
+    incident: str | None = None
+    ref: str | None = None
+    observed: datetime = NOW
+
+
+M, E = Outcome.MOVES, Outcome.EVIDENCE
+# What each scan type does, by who makes it: (custodian, anyone else) while the box
+# rests somewhere; (dispatcher, receiver named by the dispatch, anyone else) while it
+# is in transit. Written out, not derived from the module's table.
+EXPECTED = {
+    ScanType.SEAL: ((M, E), (E, E, E)),
+    ScanType.DISPATCH: ((M, E), (M, E, E)),
+    ScanType.RECEIVE: ((E, E), (M, M, E)),
+    ScanType.OPEN: ((M, E), (E, E, E)),
+    ScanType.COUNT: ((M, E), (E, E, E)),
+    ScanType.RESEAL: ((M, E), (E, E, E)),
+    ScanType.STORE: ((M, E), (E, E, E)),
+    ScanType.INCIDENT: ((E, E), (E, E, E)),
+    ScanType.CORRECTION: ((E, E), (E, E, E)),
+}
+RESTING = [s for s in ItemStatus if s is not ItemStatus.IN_TRANSIT]
+# Where each party stands: the box rests at (or was dispatched from) the PPK, bound for the PPS.
+SITE_OF = {Party.CUSTODIAN: PPK, Party.DISPATCHER: PPK, Party.RECEIVER: PPS, Party.OTHER: STRANGER}
+
+
+def box(status: ItemStatus) -> ItemState:
+    transit = status is ItemStatus.IN_TRANSIT
+    return ItemState(
+        id=f"{TPS}-BUP", destination=TPS, label_serial=1, status=status,
+        leg=Leg.RETURN if status in (ItemStatus.RESEALED, ItemStatus.RETURNED) else Leg.OUTBOUND,
+        custodian=PPK, seals=["S-1"], dispatch_event="d-1" if transit else None,
+        dispatch_to=PPS if transit else None, dispatch_seals=["S-1"] if transit else None,
+        dispatch_handoff=f"{PPK}-{PPS}-1" if transit else None,
+        dispatched_at=NOW - timedelta(hours=1) if transit else None, last_index=7,
+        seen_at=None, seen_lat=None, seen_lon=None, seen_index=None,
+    )  # fmt: skip
+
+
+def scan_by(kind: ScanType, party: Party) -> Scan:
+    site = SITE_OF[party]
+    extra: dict = {"seals": ["S-1"]}
+    if kind is ScanType.DISPATCH:
+        extra["counterparty"] = PPS
+    if kind is ScanType.RECEIVE:
+        extra["counterparty"] = PPK
+    if kind is ScanType.INCIDENT:
+        extra["incident"] = "wet"
+    if kind is ScanType.CORRECTION:
+        extra["ref"] = "d-1"
+    return Scan(kind, site, **extra)
+
+
+def cells():
+    for kind, (resting, moving) in EXPECTED.items():
+        for status in RESTING:
+            for party, outcome in zip((Party.CUSTODIAN, Party.OTHER), resting, strict=True):
+                yield status, kind, party, outcome
+        for party, outcome in zip((Party.DISPATCHER, Party.RECEIVER, Party.OTHER), moving, strict=True):
+            yield ItemStatus.IN_TRANSIT, kind, party, outcome
+
+
+def test_the_table_covers_every_state_scan_type_and_party():
+    assert len(list(cells())) == len(ScanType) * (2 * len(RESTING) + 3) == 153
+
+
+@pytest.mark.parametrize(("status", "kind", "party", "outcome"), list(cells()), ids=lambda v: str(v))
+def test_every_cell_of_the_state_machine(status, kind, party, outcome):
+    item = box(status)
+    before = dataclasses.replace(item)
+    assert party_of(item, SITE_OF[party]) is party
+    verdict = judge(item, scan_by(kind, party), SITES, NOW, RULES)
+    assert (verdict.party, verdict.outcome) == (party, outcome)
+    if outcome is Outcome.EVIDENCE:
+        assert item == before, "evidence moved something"
+        if kind not in (ScanType.INCIDENT, ScanType.CORRECTION):
+            assert verdict.flags, "evidence must say why nothing moved"
+        return
+    # What a move does to custody.
+    if kind is ScanType.RECEIVE:
+        assert item.custodian == SITE_OF[party] and item.dispatch_to is None
+        assert item.status in (ItemStatus.HELD, ItemStatus.RETURNED)
+    elif kind is ScanType.DISPATCH:
+        assert (item.status, item.custodian, item.dispatch_to) == (ItemStatus.IN_TRANSIT, PPK, PPS)
+    else:
+        assert item.custodian == before.custodian
+    if kind is ScanType.SEAL:
+        assert item.seals == ["S-1"] and item.status is (ItemStatus.SEALED if status is ItemStatus.REGISTERED else status)
+    expected_status = {ScanType.OPEN: ItemStatus.OPENED, ScanType.COUNT: ItemStatus.COUNTED, ScanType.RESEAL: ItemStatus.RESEALED}
+    if kind in expected_status:
+        assert item.status is expected_status[kind]
+
+
+def test_someone_who_does_not_hold_a_box_cannot_send_it_on():
+    """Finding 3: a KPPS dispatching a box the KPU holds moves nothing, and a receive of it is no receive."""
+    item = box(ItemStatus.HELD)
+    item.custodian = KPU
+    dispatch = Scan(ScanType.DISPATCH, TPS, counterparty=PPS, seals=["S-1"])
+    verdict = judge(item, dispatch, SITES, NOW, RULES)
+    assert verdict.outcome is Outcome.EVIDENCE and verdict.flags == ["not_custodian"]
+    assert (item.status, item.custodian, item.dispatch_to) == (ItemStatus.HELD, KPU, None)
+    receive = Scan(ScanType.RECEIVE, PPS, counterparty=TPS, seals=["S-1"])
+    verdict = judge(item, receive, SITES, NOW, RULES)
+    assert verdict.outcome is Outcome.EVIDENCE and verdict.flags == ["no_dispatch"]
+    assert item.custodian == KPU
+
+
+def test_a_receive_at_another_site_than_the_dispatch_named_moves_nothing():
+    item = box(ItemStatus.IN_TRANSIT)
+    verdict = judge(item, Scan(ScanType.RECEIVE, STRANGER, seals=["S-1"]), SITES, NOW, RULES)
+    assert verdict.outcome is Outcome.EVIDENCE and verdict.flags == ["wrong_site"]
+    assert (item.status, item.custodian, item.dispatch_to) == (ItemStatus.IN_TRANSIT, PPK, PPS)
+
+
+def test_evidence_does_not_move_where_the_box_was_last_seen():
+    item = box(ItemStatus.HELD)
+    far = {**SITES, STRANGER: Place(SiteLevel.PPK, -9.0, 124.0)}
+    judge(item, Scan(ScanType.SEAL, STRANGER, seals=["X"]), far, NOW, RULES)
+    assert item.seen_at is None and item.seen_lat is None
+
+
+# Truckloads: ends fixed by the first dispatch, ids scoped to the dispatching site.
+@pytest.mark.parametrize(
+    ("handoff", "existing", "refused_because"),
+    [
+        (f"{PPK}-{PPS}-1", None, None),
+        (f"{PPK}-{PPS}-1", Truckload(PPK, PPS), None),
+        (f"{PPK}-{PPS}-1", Truckload(PPK, "53.03.08.2002"), "goes from 53.03.08 to 53.03.08.2002"),
+        (f"{PPK}-{PPS}-1", Truckload(PPK, PPS, closed=True), "was closed"),
+        ("truck-1", None, "begins with the dispatching site's code"),
+        (f"{KPU}-{PPK}-1", None, "begins with the dispatching site's code"),  # the KPU's, not the PPK's
+        (f"{PPK}.2001-x", None, "begins with the dispatching site's code"),  # a village's
+        (f"{PPK}x", None, "begins with the dispatching site's code"),
+    ],
+)
+def test_a_dispatch_joins_only_its_own_sites_truckload_with_the_same_ends(handoff, existing, refused_because):
+    reason = truckload_refusal(Scan(ScanType.DISPATCH, PPK, counterparty=PPS, handoff=handoff), existing)
+    if refused_because is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused_because in reason
+
+
+def test_a_village_cannot_take_a_polling_stations_handoff_ids():
+    # 53.03.08.2001-003-… reads as TPS 003's id, not as the village's.
+    scan = Scan(ScanType.DISPATCH, PPS, counterparty=TPS, handoff=f"{TPS}-x")
+    assert truckload_refusal(scan, None) is not None
+    assert truckload_refusal(dataclasses.replace(scan, site=TPS, counterparty=PPS), None) is None
+
+
+@pytest.mark.parametrize(
+    ("role", "jurisdiction", "kind", "site", "refused_because"),
+    [
+        ("kpu", KPU, ScanType.DISPATCH, KPU, None),
+        ("ppk", PPK, ScanType.RECEIVE, PPK, None),
+        ("pps", PPS, ScanType.RECEIVE, PPS, None),
+        ("kpps", TPS, ScanType.OPEN, TPS, None),
+        ("escort", KPU, ScanType.INCIDENT, PPK, None),
+        ("escort", KPU, ScanType.DISPATCH, KPU, "escort officers report incidents"),
+        ("ppk", PPK, ScanType.RECEIVE, PPS, "scans at a PPK site"),
+        ("ppk", PPK, ScanType.RECEIVE, STRANGER, "outside your jurisdiction"),
+        ("auditor", KPU, ScanType.SEAL, KPU, "does not scan"),
+        ("integrator", KPU, ScanType.SEAL, KPU, "does not scan"),
+        ("admin", "", ScanType.SEAL, KPU, "does not scan"),
+    ],
+)
+def test_what_each_role_scans(role, jurisdiction, kind, site, refused_because):
+    scan = scan_by(kind, Party.CUSTODIAN)
+    scan = dataclasses.replace(scan, site=site, counterparty=scan.counterparty)
+    reason = refusal(scan, role, jurisdiction)
+    assert (reason is None) if refused_because is None else (reason is not None and refused_because in reason)
+
+
+def test_the_rules_are_pure():
+    """The auditors' verifier loads the rules without the database layer or the web app."""
+    code = (
+        "import sys, models.custody.rules\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'fastapi', 'starlette', 'pydantic', 'api', 'scripts', 'alembic'))\n"
+        "ours = sorted(m for m in sys.modules if m.split('.')[0] == 'models')\n"
+        "print(heavy, ours)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    heavy, ours = out.strip().split("] [")
+    assert heavy == "["
+    assert set(ours.rstrip("]").replace("'", "").split(", ")) == {
+        "models", "models.errors", "models.geo", "models.places", "models.places.codes",
+        "models.custody", "models.custody.rules",
+    }  # fmt: skip
