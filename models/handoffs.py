@@ -14,7 +14,8 @@ from models.alerts import Alert, Severity
 from models.base import Base, UTCDateTime
 from models.db import one_of
 from models.errors import Conflict, NotFound
-from models.items import Item, ItemStatus
+from models.custody.rules import pending_receipts
+from models.items import Item
 from models.sequencer import Appended, Batch, NewEntry, Refused
 from models.users import Actor
 
@@ -63,10 +64,7 @@ class HandoffClose:
         ).all()
         # A box received earlier in this batch is received already, though not yet in
         # the database: its state there is the batch's.
-        states = [batch.items.get(i.id, i) for i in items]
-        self.missing = sorted(
-            s.id for s in states if s.status is ItemStatus.IN_TRANSIT and s.dispatch_handoff == self.handoff_id
-        )
+        self.missing = pending_receipts([batch.items.get(i.id, i) for i in items], self.handoff_id)
         fields = {"handoff": self.handoff_id, "site": handoff.to_site, **self.actor.fields()}
         entries = [NewEntry({"type": "missing", **fields}, item=item) for item in self.missing]
         received = sorted(set(handoff.items) - set(self.missing))
