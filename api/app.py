@@ -87,8 +87,8 @@ def app_from_env() -> FastAPI:
     app = create_app(settings)
     # What is loaded by now (modules, routes, schemas: about 190,000 objects) lives as
     # long as the server. Frozen, the cyclic collector stops walking it at every full
-    # collection: a pause of 55 ms or more that stalled each request in flight
-    # (single scans' p99 in `jejak bench ingest` 125-131 ms before, 60-65 ms after).
+    # collection: a pause that stalled each request in flight and doubled the single
+    # scans' p99 in `jejak bench ingest` (docs/BENCHMARKS.md).
     gc.collect()
     gc.freeze()
     return app

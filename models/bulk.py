@@ -1,17 +1,16 @@
 """Many rows through one statement, without SQLAlchemy's work per row.
 
-Core's executemany builds and type-processes a parameter set for every row. For the
-wide event and item rows that custody writes under a log's lock, that cost 22 µs a
-row against 18 µs here on PostgreSQL (1,000 events, measured 2026-12-02): the
-statement is compiled once per dialect, its columns' bind processors are looked up
-once, and the rows go to the driver. On PostgreSQL an INSERT of many rows goes in by
-COPY: 500 events in 10.0 ms against 13.6 ms as pipelined INSERTs, while for a row or
-two COPY's extra round trip costs more than it saves (measured 2026-12-02). A statement
-made with `binary` sends its COPY in PostgreSQL's binary format when every column's
-type has one here: text and bytes need no escaping and the server parses nothing (500
-events 1.9 ms against 3.8 in text; measured 2026-12-03). A statement made with
-`copy_only` takes only that COPY path and otherwise runs through Core's executemany
-(the log's entries: on SQLite the driver path gains them little)."""
+Core's executemany builds and type-processes a parameter set for every row, which
+costs the wide event and item rows that custody writes under a log's lock more than
+it needs to: here the statement is compiled once per dialect, its columns' bind
+processors are looked up once, and the rows go to the driver. On PostgreSQL an INSERT
+of many rows goes in by COPY, faster than pipelined INSERTs, while for a row or two
+COPY's extra round trip costs more than it saves (hence COPY_FROM). A statement made
+with `binary` sends its COPY in PostgreSQL's binary format when every column's type
+has one here: text and bytes need no escaping and the server parses nothing. A
+statement made with `copy_only` takes only that COPY path and otherwise runs through
+Core's executemany (the log's entries: on SQLite the driver path gains them little).
+The measurements behind these choices are in docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -132,14 +131,12 @@ class KeyedUpdate:
     are dicts keyed by column name. Row by row through BulkStatement (pipelined in one
     round trip), except on PostgreSQL from UPDATE_BY_COPY_FROM rows: the values go by
     COPY into a temporary table (one per connection, emptied at every commit) and one
-    UPDATE takes them from there. For 500 of 200,000 item states that took 35 ms
-    against 44, and 7 ms of Python against 18 (measured 2026-12-02); the plan stays one
-    index lookup per row. That Python runs under the log's lock: with items updated in
-    place (migration 0010) the service's batches went a third faster
-    (docs/BENCHMARKS.md). For a few rows (a batch of single scans) the temporary
-    table's four round trips cost more: 12 rows 1.0-1.2 ms row by row against 1.6-2.7,
-    alike at 64, 100 rows 4.2-4.4 against 3.6-3.8 (measured 2026-12-03). The values go
-    by binary COPY.
+    UPDATE takes them from there, the plan still one index lookup per row. That costs
+    far less Python than row by row, and the Python runs under the log's lock: with
+    items updated in place (migration 0010) it made the service's batches faster. For
+    a few rows (a batch of single scans) the temporary table's four round trips cost
+    more than they save; the two break even near UPDATE_BY_COPY_FROM rows (figures in
+    docs/BENCHMARKS.md). The values go by binary COPY.
     The database role needs PostgreSQL's TEMPORARY privilege, which PUBLIC has unless
     it was revoked."""
 

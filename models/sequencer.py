@@ -402,9 +402,9 @@ def _resolve(settled: asyncio.Future[None]) -> None:
 
 
 # By COPY on PostgreSQL: under the log's lock, inserting the entries row by row was the
-# largest single share of the lock holder's time (a quarter of it, profiled 2026-12-02).
-# Text COPY, not binary: binary stored 500 entries in 12.7 ms against 16.5, but it sped
-# up the plain store the log is measured against more (docs/BENCHMARKS.md, 2026-12-03).
+# largest single share of the lock holder's time. Text COPY, not binary: binary stores
+# entries faster, but it sped up the plain store the log is measured against
+# (`jejak bench ledger`) more than the log itself (docs/BENCHMARKS.md).
 INSERT_ENTRIES = BulkStatement(
     insert(LogEntry.__table__),
     ["log_id", "idx", "leaf_hash", "data", "item_id", "seq", "key", "received_at"],
