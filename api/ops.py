@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Response
@@ -16,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import RuntimeDep
@@ -42,7 +45,8 @@ class Readiness(BaseModel):
     },
 )
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready to serve: database reachable, migrations at head, signing keys loaded."""
+    """Ready to serve: database reachable, migrations at head, signing keys loaded,
+    room on the disks it writes to."""
     checks: dict[str, str] = {}
     try:
         with runtime.db.engine.connect() as connection:
@@ -58,11 +62,35 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks.setdefault("database", f"unreachable: {type(error).__name__}")
     except JejakError as error:
         checks["signing_keys"] = error.detail
-    ready = all(v.startswith("ok") for v in checks.values()) and len(checks) == 3
+    checks["disk"] = _free_disk(runtime)
+    ready = all(v.startswith("ok") for v in checks.values()) and len(checks) == 4
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=200 if ready else 503,
     )
+
+
+def _free_disk(runtime: Runtime) -> str:
+    """Free space where the service writes: each SQLite file's directory and the keys
+    directory (PostgreSQL's disk is its server's to watch)."""
+    minimum = runtime.settings.min_free_disk_mb
+    places = [runtime.settings.keys_dir]
+    for database in runtime.databases.each():
+        url = make_url(database.url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            places.append(Path(url.database).parent)
+    short = []
+    for place in places:
+        try:
+            free = shutil.disk_usage(place).free // (1024 * 1024)
+        except OSError as error:
+            short.append(f"{place} unreadable ({error.strerror})")
+            continue
+        if free < minimum:
+            short.append(f"{place} has {free} MB free")
+    if short:
+        return f"full: {'; '.join(short)}, below JEJAK_MIN_FREE_DISK_MB={minimum}: writes will be refused"
+    return "ok"
 
 
 @router.get("/metrics", response_class=Response)

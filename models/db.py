@@ -23,6 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE_LOCK = "jejak_write_lock"
 # Seconds a request waits for a PostgreSQL connection before it is answered 503.
 CONNECT_TIMEOUT = 5
+# The most a SQLite WAL file keeps once its frames are checkpointed: SQLite's own
+# automatic checkpoint starts at 1,000 pages (4 MiB of 4 KiB pages), so a WAL longer
+# than that held one large batch. Without a limit the file keeps its largest size for
+# ever, and on a full disk the space freed was taken again by the next writes.
+WAL_LIMIT = 4 * 1024 * 1024
 
 
 def json_text(value: Any) -> str:
@@ -68,6 +73,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -87,6 +93,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        database = make_url(url).database if url.startswith("sqlite") else None
+        self._wal = Path(f"{database}-wal") if database and database != ":memory:" else None
         self._read_sessions = sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
@@ -95,11 +103,33 @@ class Database:
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session in one transaction, committed on success and rolled back on error.
         Pass write=True for a transaction that writes."""
-        with self.sessions() as session, session.begin():
+        try:
+            with self.sessions() as session, session.begin():
+                if write:
+                    # Procure the connection now, so BEGIN carries the option.
+                    session.connection(execution_options={WRITE_LOCK: True})
+                yield session
+        finally:
             if write:
-                # Procure the connection now, so BEGIN carries the option.
-                session.connection(execution_options={WRITE_LOCK: True})
-            yield session
+                self._shrink_wal()
+
+    def _shrink_wal(self) -> None:
+        """After a write that left SQLite's WAL beyond WAL_LIMIT (a large batch, or one
+        refused on a full disk), checkpoint it and truncate the file: journal_size_limit
+        alone truncates only at the next write. One stat per write otherwise. Its own
+        connection waits for nobody: if a reader still uses the WAL, the next write tries."""
+        if self._wal is None:
+            return
+        try:
+            if self._wal.stat().st_size <= WAL_LIMIT:
+                return
+            connection = sqlite3.connect(self._wal.with_name(self._wal.name.removesuffix("-wal")), timeout=0)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+        except (OSError, sqlite3.Error):
+            pass
 
     @contextmanager
     def reads(self) -> Iterator[Session]:

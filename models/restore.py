@@ -42,7 +42,7 @@ from models.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.labels import LabelKey
 from models.log import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.runtime import Runtime
-from models.scans import ScanType, parse_scan, parse_time
+from models.scans import Scan, ScanType, parse_scan, parse_time
 from models.sequencer import Appended, Batch, Refused, store_entries
 from models.sites import Site
 from models.users import Actor, Role, stand_in
@@ -239,6 +239,10 @@ class _Replay:
         # backup brought them back.
         self._label_keys = runtime.keys.label_keys(log.id)
         self.retired_log_keys: dict[str, int] = {}  # verifier key → index of the log_key entry
+        # Each box's latest scan that may have placed it, as the log alone shows it: the
+        # earlier end of an impossible_travel alert when the sites here lack coordinates
+        # the original had (areas' coordinates are in no import file).
+        self._placed: dict[str, tuple[datetime, int]] = {}  # item → (observed, entry index)
 
     def run(self, entries: list[_Entry]) -> None:
         scans: list[_Entry] = []
@@ -289,9 +293,22 @@ class _Replay:
         if refused:
             raise RestoreError(f"entry {first.index}: the restored state refuses a logged scan: {refused[0]}")
         work.use_recorded_flags([e.record.get("flags", []) for e in entries])
+        work.use_recorded_earlier(self._placing([s.scan for s in signed], entries))
         work.finish(batch, [e.appended for e in entries])
         batch.write_collected()
         self.report.events += len(entries)
+
+    def _placing(self, scans: list[Scan], entries: list[_Entry]) -> list[int | None]:
+        """For each scan, the entry of the box's latest scan before it that placed the
+        box if its site had coordinates: as the custody rules place a box (a correction
+        never does, an older scan synced late neither), whatever the sites here say."""
+        earlier: list[int | None] = []
+        for scan, entry in zip(scans, entries, strict=True):
+            last = self._placed.get(scan.item)
+            earlier.append(last[1] if last else None)
+            if scan.type is not ScanType.CORRECTION and (last is None or scan.observed >= last[0]):
+                self._placed[scan.item] = (scan.observed, entry.index)
+        return earlier
 
     def _require_sites(self, batch: Batch, codes: set[str]) -> None:
         found = set(self.session.scalars(select(Site.code).where(Site.code.in_(sorted(codes)))))

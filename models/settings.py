@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     not_received_hours_khusus: float = Field(default=12, gt=0)  # TPS khusus: prisons, hospitals
     # Seconds between looks for dispatches not received in time.
     not_received_check_interval: float = Field(default=60, gt=0)
+    # Below this much free space on the database's or the keys' disk, /readyz says not
+    # ready: writes are about to be refused 507, and a balancer should send elsewhere.
+    min_free_disk_mb: int = Field(default=64, ge=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Requests a minute per client address to the public check page and the trail behind

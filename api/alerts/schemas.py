@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from models.alerts import Severity
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+
+def _indexes(stored: Any) -> list[int | None]:
+    """The stored evidence as log indexes; what is not one is shown as null ("not
+    known"), never a 500: restores before restore named an impossible_travel's earlier
+    scan stored [null, N], and a row may have been edited by hand."""
+    values = stored if isinstance(stored, list) else [] if stored is None else [stored]
+    return [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values]
 
 
 class AlertOut(BaseModel):
@@ -21,7 +29,9 @@ class AlertOut(BaseModel):
     site: str | None
     event_id: str | None
     detail: str
-    evidence: list[int] = Field(description="Log indexes of the entries involved")
+    evidence: Annotated[list[int | None], BeforeValidator(_indexes)] = Field(
+        description="Log indexes of the entries involved (null: an entry not known)"
+    )
     created_at: datetime
     acked_at: datetime | None
     acked_by: uuid.UUID | None = Field(description="The user who acknowledged it")

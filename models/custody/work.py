@@ -307,6 +307,15 @@ class CustodyWork:
         arrived and stay as the log recorded them, whatever the rules say here now."""
         self._flags = [list(f) for f in flags]
 
+    def use_recorded_earlier(self, earlier: list[int | None]) -> None:
+        """Restoring from a log: where the rules here found nothing that placed the box
+        before a scan, the entry `earlier` names (one per scan) is taken instead. A
+        scan without a phone's fix is placed by its site's coordinates, which are not
+        in the log and may not be in the restored database."""
+        self._earlier = [
+            mine if mine is not None else theirs for mine, theirs in zip(self._earlier, earlier, strict=True)
+        ]
+
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[ScanResult]:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
