@@ -124,7 +124,7 @@ class Destinations:
             return
         kind = address_kind(address)
         if kind is not None:
-            where = f"{name} resolves to {address}, " if name != str(address) else f"{address} is "
+            where = f"{name} is " if _is_literal(name, address) else f"{name} resolves to {address}, "
             raise InvalidRequest(
                 f"{where}{'an' if kind[0] in 'aeiou' else 'a'} {kind} address: webhooks go to public "
                 "addresses only (JEJAK_WEBHOOK_ALLOWED_NETWORKS opens others)"
@@ -162,3 +162,11 @@ class Destinations:
 
 def _port(url: httpx.URL) -> int:
     return url.port or (443 if url.scheme == "https" else 80)
+
+
+def _is_literal(name: str, address: Address) -> bool:
+    """Whether the URL's host is this address itself, written out."""
+    try:
+        return ip_address(name) == address
+    except ValueError:
+        return False
