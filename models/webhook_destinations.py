@@ -69,7 +69,13 @@ def address_kind(address: Address) -> str | None:
 def resolve(host: str, port: int) -> list[Address]:
     """Every address a host name (or address literal) stands for now; raises OSError
     when it cannot be resolved."""
-    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        return [ip_address(host)]  # written out (with an IPv6 zone, which DNS knows nothing of)
+    except ValueError:
+        pass
+    # As bytes: Python's own IDNA codec would refuse some names DNS takes (and raise
+    # UnicodeError, not OSError); the name is already in its IDNA form.
+    found = socket.getaddrinfo(host.encode("ascii"), port, type=socket.SOCK_STREAM)
     # sockaddr[0] of an IPv6 link-local address may carry a zone (`fe80::1%eth0`).
     return list(dict.fromkeys(ip_address(str(sockaddr[0]).split("%")[0]) for *_, sockaddr in found))
 
@@ -135,29 +141,34 @@ class Destinations:
         name that does not resolve yet is let through: every delivery checks again."""
         parsed = self.check_url(url)
         try:
-            addresses = resolve(parsed.host, _port(parsed))
+            addresses = resolve(_host(parsed), _port(parsed))
         except OSError:
             return
         for address in addresses:
-            self.check_address(address, parsed.host)
+            self.check_address(address, _host(parsed))
 
     def target(self, url: str) -> Target:
         """At delivery: resolve the host, check every address, and aim at the first;
         raises InvalidRequest (the attempt's error) if it may not be sent."""
         parsed = self.check_url(url)
+        name = _host(parsed)
         try:
-            addresses = resolve(parsed.host, _port(parsed))
+            addresses = resolve(name, _port(parsed))
         except OSError as error:
-            raise InvalidRequest(f"{parsed.host} does not resolve: {error}") from error
+            raise InvalidRequest(f"{name} does not resolve: {error}") from error
         for address in addresses:
-            self.check_address(address, parsed.host)
-        name = parsed.raw_host.decode("ascii")  # an international name in its IDNA form
+            self.check_address(address, name)
         extensions = {"sni_hostname": name} if parsed.scheme == "https" else {}
         return Target(
             parsed.copy_with(host=str(addresses[0])),
             {"host": parsed.netloc.decode("ascii")},
             extensions,
         )
+
+
+def _host(url: httpx.URL) -> str:
+    """The host as DNS and TLS know it: an international name in its IDNA form."""
+    return url.raw_host.decode("ascii")
 
 
 def _port(url: httpx.URL) -> int:

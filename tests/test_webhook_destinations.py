@@ -6,16 +6,23 @@ holds up no other's; deliveries say they come from Jejak."""
 
 from __future__ import annotations
 
+import datetime
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 
 from models.errors import InvalidRequest
@@ -32,9 +39,10 @@ PUBLIC = "93.184.215.14"  # an address on the internet
 
 
 class Receiver:
-    """An HTTP endpoint on loopback that answers 200 and keeps each request's headers."""
+    """An HTTP endpoint on loopback (HTTPS with `tls`) that answers 200 and keeps each
+    request's headers."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.headers: list[dict[str, str]] = []
         receiver = self
 
@@ -51,6 +59,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_port
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -221,12 +231,57 @@ def test_deliveries_name_jejak_and_the_receivers_host(monkeypatch, client, runti
     assert headers["host"] == f"receiver.example:{receiver.port}"
 
 
-def test_https_is_sent_to_the_checked_address_in_the_name_of_the_host(monkeypatch):
-    fake_dns(monkeypatch, "silog.example", PUBLIC)
-    target = Destinations().target("https://silog.example/jejak?k=1")
-    assert str(target.url) == f"https://{PUBLIC}/jejak?k=1"
-    assert target.headers == {"host": "silog.example"}
-    assert target.extensions == {"sni_hostname": "silog.example"}  # and the certificate is checked for it
+def certificate(directory: Path, name: str) -> tuple[ssl.SSLContext, Path]:
+    """A self-signed certificate for `name`: a server context that presents it, and the
+    file a client that trusts it names in SSL_CERT_FILE."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return server, cert_file
+
+
+def test_https_goes_to_the_checked_address_and_checks_the_certificate_for_the_name(
+    monkeypatch, tmp_path, client, runtime, app_runtime, area, integrator
+):
+    tls, trusted = certificate(tmp_path, "receiver.example")
+    monkeypatch.setenv("SSL_CERT_FILE", str(trusted))
+    allow(app_runtime, monkeypatch, LOOPBACK)
+    fake_dns(monkeypatch, "receiver.example", "127.0.0.1")
+    fake_dns(monkeypatch, "impostor.example", "127.0.0.1")  # the same server, not its name
+    receiver = Receiver(tls)
+    try:
+        made = {name: subscribe(integrator, f"https://{name}:{receiver.port}/hook", area.kpu).json()["id"]
+                for name in ("receiver.example", "impostor.example")}
+        an_event(client, runtime, area)
+        deliverer = worker(runtime, LOOPBACK)
+        try:
+            assert deliverer.deliver_due() == 1
+        finally:
+            deliverer.stop()
+        [headers] = receiver.headers
+        assert headers["host"] == f"receiver.example:{receiver.port}"
+        [refused] = deliveries(integrator, made["impostor.example"])
+        assert "CERTIFICATE_VERIFY_FAILED" in refused["error"]
+    finally:
+        receiver.stop()
 
 
 def test_production_takes_https_only():
