@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,21 @@ def _origins(value: Any) -> Any:
         if not re.fullmatch(r"https?://[^/\s*]+", origin):
             raise ValueError(f"JEJAK_CORS_ORIGINS entry {origin!r} is not an origin like https://dashboard.example")
     return origins
+
+
+def _networks(value: Any) -> Any:
+    """JEJAK_WEBHOOK_ALLOWED_NETWORKS: CIDRs, comma-separated."""
+    if not isinstance(value, str):
+        return value
+    networks = []
+    for entry in filter(None, re.split(r"[,\s]+", value)):
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError as error:
+            raise ValueError(
+                f"JEJAK_WEBHOOK_ALLOWED_NETWORKS entry {entry!r} is not a network like 10.20.0.0/16"
+            ) from error
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -92,6 +108,11 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=10, ge=1)
     webhook_failing_interval: float = Field(default=900, gt=0)
     webhook_delivery: bool = True
+    # Networks webhooks may go to besides public addresses (README "Webhook
+    # destinations"): CIDRs, comma-separated. None by default.
+    webhook_allowed_networks: Annotated[
+        tuple[IPv4Network | IPv6Network, ...], NoDecode, BeforeValidator(_networks)
+    ] = ()
     # Read every hosted log's head as the server starts (models/sequencer.py `warm`), so
     # the first scans after a restart do not wait for it; false: each at its first append.
     read_heads_at_start: bool = True

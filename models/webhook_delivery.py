@@ -5,7 +5,9 @@ server processes may run the worker), reads what each has not yet received from 
 events and alerts tables in log order, and POSTs it message by message. A message is
 done only after a 2xx (at-least-once; its webhook-id is stable, so receivers drop
 repeats), and a failure stops the subscription's queue, so order per item holds. A
-failing receiver is retried with exponential backoff and jitter, then slowly."""
+failing receiver is retried with exponential backoff and jitter, then slowly; its
+failures hold up no other subscription. Every attempt goes to an address checked just
+before it (models.webhook_destinations)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib.metadata import version
 from typing import Any
 
 import httpx
@@ -28,12 +31,14 @@ from sqlalchemy.orm import Session
 from models.alerts import Alert
 from models.base import utcnow
 from models.db import Database, one_of
+from models.errors import InvalidRequest
 from models.events import Event, visible_events
 from models.log import Log, LogEntry
 from models.periodic import Periodic
 from models.sequencer import b64
 from models.settings import Settings
 from models.sites import under
+from models.webhook_destinations import Destinations
 from models.webhooks import Delivery, Subscription, WebhookKind
 
 log = logging.getLogger(__name__)
@@ -181,7 +186,9 @@ def _progress(subscription: Subscription, todo: Pending) -> dict[str, Any]:
 
 
 def _client(timeout: float) -> httpx.Client:
-    # Redirects are not followed: a receiver that moved updates its subscription.
+    """A client for one subscription's messages. Its connections are to an address, not
+    a name, so they are not shared with another subscription's host name. Redirects are
+    not followed: a receiver that moved updates its subscription."""
     return httpx.Client(timeout=timeout, follow_redirects=False)
 
 
@@ -195,9 +202,10 @@ class Deliverer(Periodic):
         self.backoff = settings.webhook_backoff
         self.attempts = settings.webhook_attempts
         self.failing_interval = settings.webhook_failing_interval
+        self.destinations = Destinations.of(settings)
+        self.user_agent = f"Jejak-Webhooks/{version('jejak')} (+{settings.public_url})"
         # Long enough for a whole pass of one subscription, every attempt timing out.
         self.lease = timedelta(seconds=BATCH * self.timeout + 60)
-        self._http: httpx.Client | None = None  # the worker's, kept for its connections
 
     def tick(self) -> int:
         return self.deliver_due()
@@ -220,13 +228,11 @@ class Deliverer(Periodic):
         for subscription_id in due:
             if self._stop.is_set():
                 break
-            delivered += self._serve(subscription_id, now)
+            try:
+                delivered += self._serve(subscription_id, now)
+            except Exception:  # one subscription's trouble holds up none of the others
+                log.exception("webhook %s: delivery failed", subscription_id)
         return delivered
-
-    def stop(self) -> None:
-        super().stop()
-        if self._http is not None:
-            self._http.close()
 
     def retry_delay(self, failures: int) -> timedelta:
         """After `failures` failed attempts in a row: backoff, 2×backoff, 4×backoff…
@@ -277,14 +283,14 @@ class Deliverer(Periodic):
         if subscription is None:
             return 0  # another worker took it, or it was deleted
         delivered, progress = 0, {}
-        self._http = self._http or _client(self.timeout)
         try:
             with self.db.reads() as session:
                 todo = pending(session, subscription)  # again: now no one else sends
-            for message in todo.messages:
-                if not self._attempt(self._http, subscription, message, lease, now):
-                    return delivered
-                delivered += 1
+            with _client(self.timeout) as http:
+                for message in todo.messages:
+                    if not self._attempt(http, subscription, message, lease, now):
+                        return delivered
+                    delivered += 1
             progress = _progress(subscription, todo)
             return delivered
         finally:
@@ -332,6 +338,7 @@ class Deliverer(Periodic):
     def _send(self, http: httpx.Client, subscription: Subscription, message: Message) -> Outcome:
         timestamp = int(time.time())
         headers = {
+            "user-agent": self.user_agent,
             "content-type": "application/json",
             "webhook-id": message.id,
             "webhook-timestamp": str(timestamp),
@@ -339,9 +346,16 @@ class Deliverer(Periodic):
         }
         started = time.perf_counter()
         try:
+            # Checked again now, on what the host name resolves to now (DNS rebinding).
+            target = self.destinations.target(subscription.url)
             # Streamed and never read: only the status matters, not a large answer.
-            with http.stream("POST", subscription.url, content=message.body, headers=headers) as response:
+            with http.stream(
+                "POST", target.url, content=message.body, headers={**headers, **target.headers},
+                extensions=target.extensions,
+            ) as response:
                 status, error = response.status_code, None
+        except InvalidRequest as refused:
+            status, error = None, refused.detail[:500]
         except httpx.HTTPError as failure:
             status, error = None, f"{type(failure).__name__}: {failure}"[:500]
         duration_ms = round((time.perf_counter() - started) * 1000)

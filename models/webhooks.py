@@ -13,6 +13,7 @@ import enum
 import secrets
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
@@ -35,6 +36,9 @@ from models.errors import InvalidRequest, NotFound
 from models.logs import get_log
 from models.sites import get_site, regency_of, under
 from models.users import Actor
+
+if TYPE_CHECKING:
+    from models.webhook_destinations import Destinations
 
 MAX_URL = 2048
 
@@ -101,25 +105,20 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def check_url(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises on a malformed port)
-    except ValueError as error:
-        raise InvalidRequest(f"{url!r} is not a URL: {error}") from error
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest("a webhook URL is http:// or https:// with a host name")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidRequest("a webhook URL carries no credentials: verify the signature instead")
+def check_url(url: str, destinations: Destinations) -> str:
+    """The URL, if webhooks may be sent there (models.webhook_destinations). It may ask
+    DNS: call it before a transaction, not in one."""
     if len(url) > MAX_URL:
         raise InvalidRequest(f"a webhook URL has at most {MAX_URL} characters")
+    destinations.check_subscription(url)
     return url
 
 
 def create_subscription(
     session: Session, *, owner: Actor, url: str, kinds: list[WebhookKind], jurisdiction: str
 ) -> Subscription:
-    """A subscription from now on: events appended and alerts raised from this moment."""
+    """A subscription from now on: events appended and alerts raised from this moment,
+    sent to `url`, which check_url has passed."""
     if not kinds:
         raise InvalidRequest("say which kinds to send: events, alerts or both")
     get_site(session, jurisdiction)
@@ -128,7 +127,7 @@ def create_subscription(
     subscription = Subscription(
         log_id=log.id,
         jurisdiction=jurisdiction,
-        url=check_url(url),
+        url=url,
         kinds=sorted(set(kinds)),
         secret=new_secret(),
         owner_id=owner.id,

@@ -1,6 +1,8 @@
 """Webhooks to a real HTTP receiver on loopback: Standard Webhooks signatures, every
 event exactly once (after deduplication by webhook-id) and in order despite failures,
-scans accepted while the receiver is down, and who may subscribe to what."""
+scans accepted while the receiver is down, and who may subscribe to what. Loopback is
+opened to webhooks by the settings (JEJAK_WEBHOOK_ALLOWED_NETWORKS), as a deployment
+opens a private network; tests/test_webhook_destinations.py tests the rule itself."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -28,6 +31,7 @@ from tests.factories import Area, Person, Phone, make_area, make_person
 from tests.test_custody import accepted, register
 
 HANG = "hang"  # a receiver's plan step: hold the request until released
+LOOPBACK = (ip_network("127.0.0.0/8"),)  # where the receivers listen
 
 
 @dataclass
@@ -113,7 +117,16 @@ def receiver() -> Iterator[Receiver]:
 
 def worker(runtime: Runtime, timeout: float) -> Deliverer:
     """The delivery worker, driven by hand."""
-    return Deliverer(runtime.db, runtime.settings.model_copy(update={"webhook_timeout": timeout}))
+    update = {"webhook_timeout": timeout, "webhook_allowed_networks": LOOPBACK}
+    return Deliverer(runtime.db, runtime.settings.model_copy(update=update))
+
+
+@pytest.fixture(autouse=True)
+def _receivers_allowed(app_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app subscribes (and redelivers) to loopback: its settings allow it."""
+    settings = app_runtime.settings.model_copy(update={"webhook_allowed_networks": LOOPBACK})
+    monkeypatch.setattr(app_runtime, "settings", settings)
+    monkeypatch.setattr(app_runtime, "webhooks", Deliverer(app_runtime.db, settings))
 
 
 @pytest.fixture

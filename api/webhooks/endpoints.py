@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from models.sites import level_of
 from models.users import Actor, Role
+from models.webhook_destinations import Destinations
 from models.webhooks import (
     Subscription,
+    check_url,
     create_subscription,
     delete_subscription,
     get_delivery,
@@ -53,14 +55,16 @@ def _subscription(session: Session, actor: Actor, subscription_id: uuid.UUID) ->
 @router.post("", status_code=201)
 def subscribe(body: SubscriptionIn, actor: CurrentActor, runtime: RuntimeDep) -> NewSubscriptionOut:
     """Subscribe a URL to the events and/or alerts of a jurisdiction from now on. The
-    answer carries the signing secret, shown this once."""
+    URL's host must be at a public address (README "Webhook destinations"). The answer
+    carries the signing secret, shown this once."""
     level_of(body.jurisdiction)  # a malformed code is a 400, not someone else's area
     authorize(actor, MANAGERS, at=body.jurisdiction, scope=SCOPE)
     for kind in body.kinds:  # an integrator is sent only what it may read
         authorize(actor, MANAGERS, scope=f"{kind}:read")
+    url = check_url(body.url, Destinations.of(runtime.settings))  # before the write lock: it asks DNS
     with runtime.db.session(write=True) as session:
         subscription = create_subscription(
-            session, owner=actor, url=body.url, kinds=body.kinds, jurisdiction=body.jurisdiction
+            session, owner=actor, url=url, kinds=body.kinds, jurisdiction=body.jurisdiction
         )
         return NewSubscriptionOut.model_validate(subscription)
 

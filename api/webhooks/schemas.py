@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL",
+    url: str = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL (https:// in production) "
+                     "whose host is at a public address",
                      examples=["https://silog.example/jejak-hook"])
     kinds: list[WebhookKind] = Field(min_length=1, description="events, alerts or both")
     jurisdiction: str = Field(
