@@ -11,15 +11,12 @@ before it (models.webhook_destinations)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -27,6 +24,7 @@ import httpx
 import orjson
 from sqlalchemy import exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from standardwebhooks import Webhook
 
 from models.alerts import Alert
 from models.base import utcnow
@@ -64,14 +62,6 @@ class Outcome:
     status_code: int | None
     error: str | None
     duration_ms: int
-
-
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` header: v1 and the base64 HMAC-SHA256, keyed with the
-    secret's decoded bytes, of `{id}.{timestamp}.{body}`."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 def _message_id(subscription: Subscription, subject: str) -> str:
@@ -342,7 +332,10 @@ class Deliverer(Periodic):
             "content-type": "application/json",
             "webhook-id": message.id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(subscription.secret, message.id, timestamp, message.body),
+            # Signed by the Standard Webhooks library, the one receivers verify with.
+            "webhook-signature": Webhook(subscription.secret).sign(
+                message.id, datetime.fromtimestamp(timestamp, UTC), message.body
+            ),
         }
         started = time.perf_counter()
         try:
