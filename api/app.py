@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(RequestContext)
     for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
+    app.mount("/static", pages.static, name="static")
     return app
 
 

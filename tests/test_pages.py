@@ -137,12 +137,20 @@ def test_static_files_are_served_with_their_licences_and_nothing_outside(client)
     module = client.get("/static/js/jcs.js")
     assert module.status_code == 200 and module.headers["content-type"].startswith("text/javascript")
     assert "Apache License" in client.get("/static/vendor/jsQR.LICENSE").text
-    assert "MIT License" in client.get("/static/vendor/noble-ed25519.LICENSE").text
+    licence = client.get("/static/vendor/noble-ed25519.LICENSE")
+    assert "MIT License" in licence.text and licence.headers["content-type"].startswith("text/plain")
     manifest = client.get("/static/scan.webmanifest")
     assert manifest.headers["content-type"].startswith("application/manifest+json")
     assert manifest.json()["start_url"] == "/scan"
     for escape in ("/static/../pages/endpoints.py", "/static/%2e%2e/pages/endpoints.py", "/static/js", "/static/nope.js"):
         assert client.get(escape).status_code == 404, escape
+
+
+def test_static_files_are_revalidated_on_each_use(client):
+    style = client.get("/static/jejak.css")
+    assert style.headers["cache-control"] == "no-cache"
+    again = client.get("/static/jejak.css", headers={"If-None-Match": style.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
 
 
 def test_the_service_worker_precaches_the_shell_under_the_scanner_scope(client):

@@ -11,18 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from models.db import one_of
 from models.errors import JejakError
 from models.items import get_item, parse_item_id
 from models.sites import Site, route_to
 from sqlalchemy import select
+from starlette.types import Scope
 
 from api.deps import SessionDep, public_wait
 from api.pages import i18n
@@ -118,15 +121,26 @@ def service_worker() -> Response:
     )
 
 
-@router.get("/static/{path:path}")
-def static(path: str) -> Response:
-    """The pages' modules, styles, icons and vendored libraries (with their licences)."""
-    root = STATIC.resolve()
-    target = (root / path).resolve()
-    if root not in target.parents or not target.is_file():
-        return Response("not found", status_code=404, media_type="text/plain")
-    media_type = {".js": "text/javascript", ".webmanifest": "application/manifest+json", ".LICENSE": "text/plain"}.get(
-        target.suffix, mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    )
-    # Revalidated on each use (ETag): the service worker keeps the offline copy.
-    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "no-cache"})
+# Served by type whatever this machine's mime.types says: the modules as JavaScript, the
+# manifest as one, the vendored libraries' licences (*.LICENSE: suffixes are looked up in
+# lower case) as text.
+for _media_type, _suffix in (
+    ("text/javascript", ".js"), ("application/manifest+json", ".webmanifest"), ("text/plain", ".license")
+):
+    mimetypes.add_type(_media_type, _suffix)
+
+
+class Assets(StaticFiles):
+    """The pages' modules, styles, icons and vendored libraries (with their licences),
+    mounted at /static: nothing outside the directory, no directory listings."""
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        # Revalidated on each use (ETag): the service worker keeps the offline copy.
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+static = Assets(directory=STATIC)
