@@ -1,7 +1,8 @@
 """Each scan's `device_seq` beside its event, one per phone and number: a number used
 again is answered `conflict`, a gap in a phone's numbers raises `device_gap`.
 
-Events already stored take their number from their entry's signed scan. Where an
+Events already stored take their number from their entry's signed scan (the
+append-only guard on events is lifted for that, and put back). Where an
 older log let a phone use a number twice, the first scan keeps it and the later ones
 keep none (the entries, which never change, still show them).
 
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from models.append_only import drop_append_only, make_append_only
 
 revision: str = "0015"
 down_revision: str | None = "0010"
@@ -45,8 +48,11 @@ LATER_REUSES = """
 def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("device_seq", sa.BigInteger(), nullable=True))
+    # Events are append-only: the guard is lifted for the one backfill, in this transaction.
+    drop_append_only("events")
     op.execute(FROM_ENTRIES[op.get_bind().dialect.name])
     op.execute(LATER_REUSES)
+    make_append_only("events")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_log_device_seq", ["log_id", "device_id", "device_seq"], unique=True)
 
