@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
                 runtime.sequencer.warm_in_background(lambda: [log.id for log in runtime.logs()])
             runtime.checkpointer.start()
             runtime.overdue.start()
+            runtime.gaps.start()
             if settings.webhook_delivery:
                 runtime.webhooks.start()
         try:

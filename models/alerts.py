@@ -47,6 +47,11 @@ SEVERITY = {
     "future_time": Severity.WARNING,
     "far_from_site": Severity.WARNING,
     "late_return": Severity.WARNING,
+    # A phone's outbox sends in device_seq order: a number arriving late, or one missing
+    # while later ones arrived, is a scan held back or lost, and only the phone can say
+    # which (a refused scan leaves a gap too). Worth a look, not proof of anything.
+    "out_of_order_sync": Severity.WARNING,
+    "device_gap": Severity.WARNING,
     "outside_jurisdiction": Severity.WARNING,
     "incident_damaged": Severity.WARNING,
     "incident_wet": Severity.WARNING,

@@ -1,5 +1,5 @@
-"""Scans as they entered the log: the index behind `event_id` idempotency and the
-event queries. Append-only like the log itself."""
+"""Scans as they entered the log: the index behind `event_id` and `device_seq`
+idempotency and the event queries. Append-only like the log itself."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ class Event(Base):
         Index("ix_events_log_observed", "log_id", "observed_at"),
         # Events in log order from a point on (webhook deliveries follow a cursor).
         Index("ix_events_log_index", "log_id", "entry_index", unique=True),
+        # A phone numbers each scan once: a number used again is a conflict, and a gap in
+        # a phone's numbers is a scan withheld or lost (models/device_gaps.py).
+        Index("ix_events_log_device_seq", "log_id", "device_id", "device_seq", unique=True),
     )
 
     log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
@@ -36,6 +39,8 @@ class Event(Base):
     actor_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     role: Mapped[str] = mapped_column(String(16))
     device_id: Mapped[str] = mapped_column(String(32))
+    # The phone's own number for the scan (null only for a number an older log reused).
+    device_seq: Mapped[int | None] = mapped_column(BigInteger)
     handoff_id: Mapped[str | None] = mapped_column(String(64))
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ import models.tables  # noqa: F401  (every table registered before the first ses
 from models import logs
 from models.checkpointer import Checkpointer
 from models.db import Database
+from models.device_gaps import GapWatch
 from models.devices import DeviceKeys
 from models.keys import KeyStore
 from models.log import Log
@@ -37,6 +38,7 @@ class Runtime:
             on_new_checkpoints=self.cosigners.submit,
         )
         self.overdue = OverdueWatch(self.databases, Allowance.of(settings), settings.not_received_check_interval)
+        self.gaps = GapWatch(self.databases, settings.device_gap_hours, settings.not_received_check_interval)
         self.webhooks = Deliverer(self.db, settings)
 
     def db_for(self, code: str) -> Database:
@@ -79,6 +81,7 @@ class Runtime:
     def close(self) -> None:
         self.checkpointer.stop()
         self.overdue.stop()
+        self.gaps.stop()
         self.webhooks.stop()
         self.cosigners.stop()
         self.sequencer.close()

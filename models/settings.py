@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # Below this much free space on the database's or the keys' disk, /readyz says not
     # ready: writes are about to be refused 507, and a balancer should send elsewhere.
     min_free_disk_mb: int = Field(default=64, ge=0)
+    # Hours a gap in a phone's scan numbers may stay open (later scans in the log, an
+    # earlier one not) before it raises an alert: an offline phone syncs its whole
+    # outbox in order, so a gap is a scan held back, lost or refused.
+    device_gap_hours: float = Field(default=12, gt=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Requests a minute per client address to the public check page and the trail behind

@@ -212,13 +212,13 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     accepted(kpu.send(kpu.scan("seal", area.item(0), area.kpu, seals=["A"]),
                       kpu.scan("seal", area.item(1), area.kpu, seals=["C"])))  # fmt: skip
     actor = Actor(kpu.person.id, Role.KPU, area.kpu)
+    reseal = kpu.scan("seal", area.item(0), area.kpu, seals=["B"])  # numbered first: it is synced first
     truck = [kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, seals=[seal])
              for n, seal in ((0, "B"), (1, "C"))]  # fmt: skip
     intake = check_scans(runtime, actor, truck)
     [(log_id, work, size)] = intake.works(actor, rules_of(runtime.settings))
     with runtime.db_for(log_id).reads() as session:
         work.read_ahead(session, log_id)
-    reseal = kpu.scan("seal", area.item(0), area.kpu, seals=["B"])
     if resealed_by == "this process":
         accepted(kpu.send(reseal))
     else:

@@ -39,9 +39,12 @@ class ScansIn(BaseModel):
 
 class ScanResultOut(BaseModel):
     event_id: str
-    status: str = Field(description="accepted, duplicate (a replay: the first result) or rejected")
-    reason: str | None = Field(description="Why it was rejected")
-    index: int | None = Field(description="Its entry's index in the log")
+    status: str = Field(
+        description="accepted; duplicate (a replay of the same signed scan: the first result); conflict (its "
+        "event_id or its device's device_seq is another scan's, entry `index`: not recorded); or rejected"
+    )
+    reason: str | None = Field(description="Why it was rejected, or what it conflicts with")
+    index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
     leaf_hash: str | None
     flags: list[str] = Field(description="Custody irregularities recorded with it")
 
@@ -76,8 +79,9 @@ class EventPage(BaseModel):
 
 @router.post("")
 async def submit(body: ScansIn, actor: CurrentActor, runtime: RuntimeDep) -> ScanResults:
-    """Submit signed scans; each gets its own result. Replaying an event_id returns the
-    first result and appends nothing."""
+    """Submit signed scans; each gets its own result. Replaying a scan returns the first
+    result and appends nothing; another scan under a used event_id or device_seq is a
+    conflict, and appends nothing either."""
     authorize(actor, SCANNING_ROLES)
     results = await submit_scans_async(runtime, actor, body.scans)
     return ScanResults(

@@ -144,6 +144,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "state_sent": ("Terkirim", "Sent"),
     "state_logged": ("Di log", "In the log"),
     "state_rejected": ("Ditolak", "Rejected"),
+    "state_conflict": ("Bertentangan", "Conflict"),
+    "conflict": (
+        "Pindaian ini bertentangan dengan entri #{index} yang sudah tercatat: tidak dicatat. Hubungi operator KPU.",
+        "This scan conflicts with entry #{index}, already recorded: it was not recorded. Contact the KPU operator.",
+    ),
     "flags": ("Catatan: {flags}", "Flagged: {flags}"),
     "receipt": ("Tanda terima", "Receipt"),
     "receipt_verified": (

@@ -399,6 +399,15 @@ def _at_polling_station(item: ItemState, scan: ScanFacts) -> list[str]:
     return flags
 
 
+def sync_order(device_seq: int, highest: int | None) -> list[str]:
+    """`out_of_order_sync` for a scan its phone numbered below one of the phone's scans
+    already in the log (`highest`): the phone's outbox sends in `device_seq` order, so
+    the scan was held back and released later. A phone's history, not a box's, but the
+    log alone decides it (its entries in order and their signed numbers), so a replay
+    of the log finds the same flag."""
+    return ["out_of_order_sync"] if highest is not None and device_seq < highest else []
+
+
 def pending_receipts(items: list[ItemState], handoff: str) -> list[str]:
     """The boxes of a truckload not yet received: missing when its receiver closes it."""
     return sorted(i.id for i in items if i.status is ItemStatus.IN_TRANSIT and i.dispatch_handoff == handoff)

@@ -15,8 +15,8 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
-from ledger.jcs import Canonical
-from sqlalchemy import insert, select
+from ledger.jcs import Canonical, canonicalize
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from models.alerts import new_alert
@@ -26,7 +26,9 @@ from models.db import one_of
 from models.devices import revoked
 from models.events import Event
 from models.custody import rules
-from models.custody.rules import ItemState, Outcome, Rules, ScanType, Truckload, judge, truckload_refusal
+from models.custody.rules import (
+    ItemState, Outcome, Rules, ScanType, Truckload, judge, sync_order, truckload_refusal,
+)  # fmt: skip
 from models.handoffs import Handoff, HandoffStatus
 from models.items import Item
 from models.log import Log, LogEntry
@@ -69,11 +71,94 @@ class SignedScan:
 @dataclass
 class ScanResult:
     event_id: str
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "conflict", "rejected"]
     reason: str | None = None
     index: int | None = None
     leaf_hash: bytes | None = None
     flags: list[str] = field(default_factory=list)
+
+
+Reused = Literal["event_id", "device_seq"]
+
+
+def _conflict(scan: Scan, index: int, reused: Reused) -> ScanResult:
+    """The answer to a scan whose event_id or device_seq entry `index` already holds for
+    another scan: nothing recorded, and the phone told so (a `duplicate` would hide it)."""
+    used = f"event_id {scan.event_id}"
+    if reused == "device_seq":
+        used = f"device_seq {scan.device_seq} of device {scan.device}"
+    return ScanResult(
+        scan.event_id, "conflict", f"{used} was used for another scan, entry {index}; this scan was not recorded",
+        index=index,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _SameAs:
+    """An answer naming a scan of this batch, whose entry index is known only in finish:
+    a replay of it, or a conflict with it over what they share."""
+
+    first: str  # its event id
+    conflict: Reused | None = None
+
+    @property
+    def status(self) -> str:
+        return "duplicate" if self.conflict is None else "conflict"
+
+    def result(self, scan: Scan, first: ScanResult) -> ScanResult:
+        assert first.index is not None
+        if self.conflict is not None:
+            return _conflict(scan, first.index, self.conflict)
+        return ScanResult(scan.event_id, "duplicate", index=first.index, leaf_hash=first.leaf_hash, flags=first.flags)
+
+
+@dataclass(frozen=True)
+class _First:
+    """The entry holding an event id already in the log: what a replay is answered."""
+
+    leaf_hash: bytes
+    scan: bytes  # the signed scan's RFC 8785 bytes, to tell a replay from a conflict
+    flags: list[str]
+
+
+def _load_firsts(session: Any, log_id: str, indexes: list[int]) -> dict[int, _First]:
+    rows = _in(
+        session, select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.data).where(LogEntry.log_id == log_id),
+        LogEntry.idx, indexes, scalars=False,
+    )  # fmt: skip
+    found = {}
+    for index, leaf, data in rows:
+        record = json.loads(data)
+        found[index] = _First(leaf, canonicalize(record["scan"]), record.get("flags", []))
+    return found
+
+
+def _load_numbers(
+    session: Any, log_id: str, scans: list[Scan], keys: dict[str, int]
+) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+    """Each device's highest device_seq in the log, and the entries holding the numbers
+    that scans other than replays use again (read only for a number at or below its
+    device's highest: a phone numbers its scans upwards)."""
+    devices = sorted({s.device for s in scans})
+    highest: dict[str, int] = dict(
+        _in(
+            session,
+            select(Event.device_id, func.max(Event.device_seq))
+            .where(Event.log_id == log_id)
+            .group_by(Event.device_id),
+            Event.device_id, devices, scalars=False,
+        )
+    )  # fmt: skip
+    again = sorted(
+        {(s.device, s.device_seq) for s in scans if s.device_seq <= highest.get(s.device, -1) and s.event_id not in keys}
+    )
+    numbered: dict[tuple[str, int], int] = {}
+    for start in range(0, len(again), _IN_BATCH):
+        query = select(Event.device_id, Event.device_seq, Event.entry_index).where(
+            Event.log_id == log_id, tuple_(Event.device_id, Event.device_seq).in_(again[start : start + _IN_BATCH])
+        )
+        numbered |= {(device, seq): index for device, seq, index in session.execute(query)}
+    return highest, numbered
 
 
 # The item columns the rules read and write; the rest of the row is not theirs.
@@ -101,7 +186,7 @@ _UPDATE_ITEMS = KeyedUpdate(_ITEM, ["log_id", "id"], [*_STATE_COLUMNS, "updated_
 _INSERT_EVENTS = BulkStatement(
     insert(Event.__table__),
     ["log_id", "event_id", "entry_index", "item_id", "type", "site", "counterparty", "actor_id", "role",
-     "device_id", "handoff_id", "observed_at", "received_at", "flags"],
+     "device_id", "device_seq", "handoff_id", "observed_at", "received_at", "flags"],
     binary=True,
 )  # fmt: skip
 
@@ -129,12 +214,17 @@ class _State:
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
         # Only replays (their key is in the log already) and corrected events are read.
         self.keys = batch.keys
-        replayed = {s.event_id for s in scans if s.event_id in batch.keys}
-        event_ids = sorted(replayed | {s.ref for s in scans if s.ref})
+        replayed = sorted({batch.keys[s.event_id] for s in scans if s.event_id in batch.keys})
+        self.firsts = _load_firsts(session, log_id, replayed)
+        event_ids = sorted({s.ref for s in scans if s.ref})
         self.events = {
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
         }
+        # The phones' numbers: each one's highest in the log so far, and the entry (or the
+        # event id of this batch's scan) holding each number the batch's scans use again.
+        self.highest, numbered = _load_numbers(session, log_id, scans, batch.keys)
+        self.numbered: dict[tuple[str, int], int | str] = dict(numbered)
         # Sites are not in the log: read before the lock or under it, they are as current.
         self.sites = {code: site for w in works if w.ahead for code, site in w.ahead.sites.items()}
         self.sites |= _load_sites(session, [c for c in _site_codes(scans) if c not in self.sites])
@@ -151,8 +241,10 @@ class _State:
         }
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
-        # Scans of this batch judged so far: event id → item, for replays and corrections.
+        # Scans of this batch judged so far: event id → item, for replays and corrections,
+        # and → their signed bytes, to tell a replay from a conflict.
         self.pending: dict[str, str] = {}
+        self.signed: dict[str, bytes] = {}
         # The batch's accepted scans as event rows, written with the items they moved
         # once for all the batch's requests (a batch of single scans is many requests;
         # two statements each made the lock's hold a third longer).
@@ -194,11 +286,11 @@ def _load_sites(session: Any, codes: list[str]) -> dict[str, Site]:
     return {s.code: s for s in _in(session, select(Site), Site.code, codes)}
 
 
-def _in(session: Any, query: Any, column: Any, values: list[str]) -> list[Any]:
+def _in(session: Any, query: Any, column: Any, values: list[Any], *, scalars: bool = True) -> list[Any]:
     found = []
     for start in range(0, len(values), _IN_BATCH):
-        chunk = values[start : start + _IN_BATCH]
-        found += session.scalars(query.where(one_of(session, column, chunk))).all()
+        chunk = query.where(one_of(session, column, values[start : start + _IN_BATCH]))
+        found += session.scalars(chunk).all() if scalars else session.execute(chunk).all()
     return found
 
 
@@ -209,7 +301,7 @@ class CustodyWork:
         self.scans = scans
         self.actor = actor
         self.rules = rules
-        self._plan: list[ScanResult | None] = []
+        self._plan: list[ScanResult | _SameAs | None] = []
         self._flags: list[list[str]] = []
         self._moves: list[bool] = []  # whether each scan moved its box
         # The scan that placed the box before each one: an entry index, or the event id
@@ -237,13 +329,14 @@ class CustodyWork:
         planned: list[NewEntry | Refused] = []
         for signed in self.scans:
             scan = signed.scan
-            early = self._early_result(scan, state)
+            early = self._early_result(signed, state)
             if early is not None:
                 self._plan.append(early)
                 self._flags.append([])
                 self._moves.append(False)
                 self._earlier.append(None)
-                planned.append(Refused(early.reason or early.status))
+                why = early.reason if isinstance(early, ScanResult) else None
+                planned.append(Refused(why or early.status))
                 continue
             item = state.items[scan.item]
             self._earlier.append(item.seen_event or item.seen_index)
@@ -252,9 +345,13 @@ class CustodyWork:
             if moves and scan.type is ScanType.DISPATCH and scan.handoff and scan.handoff not in state.truckloads:
                 assert scan.counterparty is not None
                 state.truckloads[scan.handoff] = Truckload(scan.site, scan.counterparty)
+            flags = verdict.flags + sync_order(scan.device_seq, state.highest.get(scan.device))
+            state.highest[scan.device] = max(scan.device_seq, state.highest.get(scan.device, scan.device_seq))
+            state.numbered[(scan.device, scan.device_seq)] = scan.event_id
             state.pending[scan.event_id] = scan.item
+            state.signed[scan.event_id] = signed.canonical.data
             self._plan.append(None)
-            self._flags.append(verdict.flags)
+            self._flags.append(flags)
             self._moves.append(moves)
             planned.append(
                 NewEntry(
@@ -265,7 +362,7 @@ class CustodyWork:
                         "sig": signed.sig,
                         "device": scan.device,
                         **actor,
-                        "flags": verdict.flags,
+                        "flags": flags,
                     },
                     item=scan.item,
                     key=scan.event_id,
@@ -273,13 +370,19 @@ class CustodyWork:
             )
         return planned
 
-    def _early_result(self, scan: Scan, state: _State) -> ScanResult | None:
-        """A replay's first result, or why the scan is refused; None to judge it."""
+    def _early_result(self, signed: SignedScan, state: _State) -> ScanResult | _SameAs | None:
+        """A replay's first result, a conflict with the scan that holds its event_id or
+        device_seq, or why the scan is refused; None to judge it."""
+        scan = signed.scan
         if (index := state.keys.get(scan.event_id)) is not None:
-            event = state.events.get(scan.event_id)
-            return ScanResult(scan.event_id, "duplicate", index=index, flags=event.flags if event else [])
-        if scan.event_id in state.pending:
-            return ScanResult(scan.event_id, "duplicate")  # completed in finish
+            first = state.firsts[index]
+            if first.scan != signed.canonical.data:
+                return _conflict(scan, index, "event_id")
+            return ScanResult(scan.event_id, "duplicate", index=index, leaf_hash=first.leaf_hash, flags=first.flags)
+        if (data := state.signed.get(scan.event_id)) is not None:  # completed in finish
+            return _SameAs(scan.event_id, None if data == signed.canonical.data else "event_id")
+        if (holder := state.numbered.get((scan.device, scan.device_seq))) is not None:
+            return _conflict(scan, holder, "device_seq") if isinstance(holder, int) else _SameAs(holder, "device_seq")
         if scan.device in state.revoked:
             return ScanResult(scan.event_id, "rejected", f"device {scan.device} was revoked")
         if scan.item not in state.items:
@@ -325,11 +428,7 @@ class CustodyWork:
         ):
             scan = signed.scan
             if plan is not None:
-                if plan.status == "duplicate" and plan.index is None:
-                    first = state.results[scan.event_id]
-                    plan = ScanResult(scan.event_id, "duplicate", index=first.index,
-                                      leaf_hash=first.leaf_hash, flags=first.flags)
-                out.append(plan)
+                out.append(plan.result(scan, state.results[plan.first]) if isinstance(plan, _SameAs) else plan)
                 continue
             assert isinstance(result, Appended)
             item = state.items[scan.item]
@@ -348,6 +447,7 @@ class CustodyWork:
                     "actor_id": self.actor.id,
                     "role": self.actor.role.value,
                     "device_id": scan.device,
+                    "device_seq": scan.device_seq,
                     "handoff_id": scan.handoff,
                     "observed_at": scan.observed,
                     "received_at": result.received_at,
@@ -443,6 +543,8 @@ def describe(flag: str, scan: Scan, item: ItemState, rules: Rules) -> str:
         f"is {item.label_serial})",
         "late_return": f"{scan.type} on the return leg observed at {scan.observed_at}, after the return "
         f"deadline {rules.return_deadline}",
+        "out_of_order_sync": f"scan {scan.device_seq} of device {scan.device} synced after a later-numbered "
+        "scan of the same phone: held back on the phone and released later?",
     }
     if flag.startswith("incident_"):
         return f"incident reported at {scan.site}: {scan.incident}" + (f" ({scan.reason})" if scan.reason else "")

@@ -3,6 +3,8 @@
 //   sent     accepted (it has its log index); its receipt follows once a checkpoint covers it
 //   logged   the receipt is here and checked: the scan is provably in the signed log
 //   rejected refused by the server, with the reason (kept, never resent)
+//   conflict its event_id or device_seq is another scan's, entry `index`, already in the log:
+//            not recorded (kept, never resent: sending it again conflicts again)
 // Scans go out in device_seq order, the order this phone made them: the server enters an
 // offline batch in the log in that order too.
 
@@ -50,10 +52,11 @@ export async function sync(session, vkey) {
       results = chunk.map((r) => ({ event_id: r.envelope.scan.event_id, status: "rejected", reason: failure.message }));
     }
     for (const [record, result] of chunk.map((r, i) => [r, results[i]])) {
-      const accepted = result.status !== "rejected";
+      // accepted or duplicate: in the log; rejected or conflict: refused, with the reason.
+      const refused = ["rejected", "conflict"].includes(result.status);
       await idb.put("outbox", {
         ...record,
-        state: accepted ? "sent" : "rejected",
+        state: refused ? result.status : "sent",
         reason: result.reason,
         index: result.index,
         flags: result.flags ?? [],

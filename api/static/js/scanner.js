@@ -256,7 +256,8 @@ async function render() {
         el("small", {}, `#${s.device_seq} · ${ago(s.observed_at)}`),
       );
       if (r.flags?.length) item.append(el("p", { class: "warning" }, t("flags", { flags: r.flags.join(", ") })));
-      if (r.reason) item.append(el("p", { class: "error" }, r.reason));
+      if (r.state === "conflict") item.append(el("p", { class: "error" }, t("conflict", { index: r.index })));
+      if (r.reason) item.append(el("p", { class: r.state === "conflict" ? "muted" : "error" }, r.reason));
       if (r.receiptError) item.append(el("p", { class: "error" }, t("receipt_bad", { reason: r.receiptError })));
       if (r.receipt) {
         const href = URL.createObjectURL(new Blob([r.receipt], { type: "text/plain" }));
