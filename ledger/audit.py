@@ -44,7 +44,9 @@ SCAN_TYPES = frozenset(
     {"seal", "dispatch", "receive", "open", "count", "reseal", "incident", "correction", "store"}
 )
 ITEM_TYPES = SCAN_TYPES | {"register", "label", "missing"}
-ENTRY_TYPES = ITEM_TYPES | {"device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "alert_ack"}
+ENTRY_TYPES = ITEM_TYPES | {
+    "device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "alert_ack", "rules"
+}
 # What must agree between a signed scan and the entry that records it.
 SCAN_FIELDS = ("type", "item", "event_id", "device")
 DEFAULT_LIMIT = 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     ForeignKeyConstraint,
@@ -35,6 +36,9 @@ class Log(Base):
     verifier_key: Mapped[str] = mapped_column(Text)
     # The integrated size: the head pointer, advanced only by the sequencer under lock.
     size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The record of the log's last `rules` entry (models/custody/work.py): read under the
+    # log's lock, so a batch judging by other limits records them first, whatever process.
+    rules: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.alerts import Alert, AlertAcknowledgement, new_alert
+from models.custody.rules import Rules
 from models.custody.work import CustodyWork, SignedScan, rules_of
 from models.devices import Device, DeviceRegistration, DeviceRevocation
 from models.errors import Conflict, Forbidden, InvalidRequest
@@ -233,7 +234,10 @@ class _Replay:
         self.session = session
         self.log = log
         self.report = report
+        # The limits in force: the log's last `rules` entry; a log from before those
+        # entries was judged by limits it did not record, taken as this server's.
         self.rules = rules_of(runtime.settings)
+        self._recorded: dict[str, Any] | None = None  # that entry's limits
         self._missing: list[_Entry] = []  # a handoff's "missing" entries, until its closing
         # Like the log key, label keys (current and retired) are only used if the key
         # backup brought them back.
@@ -263,6 +267,8 @@ class _Replay:
     def close(self) -> None:
         if self._missing:
             raise RestoreError(f"entry {self._missing[0].index} reports a missing item of a handoff never closed")
+        # The next scans record this server's limits unless the log's last entry has them.
+        self.log.rules = self._recorded
 
     def _batch(self, entry: _Entry, works: list[Any]) -> Batch:
         return Batch(self.session, self.log, entry.received_at, works=works)
@@ -286,6 +292,7 @@ class _Replay:
             SignedScan(parse_scan(e.record["scan"]), e.record["scan"], e.record["sig"]) for e in entries
         ]
         work = CustodyWork(signed, self._actor(first.record), self.rules)
+        self.log.rules = self.rules.record()  # recorded already, if at all: no entry is planned
         batch = self._batch(first, [work])
         self._require_sites(batch, {s.scan.site for s in signed} | {s.scan.counterparty for s in signed if s.scan.counterparty})
         planned = work.prepare(batch)
@@ -369,6 +376,9 @@ class _Replay:
             close.finish(self._batch(entry, []), [m.appended for m in missing] + [entry.appended])
         elif kind == "alert_ack":
             self._acknowledge(entry)
+        elif kind == "rules":
+            self.rules = Rules.of_record(record)
+            self._recorded = self.rules.record()
         else:
             raise RestoreError(f"entry {entry.index} is of a type this server does not know: {kind!r}")
 

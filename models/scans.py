@@ -6,13 +6,13 @@ entry keeps that object untouched, so anyone can check the signature again."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from models.custody.rules import IncidentKind, ScanType
+from models.custody.rules import IncidentKind, ScanType, parse_time
 from models.devices import DeviceKey
 
 
@@ -71,16 +71,6 @@ class Scan(BaseModel):
     @cached_property  # the rules read it several times a scan, under the log's lock
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
-
-
-def parse_time(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValueError(f"{value!r} is not an RFC 3339 time") from error
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone: use Z or an offset")
-    return moment.astimezone(UTC)
 
 
 def parse_scan(raw: Any) -> Scan:

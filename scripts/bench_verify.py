@@ -151,9 +151,13 @@ CONTESTS = ("PPWP", "DPR", "DPD", "GUB", "BUP")
 
 
 def realistic_log(origin: str, entries: int, *, phones: int = 500) -> SyntheticLog:
-    """Ballot boxes of one regency walked KPU → PPK → PPS → TPS with escorts, seals and
-    GPS, until the log holds at least `entries` entries."""
+    """Ballot boxes of one regency sealed and walked KPU → PPK → PPS → TPS with escorts
+    and GPS, until the log holds at least `entries` entries: a log the custody rules
+    find nothing wrong with."""
     log = SyntheticLog(origin)
+    # The server's default limits, recorded before the first scan judged by them.
+    log.append({"type": "rules", "late_sync_hours": 12, "far_from_site_km": 2.0, "max_travel_kmh": 120,
+                "return_deadline": None})
     kid = log.publish_label_key(SigningKey.generate())
     field_phones = [log.register_phone(role) for role in ("kpu", "ppk", "pps", "kpps") * (phones // 4)]
     regency = origin.rsplit("/", 1)[-1]
@@ -168,6 +172,7 @@ def realistic_log(origin: str, entries: int, *, phones: int = 500) -> SyntheticL
         log.register_item(item, tps, kid)
         seals = [f"TTU-{box:06d}-{n}" for n in range(2)]
         route = [regency, district, village, tps]
+        log.scan(field_phones[box * 4 % len(field_phones)], "seal", item, regency, seals=seals)
         for hop, (here, there) in enumerate(zip(route, route[1:], strict=False)):
             sender, receiver = field_phones[(box * 4 + hop) % len(field_phones)], field_phones[
                 (box * 4 + hop + 1) % len(field_phones)

@@ -4,8 +4,11 @@ Reads the log through its tlog-tiles paths (a server URL, a mirror directory or 
 export bundle), checks the checkpoint's signature and the cosignatures of the
 witnesses named, then every entry (ledger/audit.py) with the signature checks spread
 over a process pool, and, given a checkpoint saved by an earlier run, that the log
-only grew from it. `--item` checks one box's trail by inclusion proofs instead.
-Needs ledger/ and HTTP only: nothing of the server's code or database.
+only grew from it, and replays every box's custody by the server's own rules
+(models/custody/replay.py): a recorded flag, a `missing` entry or a handoff's closing
+other than the rules give is a failure. `--item` checks one box's trail by inclusion
+proofs instead. Needs ledger/, HTTP and the pure custody rules only: nothing of the
+server's database.
 
 Exit status: 0 when everything verifies, 1 on any failure, 2 on a usage error.
 """
@@ -19,12 +22,13 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -44,6 +48,7 @@ from ledger.merkle import ProofError, inclusion_proof, verify_inclusion
 from ledger.note import NoteError, Verifier, parse_note
 from ledger.tiles import TILE_WIDTH, TileKey, decode_entry_bundle
 
+from models.custody.replay import NOT_RECHECKED, CustodyReplay
 from scripts.logsource import HttpSource, LogSource, SourceError, bundle_widths, open_source
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -102,6 +107,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     audit: Audit | None = None
+    replay: CustodyReplay | None = None
     seconds: float = 0.0
 
     @property
@@ -257,13 +263,38 @@ class _ReadAhead:
         self.threads.shutdown(cancel_futures=True)
 
 
-def verify_whole(source: LogSource, checkpoint: Checkpoint, audit: Audit, workers: int, quiet: bool) -> None:
+def _replaying(read: Callable[[int, int], bytes], replay: CustodyReplay) -> Callable[[int, int], bytes]:
+    """Bundles are read in log order: each is handed to the custody replay as it comes,
+    in this process (the rules need the log's order, the signatures do not)."""
+
+    def read_bundle(index: int, width: int) -> bytes:
+        data = read(index, width)
+        try:
+            entries = decode_entry_bundle(data)[:width]
+        except ValueError:
+            return data  # the audit reports it
+        first = index * TILE_WIDTH
+        for offset, entry in enumerate(entries):
+            try:
+                record = orjson.loads(entry)
+            except orjson.JSONDecodeError:
+                continue  # the audit reports it
+            if type(record) is dict:
+                replay.add(first + offset, record)
+        return data
+
+    return read_bundle
+
+
+def verify_whole(
+    source: LogSource, checkpoint: Checkpoint, audit: Audit, replay: CustodyReplay, workers: int, quiet: bool
+) -> None:
     pool = _pool(workers)
     reader = _ReadAhead(source, checkpoint.size) if isinstance(source, HttpSource) else source
     try:
         audit_log(
             checkpoint.size,
-            reader.bundle_data,
+            _replaying(reader.bundle_data, replay),
             reader.hash_tiles,
             audit,
             verify=verify_nacl,
@@ -277,6 +308,8 @@ def verify_whole(source: LogSource, checkpoint: Checkpoint, audit: Audit, worker
         if isinstance(reader, _ReadAhead):
             reader.close()
     audit.finish(checkpoint, source.hash_tiles)
+    for failure in replay.finish():
+        audit.fail(failure)
 
 
 def verify_item(source: LogSource, checkpoint: Checkpoint, item_id: str, audit: Audit, outcome: Outcome) -> None:
@@ -369,7 +402,8 @@ def run(args: argparse.Namespace) -> int:
         outcome.audit = Audit(checkpoint.origin, whole=args.item is None, limit=args.limit, verify=verify_nacl)
         try:
             if args.item is None:
-                verify_whole(source, checkpoint, outcome.audit, args.workers, args.quiet)
+                outcome.replay = CustodyReplay(checkpoint.origin.rsplit("/", 1)[-1])
+                verify_whole(source, checkpoint, outcome.audit, outcome.replay, args.workers, args.quiet)
             else:
                 verify_item(source, checkpoint, args.item, outcome.audit, outcome)
         except SourceError as error:
@@ -413,6 +447,11 @@ def report(outcome: Outcome, args: argparse.Namespace) -> int:
             outcome.notes.append(
                 f"entry types this verifier does not know: {_counts(unknown)}; their bytes, chains and "
                 "tree are checked, not their meaning"
+            )
+        if outcome.replay is not None:
+            lines.append(
+                f"custody     {outcome.replay.scans:,} scans replayed by the custody rules; not re-checked: "
+                f"{', '.join(NOT_RECHECKED)} (site coordinates are not in the log)"
             )
         if s.first_received:
             lines.append(f"received    {s.first_received} to {s.last_received}")

@@ -229,10 +229,12 @@ def test_what_each_role_scans(role, jurisdiction, kind, site, refused_because):
     assert (reason is None) if refused_because is None else (reason is not None and refused_because in reason)
 
 
-def test_the_rules_are_pure():
-    """The auditors' verifier loads the rules without the database layer or the web app."""
+@pytest.mark.parametrize("module", ["models.custody.rules", "models.custody.replay"])
+def test_the_rules_and_their_replay_are_pure(module):
+    """The auditors' verifier loads the rules and replays a log by them without the
+    database layer or the web app."""
     code = (
-        "import sys, models.custody.rules\n"
+        f"import sys, {module}\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('sqlalchemy', 'fastapi', 'starlette', 'pydantic', 'api', 'scripts', 'alembic'))\n"
         "ours = sorted(m for m in sys.modules if m.split('.')[0] == 'models')\n"
@@ -243,5 +245,5 @@ def test_the_rules_are_pure():
     assert heavy == "["
     assert set(ours.rstrip("]").replace("'", "").split(", ")) == {
         "models", "models.errors", "models.geo", "models.places", "models.places.codes",
-        "models.custody", "models.custody.rules",
+        "models.custody", "models.custody.rules", module,
     }  # fmt: skip

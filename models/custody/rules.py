@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from models.geo import Point, distance_km
 from models.places.codes import LEADING_CODE, SiteLevel, level_of, route_to, within
@@ -157,6 +157,39 @@ class Rules:
     far_km: float
     max_kmh: float
     return_deadline: datetime | None
+
+    def record(self) -> dict[str, Any]:
+        """The limits as a `rules` entry states them (docs/ENTRIES.md)."""
+        deadline = self.return_deadline
+        return {
+            "type": "rules",
+            "late_sync_hours": self.late_after / timedelta(hours=1),
+            "far_from_site_km": self.far_km,
+            "max_travel_kmh": self.max_kmh,
+            "return_deadline": None if deadline is None else deadline.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+
+    @classmethod
+    def of_record(cls, record: dict[str, Any]) -> Rules:
+        """The limits a `rules` entry states; ValueError, TypeError or KeyError if it is malformed."""
+        deadline = record["return_deadline"]
+        return cls(
+            late_after=timedelta(hours=float(record["late_sync_hours"])),
+            far_km=float(record["far_from_site_km"]),
+            max_kmh=float(record["max_travel_kmh"]),
+            return_deadline=None if deadline is None else parse_time(deadline),
+        )
+
+
+def parse_time(value: str) -> datetime:
+    """An RFC 3339 time, in UTC: how a scan's observed_at and an entry's received_at read."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not an RFC 3339 time") from error
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone: use Z or an offset")
+    return moment.astimezone(UTC)
 
 
 @dataclass(slots=True)

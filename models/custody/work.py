@@ -308,6 +308,7 @@ class CustodyWork:
         # of a scan of this batch (its index is known in finish).
         self._earlier: list[int | str | None] = []
         self.ahead: ReadAhead | None = None
+        self._rules_at: int | None = None  # where in the planned entries a `rules` entry is
 
     def read_ahead(self, session: Session, log_id: str) -> None:
         """Read the scans' items and sites now, outside the log's lock, so that under it
@@ -327,6 +328,7 @@ class CustodyWork:
         now = batch.received_at
         actor = self.actor.fields()
         planned: list[NewEntry | Refused] = []
+        judged = False
         for signed in self.scans:
             scan = signed.scan
             early = self._early_result(signed, state)
@@ -338,6 +340,9 @@ class CustodyWork:
                 why = early.reason if isinstance(early, ScanResult) else None
                 planned.append(Refused(why or early.status))
                 continue
+            if not judged:
+                judged = True
+                self._record_rules(batch, planned)
             item = state.items[scan.item]
             self._earlier.append(item.seen_event or item.seen_index)
             verdict = judge(item, scan, state.sites, now, self.rules)
@@ -369,6 +374,15 @@ class CustodyWork:
                 )
             )
         return planned
+
+    def _record_rules(self, batch: Batch, planned: list[NewEntry | Refused]) -> None:
+        """Limits the log has not recorded enter it before the first scan judged by them,
+        so that an auditor replays the scans by them (models/custody/replay.py)."""
+        limits = self.rules.record()
+        if batch.log.rules != limits:
+            self._rules_at = len(planned)
+            planned.append(NewEntry(limits))
+            batch.log.rules = limits
 
     def _early_result(self, signed: SignedScan, state: _State) -> ScanResult | _SameAs | None:
         """A replay's first result, a conflict with the scan that holds its event_id or
@@ -422,6 +436,8 @@ class CustodyWork:
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[ScanResult]:
         state: _State = batch.shared["custody"]
         session, log_id = batch.session, batch.log.id
+        if self._rules_at is not None:
+            results = results[: self._rules_at] + results[self._rules_at + 1 :]
         out = []
         for signed, plan, flags, moved, earlier, result in zip(
             self.scans, self._plan, self._flags, self._moves, self._earlier, results, strict=True
