@@ -198,3 +198,19 @@ def test_the_limits_in_force_are_the_ones_replayed(client, runtime, app_runtime,
     assert _lie(runtime, logged, records, tmp_path, capsys) == [
         f"entry {second} (item {boxes[1]}): records the flags [late_sync], but the custody rules give []"
     ]
+
+
+def test_a_suppressed_out_of_order_sync_is_named(logged, client, runtime, capsys, tmp_path):
+    """A phone's scan released after a later-numbered one is flagged; hiding that is a lie too."""
+    phone = Phone(make_person(client, runtime, Role.KPU, logged.id)).register()
+    held_back = phone.scan("store", logged.boxes[1], logged.id)
+    phone.send(phone.scan("store", logged.boxes[1], logged.id))
+    [late] = phone.send(held_back)
+    assert "out_of_order_sync" in late["flags"]
+    records = _records(runtime, logged.id)
+    status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "same"), logged.vkey, capsys)
+    assert status == verify.EXIT_OK, out
+    index = late["index"]
+    records[index]["flags"] = [f for f in records[index]["flags"] if f != "out_of_order_sync"]
+    [line] = _lie(runtime, logged, records, tmp_path, capsys)
+    assert line.startswith(f"entry {index} (item {logged.boxes[1]}): records the flags [") and "out_of_order_sync]" in line

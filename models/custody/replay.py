@@ -35,6 +35,7 @@ from models.custody.rules import (
     judge,
     parse_time,
     pending_receipts,
+    sync_order,
 )
 from models.errors import InvalidRequest
 from models.places.codes import SiteLevel, level_of
@@ -102,6 +103,7 @@ class CustodyReplay:
         self.truckloads: dict[str, dict[str, None]] = {}  # handoff → its boxes, in order
         self.closed: dict[str, int] = {}  # handoff → the index of its closing
         self.reported: list[tuple[int, str, str]] = []  # missing entries awaiting their closing
+        self.highest: dict[str, int] = {}  # device → its highest device_seq in the log so far
         self.scans = 0
         self.failures: list[Failure] = []
 
@@ -152,7 +154,10 @@ class CustodyReplay:
             return
         scan = _read_scan(record["scan"])
         verdict = judge(state, scan, self.sites, parse_time(record["received_at"]), self.rules)
-        recorded, expected = _rechecked(record["flags"]), _rechecked(verdict.flags)
+        device, seq = record["scan"]["device"], int(record["scan"]["device_seq"])
+        flags = verdict.flags + sync_order(seq, self.highest.get(device))
+        self.highest[device] = max(seq, self.highest.get(device, seq))
+        recorded, expected = _rechecked(record["flags"]), _rechecked(flags)
         if recorded != expected:
             self._fail(
                 index, item,
