@@ -393,12 +393,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--scopes", default="", help='integrators, e.g. "items:read events:read"')
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     add.set_defaults(run=cmd_user_add)
-    for name, help in [
+    for name, says in [
         ("unlock", "let an account locked by wrong passwords sign in again now"),
         ("disable", "stop an account: no sign-in, and its tokens are refused within a second"),
         ("enable", "let a disabled account sign in again"),
     ]:
-        standing = user_sub.add_parser(name, help=help)
+        standing = user_sub.add_parser(name, help=says)
         standing.add_argument("username")
         standing.set_defaults(run=cmd_user_standing)
     passwd = user_sub.add_parser(

@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from collections.abc import Callable
 
+import httpx
 import pytest
 from sqlalchemy import delete
 
@@ -71,11 +73,11 @@ def assert_refused(response, words: str) -> None:
     assert words in response.json()["detail"], response.text
 
 
-def refused_within_a_second(person, words: str) -> None:
-    """The person's old token, still answered from this process's memory of the account
-    for at most FRESH_FOR seconds after a change made elsewhere, then refused."""
+def refused_within_a_second(ask: Callable[[], httpx.Response], words: str) -> None:
+    """An old token, still answered from a process's memory of the account for at most
+    FRESH_FOR seconds after a change made elsewhere, then refused."""
     changed = time.monotonic()
-    while (response := person.get("/api/v1/items")).status_code == 200:
+    while (response := ask()).status_code == 200:
         assert time.monotonic() - changed < FRESH_FOR + 0.5, "still answered after a second"
         time.sleep(0.05)
     assert_refused(response, words)
@@ -92,7 +94,7 @@ def test_an_account_disabled_on_the_command_line_is_stopped_and_enabled_again(
 ):
     assert main(["user", "disable", victim.username]) == 0
     assert f"disabled {victim.username}" in capsys.readouterr().out
-    refused_within_a_second(victim, "disabled")
+    refused_within_a_second(lambda: victim.get("/api/v1/items"), "disabled")
     assert_refused(sign_in(client, victim.username), "wrong username or password")
 
     assert main(["user", "enable", victim.username]) == 0
@@ -131,7 +133,7 @@ def test_a_password_change_ends_the_old_tokens(cli_env, client, victim, monkeypa
     monkeypatch.setattr("sys.stdin", io.StringIO(NEW_PASSWORD + "\n"))
     assert main(["user", "passwd", victim.username, "--password-stdin"]) == 0
     assert f"password of {victim.username} changed" in capsys.readouterr().out
-    refused_within_a_second(victim, "sign in again")
+    refused_within_a_second(lambda: victim.get("/api/v1/items"), "sign in again")
     assert sign_in(client, victim.username).status_code == 401
     fresh = sign_in(client, victim.username, NEW_PASSWORD)
     assert fresh.status_code == 200 and items(client, fresh.json()["access_token"]) == 200
@@ -143,7 +145,7 @@ def test_a_password_change_ends_the_old_tokens(cli_env, client, victim, monkeypa
 def test_the_tokens_of_a_deleted_account_are_refused(runtime, victim):
     with runtime.db.session(write=True) as session:
         session.execute(delete(User).where(User.id == victim.id))
-    refused_within_a_second(victim, "no longer exists")
+    refused_within_a_second(lambda: victim.get("/api/v1/items"), "no longer exists")
 
 
 def test_a_signed_token_that_names_no_account_is_refused(client, app_runtime):
@@ -176,6 +178,20 @@ def test_who_may_disable_whom(client, runtime, world, victim):
     assert people["kpu"].post(f"/api/v1/users/{victim.username}/enable").status_code == 200
 
 
+def test_a_change_reaches_another_server_process_within_a_second(live_server, world, victim):
+    """The service in its own process (uvicorn), the account disabled through this one."""
+    _, _, people = world
+    signed_in = httpx.post(f"{live_server}/api/v1/auth/token", data={"username": victim.username, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+    def ask() -> httpx.Response:
+        return httpx.get(f"{live_server}/api/v1/items", headers=headers)
+
+    assert ask().status_code == 200  # and that process now remembers the account
+    assert people["admin"].post(f"/api/v1/users/{victim.username}/disable").status_code == 200
+    refused_within_a_second(ask, "disabled")
+
+
 def test_what_a_process_knows_of_an_account_is_at_most_a_moment_old(runtime, victim):
     """Two processes' memories: the one that changed the account and one that had read it."""
     elsewhere = Standings(runtime.db, lifetime=0.2)
@@ -186,3 +202,17 @@ def test_what_a_process_knows_of_an_account_is_at_most_a_moment_old(runtime, vic
     time.sleep(0.25)
     assert elsewhere.cached(victim.id, 0) is None
     assert not elsewhere.read(victim.id).active
+
+
+def test_a_token_newer_than_what_a_process_remembers_makes_it_read_again(runtime, victim):
+    """After a new password or an enabling, the new token is not refused on the strength
+    of what a process read before."""
+    remembering = Standings(runtime.db, lifetime=60)
+    version = remembering.read(victim.id).token_version
+    with runtime.db.session(write=True) as session:
+        user = users.get_user(session, victim.username)
+        users.disable(session, None, user)
+        users.enable(session, None, user)
+    assert remembering.cached(victim.id, version) is not None  # an old token: the memory serves
+    assert remembering.cached(victim.id, version + 2) is None
+    assert remembering.read(victim.id).token_version == version + 2
