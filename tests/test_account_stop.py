@@ -154,8 +154,8 @@ def test_a_signed_token_that_names_no_account_is_refused(client, app_runtime):
     assert_refused(response, "no longer exists")
 
 
-def test_who_may_disable_whom(client, runtime, world, victim):
-    a, b, people = world
+def test_who_may_disable_whom(client, world, victim):
+    _, _, people = world
     path = f"/api/v1/users/{victim.username}/disable"
     for who, status, words in [
         ("ppk", 403, "a ppk account may not do this"),  # even for a village of its own district
