@@ -73,7 +73,7 @@ async def current_actor(runtime: RuntimeDep, token: Annotated[str | None, Depend
     if token is None:
         raise HTTPException(401, "sign in first: no bearer token", headers=_CHALLENGE)
     try:
-        return tokens.verify(runtime, token)
+        return await tokens.admit(runtime, token)
     except tokens.BadToken as error:
         raise HTTPException(401, str(error), headers=_CHALLENGE) from error
 

@@ -14,6 +14,7 @@ from models.overdue import Allowance, OverdueWatch
 from models.routing import Databases, share_sites
 from models.sequencer import Sequencer
 from models.settings import Settings
+from models.standing import Standings
 from models.tiles import TileStore
 from models.webhook_delivery import Deliverer
 from models.witnesses import Cosigners, configured_witnesses
@@ -26,6 +27,7 @@ class Runtime:
         self.databases = Databases(Database(settings.database_url), settings.log_databases)
         self.db = self.databases.home
         self.keys = KeyStore(settings.keys_dir, create_missing=not settings.is_production)
+        self.standings = Standings(self.db)
         self.tiles = TileStore()
         self.device_keys = DeviceKeys()
         self.sequencer = Sequencer(self.databases, self.tiles)

@@ -9,7 +9,7 @@ import enum
 import math
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -60,6 +60,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last lock
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Carried in every access token; raised when the account is disabled, enabled or its
+    # password changes, which refuses every token issued before (models/standing.py).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -71,10 +74,13 @@ class Actor:
     role: Role
     jurisdiction: str
     scopes: frozenset[str] = frozenset()
+    # The account's token version when this actor was read or signed in: not who acts,
+    # so not part of an actor's identity.
+    token_version: int = field(default=0, compare=False)
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()))
+        return cls(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()), user.token_version)
 
     def fields(self) -> dict[str, str]:
         return {"actor": str(self.id), "role": self.role.value}
@@ -89,6 +95,11 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _check_password_length(password: str) -> None:
+    if len(password) < 10:
+        raise InvalidRequest("a password has at least 10 characters")
 
 
 def create_user(
@@ -109,8 +120,7 @@ def create_user(
         raise InvalidRequest(
             "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'"
         )
-    if len(password) < 10:
-        raise InvalidRequest("a password has at least 10 characters")
+    _check_password_length(password)
     if jurisdiction:
         get_site(session, jurisdiction)
     elif role not in (Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR):
@@ -221,6 +231,31 @@ def unlock(session: Session, by: Actor | None, user: User) -> None:
         jurisdiction=user.jurisdiction,
     )
     user.failed_logins, user.locked_until = 0, None
+
+
+def disable(session: Session, by: Actor | None, user: User) -> None:
+    """Stop an account: it cannot sign in, and every token it holds is refused from its
+    next request on (enabling it again does not revive them). Recorded in the audit trail."""
+    audit.record(session, by, "user.disable", user.username, jurisdiction=user.jurisdiction)
+    user.active = False
+    user.token_version += 1
+
+
+def enable(session: Session, by: Actor | None, user: User) -> None:
+    """Let a disabled account sign in again, recorded in the audit trail. Its version
+    rises too: its new tokens are then newer than what any process remembers of it."""
+    audit.record(session, by, "user.enable", user.username, jurisdiction=user.jurisdiction)
+    user.active = True
+    user.token_version += 1
+
+
+def change_password(session: Session, by: Actor | None, user: User, password: str) -> None:
+    """Set a new password; every token signed in with the old one is refused from its
+    next request on. Recorded in the audit trail (without the password)."""
+    _check_password_length(password)
+    audit.record(session, by, "user.password", user.username, jurisdiction=user.jurisdiction)
+    user.password_hash = hash_password(password)
+    user.token_version += 1
 
 
 def _active_user(session: Session, username: str, password: str) -> User | None:

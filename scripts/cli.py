@@ -195,12 +195,28 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_user_unlock(args: argparse.Namespace) -> int:
-    from models.users import get_user, unlock
+def cmd_user_standing(args: argparse.Namespace) -> int:
+    """`jejak user unlock|disable|enable USERNAME`: recorded as by no one signed in."""
+    from models import users
 
+    change, done = {
+        "unlock": (users.unlock, "unlocked {}"),
+        "disable": (users.disable, "disabled {}: its tokens are refused within a second"),
+        "enable": (users.enable, "enabled {}"),
+    }[args.user_command]
     with _runtime() as runtime, runtime.db.session(write=True) as session:
-        unlock(session, None, get_user(session, args.username))
-        print(f"unlocked {args.username}")
+        change(session, None, users.get_user(session, args.username))
+    print(done.format(args.username))
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from models.users import change_password, get_user
+
+    password = _read_password(args.password_stdin)
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        change_password(session, None, get_user(session, args.username), password)
+    print(f"password of {args.username} changed: its old tokens are refused within a second")
     return 0
 
 
@@ -377,9 +393,20 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--scopes", default="", help='integrators, e.g. "items:read events:read"')
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     add.set_defaults(run=cmd_user_add)
-    unlock = user_sub.add_parser("unlock", help="let an account locked by wrong passwords sign in again now")
-    unlock.add_argument("username")
-    unlock.set_defaults(run=cmd_user_unlock)
+    for name, says in [
+        ("unlock", "let an account locked by wrong passwords sign in again now"),
+        ("disable", "stop an account: no sign-in, and its tokens are refused within a second"),
+        ("enable", "let a disabled account sign in again"),
+    ]:
+        standing = user_sub.add_parser(name, help=says)
+        standing.add_argument("username")
+        standing.set_defaults(run=cmd_user_standing)
+    passwd = user_sub.add_parser(
+        "passwd", help="set an account's password (stdin or a prompt); its old tokens are refused within a second"
+    )
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    passwd.set_defaults(run=cmd_user_passwd)
 
     witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
     witness_sub = witness.add_subparsers(dest="witness_command", required=True)

@@ -92,9 +92,9 @@ _log_numbers = itertools.count(1)
 @pytest.fixture
 def new_log(runtime: Runtime) -> Log:
     """A fresh, empty log with a code no other test uses (90.01, 90.02, ...). Modules
-    with regencies of their own use fixed codes below 90, one module each: 82 security,
-    83 fuzz, 84 audit trail, 85 custody reports, 86 EPCIS, 87 alert rules, 88
-    authorization, 89 export."""
+    with regencies of their own use fixed codes below 90, one module each: 81 account
+    stops, 82 security, 83 fuzz, 84 audit trail, 85 custody reports, 86 EPCIS, 87 alert
+    rules, 88 authorization, 89 export."""
     n = next(_log_numbers)
     return runtime.create_log(f"{90 + n // 100:02d}.{n % 100:02d}")
 

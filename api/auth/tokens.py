@@ -13,6 +13,7 @@ from ledger.jws import public_jwk, thumbprint
 from models.base import utcnow
 from models.runtime import Runtime
 from models.users import Actor, Role
+from starlette.concurrency import run_in_threadpool
 
 AUDIENCE = "jejak"
 
@@ -33,6 +34,7 @@ def issue(runtime: Runtime, actor: Actor) -> tuple[str, int]:
         "role": actor.role.value,
         "jur": actor.jurisdiction,
         "scope": " ".join(sorted(actor.scopes)),
+        "ver": actor.token_version,
         "iat": now,
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
@@ -100,6 +102,8 @@ def verify(runtime: Runtime, token: str) -> Actor:
             role=Role(claims["role"]),
             jurisdiction=str(claims.get("jur", "")),
             scopes=frozenset(str(claims.get("scope", "")).split()),
+            # Tokens issued before accounts had versions carry none: the first version.
+            token_version=int(claims.get("ver", 0)),
         )
         _verified.put(token, actor, float(claims["exp"]))
         return actor
@@ -107,6 +111,18 @@ def verify(runtime: Runtime, token: str) -> Actor:
         raise BadToken("the access token has expired: sign in again") from error
     except (jwt.InvalidTokenError, ValueError, KeyError) as error:
         raise BadToken(f"the access token is not valid: {error}") from error
+
+
+async def admit(runtime: Runtime, token: str) -> Actor:
+    """The actor a valid token names, if their account still stands as when it was
+    issued: not deleted, not disabled, its password not changed since. The account is
+    read at most once a second per process (models/standing.py), in a worker thread."""
+    actor = verify(runtime, token)
+    standings = runtime.standings
+    standing = standings.cached(actor.id, actor.token_version) or await run_in_threadpool(standings.read, actor.id)
+    if (refusal := standing.refusal(actor.token_version)) is not None:
+        raise BadToken(refusal)
+    return actor
 
 
 def jwks(runtime: Runtime) -> dict[str, list[dict[str, str]]]:

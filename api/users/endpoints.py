@@ -1,10 +1,10 @@
-"""Accounts: lifting a lock that wrong passwords put on one."""
+"""Accounts: lifting a lock that wrong passwords put on one, disabling and enabling one."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, HTTPException, Path
 from models import users
 from models.users import Role
 
@@ -13,7 +13,7 @@ from api.users.schemas import AccountOut
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
-# A KPU unlocks its own officers on election day; an admin anyone.
+# A KPU unlocks, disables and enables its own officers on election day; an admin anyone.
 UNLOCKERS = {Role.ADMIN, Role.KPU}
 UsernamePath = Annotated[str, Path(pattern="^" + users.USERNAME.pattern + "$")]
 
@@ -27,4 +27,33 @@ def unlock(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> 
         user = users.get_user(session, username)
         authorize(actor, UNLOCKERS, at=user.jurisdiction)
         users.unlock(session, actor, user)
+        return AccountOut.model_validate(user)
+
+
+@router.post("/{username}/disable")
+def disable(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> AccountOut:
+    """Stop an account: it cannot sign in, and every token it holds is refused (401) from
+    its next request, in every process of the service within a second. Not your own.
+    Recorded in the audit trail."""
+    authorize(actor, UNLOCKERS)
+    with runtime.db.session(write=True) as session:
+        user = users.get_user(session, username)
+        authorize(actor, UNLOCKERS, at=user.jurisdiction)
+        if user.id == actor.id:
+            raise HTTPException(403, "you may not disable your own account: ask another administrator")
+        users.disable(session, actor, user)
+        account = AccountOut.model_validate(user)
+    runtime.standings.forget(account.id)  # this process sees it at once, the others within FRESH_FOR
+    return account
+
+
+@router.post("/{username}/enable")
+def enable(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> AccountOut:
+    """Let a disabled account sign in again; the tokens it held stay refused. Recorded
+    in the audit trail."""
+    authorize(actor, UNLOCKERS)
+    with runtime.db.session(write=True) as session:
+        user = users.get_user(session, username)
+        authorize(actor, UNLOCKERS, at=user.jurisdiction)
+        users.enable(session, actor, user)
         return AccountOut.model_validate(user)
