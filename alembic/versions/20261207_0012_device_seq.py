@@ -6,8 +6,8 @@ append-only guard on events is lifted for that, and put back). Where an
 older log let a phone use a number twice, the first scan keeps it and the later ones
 keep none (the entries, which never change, still show them).
 
-Revision ID: 0015
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 
 from models.append_only import drop_append_only, make_append_only
 
-revision: str = "0015"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
