@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from models.devices import DeviceKey
+from models.inputs import FreeText, parse_time
 
 
 class ScanType(enum.StrEnum):
@@ -57,13 +58,15 @@ class Scan(BaseModel):
     event_id: Token = Field(description="Chosen by the device; a replay returns the first result")
     type: ScanType
     item: Annotated[str, StringConstraints(min_length=5, max_length=64)]
-    observed_at: str = Field(description="RFC 3339 time the scan was made, on the device")
+    observed_at: str = Field(
+        description="When the scan was made, on the device: RFC 3339 with its zone, a year from 2000 to 2100"
+    )
     site: Code = Field(description="Where the scan was made")
     counterparty: Code | None = Field(
         default=None, description="dispatch: where it goes; receive: where it came from"
     )
     handoff: Token | None = Field(default=None, description="The truckload it travels in")
-    vehicle: Annotated[str, StringConstraints(max_length=32)] | None = None
+    vehicle: Annotated[FreeText, StringConstraints(max_length=32)] | None = None
     escorts: list[Token] = Field(default_factory=list, max_length=20, description="Officers' NRP")
     seals: list[Seal] = Field(default_factory=list, max_length=50)
     location: Location | None = None
@@ -76,7 +79,7 @@ class Scan(BaseModel):
         description="The serial (`n`) of the label read; a revoked one raises an alert",
     )
     ref: Token | None = Field(default=None, description="correction: the event it annotates")
-    reason: Annotated[str, StringConstraints(max_length=280)] | None = None
+    reason: Annotated[FreeText, StringConstraints(max_length=280)] | None = None
     device: Token
     device_seq: int = Field(
         ge=0, le=2**53 - 1, strict=True, description="The device's own scan counter"
@@ -91,16 +94,6 @@ class Scan(BaseModel):
     @cached_property  # the rules read it several times a scan, under the log's lock
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
-
-
-def parse_time(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValueError(f"{value!r} is not an RFC 3339 time") from error
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone: use Z or an offset")
-    return moment.astimezone(UTC)
 
 
 def parse_scan(raw: Any) -> Scan:

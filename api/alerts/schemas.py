@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from models.alerts import Severity
+from models.inputs import FreeText
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
@@ -37,6 +38,6 @@ class AlertPage(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
+    reason: Annotated[FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
         description="Why the alert needs no more action, or what was done: it enters the public log"
     )

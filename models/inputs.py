@@ -1,0 +1,51 @@
+"""What the service takes from outside as a time or as free text: one rule each, shared
+by the scans, the request bodies and the query parameters.
+
+A time is RFC 3339 with its zone, in the one spelling everyone reads the same way;
+Python's own parser would also take ISO 8601's basic and week forms, and years it
+cannot convert to UTC. Free text (reasons, names, URLs) is plain text on one line: a
+control character or a bidirectional override can hide or reorder what an auditor
+reads on a screen or in an export."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+# YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+TIME_FORMAT = "an RFC 3339 time with its timezone (Z or ±HH:MM), like 2024-11-27T08:00:00+08:00"
+
+
+def parse_time(value: str) -> datetime:
+    """The UTC moment of an RFC 3339 time with its zone; ValueError says what is wrong."""
+    if not RFC3339.fullmatch(value):
+        raise ValueError(f"{value[:40]!r} is not {TIME_FORMAT}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a real time: {error}") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"{value!r} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return moment.astimezone(UTC)
+
+
+# C0 controls (tab and newline too: every free-text field is one line), DEL, and the
+# bidirectional embeddings, overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(value: str) -> str:
+    if found := _UNSAFE.search(value):
+        raise ValueError(
+            f"plain text on one line only: the control character U+{ord(found.group()):04X} is not allowed"
+        )
+    return value
+
+
+# Any free text a request carries; its length is each field's own (Field(max_length=...)).
+FreeText = Annotated[str, AfterValidator(_plain)]
