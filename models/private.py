@@ -19,7 +19,13 @@ def private_file(path: Path, *, create: bool) -> None:
     """`path` readable and writable by its owner only (0600): created so if `create` and
     missing, tightened if it exists with more (a file from before this rule)."""
     if create:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        # O_EXCL: never open (and close) a file that exists. Closing any descriptor of an
+        # SQLite database drops every POSIX lock this process holds on it, and a
+        # connection that lost its locks corrupts the database.
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:

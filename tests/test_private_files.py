@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +78,27 @@ def test_the_keys_directory_is_private(tmp_path):
     keys.token_key()
     assert mode(tmp_path / "keys") == 0o700
     assert mode(keys.token_key_path()) == 0o600
+
+
+def test_opening_a_database_again_keeps_the_locks_of_its_connections(tmp_path):
+    """Closing any descriptor of a SQLite file drops this process's POSIX locks on it: a
+    second Database on the same file (the CLI beside the app, tests) must not open it, or
+    another process, seeing the database unused, deletes the WAL under our connections."""
+    path = tmp_path / "jejak.db"
+    first = written(f"sqlite:///{path}")
+    try:
+        Database(f"sqlite:///{path}").dispose()
+        other = subprocess.run([sys.executable, "-c", OTHER_READER, str(path)], capture_output=True, text=True)
+        assert other.returncode == 0, other.stderr
+        assert path.with_name("jejak.db-wal").exists(), "the WAL was checkpointed and deleted while in use"
+    finally:
+        first.dispose()
+
+
+# Another process that reads and closes: the last one out checkpoints and deletes the WAL.
+OTHER_READER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("SELECT count(*) FROM secrets").fetchall()
+connection.close()
+"""

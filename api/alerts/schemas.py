@@ -38,6 +38,10 @@ class AlertPage(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
+    # Stripped first, then measured: after FreeText's check, pydantic applies a constraint
+    # as a step of its own, in the order given.
+    reason: Annotated[
+        FreeText, StringConstraints(strip_whitespace=True), StringConstraints(min_length=1, max_length=1000)
+    ] = Field(
         description="Why the alert needs no more action, or what was done: it enters the public log"
     )
