@@ -38,8 +38,8 @@ class AlertPage(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Stripped first, then measured: after FreeText's check, pydantic applies a constraint
-    # as a step of its own, in the order given.
+    # Stripped, then measured: behind FreeText's validator pydantic applies each
+    # constraint as a step of its own, in the order given.
     reason: Annotated[
         FreeText, StringConstraints(strip_whitespace=True), StringConstraints(min_length=1, max_length=1000)
     ] = Field(

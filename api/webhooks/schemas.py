@@ -14,7 +14,7 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: FreeText = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL",
-                     examples=["https://silog.example/jejak-hook"])
+                          examples=["https://silog.example/jejak-hook"])
     kinds: list[WebhookKind] = Field(min_length=1, description="events, alerts or both")
     jurisdiction: FreeText = Field(
         max_length=32,
