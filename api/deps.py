@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from models.times import TIME_FORMAT, parse_time
 from models.logs import LOG_ID, check_log_id
 from models.runtime import Runtime
 from models.sites import regency_of, within
@@ -45,16 +46,17 @@ def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-def _rfc3339(value: Any) -> Any:
-    # Pydantic would also take a number of Unix seconds ("0.5"): a filter that silently
-    # means 1970 is a mistake to refuse, not to answer.
-    if isinstance(value, str) and not re.match(r"\d{4}-\d{2}-\d{2}[Tt ]", value):
-        raise ValueError("an RFC 3339 time with its zone, like 2024-11-27T08:00:00+08:00")
-    return value
+def _instant(value: Any) -> datetime:
+    # The same rule as a scan's time: RFC 3339 with its zone (a time without one is
+    # ambiguous by hours; a number of Unix seconds, which pydantic would take, is a
+    # filter that silently means 1970).
+    if not isinstance(value, str):
+        raise ValueError(TIME_FORMAT)
+    return parse_time(value)
 
 
-# A time in a query: RFC 3339 with its zone (a time without one is ambiguous by hours).
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+# A time in a query.
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant)]
 
 LogIdPath = Annotated[
     str,

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.private import private_directory, private_file
+
 # Execution option asking for SQLite's write lock at BEGIN. SQLite has one writer per
 # file: a transaction that reads and then writes must take the lock up front, or a
 # concurrent commit makes it fail with "database is locked" instead of waiting.
@@ -59,7 +61,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database(Path(database))
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
     )
@@ -84,6 +86,16 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_LOCK) else "BEGIN")
 
     return engine
+
+
+def _private_database(path: Path) -> None:
+    """The database file made 0600 before SQLite first opens it (SQLite gives its -wal and
+    -shm files the database file's mode), in a directory made 0700; the files of a
+    database from before this rule tightened."""
+    private_directory(path.parent)
+    private_file(path, create=True)
+    for companion in ("-wal", "-shm"):
+        private_file(path.with_name(path.name + companion), create=False)
 
 
 class Database:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, select
@@ -47,6 +48,14 @@ def parse_public_key(text: str) -> bytes:
         raise InvalidRequest("public_key must be standard base64") from error
     if len(raw) != 32:
         raise InvalidRequest(f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
+    # A point of small order (the all-zero key among them) is no one's key: a signature
+    # by it can be forged for any scan. libsodium also refuses encodings off the curve
+    # or outside its prime-order group, which no key pair ever has.
+    if not crypto_core_ed25519_is_valid_point(raw):
+        raise InvalidRequest(
+            "public_key is not a usable Ed25519 key (a point of small order, such as all zeros, "
+            "or not a point of the curve's prime-order group): send the phone's own public key"
+        )
     return raw
 
 

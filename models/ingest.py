@@ -178,14 +178,24 @@ def _stray(log_id: str, device: DeviceKey, scan: Scan, actor: Actor) -> Alert:
     )
 
 
+_ENVELOPE = 'each scan comes as {"scan": {...}, "sig": "..."}'
+
+
 def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:
+    """The envelope's scan and its log, or the reason it is refused: whatever is wrong with
+    one scan is its own answer, and the rest of its batch goes on."""
     event_id = "?"
     if isinstance(envelope, dict) and isinstance(envelope.get("scan"), dict):
         event_id = str(envelope["scan"].get("event_id", "?"))[:64]
-    if not isinstance(envelope, dict) or set(envelope) != {"scan", "sig"}:
-        return ScanResult(event_id, "rejected", 'each scan comes as {"scan": {...}, "sig": "..."}')
-    if not isinstance(envelope["sig"], str):
-        return ScanResult(event_id, "rejected", "sig is the base64 Ed25519 signature")
+    if not isinstance(envelope, dict):
+        return ScanResult(event_id, "rejected", f"not an object: {_ENVELOPE}")
+    if unknown := sorted(set(envelope) - {"scan", "sig"}):
+        names = ", ".join(repr(name[:32]) for name in unknown)
+        return ScanResult(event_id, "rejected", f"unknown field {names}: {_ENVELOPE}")
+    if not isinstance(envelope.get("scan"), dict):
+        return ScanResult(event_id, "rejected", f"scan: missing or not an object: {_ENVELOPE}")
+    if not isinstance(envelope.get("sig"), str):
+        return ScanResult(event_id, "rejected", "sig: missing or not the base64 Ed25519 signature")
     try:
         scan = parse_scan(envelope["scan"])
         log_id = log_of_item(scan.item)
@@ -194,4 +204,3 @@ def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:
     except JejakError as error:
         return ScanResult(event_id, "rejected", error.detail)
     return log_id, SignedScan(scan, envelope["scan"], envelope["sig"])
-

@@ -27,6 +27,7 @@ from ledger.note import Signer
 
 from models.errors import Unavailable
 from models.logs import check_log_id
+from models.private import private_directory
 
 
 class MissingKey(Unavailable):
@@ -197,7 +198,7 @@ def create_private_file(path: Path, secret: str) -> None:
 
 
 def _write_private(path: Path, secret: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     # O_EXCL: two processes starting at once must not overwrite each other's key.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -39,11 +39,12 @@ from models.custody.work import CustodyWork, SignedScan, rules_of
 from models.devices import Device, DeviceRegistration, DeviceRevocation
 from models.errors import Conflict, Forbidden, InvalidRequest
 from models.handoffs import Handoff, HandoffClose
+from models.times import parse_time
 from models.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.labels import LabelKey
 from models.log import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.runtime import Runtime
-from models.scans import Scan, ScanType, parse_scan, parse_time
+from models.scans import Scan, ScanType, parse_scan
 from models.sequencer import Appended, Batch, Refused, store_entries
 from models.sites import Site
 from models.users import Actor, Role, stand_in

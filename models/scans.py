@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from models.custody.rules import IncidentKind, ScanType, parse_time
+from models.custody.rules import IncidentKind, ScanType
 from models.devices import DeviceKey
+from models.inputs import FreeText
+from models.times import parse_time
 
 
 Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^[0-9.\-]+$")]
@@ -37,13 +39,15 @@ class Scan(BaseModel):
     event_id: Token = Field(description="Chosen by the device; a replay returns the first result")
     type: ScanType
     item: Annotated[str, StringConstraints(min_length=5, max_length=64)]
-    observed_at: str = Field(description="RFC 3339 time the scan was made, on the device")
+    observed_at: str = Field(
+        description="When the scan was made, on the device: RFC 3339 with its zone, a year from 2000 to 2100"
+    )
     site: Code = Field(description="Where the scan was made")
     counterparty: Code | None = Field(
         default=None, description="dispatch: where it goes; receive: where it came from"
     )
     handoff: Token | None = Field(default=None, description="The truckload it travels in")
-    vehicle: Annotated[str, StringConstraints(max_length=32)] | None = None
+    vehicle: Annotated[FreeText, StringConstraints(max_length=32)] | None = None
     escorts: list[Token] = Field(default_factory=list, max_length=20, description="Officers' NRP")
     seals: list[Seal] = Field(default_factory=list, max_length=50)
     location: Location | None = None
@@ -56,7 +60,7 @@ class Scan(BaseModel):
         description="The serial (`n`) of the label read; a revoked one raises an alert",
     )
     ref: Token | None = Field(default=None, description="correction: the event it annotates")
-    reason: Annotated[str, StringConstraints(max_length=280)] | None = None
+    reason: Annotated[FreeText, StringConstraints(max_length=280)] | None = None
     device: Token
     device_seq: int = Field(
         ge=0, le=2**53 - 1, strict=True, description="The device's own scan counter"

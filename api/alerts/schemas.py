@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from models.alerts import Severity
+from models.inputs import FreeText
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 
@@ -47,6 +48,10 @@ class AlertPage(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] = Field(
+    # Stripped, then measured: behind FreeText's validator pydantic applies each
+    # constraint as a step of its own, in the order given.
+    reason: Annotated[
+        FreeText, StringConstraints(strip_whitespace=True), StringConstraints(min_length=1, max_length=1000)
+    ] = Field(
         description="Why the alert needs no more action, or what was done: it enters the public log"
     )

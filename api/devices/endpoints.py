@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from models import audit
 from models.custody.work import SCANNING_ROLES
 from models.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
+from models.inputs import FreeText
 from models.logs import check_log_id, get_log
 from models.runtime import Runtime
 from models.users import Actor, Role
@@ -22,7 +23,7 @@ class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     public_key: str = Field(description="Raw Ed25519 public key, standard base64 (32 bytes)")
-    name: str = Field(default="", max_length=100, description="To tell your phones apart")
+    name: FreeText = Field(default="", max_length=100, description="To tell your phones apart")
     log: str | None = Field(
         default=None, description="The regency log; defaults to your jurisdiction's"
     )

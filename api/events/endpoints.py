@@ -29,11 +29,14 @@ READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Rol
 class ScansIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scans: list[dict[str, Any]] = Field(
+    # Any JSON value: a malformed element is refused on its own (its result says why),
+    # not with its whole batch, which an offline outbox would retry for ever.
+    scans: list[Any] = Field(
         min_length=1,
         max_length=MAX_SCANS_PER_REQUEST,
         description='Signed scans, each {"scan": {...}, "sig": "base64 Ed25519 signature over '
-        'the RFC 8785 bytes of scan"}; an offline batch keeps the order the device made them',
+        'the RFC 8785 bytes of scan"}; an offline batch keeps the order the device made them. '
+        "Each gets its own result: a malformed one is rejected alone",
     )
 
 

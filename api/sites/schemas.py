@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from models.inputs import FreeText
 from models.sites import Kerawanan, SiteLevel
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,7 @@ class TpsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}-\d{3}$", examples=["53.03.08.2001-004"])
-    name: str = Field(min_length=1, max_length=200)
+    name: FreeText = Field(min_length=1, max_length=200)
     kerawanan: Kerawanan = Kerawanan.KURANG_RAWAN
     special: bool = False
     lat: float | None = Field(default=None, ge=-90, le=90)

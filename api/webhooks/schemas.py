@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from models.inputs import FreeText
 from models.webhooks import MAX_URL, WebhookKind
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL (https:// in production) "
-                     "whose host is at a public address",
-                     examples=["https://silog.example/jejak-hook"])
+    url: FreeText = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL (https:// in production) "
+                          "whose host is at a public address",
+                          examples=["https://silog.example/jejak-hook"])
     kinds: list[WebhookKind] = Field(min_length=1, description="events, alerts or both")
-    jurisdiction: str = Field(
+    jurisdiction: FreeText = Field(
         max_length=32,
         description="A site code within your jurisdiction: what happens there and below it",
         examples=["53.03"],

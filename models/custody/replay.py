@@ -33,12 +33,12 @@ from models.custody.rules import (
     Rules,
     ScanType,
     judge,
-    parse_time,
     pending_receipts,
     sync_order,
 )
 from models.errors import InvalidRequest
 from models.places.codes import SiteLevel, level_of
+from models.times import parse_time
 
 # The flags that need the sites' coordinates, which are not in the log.
 NOT_RECHECKED = ("far_from_site", "impossible_travel")

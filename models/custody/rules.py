@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from models.geo import Point, distance_km
 from models.places.codes import LEADING_CODE, SiteLevel, level_of, route_to, within
+from models.times import parse_time
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -179,17 +180,6 @@ class Rules:
             max_kmh=float(record["max_travel_kmh"]),
             return_deadline=None if deadline is None else parse_time(deadline),
         )
-
-
-def parse_time(value: str) -> datetime:
-    """An RFC 3339 time, in UTC: how a scan's observed_at and an entry's received_at read."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValueError(f"{value!r} is not an RFC 3339 time") from error
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone: use Z or an offset")
-    return moment.astimezone(UTC)
 
 
 @dataclass(slots=True)
