@@ -328,13 +328,6 @@ class Route:
         levels = [SiteLevel.KPU, SiteLevel.PPK, SiteLevel.PPS, SiteLevel.TPS]
         site = route[levels.index(here)]
         other = route[levels.index(there)] if there else None
-        moved = self.e.wrong_village.get(box.id)
-        if moved and step == 4:
-            site = moved  # received at the wrong village...
-        elif moved and step == 5:
-            site = moved  # ...which sends it on to its polling station
-        elif moved and step == 6:
-            other = moved
         return site, other
 
     def departure(self, box: Box, step: int) -> datetime:
@@ -393,6 +386,8 @@ class Route:
                 fields["counterparty"] = other
             if kind == "dispatch":
                 fields |= self._truck(box, site, other or "", step)
+            if step == 4 and (wrong := self.e.wrong_village.get(box.id)):
+                out.append(self._wrong_receive(box, wrong, fields))
             out.append(Scan(self.e.phones[site], fields, self._flags(box, step)))
             if step == 6 and self.e.planted.get(box.id) == "incident_wet":
                 out.append(self._incident(box))
@@ -406,8 +401,19 @@ class Route:
 
     def _flags(self, box: Box, step: int) -> list[str]:
         planted = self.e.planted.get(box.id)
-        wanted = {"late_sync": 0, "seal_mismatch": 4, "wrong_site": 4}
+        wanted = {"late_sync": 0, "seal_mismatch": 4}
         return [planted] if planted in wanted and wanted[planted] == step else []
+
+    def _wrong_receive(self, box: Box, village: str, receive: dict[str, Any]) -> Scan:
+        """Another village of the district scans the box as received before the truck takes
+        it on to its own village: evidence only (custody stays with the district)."""
+        fields = {
+            **receive,
+            "event_id": f"sim-{hashlib.sha256(f'{self.e.seed}|{box.id}|wrong'.encode()).hexdigest()[:32]}",
+            "observed_at": _stamp(self.observed(box, 4) - timedelta(minutes=20)),
+            **self._where(village, f"{box.id}|wrong"),
+        }
+        return Scan(self.e.phones[village], fields, ["wrong_site"])
 
     def _incident(self, box: Box) -> Scan:
         """The escort reports the box wet on the way to its polling station."""
@@ -699,8 +705,9 @@ def report_ingest(
     ok = True
     for regency in election.regencies:
         figures, log = driver.figures[regency], logs[regency]
-        # A label key, each phone's registration, each box's register and label, its scans.
-        expected = 1 + phones[regency] + 2 * boxes[regency] + figures.scans
+        # A label key, the rules in force, each phone's registration, each box's register
+        # and label, its scans.
+        expected = 2 + phones[regency] + 2 * boxes[regency] + figures.scans
         ok = ok and log["size"] == expected == log["checkpoint_size"]
         print(
             f"| {regency} | {election.names[regency]} | {tps[regency]:,} | {boxes[regency]:,} | "

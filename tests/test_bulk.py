@@ -24,7 +24,7 @@ def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, hand
     return {
         "log_id": log_id, "event_id": f"ev-{n}", "entry_index": n, "item_id": "53.03.08.2001-001-BUP",
         "type": "dispatch", "site": "53.03.08", "counterparty": counterparty, "actor_id": uuid.UUID(int=7),
-        "role": "ppk", "device_id": "dev-1", "handoff_id": handoff, "observed_at": observed,
+        "role": "ppk", "device_id": "dev-1", "device_seq": n, "handoff_id": handoff, "observed_at": observed,
         "received_at": datetime(2026, 11, 27, 0, 0, 1, tzinfo=UTC), "flags": flags,
     }  # fmt: skip
 
@@ -40,7 +40,7 @@ def test_bulk_rows_read_back_as_core_rows(runtime, new_log, copies):
     with runtime.db.reads() as session:
         stored = {e.entry_index: e for e in session.scalars(select(Event).where(Event.log_id == new_log.id))}
     assert len(stored) == 2 * len(cases)
-    columns = [c.key for c in Event.__table__.columns if c.key not in ("event_id", "entry_index")]
+    columns = [c.key for c in Event.__table__.columns if c.key not in ("event_id", "entry_index", "device_seq")]
     for n in range(len(cases)):
         core, bulk = stored[n], stored[100 + n]
         assert {c: getattr(bulk, c) for c in columns} == {c: getattr(core, c) for c in columns}

@@ -43,7 +43,8 @@ def test_the_slice_is_driven_through_the_api_checked_and_verified(
     # One of each planted irregularity, and nothing else flagged.
     assert rules == {"late_sync": 1, "seal_mismatch": 1, "wrong_site": 1, "incident_wet": 1}
     assert boxes == 2 * len(simulate.plan(runtime, _args()).stations)
-    assert scans == boxes * len(simulate.STEPS) + 1  # every step of every box, and the incident
+    # Every step of every box, the incident, and the wrong village's receive before the right one's.
+    assert scans == boxes * len(simulate.STEPS) + 2
     with pytest.raises(Conflict, match="53.04"):  # an election is simulated on fresh logs
         simulate.simulate(runtime, _args())
 

@@ -69,6 +69,7 @@ class EventOut(BaseModel):
     actor_id: uuid.UUID
     role: str
     device_id: str
+    device_seq: int | None = Field(description="The phone's own number for the scan (null for scans logged before it was kept)")
     handoff_id: str | None
     observed_at: datetime
     received_at: datetime
