@@ -25,10 +25,10 @@ from models.users import Actor, Role
 class Reach(enum.Enum):
     """Where an action may be taken: the jurisdiction rule."""
 
-    NONE = "none (what it reads is cut to the actor's jurisdiction)"
+    NONE = "none"
     LOG = "the actor's own regency log (a national account names one)"
-    TARGET = "the target within the actor's jurisdiction"
-    OWNER = "the actor's own; for the roles listed, any within their jurisdiction"
+    TARGET = "within the actor's jurisdiction"
+    OWNER = "the actor's own; for the roles listed, within their jurisdiction"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Rule:
     roles: frozenset[Role]
     reach: Reach
     scope: str | None = None  # what an integrator's token must carry
+    on: str = ""  # what the jurisdiction rule is judged on, in words
 
 
 EVERYONE = frozenset(Role)
@@ -46,43 +47,58 @@ SCANNERS = frozenset({Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT})
 CUSTODIANS = frozenset({Role.KPU, Role.PPK, Role.PPS, Role.KPPS})
 SUPERVISORS = frozenset({Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.INTEGRATOR})
 KPU_ADMIN = frozenset({Role.ADMIN, Role.KPU})
+DESTINATION = "the item's destination"
+SITE = "the site asked for"
+LISTED = "lists only what is at or bound for the jurisdiction"
 
 POLICY: dict[str, Rule] = {
-    "items.register": Rule("register items", KPU_ADMIN, Reach.TARGET),
-    "items.list": Rule("list items", EVERYONE, Reach.NONE, "items:read"),
-    "items.read": Rule("read items", EVERYONE, Reach.TARGET, "items:read"),
-    "labels.print": Rule("print labels", KPU_ADMIN, Reach.TARGET),
-    "labels.reprint": Rule("reprint labels", KPU_ADMIN, Reach.TARGET),
-    "sites.add": Rule("add polling stations", KPU_ADMIN, Reach.TARGET),
+    "items.register": Rule("register items", KPU_ADMIN, Reach.TARGET, on="each item's destination"),
+    "items.list": Rule("list items", EVERYONE, Reach.NONE, "items:read", LISTED),
+    "items.read": Rule("read items", EVERYONE, Reach.TARGET, "items:read", DESTINATION),
+    "labels.print": Rule("print labels", KPU_ADMIN, Reach.TARGET, on=f"{DESTINATION}, or a sheet's site"),
+    "labels.reprint": Rule("reprint labels", KPU_ADMIN, Reach.TARGET, on=DESTINATION),
+    "sites.add": Rule("add polling stations", KPU_ADMIN, Reach.TARGET, on="the new polling station"),
     "devices.register": Rule("register scanning devices", SCANNERS, Reach.LOG),
-    "devices.list": Rule("list your devices", EVERYONE, Reach.NONE),
-    "devices.revoke": Rule("revoke other people's devices", KPU_ADMIN, Reach.OWNER),
-    "events.submit": Rule("submit scans", SCANNERS, Reach.NONE),
-    "events.list": Rule("list custody events", EVERYONE, Reach.LOG, "events:read"),
-    "events.receipt": Rule("fetch scan receipts", EVERYONE, Reach.TARGET, "events:read"),
-    "exports.epcis": Rule("export events as EPCIS", EVERYONE, Reach.LOG, "events:read"),
-    "exports.events_csv": Rule("export events as CSV", EVERYONE, Reach.LOG, "events:read"),
-    "exports.custody_csv": Rule("export custody as CSV", EVERYONE, Reach.TARGET, "items:read"),
-    "exports.item_report": Rule("print an item's custody report", EVERYONE, Reach.TARGET, "items:read"),
-    "exports.area_report": Rule("print an area's custody report", EVERYONE, Reach.TARGET, "items:read"),
-    "handoffs.read": Rule("read handoffs", EVERYONE - {Role.INTEGRATOR}, Reach.TARGET),
-    "handoffs.close": Rule("close handoffs", CUSTODIANS, Reach.TARGET),
-    "alerts.list": Rule("list alerts", SUPERVISORS, Reach.LOG, "alerts:read"),
-    # Then the rules of permit_acknowledgement: README "Who may acknowledge what".
-    "alerts.acknowledge": Rule("acknowledge alerts", frozenset({Role.KPU, Role.PPK, Role.AUDITOR}), Reach.TARGET),
-    "stats.progress": Rule("follow distribution progress", SUPERVISORS, Reach.TARGET, "items:read"),
+    "devices.list": Rule("list your devices", EVERYONE, Reach.NONE, on="lists the actor's own devices"),
+    "devices.revoke": Rule("revoke other people's devices", KPU_ADMIN, Reach.OWNER, on="the device's log"),
+    "events.submit": Rule(
+        "submit scans", SCANNERS, Reach.NONE, on="each scan is judged by the custody rules, at its site and level"
+    ),
+    "events.list": Rule("list custody events", EVERYONE, Reach.LOG, "events:read", LISTED),
+    "events.receipt": Rule(
+        "fetch scan receipts", EVERYONE, Reach.TARGET, "events:read", "the event's site or its item's destination"
+    ),
+    "exports.epcis": Rule("export events as EPCIS", EVERYONE, Reach.LOG, "events:read", LISTED),
+    "exports.events_csv": Rule("export events as CSV", EVERYONE, Reach.LOG, "events:read", LISTED),
+    "exports.custody_csv": Rule("export custody as CSV", EVERYONE, Reach.TARGET, "items:read", SITE),
+    "exports.item_report": Rule("print an item's custody report", EVERYONE, Reach.TARGET, "items:read", DESTINATION),
+    "exports.area_report": Rule("print an area's custody report", EVERYONE, Reach.TARGET, "items:read", SITE),
+    "handoffs.read": Rule("read handoffs", EVERYONE - {Role.INTEGRATOR}, Reach.TARGET, on="either end of the handoff"),
+    "handoffs.close": Rule("close handoffs", CUSTODIANS, Reach.TARGET, on="the receiving end"),
+    "alerts.list": Rule("list alerts", SUPERVISORS, Reach.LOG, "alerts:read", LISTED),
+    "alerts.acknowledge": Rule(
+        "acknowledge alerts", frozenset({Role.KPU, Role.PPK, Role.AUDITOR}), Reach.TARGET,
+        on="the alert's site or item (a regency's account: its whole log); then *Who may acknowledge what*",
+    ),
+    "stats.progress": Rule(
+        "follow distribution progress", SUPERVISORS, Reach.TARGET, "items:read", "the area (default: the jurisdiction)"
+    ),
     "logs.export": Rule(
         "export whole logs", frozenset({Role.ADMIN, Role.KPU, Role.AUDITOR, Role.INTEGRATOR}), Reach.LOG, "logs:read"
     ),
-    "audit.read": Rule("read the audit trail", frozenset({Role.ADMIN, Role.AUDITOR}), Reach.NONE),
-    # A KPU unlocks, disables and enables its own officers on election day; an admin anyone.
-    "users.unlock": Rule("unlock accounts", KPU_ADMIN, Reach.TARGET),
-    "users.disable": Rule("disable accounts", KPU_ADMIN, Reach.TARGET),
-    "users.enable": Rule("enable accounts", KPU_ADMIN, Reach.TARGET),
-    "webhooks.manage": Rule(
-        "manage webhooks", frozenset({Role.ADMIN, Role.KPU, Role.INTEGRATOR}), Reach.TARGET, "webhooks:manage"
+    "audit.read": Rule(
+        "read the audit trail", frozenset({Role.ADMIN, Role.AUDITOR}), Reach.NONE,
+        on="lists the records that concern the jurisdiction",
     ),
-}
+    # A KPU unlocks, disables and enables its own officers on election day; an admin anyone.
+    "users.unlock": Rule("unlock accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
+    "users.disable": Rule("disable accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
+    "users.enable": Rule("enable accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
+    "webhooks.manage": Rule(
+        "manage webhooks", frozenset({Role.ADMIN, Role.KPU, Role.INTEGRATOR}), Reach.TARGET, "webhooks:manage",
+        "the subscription's jurisdiction (an integrator: only its own subscriptions)",
+    ),
+}  # fmt: skip
 
 
 def permit(
@@ -170,5 +186,6 @@ def markdown_table() -> str:
         roles = "every role" if rule.roles == EVERYONE else ", ".join(sorted(r.value for r in rule.roles))
         if rule.reach is Reach.OWNER:
             roles = f"the owner; {roles}"
-        lines.append(f"| `{action}` | {roles} | {f'`{rule.scope}`' if rule.scope else '–'} | {rule.reach.value} |")
+        where = f"{rule.reach.value}: {rule.on}" if rule.on else rule.reach.value
+        lines.append(f"| `{action}` | {roles} | {f'`{rule.scope}`' if rule.scope else '–'} | {where} |")
     return "\n".join(lines)
