@@ -19,7 +19,7 @@ from models.db import Database
 from models.errors import Conflict, NotFound
 from models.log import LogEntry
 from models.sequencer import Appended, Batch, NewEntry, Refused
-from models.sites import under, within
+from models.sites import under
 from models.users import Actor
 
 

@@ -18,7 +18,7 @@ from api.deps import Permit, RuntimeDep, actor_log
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 DeviceRegistrar = Permit("devices.register")
-DeviceOwner = Permit("devices.list")
+DeviceLister = Permit("devices.list")
 DeviceRevoker = Permit("devices.revoke")
 
 
@@ -57,7 +57,7 @@ def register(body: DeviceIn, actor: DeviceRegistrar, runtime: RuntimeDep) -> Dev
 
 
 @router.get("")
-def mine(actor: DeviceOwner, runtime: RuntimeDep) -> list[DeviceOut]:
+def mine(actor: DeviceLister, runtime: RuntimeDep) -> list[DeviceOut]:
     """Your registered devices (in your jurisdiction's log: a phone is registered there)."""
     with runtime.db_for(actor.jurisdiction).reads() as session:
         return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
