@@ -25,7 +25,7 @@ from api import paging
 from api.deps import Instant, Permit, RuntimeDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
-from api.items.endpoints import readable
+from api.items.endpoints import permitted_item
 
 router = APIRouter(tags=["export"])
 
@@ -214,7 +214,7 @@ def item_report_pdf(item_id: str, actor: ItemReportReader, runtime: RuntimeDep) 
     and sites, escorts, seals, times and irregularities, its other events, and the log
     entries and signed checkpoint that prove them."""
     with runtime.db_for(item_id).reads() as session:
-        report = item_report(session, readable(actor, "exports.item_report", get_item(session, item_id)))
+        report = item_report(session, permitted_item(actor, "exports.item_report", get_item(session, item_id)))
     # Rendered after the read ends: a long report takes a while.
     return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
 

@@ -36,7 +36,7 @@ ItemReader = Permit("items.read")
 LabelReprinter = Permit("labels.reprint")
 
 
-def readable(actor: Actor, action: str, item: Item) -> Item:
+def permitted_item(actor: Actor, action: str, item: Item) -> Item:
     """The item, if `action` on it is the actor's to take: it is bound for their area."""
     policy.permit(actor, action, at=item.destination)
     return item
@@ -108,7 +108,7 @@ def items(
 @router.get("/{item_id}")
 def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
     """The item: current custodian, status, last seals."""
-    return ItemOut.model_validate(readable(actor, "items.read", get_item(session, item_id)))
+    return ItemOut.model_validate(permitted_item(actor, "items.read", get_item(session, item_id)))
 
 
 @router.get("/{item_id}/history", dependencies=[Depends(public_rate)])
@@ -140,5 +140,5 @@ def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
 def reprint(item_id: str, actor: LabelReprinter, runtime: RuntimeDep) -> ItemOut:
     """Print a new label; the log records that it revokes the previous one."""
     with runtime.db_for(item_id).reads() as session:
-        found = readable(actor, "labels.reprint", get_item(session, item_id))
+        found = permitted_item(actor, "labels.reprint", get_item(session, item_id))
     return ItemOut.model_validate(reprint_label(runtime, actor, found))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import LogIdPath, Permit, RuntimeDep, SessionDep
-from api.items.endpoints import readable
+from api.items.endpoints import permitted_item
 from api.labels import render
 
 router = APIRouter(tags=["labels"])
@@ -60,7 +60,7 @@ def label_of(runtime: Runtime, item: Item) -> render.Label:
 )
 def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The item's current label: its QR code (error correction Q) with the id beside it."""
-    item = readable(actor, "labels.print", get_item(session, item_id))
+    item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
         render.svg(label_of(runtime, item)),
         media_type="image/svg+xml",
@@ -75,7 +75,7 @@ def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, run
 )
 def label_png(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The item's current label as a PNG (printed at its dpi, modules are 0.5 mm)."""
-    item = readable(actor, "labels.print", get_item(session, item_id))
+    item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
         render.png(label_of(runtime, item)),
         media_type="image/png",
