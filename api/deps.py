@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from models.accounts import policy
 from models.times import TIME_FORMAT, parse_time
 from models.logs import LOG_ID, check_log_id
 from models.runtime import Runtime
-from models.sites import regency_of, within
-from models.users import Actor, Role
+from models.sites import regency_of
+from models.users import Actor
 from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.orm import Session
 
@@ -84,37 +85,31 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def authorize(
-    actor: Actor,
-    roles: Iterable[Role],
-    *,
-    at: str | None = None,
-    scope: str | None = None,
-) -> None:
-    """Refuse (403) unless the actor has one of `roles`, `at` lies in their jurisdiction,
-    and an integrator holds `scope`."""
-    allowed = set(roles)
-    if actor.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise HTTPException(403, f"a {actor.role} account may not do this (allowed: {names})")
-    if at is not None and not within(at, actor.jurisdiction):
-        raise HTTPException(
-            403, f"{at} is outside your jurisdiction {actor.jurisdiction or 'national'}"
-        )
-    if actor.role is Role.INTEGRATOR and scope is not None and scope not in actor.scopes:
-        raise HTTPException(403, f"this token lacks the scope {scope}")
+def Permit(action: str) -> Any:  # noqa: N802: read as a type, `actor: Permit("alerts.list")`
+    """The signed-in actor, if the policy lets them take `action` (before its target is
+    known; endpoints then call `policy.permit(actor, action, at=...)` on the target).
+    Each endpoint names its action this way, once: tests/test_authorization.py reads it."""
+    policy.POLICY[action]  # an unknown action fails as the app is built, not on a request
+
+    async def permitted(actor: CurrentActor) -> Actor:
+        policy.permit(actor, action)
+        return actor
+
+    permitted.action = action  # type: ignore[attr-defined]
+    return Annotated[Actor, Depends(permitted)]
 
 
-def actor_log(actor: Actor, requested: str | None) -> str:
-    """The regency log an actor works in: theirs, or the one a national account names."""
+def actor_log(actor: Actor, action: str, requested: str | None) -> str:
+    """The regency log an actor takes `action` in: theirs, or the one a national account
+    names; a log outside their jurisdiction is refused."""
     if actor.jurisdiction:
-        own = regency_of(actor.jurisdiction)
-        if requested not in (None, own):
-            raise HTTPException(403, f"log {requested} is outside your jurisdiction {actor.jurisdiction}")
-        return own
-    if requested is None:
+        log_id = check_log_id(requested) if requested else regency_of(actor.jurisdiction)
+    elif requested is None:
         raise HTTPException(422, "a national account says which regency's log: log=53.03")
-    return check_log_id(requested)
+    else:
+        log_id = check_log_id(requested)
+    policy.permit(actor, action, log=log_id)
+    return log_id
 
 
 def client_rate(request: Request, name: str, per_minute: int) -> PerClientRate:

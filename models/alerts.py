@@ -4,6 +4,7 @@ right to acknowledges it, with a reason; the acknowledgement is an entry in the 
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,11 +13,13 @@ from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.accounts.policy import AlertFacts, permit_acknowledgement
 from models.base import Base, UTCDateTime, utcnow
 from models.db import Database
 from models.errors import Conflict, NotFound
+from models.log import LogEntry
 from models.sequencer import Appended, Batch, NewEntry, Refused
-from models.sites import under, within
+from models.sites import under
 from models.users import Actor
 
 
@@ -153,14 +156,6 @@ def list_alerts(
     return list(session.scalars(query))
 
 
-def concerns(alert: Alert, jurisdiction: str) -> bool:
-    """Whether the alert is in the jurisdiction: the whole log for its regency (and
-    nationally), below that those at or bound for the area (as list_alerts selects)."""
-    if len(jurisdiction) <= len(alert.log_id):
-        return jurisdiction in ("", alert.log_id)
-    return any(code is not None and within(code, jurisdiction) for code in (alert.site, alert.item_id))
-
-
 def get_alert(session: Session, log_id: str, alert_id: uuid.UUID) -> Alert:
     alert = session.get(Alert, (log_id, alert_id))
     if alert is None:
@@ -181,6 +176,14 @@ class AlertAcknowledgement:
         alert = get_alert(batch.session, self.log_id, self.alert_id)
         if alert.acked_at is not None:
             raise Conflict(f"alert {self.alert_id} was acknowledged at {alert.acked_at.isoformat()}")
+        # Who made the cited entries, read here under the log's lock: segregation of duties.
+        cited = batch.session.execute(
+            select(LogEntry.idx, LogEntry.data).where(
+                LogEntry.log_id == self.log_id, LogEntry.idx.in_(list(alert.evidence))
+            )
+        )
+        facts = AlertFacts(self.log_id, alert.site, alert.item_id, alert.severity is Severity.CRITICAL)
+        permit_acknowledgement(facts, self.actor, {index: json.loads(data).get("actor") for index, data in cited})
         self.alert = alert
         return [
             NewEntry(

@@ -1,127 +1,340 @@
-"""Every role, inside and outside its jurisdiction, against every protected endpoint:
-a matrix, so that no right is granted by accident."""
+"""The authorization matrix, generated from the policy table: every route of the app
+either is public (listed below) or names exactly one action of the table, and every
+role, inside and outside its jurisdiction, gets from each route what the table says for
+its action. So no right is granted by accident, and none without a rule."""
 
 from __future__ import annotations
 
 import base64
 import itertools
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.routing import APIRoute
 
+from models.accounts.policy import POLICY, Reach, Rule, markdown_table
+from models.alerts import new_alert, raise_once
 from models.runtime import Runtime
+from models.sites import within
 from models.users import SCOPES, Role
-from tests.factories import Phone, make_area, make_person
+from tests.factories import Area, Person, Phone, make_area, make_person
 
-ALL = {"admin", "kpu", "ppk", "pps", "kpps", "escort", "auditor", "integrator"}
-FIELD = {"kpu", "ppk", "pps", "kpps", "escort"}
+# Served to anyone, without an account: the log and its proofs (anyone may verify),
+# the site hierarchy, the public check, pages, health and the API's own description.
+PUBLIC = {
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    ("POST", "/api/v1/auth/token"), ("GET", "/.well-known/jwks.json"),
+    ("GET", "/api/v1/sites"), ("GET", "/api/v1/sites/{code}"),
+    ("GET", "/api/v1/items/{item_id}/history"), ("GET", "/api/v1/logs/{log_id}/label-keys"),
+    ("GET", "/api/v1/logs"), ("GET", "/api/v1/logs/{log_id}/checkpoint"),
+    ("GET", "/api/v1/logs/{log_id}/checkpoints/{size}"), ("GET", "/api/v1/logs/{log_id}/entries"),
+    ("GET", "/api/v1/logs/{log_id}/proof/inclusion"), ("GET", "/api/v1/logs/{log_id}/proof/consistency"),
+    ("GET", "/api/v1/logs/{log_id}/items/{item_id}/entries"),
+    # A witness signs in with nothing: its cosignature, checked against the configured keys, is its proof.
+    ("POST", "/api/v1/logs/{log_id}/cosignatures"),
+    ("GET", "/logs/{log_id}/checkpoint"), ("GET", "/logs/{log_id}/checkpoints/{size}"),
+    ("GET", "/logs/{log_id}/tile/{tile_path:path}"),
+    ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
+    ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+}  # fmt: skip
 _tps = itertools.count(10)
 
 
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        if (included := getattr(route, "original_router", None)) is not None:
+            yield from _routes(included.routes)  # FastAPI keeps an included router whole
+        else:
+            yield route
+
+
+def _app_routes(client) -> dict[tuple[str, str], Any]:
+    """Every route of the app by (method, path template)."""
+    return {
+        (method, route.path): route
+        for route in _routes(client.app.routes)
+        for method in (getattr(route, "methods", None) or {"GET"}) - {"HEAD"}  # a Mount (static files) serves GET
+    }
+
+
+def _actions(route: Any) -> list[str]:
+    """The actions a route names: its `Permit(...)` dependencies, however deep."""
+    found, pending = [], [route.dependant] if isinstance(route, APIRoute) else []
+    while pending:
+        dependant = pending.pop()
+        if (action := getattr(dependant.call, "action", None)) is not None:
+            found.append(action)
+        pending += dependant.dependencies
+    return found
+
+
+# -- The world: two regencies, everyone of each ------------------------------------------
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    a: Area
+    b: Area
+    people: dict[str, Person]
+    kpu: Phone  # the KPU of A's phone
+    owner: Person  # a PPS officer of A, owner of the devices others try to revoke
+    dispatch: dict[str, Any] = field(default_factory=dict)  # truck-1's dispatch result
+    subscription: str = ""  # a webhook of the integrator of A
+    client: Any = None  # the app, to make more officers
+
+
+INSIDE = {
+    Role.ADMIN: lambda a: "", Role.KPU: lambda a: a.kpu, Role.PPK: lambda a: a.ppk, Role.PPS: lambda a: a.pps,
+    Role.KPPS: lambda a: a.tps[0], Role.ESCORT: lambda a: a.kpu, Role.AUDITOR: lambda a: a.kpu,
+    Role.INTEGRATOR: lambda a: a.kpu,
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def world(client, runtime: Runtime):
-    """Two regencies, A and B; everyone of A, some of B, and a box of A in a truck."""
-    # Codes of their own: no other test uses regencies 88.xx.
+def world(client, runtime: Runtime) -> World:
+    """Regencies A and B (codes of their own: no other test uses 88.xx); every role of
+    A, and of B every role that has a jurisdiction; a box of A in a truck."""
     a_log, b_log = runtime.create_log("88.01"), runtime.create_log("88.02")
     a, b = make_area(runtime, a_log.id), make_area(runtime, b_log.id)
-    people = {
-        "admin": make_person(client, runtime, Role.ADMIN, ""),
-        "kpu": make_person(client, runtime, Role.KPU, a.kpu),
-        "ppk": make_person(client, runtime, Role.PPK, a.ppk),
-        "pps": make_person(client, runtime, Role.PPS, a.pps),
-        "kpps": make_person(client, runtime, Role.KPPS, a.tps[0]),
-        "escort": make_person(client, runtime, Role.ESCORT, a.kpu),
-        "auditor": make_person(client, runtime, Role.AUDITOR, a.kpu),
-        "integrator": make_person(client, runtime, Role.INTEGRATOR, a.kpu, scopes=SCOPES),
-        "integrator-unscoped": make_person(client, runtime, Role.INTEGRATOR, a.kpu),
-        "kpu-B": make_person(client, runtime, Role.KPU, b.kpu),
-        "auditor-B": make_person(client, runtime, Role.AUDITOR, b.kpu),
-        "ppk-B": make_person(client, runtime, Role.PPK, b.ppk),
-    }
+    people = {}
+    for role, where in INSIDE.items():
+        scopes = SCOPES if role is Role.INTEGRATOR else frozenset()
+        people[role.value] = make_person(client, runtime, role, where(a), scopes=scopes)
+        if role is not Role.ADMIN:  # an admin is national: nowhere is outside
+            people[f"{role.value}-B"] = make_person(client, runtime, role, where(b), scopes=scopes)
+    people["integrator-unscoped"] = make_person(client, runtime, Role.INTEGRATOR, a.kpu)
     kpu = Phone(people["kpu"]).register()
-    body = {"items": [{"kind": "kotak_suara", "destination": a.tps[0], "code": "BUP"}]}
+    body = {"items": [{"kind": "kotak_suara", "destination": a.tps[n], "code": "BUP"} for n in (0, 2)]}
     assert people["kpu"].post("/api/v1/items", json=body).status_code == 201
-    kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff=f"{a.kpu}-truck-1"))
-    return a, b, people
+    (dispatch,) = kpu.send(kpu.scan("dispatch", a.item(), a.kpu, counterparty=a.ppk, handoff=f"{a.kpu}-truck-1"))
+    hook = {"url": "https://silog.example/hook", "kinds": ["events"], "jurisdiction": a.kpu}
+    subscribed = people["integrator"].post("/api/v1/webhooks", json=hook)
+    assert subscribed.status_code == 201, subscribed.text
+    owner = make_person(client, runtime, Role.PPS, a.pps)
+    return World(runtime, a, b, people, kpu, owner, dispatch, subscribed.json()["id"], client)
+
+
+# -- One request per route -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request to a route, made afresh for each caller (some are used up: a deleted
+    webhook, an acknowledged alert), and the target the route's action is judged at:
+    a code (or codes, any of which will do), a log for a rule of Reach.LOG, or None."""
+
+    request: Callable[[World], tuple[str, Any]]  # the URL and the JSON body
+    target: Callable[[World], str | tuple[str, ...] | None]
+    allowed: frozenset[int] = frozenset({200, 201, 204})
+    refused: frozenset[int] = frozenset({403})
 
 
 def _public_key() -> str:
     return base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
 
 
-def _requests(a, b):
-    """(name, method, path, json, roles of A that may) for every protected endpoint.
-    Lists answer everyone with a right to list, scoped to their own jurisdiction."""
-    box = a.item()
-    fresh_tps = lambda: f"{a.pps}-{next(_tps):03d}"  # noqa: E731
-    return [
-        ("read an item", "GET", f"/api/v1/items/{box}", None, ALL),
-        ("list items", "GET", "/api/v1/items", None, ALL),
-        ("register items", "POST", "/api/v1/items",
-         lambda: {"items": [{"kind": "kotak_suara", "destination": a.tps[1], "code": f"X{uuid.uuid4().hex[:6].upper()}"}]},
-         {"admin", "kpu"}),
-        ("reprint a label", "POST", f"/api/v1/items/{box}/labels", None, {"admin", "kpu"}),
-        ("add a TPS", "POST", "/api/v1/sites", lambda: {"code": fresh_tps(), "name": "TPS baru"}, {"admin", "kpu"}),
-        ("list events", "GET", f"/api/v1/events?log={a.kpu}", None, ALL),
-        ("submit scans", "POST", "/api/v1/events", lambda: {"scans": [{"scan": {}, "sig": ""}]}, FIELD),
-        ("register a device", "POST", "/api/v1/devices", lambda: {"public_key": _public_key(), "log": a.kpu}, FIELD),
-        ("list alerts", "GET", f"/api/v1/alerts?log={a.kpu}", None, {"admin", "kpu", "ppk", "auditor", "integrator"}),
-        # A KPU → PPK truck: the village and polling-station teams are at neither end.
-        ("read a handoff", "GET", f"/api/v1/handoffs/{a.kpu}/{a.kpu}-truck-1", None, ALL - {"integrator", "pps", "kpps"}),
-        ("export EPCIS", "GET", f"/api/v1/export/epcis?log={a.kpu}", None, ALL),
-        ("export events as CSV", "GET", f"/api/v1/export/events.csv?log={a.kpu}", None, ALL),
-        # Custody at a district: the village and polling-station teams are below it.
-        ("export custody as CSV", "GET", f"/api/v1/export/custody.csv?site={a.ppk}", None, ALL - {"pps", "kpps"}),
-        ("an item's custody report", "GET", f"/api/v1/items/{box}/report.pdf", None, ALL),
-        ("a district's custody report", "GET", f"/api/v1/reports/custody.pdf?site={a.ppk}", None, ALL - {"pps", "kpps"}),
-    ]
+def _fresh_handoff(w: World) -> str:
+    """A new truck from A's KPU to its district, for closing."""
+    handoff = f"{w.a.kpu}-truck-{uuid.uuid4().hex[:8]}"
+    (sent,) = w.kpu.send(w.kpu.scan("dispatch", w.a.item(2), w.a.kpu, counterparty=w.a.ppk, handoff=handoff))
+    assert sent["status"] == "accepted", sent
+    return handoff
 
 
-@pytest.mark.parametrize("who", sorted(ALL | {"integrator-unscoped", "kpu-B", "auditor-B", "ppk-B", "anonymous"}))
-def test_role_matrix(client, world, who):
-    a, b, people = world
-    person = people.get(who)
-    for name, method, path, body, allowed in _requests(a, b):
-        payload = body() if callable(body) else body
-        headers = person.headers if person else {}
-        response = client.request(method, path, json=payload, headers=headers)
-        role = who.split("-")[0]
-        if who == "anonymous":
+def _fresh_officer(w: World) -> Person:
+    """A new PPS officer of A, for disabling."""
+    return make_person(w.client, w.runtime, Role.PPS, w.a.pps)
+
+
+def _fresh_alert(w: World) -> str:
+    """A warning at a village of A that cites no one's entry: only the table decides."""
+    (alert,) = raise_once(w.runtime.db, [new_alert(
+        w.a.kpu, "far_from_site", item_id=w.a.item(), site=w.a.pps, event_id=str(uuid.uuid4()), detail="far",
+        evidence=[],
+    )])  # fmt: skip
+    return str(alert.id)
+
+
+def _fresh_subscription(w: World) -> str:
+    hook = {"url": "https://silog.example/hook", "kinds": ["events"], "jurisdiction": w.a.kpu}
+    return str(w.people["integrator"].post("/api/v1/webhooks", json=hook).json()["id"])
+
+
+GET, POST, DELETE = "GET", "POST", "DELETE"
+REGENCY = lambda w: w.a.kpu  # noqa: E731: A's log, and its KPU's site
+BOX = lambda w: w.a.tps[0]  # noqa: E731: the box's destination
+DISTRICT = lambda w: w.a.ppk  # noqa: E731
+VILLAGE = lambda w: w.a.pps  # noqa: E731
+NOWHERE = lambda w: None  # noqa: E731: a list, cut to the caller's jurisdiction
+# An integrator is shown only its own webhooks: another's is not found (404).
+HIDDEN = frozenset({403, 404})
+
+CASES: dict[tuple[str, str], Case] = {
+    (POST, "/api/v1/items"): Case(lambda w: ("/api/v1/items", {"items": [
+        {"kind": "kotak_suara", "destination": w.a.tps[1], "code": f"X{uuid.uuid4().hex[:6].upper()}"}]}),
+        lambda w: w.a.tps[1]),  # fmt: skip
+    (GET, "/api/v1/items"): Case(lambda w: ("/api/v1/items", None), NOWHERE),
+    (GET, "/api/v1/items/{item_id}"): Case(lambda w: (f"/api/v1/items/{w.a.item()}", None), BOX),
+    (POST, "/api/v1/items/{item_id}/labels"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/labels", None), BOX),
+    (GET, "/api/v1/items/{item_id}/label.svg"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/label.svg", None), BOX),
+    (GET, "/api/v1/items/{item_id}/label.png"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/label.png", None), BOX),
+    (GET, "/api/v1/labels.pdf"): Case(lambda w: (f"/api/v1/labels.pdf?site={w.a.ppk}", None), DISTRICT),
+    (POST, "/api/v1/sites"): Case(
+        lambda w: ("/api/v1/sites", {"code": f"{w.a.pps}-{next(_tps):03d}", "name": "TPS baru"}), VILLAGE
+    ),
+    (POST, "/api/v1/devices"): Case(lambda w: ("/api/v1/devices", {"public_key": _public_key(), "log": w.a.kpu}), REGENCY),
+    (GET, "/api/v1/devices"): Case(lambda w: ("/api/v1/devices", None), NOWHERE),
+    (POST, "/api/v1/devices/{log_id}/{device_id}/revoke"): Case(
+        lambda w: (f"/api/v1/devices/{w.a.kpu}/{Phone(w.owner).register().id}/revoke", None), REGENCY
+    ),
+    # Each scan is then judged on its own (an outsider's are refused one by one: below).
+    (POST, "/api/v1/events"): Case(lambda w: ("/api/v1/events", {"scans": [{"scan": {}, "sig": ""}]}), NOWHERE),
+    (GET, "/api/v1/events"): Case(lambda w: (f"/api/v1/events?log={w.a.kpu}", None), REGENCY),
+    # 409 until a checkpoint covers the scan.
+    (GET, "/api/v1/events/{event_id}/receipt"): Case(
+        lambda w: (f"/api/v1/events/{w.dispatch['event_id']}/receipt?log={w.a.kpu}", None),
+        lambda w: (w.a.kpu, w.a.item()), allowed=frozenset({200, 409}),
+    ),
+    (GET, "/api/v1/export/epcis"): Case(lambda w: (f"/api/v1/export/epcis?log={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/export/events.csv"): Case(lambda w: (f"/api/v1/export/events.csv?log={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/export/custody.csv"): Case(lambda w: (f"/api/v1/export/custody.csv?site={w.a.ppk}", None), DISTRICT),
+    (GET, "/api/v1/items/{item_id}/report.pdf"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/report.pdf", None), BOX),
+    (GET, "/api/v1/reports/custody.pdf"): Case(lambda w: (f"/api/v1/reports/custody.pdf?site={w.a.ppk}", None), DISTRICT),
+    # Either end of a KPU → PPK truck.
+    (GET, "/api/v1/handoffs/{log_id}/{handoff_id}"): Case(
+        lambda w: (f"/api/v1/handoffs/{w.a.kpu}/{w.a.kpu}-truck-1", None), lambda w: (w.a.ppk, w.a.kpu)
+    ),
+    (POST, "/api/v1/handoffs/{log_id}/{handoff_id}/close"): Case(
+        lambda w: (f"/api/v1/handoffs/{w.a.kpu}/{_fresh_handoff(w)}/close", None), DISTRICT
+    ),
+    (GET, "/api/v1/alerts"): Case(lambda w: (f"/api/v1/alerts?log={w.a.kpu}", None), REGENCY),
+    (POST, "/api/v1/alerts/{alert_id}/ack"): Case(
+        lambda w: (f"/api/v1/alerts/{_fresh_alert(w)}/ack?log={w.a.kpu}", {"reason": "diperiksa"}),
+        VILLAGE,
+    ),
+    (GET, "/api/v1/logs/{log_id}/export"): Case(lambda w: (f"/api/v1/logs/{w.a.kpu}/export", None), REGENCY),
+    (GET, "/api/v1/stats/progress"): Case(lambda w: (f"/api/v1/stats/progress?site={w.a.ppk}", None), DISTRICT),
+    (POST, "/api/v1/users/{username}/unlock"): Case(
+        lambda w: (f"/api/v1/users/{w.owner.username}/unlock", None), VILLAGE
+    ),
+    (POST, "/api/v1/users/{username}/disable"): Case(
+        lambda w: (f"/api/v1/users/{_fresh_officer(w).username}/disable", None), VILLAGE
+    ),
+    (POST, "/api/v1/users/{username}/enable"): Case(
+        lambda w: (f"/api/v1/users/{w.owner.username}/enable", None), VILLAGE
+    ),
+    (GET, "/api/v1/audit"): Case(lambda w: ("/api/v1/audit", None), NOWHERE),
+    (POST, "/api/v1/webhooks"): Case(
+        lambda w: ("/api/v1/webhooks", {"url": "https://silog.example/h", "kinds": ["events"], "jurisdiction": w.a.kpu}),
+        REGENCY,
+    ),
+    (GET, "/api/v1/webhooks"): Case(lambda w: ("/api/v1/webhooks", None), NOWHERE),
+    (GET, "/api/v1/webhooks/{subscription_id}"): Case(
+        lambda w: (f"/api/v1/webhooks/{w.subscription}", None), REGENCY, refused=HIDDEN
+    ),
+    (DELETE, "/api/v1/webhooks/{subscription_id}"): Case(
+        lambda w: (f"/api/v1/webhooks/{_fresh_subscription(w)}", None), REGENCY, refused=HIDDEN
+    ),
+    (GET, "/api/v1/webhooks/{subscription_id}/deliveries"): Case(
+        lambda w: (f"/api/v1/webhooks/{w.subscription}/deliveries", None), REGENCY, refused=HIDDEN
+    ),
+    # No delivery was made yet: let through, the caller learns there is no delivery 1.
+    (POST, "/api/v1/webhooks/{subscription_id}/deliveries/{number}/redeliver"): Case(
+        lambda w: (f"/api/v1/webhooks/{w.subscription}/deliveries/1/redeliver", None), REGENCY,
+        allowed=frozenset({404}), refused=HIDDEN,
+    ),
+}  # fmt: skip
+
+
+def permitted(rule: Rule, person: Person, scopes: frozenset[str], target: str | tuple[str, ...] | None) -> bool:
+    """What the table says, read here on its own: the role, an integrator's scope, and
+    the target within the person's jurisdiction (for a log: the person's regency's)."""
+    if person.role not in rule.roles:
+        return False
+    if person.role is Role.INTEGRATOR and rule.scope is not None and rule.scope not in scopes:
+        return False
+    if target is None:
+        return True
+    if rule.reach is Reach.LOG:
+        return person.jurisdiction == "" or person.jurisdiction[:5] == target
+    codes = (target,) if isinstance(target, str) else target
+    return any(within(code, person.jurisdiction) for code in codes)
+
+
+def test_every_route_is_public_or_names_one_action(client):
+    for key, route in _app_routes(client).items():
+        actions = _actions(route) if isinstance(route, APIRoute) else []
+        if key in PUBLIC:
+            assert actions == [], f"{key} is listed as public but names {actions}"
+            continue
+        assert len(actions) == 1, f"{key} names {actions or 'no action'}: give it exactly one Permit(...)"
+        assert actions[0] in POLICY
+        assert key in CASES, f"{key} ({actions[0]}) has no request in the matrix: add a Case"
+    assert PUBLIC <= set(_app_routes(client)), PUBLIC - set(_app_routes(client))
+
+
+def test_every_action_has_a_route(client):
+    named = {action for route in _routes(client.app.routes) for action in _actions(route)}
+    assert named == set(POLICY), set(POLICY) - named
+
+
+def test_the_readme_shows_the_table():
+    readme = Path(__file__).parent.parent / "README.md"
+    assert markdown_table() in readme.read_text(encoding="utf-8")
+
+
+WHO = sorted({*(r.value for r in Role), *(f"{r.value}-B" for r in Role if r is not Role.ADMIN), "integrator-unscoped"})
+
+
+@pytest.mark.parametrize("key", sorted(CASES), ids=lambda key: f"{key[0]} {key[1]}")
+def test_matrix(client, world, key):
+    """Every role inside (regency A) and outside (regency B) its jurisdiction, and no
+    one signed in, against what the table says for the route's action."""
+    routes = _app_routes(client)
+    assert key in routes, f"{key} is not a route of the app"
+    (action,) = _actions(routes[key])
+    rule, case = POLICY[action], CASES[key]
+    method = key[0]
+    for who in [*WHO, "anonymous"]:
+        person = world.people.get(who)
+        url, body = case.request(world)
+        response = client.request(method, url, json=body, headers=person.headers if person else {})
+        if person is None:
             expected = {401}
-        elif role not in allowed:
-            expected = {403}
-        elif who.endswith("-B"):
-            # Outsiders from regency B are refused whatever their role. A list answers
-            # them with their own jurisdiction's rows, a batch of scans with a refusal
-            # per scan (both tested below).
-            expected = {200} if name in ("list items", "submit scans") else {403}
-        elif who == "integrator-unscoped":
-            expected = {403}
         else:
-            expected = {200, 201}
-        assert response.status_code in expected, f"{who} may not be {response.status_code} on {name}: {response.text}"
+            scopes = SCOPES if who in ("integrator", "integrator-B") else frozenset()
+            expected = case.allowed if permitted(rule, person, scopes, case.target(world)) else case.refused
+        assert response.status_code in expected, f"{who} on {action}: {response.status_code} {response.text}"
         if response.status_code in (401, 403):
             assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_outsiders_see_none_of_the_items(world):
-    a, b, people = world
-    listed = people["auditor-B"].get("/api/v1/items").json()["items"]
-    assert all(not item["id"].startswith(a.kpu) for item in listed)
+    listed = world.people["auditor-B"].get("/api/v1/items").json()["items"]
+    assert all(not item["id"].startswith(world.a.kpu) for item in listed)
 
 
 def test_an_outsiders_scans_are_refused(world):
-    a, b, people = world
-    phone = Phone(people["ppk-B"]).register()
-    (result,) = phone.send(phone.scan("receive", a.item(), a.ppk, counterparty=a.kpu))
+    phone = Phone(world.people["ppk-B"]).register()
+    (result,) = phone.send(phone.scan("receive", world.a.item(), world.a.ppk, counterparty=world.a.kpu))
     assert result["status"] == "rejected"
     assert "outside your jurisdiction" in result["reason"]
 
 
+def test_a_device_is_revoked_by_its_owner(world):
+    phone = Phone(world.owner).register()
+    revoked = world.owner.post(f"/api/v1/devices/{world.a.kpu}/{phone.id}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_index"] is not None
+
+
 def test_tokens_are_checked(client, world):
-    a, b, people = world
-    token = people["kpu"].token
+    token = world.people["kpu"].token
     for bad, words in [
         ("", "no bearer token"),
         ("garbage", "not valid"),
@@ -133,8 +346,7 @@ def test_tokens_are_checked(client, world):
 
 
 def test_sign_in_errors_are_clear(client, world):
-    a, b, people = world
-    wrong = client.post("/api/v1/auth/token", data={"username": people["kpu"].username, "password": "nope"})
+    wrong = client.post("/api/v1/auth/token", data={"username": world.people["kpu"].username, "password": "nope"})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong username or password"
     unknown = client.post("/api/v1/auth/token", data={"username": "nobody.at.all", "password": "whatever"})
     assert unknown.status_code == 401
@@ -145,11 +357,10 @@ def test_sign_in_errors_are_clear(client, world):
 def test_jwks_publishes_the_token_key(client, world):
     import jwt
 
-    a, b, people = world
     keys = client.get("/.well-known/jwks.json").json()["keys"]
-    token = people["auditor"].token
+    token = world.people["auditor"].token
     header = jwt.get_unverified_header(token)
     (jwk,) = [k for k in keys if k["kid"] == header["kid"]]
     assert (jwk["kty"], jwk["crv"], jwk["alg"]) == ("OKP", "Ed25519", "EdDSA")
     claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["EdDSA"], audience="jejak")
-    assert (claims["role"], claims["jur"]) == ("auditor", a.kpu)
+    assert (claims["role"], claims["jur"]) == ("auditor", world.a.kpu)

@@ -47,6 +47,7 @@ from tests.helpers import LiveServer, free_port, serve_live, wait_for_checkpoint
 SCANS = int(os.environ.get("JEJAK_FAULT_SCANS", "10000"))
 CHUNK = 500  # scans per request, as the field app sends a long outbox
 SCANS_PER_BOX = 100
+RULES = 1  # the rules in force enter a fresh log just before its first scan
 
 
 def register_boxes(kpu: Person, area: Area, count: int) -> list[str]:
@@ -156,7 +157,7 @@ def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, ru
         if moment == "writing":
             wait_for(lambda: writing(runtime, new_log.id), "the server's write transaction")
         elif moment == "committed":
-            wait_for(lambda: log_size(runtime, new_log.id) == before + (chunk + 1) * CHUNK, "the commit")
+            wait_for(lambda: log_size(runtime, new_log.id) == before + RULES + (chunk + 1) * CHUNK, "the commit")
         if moment is not None:
             server.kill()
             kills.append(moment)
@@ -172,8 +173,8 @@ def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, ru
         answers = Counter(r["status"] for r in outbox.answers.values())
         assert answers == {"accepted": SCANS - CHUNK, "duplicate": CHUNK}
         assert_each_scan_once(runtime, new_log.id, outbox)
-        assert log_size(runtime, new_log.id) == before + SCANS
-        assert_verifies(server.base, new_log.id, new_log.verifier_key, before + SCANS)
+        assert log_size(runtime, new_log.id) == before + RULES + SCANS
+        assert_verifies(server.base, new_log.id, new_log.verifier_key, before + RULES + SCANS)
     finally:
         server.stop()
 
@@ -380,7 +381,7 @@ def test_a_full_disk_is_a_clear_507_and_the_service_goes_on_once_freed(is_postgr
         assert full is not None
         assert_problem(full, 507, "the database disk is full")
         assert 0 < outbox.acknowledged < len(outbox.envelopes)
-        assert log_size(runtime, log.id) == before + outbox.acknowledged  # nothing of the refused chunk
+        assert log_size(runtime, log.id) == before + RULES + outbox.acknowledged  # nothing of the refused chunk
         assert integrity(database) == "ok"
         assert verify.main([f"{server.base}/logs/{log.id}", "--key", log.verifier_key]) == 0
 
@@ -388,5 +389,5 @@ def test_a_full_disk_is_a_clear_507_and_the_service_goes_on_once_freed(is_postgr
         assert outbox.sync(server.base) is None
         assert server.process is not None and server.process.poll() is None  # the same process
         assert_each_scan_once(runtime, log.id, outbox)
-        assert_verifies(server.base, log.id, log.verifier_key, before + len(outbox.envelopes))
+        assert_verifies(server.base, log.id, log.verifier_key, before + RULES + len(outbox.envelopes))
         assert integrity(database) == "ok"

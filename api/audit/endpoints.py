@@ -6,20 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from models import audit
-from models.users import Role
 
 from api import paging
 from api.audit.schemas import AuditPage, AuditRecordOut
-from api.deps import CurrentActor, RuntimeDep, authorize
+from api.deps import Permit, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
-READERS = {Role.ADMIN, Role.AUDITOR}
+AuditReader = Permit("audit.read")
 
 
 @router.get("")
 def trail(
-    actor: CurrentActor,
+    actor: AuditReader,
     runtime: RuntimeDep,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$", examples=["user.lock"])] = None,
     target: Annotated[str | None, Query(max_length=255)] = None,
@@ -29,7 +28,6 @@ def trail(
     """Who did what, newest first: accounts created, locked and unlocked, devices
     registered and revoked, keys created and rotated, webhooks subscribed and deleted,
     alerts acknowledged. Only what concerns your jurisdiction (national: everything)."""
-    authorize(actor, READERS)
     with runtime.db.reads() as session:
         rows = audit.list_records(
             session,

@@ -6,17 +6,21 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from models import audit
-from models.custody.work import SCANNING_ROLES
+from models.accounts import policy
 from models.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
 from models.inputs import FreeText
 from models.logs import check_log_id, get_log
 from models.runtime import Runtime
-from models.users import Actor, Role
+from models.users import Actor
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentActor, RuntimeDep, actor_log, authorize
+from api.deps import Permit, RuntimeDep, actor_log
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+DeviceRegistrar = Permit("devices.register")
+DeviceLister = Permit("devices.list")
+DeviceRevoker = Permit("devices.revoke")
 
 
 class DeviceIn(BaseModel):
@@ -42,10 +46,9 @@ class DeviceOut(BaseModel):
 
 
 @router.post("", status_code=201)
-def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> DeviceOut:
+def register(body: DeviceIn, actor: DeviceRegistrar, runtime: RuntimeDep) -> DeviceOut:
     """Register this phone's key for your scans. The key becomes an entry in the log."""
-    authorize(actor, SCANNING_ROLES)
-    log_id = actor_log(actor, body.log)
+    log_id = actor_log(actor, "devices.register", body.log)
     with runtime.db_for(log_id).reads() as session:
         get_log(session, log_id)
     work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name)
@@ -55,19 +58,18 @@ def register(body: DeviceIn, actor: CurrentActor, runtime: RuntimeDep) -> Device
 
 
 @router.get("")
-def mine(actor: CurrentActor, runtime: RuntimeDep) -> list[DeviceOut]:
+def mine(actor: DeviceLister, runtime: RuntimeDep) -> list[DeviceOut]:
     """Your registered devices (in your jurisdiction's log: a phone is registered there)."""
     with runtime.db_for(actor.jurisdiction).reads() as session:
         return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
 
 
 @router.post("/{log_id}/{device_id}/revoke")
-def revoke(log_id: str, device_id: str, actor: CurrentActor, runtime: RuntimeDep) -> DeviceOut:
+def revoke(log_id: str, device_id: str, actor: DeviceRevoker, runtime: RuntimeDep) -> DeviceOut:
     """Revoke a lost or retired device: yours, or any in your jurisdiction for KPU/admins."""
     with runtime.db_for(log_id).reads() as session:
         device = get_device(session, check_log_id(log_id), device_id)
-    if device.user_id != actor.id:
-        authorize(actor, {Role.ADMIN, Role.KPU}, at=log_id)
+    policy.permit(actor, "devices.revoke", at=log_id, owner=device.user_id)
     work = DeviceRevocation(device, actor)
     device = runtime.sequencer.submit(log_id, work, 1)
     _audit(runtime, actor, "device.revoke", device)

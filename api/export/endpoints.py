@@ -12,24 +12,28 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from models import epcis
+from models.accounts import policy
 from models.db import Database
 from models.events import Event, list_events
 from models.items import Item, get_item
 from models.logs import get_log
 from models.reports import area_report, held_at, item_report
 from models.sites import get_site, level_of
-from models.users import Actor
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import CurrentActor, Instant, RuntimeDep, actor_log, authorize
-from api.events.endpoints import READERS as EVENT_READERS
+from api.deps import Instant, Permit, RuntimeDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
-from api.items.endpoints import READERS as ITEM_READERS
-from api.items.endpoints import readable
+from api.items.endpoints import permitted_item
 
 router = APIRouter(tags=["export"])
+
+EpcisExporter = Permit("exports.epcis")
+EventsCsvExporter = Permit("exports.events_csv")
+CustodyCsvExporter = Permit("exports.custody_csv")
+ItemReportReader = Permit("exports.item_report")
+AreaReportReader = Permit("exports.area_report")
 
 T = TypeVar("T")
 SiteQuery = Annotated[str, Query(max_length=32, pattern=r"^[0-9.\-]+$", examples=["53.03.08"])]
@@ -44,7 +48,7 @@ CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
 )
 def export_epcis(
     request: Request,
-    actor: CurrentActor,
+    actor: EpcisExporter,
     runtime: RuntimeDep,
     log: LogQuery = None,
     since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
@@ -63,8 +67,7 @@ def export_epcis(
     receive three: arriving, inspecting its seals, accepting), CBV 2.0 business steps
     and dispositions, the log index and leaf hash of each (docs/EPCIS.md). `limit`
     counts scans; the next page is in the `Link` header (rel="next")."""
-    authorize(actor, EVENT_READERS, scope="events:read")
-    log_id = actor_log(actor, log)
+    log_id = actor_log(actor, "exports.epcis", log)
     ids = epcis.Identifiers(runtime.settings.public_url)
     query = epcis.EpcisQuery(
         since=since,
@@ -104,12 +107,11 @@ def _split(values: list[str] | None) -> list[str]:
     responses={200: {"content": {"text/csv": {}}, "description": "One row per event, with a header row"}},
 )
 def export_events(
-    actor: CurrentActor, runtime: RuntimeDep, filter: EventFilterDep, log: LogQuery = None
+    actor: EventsCsvExporter, runtime: RuntimeDep, filter: EventFilterDep, log: LogQuery = None
 ) -> StreamingResponse:
     """The custody events GET /api/v1/events selects (same filters), all of them, in
     log order, as UTF-8 CSV. Flags are separated by spaces."""
-    authorize(actor, EVENT_READERS, scope="events:read")
-    log_id = actor_log(actor, log)
+    log_id = actor_log(actor, "exports.events_csv", log)
 
     def rows(session: Session, after: Event | None) -> list[Event]:
         return list_events(
@@ -141,11 +143,12 @@ def export_events(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per item, with a header row"}},
 )
-def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -> StreamingResponse:
+def export_custody(actor: CustodyCsvExporter, runtime: RuntimeDep, site: SiteQuery) -> StreamingResponse:
     """Current custody: every item held at `site` or below it (in transit, an item is
     still its dispatcher's), with its status, leg, custodian, seals and last log
     index, as UTF-8 CSV."""
-    _authorize_at(actor, site)
+    level_of(site)  # a malformed code is a 400 whoever asks
+    policy.permit(actor, "exports.custody_csv", at=site)
     with runtime.db_for(site).reads() as session:
         get_site(session, site)  # an unknown site is a 404
 
@@ -165,13 +168,6 @@ def export_custody(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) ->
         ]  # fmt: skip
 
     return _csv(runtime.db_for(site), rows, header, line, f"custody-{site}.csv")
-
-
-def _authorize_at(actor: Actor, site: str) -> None:
-    """Item readers of `site`; a malformed code is a 400 whoever asks."""
-    authorize(actor, ITEM_READERS, scope="items:read")
-    level_of(site)
-    authorize(actor, ITEM_READERS, at=site, scope="items:read")
 
 
 def _csv(
@@ -213,22 +209,23 @@ _PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in B
 
 
 @router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=_PDF)
-def item_report_pdf(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> Response:
+def item_report_pdf(item_id: str, actor: ItemReportReader, runtime: RuntimeDep) -> Response:
     """The item's custody report (berita acara): each handoff with both parties' roles
     and sites, escorts, seals, times and irregularities, its other events, and the log
     entries and signed checkpoint that prove them."""
     with runtime.db_for(item_id).reads() as session:
-        report = item_report(session, readable(actor, get_item(session, item_id)))
+        report = item_report(session, permitted_item(actor, "exports.item_report", get_item(session, item_id)))
     # Rendered after the read ends: a long report takes a while.
     return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
 
 
 @router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=_PDF)
-def area_report_pdf(actor: CurrentActor, runtime: RuntimeDep, site: SiteQuery) -> Response:
+def area_report_pdf(actor: AreaReportReader, runtime: RuntimeDep, site: SiteQuery) -> Response:
     """The custody report of every item bound for a district (or a village), item by
     item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
     district (PPK) code, or a village (PPS) code for a district too big for one report."""
-    _authorize_at(actor, site)
+    level_of(site)  # a malformed code is a 400 whoever asks
+    policy.permit(actor, "exports.area_report", at=site)
     with runtime.db_for(site).reads() as session:
         report = area_report(session, site)
     return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
+from models.accounts import policy
 from models.handoffs import Handoff, HandoffClose, HandoffStatus, get_handoff
 from models.logs import check_log_id
-from models.sites import within
-from models.users import Role
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.deps import Permit, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
 
-READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR}
-RECEIVERS = {Role.KPU, Role.PPK, Role.PPS, Role.KPPS}
+HandoffReader = Permit("handoffs.read")
+HandoffCloser = Permit("handoffs.close")
 
 
 class HandoffOut(BaseModel):
@@ -39,20 +38,18 @@ class Closed(HandoffOut):
 
 
 @router.get("/{log_id}/{handoff_id}")
-def handoff(log_id: str, handoff_id: str, actor: CurrentActor, session: SessionDep) -> HandoffOut:
+def handoff(log_id: str, handoff_id: str, actor: HandoffReader, session: SessionDep) -> HandoffOut:
     found = get_handoff(session, check_log_id(log_id), handoff_id)
-    # Either end of the handoff may look at it.
-    end = found.to_site if within(found.to_site, actor.jurisdiction) else found.from_site
-    authorize(actor, READERS, at=end)
+    policy.permit(actor, "handoffs.read", at=(found.to_site, found.from_site))  # either end
     return HandoffOut.model_validate(found)
 
 
 @router.post("/{log_id}/{handoff_id}/close")
-def close(log_id: str, handoff_id: str, actor: CurrentActor, runtime: RuntimeDep) -> Closed:
+def close(log_id: str, handoff_id: str, actor: HandoffCloser, runtime: RuntimeDep) -> Closed:
     """The receiver closes the handoff: every item of it not received is flagged missing."""
     with runtime.db_for(log_id).reads() as session:
         found: Handoff = get_handoff(session, check_log_id(log_id), handoff_id)
-    authorize(actor, RECEIVERS, at=found.to_site)
+    policy.permit(actor, "handoffs.close", at=found.to_site)
     work = HandoffClose(handoff_id, actor)
     closed = runtime.sequencer.submit(log_id, work, len(found.items) + 1)
     return Closed(**HandoffOut.model_validate(closed).model_dump(), missing=work.missing)

@@ -8,6 +8,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from models.accounts import policy
 from models.items import (
     Item,
     ItemSpec,
@@ -19,22 +20,25 @@ from models.items import (
     reprint_label,
 )
 from models.sequencer import b64
-from models.users import Actor, Role
+from models.users import Actor
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize, public_rate
+from api.deps import Permit, RuntimeDep, SessionDep, public_rate
 from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
-READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR, Role.INTEGRATOR}
-REGISTRARS = {Role.ADMIN, Role.KPU}
+ItemRegistrar = Permit("items.register")
+ItemLister = Permit("items.list")
+ItemReader = Permit("items.read")
+LabelReprinter = Permit("labels.reprint")
 
 
-def readable(actor: Actor, item: Item) -> Item:
-    authorize(actor, READERS, at=item.destination, scope="items:read")
+def permitted_item(actor: Actor, action: str, item: Item) -> Item:
+    """The item, if `action` on it is the actor's to take: it is bound for their area."""
+    policy.permit(actor, action, at=item.destination)
     return item
 
 
@@ -65,19 +69,18 @@ async def _specs(request: Request) -> list[ItemSpec]:
         }
     },
 )
-async def register(request: Request, actor: CurrentActor, runtime: RuntimeDep) -> ItemsCreated:
+async def register(request: Request, actor: ItemRegistrar, runtime: RuntimeDep) -> ItemsCreated:
     """Register items (JSON or CSV), each with its first signed label; all or none."""
-    authorize(actor, REGISTRARS)
     specs = await _specs(request)
     for spec in specs:
-        authorize(actor, REGISTRARS, at=spec.destination)
+        policy.permit(actor, "items.register", at=spec.destination)
     items = await run_in_threadpool(register_items, runtime, actor, specs)
     return ItemsCreated(items=[ItemOut.model_validate(i) for i in items])
 
 
 @router.get("")
 def items(
-    actor: CurrentActor,
+    actor: ItemLister,
     session: SessionDep,
     site: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
     status: ItemStatus | None = None,
@@ -87,7 +90,6 @@ def items(
     limit: paging.Limit = 100,
 ) -> ItemPage:
     """Items in your jurisdiction, filtered by area (`site`), status, custodian, contest."""
-    authorize(actor, READERS, scope="items:read")
     after = paging.decode(cursor, str, str)
     rows = list_items(
         session,
@@ -104,9 +106,9 @@ def items(
 
 
 @router.get("/{item_id}")
-def item(item_id: str, actor: CurrentActor, session: SessionDep) -> ItemOut:
+def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
     """The item: current custodian, status, last seals."""
-    return ItemOut.model_validate(readable(actor, get_item(session, item_id)))
+    return ItemOut.model_validate(permitted_item(actor, "items.read", get_item(session, item_id)))
 
 
 @router.get("/{item_id}/history", dependencies=[Depends(public_rate)])
@@ -135,9 +137,8 @@ def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
 
 
 @router.post("/{item_id}/labels", status_code=201)
-def reprint(item_id: str, actor: CurrentActor, runtime: RuntimeDep) -> ItemOut:
+def reprint(item_id: str, actor: LabelReprinter, runtime: RuntimeDep) -> ItemOut:
     """Print a new label; the log records that it revokes the previous one."""
     with runtime.db_for(item_id).reads() as session:
-        found = get_item(session, item_id)
-    authorize(actor, REGISTRARS, at=found.destination)
+        found = permitted_item(actor, "labels.reprint", get_item(session, item_id))
     return ItemOut.model_validate(reprint_label(runtime, actor, found))

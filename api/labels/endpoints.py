@@ -10,21 +10,22 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from ledger import jws
 from models import logs
+from models.accounts import policy
 from models.errors import InvalidRequest, NotFound
 from models.items import Item, get_item, label_url
 from models.labels import LabelKey
 from models.runtime import Runtime
 from models.sites import get_site, regency_of, under
-from models.users import Actor
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
-from api.items.endpoints import REGISTRARS
+from api.deps import LogIdPath, Permit, RuntimeDep, SessionDep
+from api.items.endpoints import permitted_item
 from api.labels import render
 
 router = APIRouter(tags=["labels"])
+
+LabelPrinter = Permit("labels.print")
 
 # A sheet costs 40 to 75 ms a label on one core, most of it the QR encoder choosing
 # its mask: 1000 labels (48 A4 pages) take 40 to 75 s. That covers a district, the
@@ -38,14 +39,6 @@ ItemIdPath = Annotated[str, Path(max_length=64, examples=["53.03.08.2001-003-BUP
 
 def _image(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
     return {200: {"content": {media_type: {}}, "description": description}}
-
-
-def _printable(actor: Actor, session: Session, item_id: str) -> Item:
-    """The item, if the actor may print its label (KPU or admin, in their jurisdiction)."""
-    authorize(actor, REGISTRARS)
-    item = get_item(session, item_id)
-    authorize(actor, REGISTRARS, at=item.destination)
-    return item
 
 
 def label_of(runtime: Runtime, item: Item) -> render.Label:
@@ -65,9 +58,9 @@ def label_of(runtime: Runtime, item: Item) -> render.Label:
     response_class=Response,
     responses=_image("image/svg+xml", "The current label, drawn for 0.5 mm modules"),
 )
-def label_svg(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, runtime: RuntimeDep) -> Response:
+def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The item's current label: its QR code (error correction Q) with the id beside it."""
-    item = _printable(actor, session, item_id)
+    item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
         render.svg(label_of(runtime, item)),
         media_type="image/svg+xml",
@@ -80,9 +73,9 @@ def label_svg(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, run
     response_class=Response,
     responses=_image("image/png", "The current label, 8 pixels a module"),
 )
-def label_png(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, runtime: RuntimeDep) -> Response:
+def label_png(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The item's current label as a PNG (printed at its dpi, modules are 0.5 mm)."""
-    item = _printable(actor, session, item_id)
+    item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
         render.png(label_of(runtime, item)),
         media_type="image/png",
@@ -96,7 +89,7 @@ def label_png(item_id: ItemIdPath, actor: CurrentActor, session: SessionDep, run
     responses=_image("application/pdf", "A4 sheets, 3 x 7 labels a page"),
 )
 def labels_pdf(
-    actor: CurrentActor,
+    actor: LabelPrinter,
     runtime: RuntimeDep,
     site: Annotated[
         str,
@@ -111,9 +104,8 @@ def labels_pdf(
     """The current labels of every item whose destination is `site` or lies below it,
     in id order (so by TPS), as an A4 PDF to print: 3 x 7 labels a page, each a QR
     code of 0.4 mm modules with the id in plain (searchable) text beside it."""
-    authorize(actor, REGISTRARS)
     regency = regency_of(site)  # a malformed code is a 400
-    authorize(actor, REGISTRARS, at=site)
+    policy.permit(actor, "labels.print", at=site)
     with runtime.db_for(regency).reads() as session:
         get_site(session, site)
         items = list(

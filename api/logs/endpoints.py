@@ -10,12 +10,12 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
 from models import logs, witnesses
 from models.export import write_export
+from models.accounts import policy
 from models.sequencer import b64
-from models.users import Role
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from api.deps import CurrentActor, LogIdPath, RuntimeDep, SessionDep, authorize
+from api.deps import LogIdPath, Permit, RuntimeDep, SessionDep
 from api.logs.schemas import (
     ConsistencyProof,
     Entry,
@@ -32,7 +32,7 @@ from api.logs.schemas import (
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 
 TreeIndex = Annotated[int, Query(ge=0, le=2**62)]
-EXPORTERS = {Role.ADMIN, Role.KPU, Role.AUDITOR, Role.INTEGRATOR}
+LogExporter = Permit("logs.export")
 _SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 
@@ -163,10 +163,10 @@ def consistency(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/gzip": {}}, "description": "The log as a .tar.gz bundle"}},
 )
-def export(log_id: LogIdPath, actor: CurrentActor, session: SessionDep) -> StreamingResponse:
+def export(log_id: LogIdPath, actor: LogExporter, session: SessionDep) -> StreamingResponse:
     """The whole log at its latest checkpoint as a self-contained .tar.gz (tiles, entry
     bundles, checkpoint, log.json) that `jejak verify BUNDLE --key VKEY` checks offline."""
-    authorize(actor, EXPORTERS, at=log_id, scope="logs:read")
+    policy.permit(actor, "logs.export", log=log_id)
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
     try:
         size = write_export(session, log_id, spool)

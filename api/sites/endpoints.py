@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from models.accounts import policy
 from models.sites import Site, SiteLevel, add_tps, get_site, list_sites
-from models.users import Role
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.deps import Permit, RuntimeDep, SessionDep
 from api.sites.schemas import SiteOut, SitePage, TpsIn
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
+
+SiteAdder = Permit("sites.add")
 
 SiteCode = Annotated[str, Query(max_length=32, pattern=r"^[0-9.\-]+$")]
 
@@ -41,9 +43,9 @@ def site(code: str, session: SessionDep) -> SiteOut:
 
 
 @router.post("", status_code=201)
-def create_tps(body: TpsIn, actor: CurrentActor, runtime: RuntimeDep) -> SiteOut:
+def create_tps(body: TpsIn, actor: SiteAdder, runtime: RuntimeDep) -> SiteOut:
     """Add a polling station (TPS) to a village; KPU and admins, in their jurisdiction."""
-    authorize(actor, {Role.ADMIN, Role.KPU}, at=body.code)
+    policy.permit(actor, "sites.add", at=body.code)
     with runtime.db.session(write=True) as session:
         created = SiteOut.model_validate(add_tps(session, **body.model_dump()))
     runtime.share_sites({created.code[:5]})  # where the regency's log lives, if elsewhere

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from models.accounts import policy
 from models.sites import Site
 from models.stats import Progress, progress
-from models.users import Role
 
-from api.deps import CurrentActor, RuntimeDep, authorize
+from api.deps import Permit, RuntimeDep
 from api.stats.schemas import AreaOut, ProgressOut, StageCounts
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
-# Those who follow distribution over an area, and integrators allowed to read items.
-READERS = {Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.INTEGRATOR}
+ProgressReader = Permit("stats.progress")
 
 
 def _area(site: Site, counts: Progress) -> AreaOut:
@@ -32,7 +31,7 @@ def _area(site: Site, counts: Progress) -> AreaOut:
 
 @router.get("/progress")
 def distribution_progress(
-    actor: CurrentActor,
+    actor: ProgressReader,
     runtime: RuntimeDep,
     site: Annotated[
         str | None,
@@ -46,11 +45,10 @@ def distribution_progress(
 ) -> ProgressOut:
     """How many items bound for `site` stand at each stage of their route, outbound and
     on the way back, in all and for each area one level down (with its coordinates)."""
-    authorize(actor, READERS, scope="items:read")
     code = site or actor.jurisdiction
     if not code:
         raise HTTPException(422, "a national account names the area: site=53.03")
-    authorize(actor, READERS, at=code)
+    policy.permit(actor, "stats.progress", at=code)
     with runtime.db_for(code).reads() as session:
         report = progress(session, code)
     return ProgressOut(

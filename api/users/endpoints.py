@@ -6,39 +6,39 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from models import users
-from models.users import Role
+from models.accounts import policy
 
-from api.deps import CurrentActor, RuntimeDep, authorize
+from api.deps import Permit, RuntimeDep
 from api.users.schemas import AccountOut
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 # A KPU unlocks, disables and enables its own officers on election day; an admin anyone.
-UNLOCKERS = {Role.ADMIN, Role.KPU}
+Unlocker = Permit("users.unlock")
+Disabler = Permit("users.disable")
+Enabler = Permit("users.enable")
 UsernamePath = Annotated[str, Path(pattern="^" + users.USERNAME.pattern + "$")]
 
 
 @router.post("/{username}/unlock")
-def unlock(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> AccountOut:
+def unlock(username: UsernamePath, actor: Unlocker, runtime: RuntimeDep) -> AccountOut:
     """Let a locked account sign in again now (its wrong passwords are forgotten);
     recorded in the audit trail."""
-    authorize(actor, UNLOCKERS)
     with runtime.db.session(write=True) as session:
         user = users.get_user(session, username)
-        authorize(actor, UNLOCKERS, at=user.jurisdiction)
+        policy.permit(actor, "users.unlock", at=user.jurisdiction)
         users.unlock(session, actor, user)
         return AccountOut.model_validate(user)
 
 
 @router.post("/{username}/disable")
-def disable(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> AccountOut:
+def disable(username: UsernamePath, actor: Disabler, runtime: RuntimeDep) -> AccountOut:
     """Stop an account: it cannot sign in, and every token it holds is refused (401) from
     its next request, in every process of the service within a second. Not your own.
     Recorded in the audit trail."""
-    authorize(actor, UNLOCKERS)
     with runtime.db.session(write=True) as session:
         user = users.get_user(session, username)
-        authorize(actor, UNLOCKERS, at=user.jurisdiction)
+        policy.permit(actor, "users.disable", at=user.jurisdiction)
         if user.id == actor.id:
             raise HTTPException(403, "you may not disable your own account: ask another administrator")
         users.disable(session, actor, user)
@@ -48,12 +48,11 @@ def disable(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) ->
 
 
 @router.post("/{username}/enable")
-def enable(username: UsernamePath, actor: CurrentActor, runtime: RuntimeDep) -> AccountOut:
+def enable(username: UsernamePath, actor: Enabler, runtime: RuntimeDep) -> AccountOut:
     """Let a disabled account sign in again; the tokens it held stay refused. Recorded
     in the audit trail."""
-    authorize(actor, UNLOCKERS)
     with runtime.db.session(write=True) as session:
         user = users.get_user(session, username)
-        authorize(actor, UNLOCKERS, at=user.jurisdiction)
+        policy.permit(actor, "users.enable", at=user.jurisdiction)
         users.enable(session, actor, user)
         return AccountOut.model_validate(user)

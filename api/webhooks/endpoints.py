@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
+from models.accounts import policy
 from models.sites import level_of
 from models.users import Actor, Role
 from models.webhook_destinations import Destinations
@@ -23,7 +24,7 @@ from models.webhooks import (
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import CurrentActor, RuntimeDep, SessionDep, authorize
+from api.deps import Permit, RuntimeDep, SessionDep
 from api.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -35,8 +36,7 @@ from api.webhooks.schemas import (
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-MANAGERS = {Role.ADMIN, Role.KPU, Role.INTEGRATOR}
-SCOPE = "webhooks:manage"
+WebhookManager = Permit("webhooks.manage")
 DeliveryNumber = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -46,21 +46,20 @@ def _owner(actor: Actor) -> uuid.UUID | None:
 
 
 def _subscription(session: Session, actor: Actor, subscription_id: uuid.UUID) -> Subscription:
-    authorize(actor, MANAGERS, scope=SCOPE)
     subscription = get_subscription(session, subscription_id, owner=_owner(actor))
-    authorize(actor, MANAGERS, at=subscription.jurisdiction)
+    policy.permit(actor, "webhooks.manage", at=subscription.jurisdiction)
     return subscription
 
 
 @router.post("", status_code=201)
-def subscribe(body: SubscriptionIn, actor: CurrentActor, runtime: RuntimeDep) -> NewSubscriptionOut:
+def subscribe(body: SubscriptionIn, actor: WebhookManager, runtime: RuntimeDep) -> NewSubscriptionOut:
     """Subscribe a URL to the events and/or alerts of a jurisdiction from now on. The
     URL's host must be at a public address (README "Webhook destinations"). The answer
     carries the signing secret, shown this once."""
     level_of(body.jurisdiction)  # a malformed code is a 400, not someone else's area
-    authorize(actor, MANAGERS, at=body.jurisdiction, scope=SCOPE)
-    for kind in body.kinds:  # an integrator is sent only what it may read
-        authorize(actor, MANAGERS, scope=f"{kind}:read")
+    policy.permit(actor, "webhooks.manage", at=body.jurisdiction)
+    for kind in body.kinds:  # an integrator is sent only what it may list
+        policy.permit(actor, f"{kind}.list")
     url = check_url(body.url, Destinations.of(runtime.settings))  # before the write lock: it asks DNS
     with runtime.db.session(write=True) as session:
         subscription = create_subscription(
@@ -71,10 +70,9 @@ def subscribe(body: SubscriptionIn, actor: CurrentActor, runtime: RuntimeDep) ->
 
 @router.get("")
 def subscriptions(
-    actor: CurrentActor, session: SessionDep, cursor: paging.Cursor = None, limit: paging.Limit = 100
+    actor: WebhookManager, session: SessionDep, cursor: paging.Cursor = None, limit: paging.Limit = 100
 ) -> SubscriptionPage:
     """Your subscriptions (integrators), or all in your jurisdiction (KPU, admins)."""
-    authorize(actor, MANAGERS, scope=SCOPE)
     after = paging.decode(cursor, str)
     rows = list_subscriptions(
         session,
@@ -88,12 +86,12 @@ def subscriptions(
 
 
 @router.get("/{subscription_id}")
-def subscription(subscription_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> SubscriptionOut:
+def subscription(subscription_id: uuid.UUID, actor: WebhookManager, session: SessionDep) -> SubscriptionOut:
     return SubscriptionOut.model_validate(_subscription(session, actor, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=204)
-def unsubscribe(subscription_id: uuid.UUID, actor: CurrentActor, runtime: RuntimeDep) -> Response:
+def unsubscribe(subscription_id: uuid.UUID, actor: WebhookManager, runtime: RuntimeDep) -> Response:
     """Stop sending; the delivery log is deleted with the subscription."""
     with runtime.db.session(write=True) as session:
         delete_subscription(session, _subscription(session, actor, subscription_id), actor)
@@ -103,7 +101,7 @@ def unsubscribe(subscription_id: uuid.UUID, actor: CurrentActor, runtime: Runtim
 @router.get("/{subscription_id}/deliveries")
 def deliveries(
     subscription_id: uuid.UUID,
-    actor: CurrentActor,
+    actor: WebhookManager,
     session: SessionDep,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
@@ -118,7 +116,7 @@ def deliveries(
 
 @router.post("/{subscription_id}/deliveries/{number}/redeliver")
 def redeliver(
-    subscription_id: uuid.UUID, number: DeliveryNumber, actor: CurrentActor, runtime: RuntimeDep
+    subscription_id: uuid.UUID, number: DeliveryNumber, actor: WebhookManager, runtime: RuntimeDep
 ) -> DeliveryOut:
     """Send a delivery's message again, now, with the same webhook-id; answers with the
     new attempt. What is still queued keeps its order."""

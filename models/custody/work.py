@@ -25,7 +25,6 @@ from models.bulk import BulkStatement, KeyedUpdate
 from models.db import one_of
 from models.devices import revoked
 from models.events import Event
-from models.custody import rules
 from models.custody.rules import (
     ItemState, Outcome, Rules, ScanType, Truckload, judge, sync_order, truckload_refusal,
 )  # fmt: skip
@@ -36,13 +35,9 @@ from models.scans import Scan
 from models.sequencer import Appended, Batch, NewEntry, Refused
 from models.settings import Settings
 from models.sites import Site
-from models.users import Actor, Role
+from models.users import Actor
 
 _IN_BATCH = 500  # ids per IN (...)
-
-
-# The accounts that scan, as roles.
-SCANNING_ROLES = frozenset(Role(r) for r in rules.SCANNING_ROLES)
 
 
 def rules_of(settings: Settings) -> Rules:

@@ -1,0 +1,188 @@
+"""Segregation of duties for acknowledging alerts (issue 21, finding 2): nobody closes
+an alert on their own doing or at the site in their own custody, and critical alerts
+go to the regency's KPU (at the KPU's own warehouse, to the regency's Bawaslu)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from models.accounts.policy import AlertFacts, permit_acknowledgement
+from models.alerts import new_alert, raise_once
+from models.errors import Forbidden
+from models.sites import Site, SiteLevel
+from models.users import Actor, Role
+from tests.factories import Area, Phone, make_area, make_person
+
+
+@pytest.fixture
+def area(runtime, new_log) -> Area:
+    return make_area(runtime, new_log.id)
+
+
+@pytest.fixture
+def other_district(runtime, area) -> str:
+    """A second district of the regency, with a polling station; returns its TPS."""
+    district, village = f"{area.kpu}.02", f"{area.kpu}.02.2001"
+    with runtime.db.session(write=True) as session:
+        session.add_all([
+            Site(code=district, level=SiteLevel.PPK, name="Kecamatan Lain", parent_code=area.kpu, regency=area.kpu),
+            Site(code=village, level=SiteLevel.PPS, name="Desa", parent_code=district, regency=area.kpu),
+            Site(code=f"{village}-001", level=SiteLevel.TPS, name="TPS 001", parent_code=village, regency=area.kpu),
+        ])  # fmt: skip
+    return f"{village}-001"
+
+
+@pytest.fixture
+def crew(client, runtime, area):
+    """Phones of the regency's KPU, the district's PPK, a village's PPS and an escort,
+    and the regency's auditor (Bawaslu)."""
+    phones = {
+        role.value: Phone(make_person(client, runtime, role, jurisdiction)).register()
+        for role, jurisdiction in (
+            (Role.KPU, area.kpu), (Role.PPK, area.ppk), (Role.PPS, area.pps), (Role.ESCORT, area.kpu),
+        )
+    }  # fmt: skip
+    return {**phones, "auditor": make_person(client, runtime, Role.AUDITOR, area.kpu)}
+
+
+def register(kpu: Phone, *destinations: str) -> None:
+    body = {"items": [{"kind": "kotak_suara", "destination": d, "code": "BUP"} for d in destinations]}
+    response = kpu.person.post("/api/v1/items", json=body)
+    assert response.status_code == 201, response.text
+
+
+def flagged(crew, phone: Phone, rule: str, *args, **fields) -> dict:
+    """Send one scan, which must be accepted with `rule` among its flags; the alert it
+    raised, as the regency's auditor lists it (escorts do not list alerts)."""
+    (result,) = phone.send(phone.scan(*args, **fields))
+    assert result["status"] == "accepted" and rule in result["flags"], result
+    alerts = crew["auditor"].get("/api/v1/alerts", params={"rule": rule, "item": args[1]})
+    assert alerts.status_code == 200, alerts.text
+    (alert,) = [a for a in alerts.json()["alerts"] if a["event_id"] == result["event_id"]]
+    assert alert["evidence"][-1] == result["index"]
+    return alert
+
+
+def ack(person, alert: dict):
+    return person.post(f"/api/v1/alerts/{alert['id']}/ack", json={"reason": "diperiksa bersama Panwascam"})
+
+
+def refused(response, *words: str) -> None:
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    for word in words:
+        assert word in response.json()["detail"], response.json()["detail"]
+
+
+def test_a_ppk_cannot_acknowledge_the_wrong_site_it_caused(area, other_district, crew):
+    """Finding 2: the PPK receives at its district a box dispatched to another district
+    and closes the critical alert itself. Only the regency's KPU may."""
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    register(kpu, other_district)
+    box = f"{other_district}-BUP"
+    kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=f"{area.kpu}.02", handoff="truck-2"))
+    alert = flagged(crew, ppk, "wrong_site", "receive", box, area.ppk, counterparty=area.kpu)
+    assert alert["severity"] == "critical" and alert["site"] == area.ppk
+    refused(ack(ppk.person, alert), f"you made entry {alert['evidence'][-1]}", "another official")
+    assert ack(kpu.person, alert).status_code == 200
+
+
+def test_a_ppk_cannot_acknowledge_the_seal_mismatch_it_caused(area, crew):
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    register(kpu, area.tps[0])
+    kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"]))
+    kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff="truck-1"))
+    alert = flagged(crew, ppk, "seal_mismatch", "receive", area.item(), area.ppk, counterparty=area.kpu, seals=["X-9"])
+    refused(ack(ppk.person, alert), "you made entry")
+    acked = ack(kpu.person, alert)
+    assert acked.status_code == 200 and acked.json()["acked_by"] == str(kpu.person.id)
+
+
+def test_a_ppk_cannot_acknowledge_a_warning_at_its_own_site(area, crew):
+    """An escort reports a damaged box at the district office: the PPK holds that site,
+    so someone else (its KPU, an auditor) acknowledges."""
+    kpu, ppk, escort = crew["kpu"], crew["ppk"], crew["escort"]
+    register(kpu, area.tps[0])
+    alert = flagged(crew, escort, "incident_damaged", "incident", area.item(), area.ppk, incident="damaged")
+    assert alert["severity"] == "warning"
+    refused(ack(ppk.person, alert), f"{area.ppk}", "in your custody")
+    assert ack(crew["auditor"], alert).status_code == 200
+
+
+def test_critical_alerts_go_to_the_regencys_kpu(area, crew):
+    """A critical alert in a village of the PPK's district: not the PPK's to close, nor
+    the auditor's; the KPU's."""
+    kpu, pps = crew["kpu"], crew["pps"]
+    register(kpu, area.tps[0])
+    alert = flagged(crew, crew["escort"], "incident_lost", "incident", area.item(), area.pps, incident="lost")
+    assert alert["severity"] == "critical"
+    refused(ack(crew["ppk"].person, alert), "critical", f"KPU of {area.kpu}")
+    refused(ack(crew["auditor"], alert), "critical", f"KPU of {area.kpu}")
+    refused(ack(pps.person, alert))  # a PPS never acknowledges
+    assert ack(kpu.person, alert).status_code == 200
+
+
+def test_an_auditor_acknowledges_a_critical_alert_at_the_kpus_warehouse(area, crew):
+    kpu, escort, auditor = crew["kpu"], crew["escort"], crew["auditor"]
+    register(kpu, area.tps[0])
+    alert = flagged(crew, escort, "incident_seal_broken", "incident", area.item(), area.kpu, incident="seal_broken")
+    assert alert["severity"] == "critical" and alert["site"] == area.kpu
+    refused(ack(kpu.person, alert), "warehouse", "auditor")
+    acked = ack(auditor, alert)
+    assert acked.status_code == 200 and acked.json()["acked_by"] == str(auditor.id)
+
+
+def test_the_kpu_who_made_a_cited_entry_is_refused(client, runtime, area, crew):
+    """A dispatch not received in time: the KPU officer who dispatched it does not
+    close the alert; another officer of the regency's KPU does."""
+    kpu = crew["kpu"]
+    register(kpu, area.tps[0])
+    (dispatch,) = kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff="truck-3"))
+    (alert,) = raise_once(runtime.db, [new_alert(
+        area.kpu, "not_received", item_id=area.item(), site=area.ppk, event_id=dispatch["event_id"],
+        detail="not received in time", evidence=[dispatch["index"]],
+    )])  # fmt: skip
+    path = {"id": str(alert.id)}
+    refused(ack(kpu.person, path), f"you made entry {dispatch['index']}")
+    colleague = make_person(client, runtime, Role.KPU, area.kpu)
+    assert ack(colleague, path).status_code == 200
+
+
+# -- The rule itself, without the HTTP around it ----------------------------------------
+
+REGENCY, DISTRICT, VILLAGE = "53.03", "53.03.08", "53.03.08.2001"
+MAKER = uuid.uuid4()
+
+
+def _actor(role: Role, jurisdiction: str, id: uuid.UUID | None = None) -> Actor:
+    return Actor(id or uuid.uuid4(), role, jurisdiction)
+
+
+@pytest.mark.parametrize(
+    ("who", "site", "critical", "cited", "answer"),
+    [
+        (_actor(Role.KPU, REGENCY), DISTRICT, True, {}, None),
+        (_actor(Role.KPU, REGENCY, MAKER), DISTRICT, True, {7: str(MAKER)}, "you made entry 7"),
+        (_actor(Role.KPU, "53.04"), DISTRICT, False, {}, "outside your jurisdiction"),
+        (_actor(Role.KPU, REGENCY), REGENCY, False, {}, "in your custody"),
+        (_actor(Role.KPU, REGENCY), REGENCY, True, {}, "warehouse"),
+        (_actor(Role.AUDITOR, REGENCY), REGENCY, True, {}, None),
+        (_actor(Role.AUDITOR, REGENCY), REGENCY, False, {}, None),
+        (_actor(Role.AUDITOR, REGENCY), DISTRICT, True, {}, "critical"),
+        (_actor(Role.AUDITOR, ""), REGENCY, True, {}, "critical"),  # the regency's Bawaslu, not RI's
+        (_actor(Role.PPK, DISTRICT), VILLAGE, False, {3: None}, None),  # an entry naming no one
+        (_actor(Role.PPK, DISTRICT), DISTRICT, False, {}, "in your custody"),
+        (_actor(Role.PPK, DISTRICT), VILLAGE, True, {}, "critical"),
+        (_actor(Role.PPS, VILLAGE), VILLAGE, False, {}, "a pps account may not"),
+        (_actor(Role.ADMIN, ""), VILLAGE, False, {}, "an admin account may not"),
+    ],
+)
+def test_who_may_acknowledge_what(who, site, critical, cited, answer):
+    alert = AlertFacts(log_id=REGENCY, site=site, item=None, critical=critical)
+    if answer is None:
+        permit_acknowledgement(alert, who, cited)
+    else:
+        with pytest.raises(Forbidden, match=answer):
+            permit_acknowledgement(alert, who, cited)
