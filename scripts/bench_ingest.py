@@ -131,13 +131,16 @@ def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[
     return [s.id for s in specs], phones
 
 
-def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]]) -> list[dict[str, Any]]:
-    """One signed seal scan per box, spread over the phones, made just now (an old
-    observed_at would flag every scan as a late sync)."""
+def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]], owners: list[int]) -> list[dict[str, Any]]:
+    """One signed seal scan per box, made just now (an old observed_at would flag every
+    scan as a late sync) on the phone `owners` names, numbered 1, 2, 3… per phone as its
+    outbox numbers them."""
     observed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     envelopes = []
-    for n, item in enumerate(item_ids):
-        device_id, key = phones[n % len(phones)]
+    numbers = [0] * len(phones)
+    for n, (item, owner) in enumerate(zip(item_ids, owners, strict=True)):
+        device_id, key = phones[owner]
+        numbers[owner] += 1
         scan = {
             "event_id": str(uuid.uuid4()),
             "type": "seal",
@@ -146,14 +149,16 @@ def _scans(item_ids: list[str], phones: list[tuple[str, SigningKey]]) -> list[di
             "site": REGENCY,
             "seals": [f"B-{n:07d}"],
             "device": device_id,
-            "device_seq": n,
+            "device_seq": numbers[owner],
         }
         signature = key.sign(canonicalize(scan)).signature
         envelopes.append({"scan": scan, "sig": base64.b64encode(signature).decode()})
     return envelopes
 
 
-async def _load(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+async def _load(base: str, token: str | None, path: str, lanes: list[list[bytes]]) -> tuple[float, list[float]]:
+    """Each lane is one phone's requests, sent one after another as its outbox does (a
+    phone's scans must reach the log in its order); the lanes run at once."""
     # aiohttp, not httpx: httpx's async pool tops out near 300 requests/s here with
     # 32 connections, which would measure the load generator, not the server.
     import aiohttp
@@ -162,13 +167,12 @@ async def _load(base: str, token: str | None, path: str, bodies: list[bytes], co
     if token:
         headers["Authorization"] = f"Bearer {token}"
     latencies: list[float] = []
-    queue = iter(bodies)
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=len(lanes))
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(base, headers=headers, connector=connector, timeout=timeout) as client:
 
-        async def worker() -> None:
-            for body in queue:
+        async def worker(lane: list[bytes]) -> None:
+            for body in lane:
                 started = time.perf_counter()
                 async with client.post(path, data=body) as response:
                     text = await response.text()
@@ -177,19 +181,27 @@ async def _load(base: str, token: str | None, path: str, bodies: list[bytes], co
                     raise RuntimeError(f"{path} answered {response.status}: {text[:300]}")
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(lane) for lane in lanes))
         return time.perf_counter() - started, latencies
 
 
-def _load_process(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int, out: Any) -> None:
-    out.send(asyncio.run(_load(base, token, path, bodies, concurrency)))
+def _load_process(base: str, token: str | None, path: str, lanes: list[list[bytes]], out: Any) -> None:
+    out.send(asyncio.run(_load(base, token, path, lanes)))
 
 
-def run_load(base: str, token: str | None, path: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+def lanes_of(bodies: list[tuple[str, bytes]]) -> list[list[bytes]]:
+    """(device, body) pairs as one lane of requests per device, in order."""
+    lanes: dict[str, list[bytes]] = {}
+    for device, body in bodies:
+        lanes.setdefault(device, []).append(body)
+    return list(lanes.values())
+
+
+def run_load(base: str, token: str | None, path: str, lanes: list[list[bytes]]) -> tuple[float, list[float]]:
     """The load runs in its own process, so it competes with the server only for cores."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_load_process, args=(base, token, path, bodies, concurrency, send))
+    process = context.Process(target=_load_process, args=(base, token, path, lanes, send))
     process.start()
     while not receive.poll(1):
         if not process.is_alive():  # it died (its traceback is above): do not wait forever
@@ -290,16 +302,22 @@ def main(args: argparse.Namespace) -> int:
         settings = Settings(environment="test", database_url=bench_url, keys_dir=Path(tmp) / "keys", host="bench.jejak")
         runtime = Runtime(settings)
         print("setting up: boxes, an officer, phones", flush=True)
-        item_ids, phones = _setup(runtime, batch_scans + single_scans, devices=args.clients)
-        envelopes = _scans(item_ids, phones)
+        item_ids, phones = _setup(runtime, batch_scans + single_scans, devices=args.batch_clients + args.clients)
+        # Batches come from --batch-clients phones, a batch each in turn; single scans
+        # from --clients other phones, a scan each in turn: each phone sends its own in
+        # order, round after round.
+        owners = [(n // args.batch) % args.batch_clients for n in range(batch_scans)]
+        owners += [args.batch_clients + n % args.clients for n in range(single_scans)]
+        envelopes = _scans(item_ids, phones, owners)
         # Boxes are registered days before election day: the planner has long since
         # had its statistics (autovacuum). Freshly bulk-loaded tables need them now.
         with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
             connection.execute(text("CREATE TABLE bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
         chunks = [envelopes[start : min(start + args.batch, batch_scans)] for start in range(0, batch_scans, args.batch)]
-        batches = [(len(chunk), json.dumps({"scans": chunk}).encode()) for chunk in chunks]  # (scans, body)
-        singles = [json.dumps({"scans": [e]}).encode() for e in envelopes[batch_scans:]]
+        # (scans, device, body)
+        batches = [(len(chunk), chunk[0]["scan"]["device"], json.dumps({"scans": chunk}).encode()) for chunk in chunks]
+        singles = [(e["scan"]["device"], json.dumps({"scans": [e]}).encode()) for e in envelopes[batch_scans:]]
 
         env = {
             "DATABASE_URL": bench_url,
@@ -325,18 +343,19 @@ def main(args: argparse.Namespace) -> int:
             for number, (batch_part, single_part) in enumerate(
                 zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
             ):
-                scans = sum(count for count, _ in batch_part)
+                scans = sum(count for count, _, _ in batch_part)
                 print(f"round {number} of {rounds}: raw ceilings, {scans:,} scans in batches of {args.batch} from "
                       f"{args.batch_clients} devices, {len(single_part):,} single scans from {args.clients} clients "
                       "to the service and to the bare endpoint", flush=True)  # fmt: skip
                 verify = _ed25519_ceiling(1.0)
                 inserts = _insert_ceiling(bench_url, rows=50_000, name=f"bench_ceiling_{number}")
-                bodies = [body for _, body in batch_part]
-                seconds, latencies = run_load(base, token, "/api/v1/events", bodies, args.batch_clients)
+                batch_lanes = lanes_of([(device, body) for _, device, body in batch_part])
+                seconds, latencies = run_load(base, token, "/api/v1/events", batch_lanes)
                 batch_phase = Phase("batches", len(batch_part), scans, seconds, latencies)
-                seconds, latencies = run_load(base, token, "/api/v1/events", single_part, args.clients)
+                single_lanes = lanes_of(single_part)
+                seconds, latencies = run_load(base, token, "/api/v1/events", single_lanes)
                 single_phase = Phase("singles", len(single_part), len(single_part), seconds, latencies)
-                seconds, latencies = run_load(f"http://127.0.0.1:{bare}", None, "/insert", single_part, args.clients)
+                seconds, latencies = run_load(f"http://127.0.0.1:{bare}", None, "/insert", single_lanes)
                 baseline = Phase("baseline", len(single_part), len(single_part), seconds, latencies)
                 results.append(Round(batch_phase, single_phase, baseline, verify, inserts))
                 print(results[-1].line(number), flush=True)
