@@ -82,7 +82,7 @@ def test_a_ppk_cannot_acknowledge_the_wrong_site_it_caused(area, other_district,
     kpu, ppk = crew["kpu"], crew["ppk"]
     register(kpu, other_district)
     box = f"{other_district}-BUP"
-    kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=f"{area.kpu}.02", handoff="truck-2"))
+    kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=f"{area.kpu}.02", handoff=f"{area.kpu}-truck-2"))
     alert = flagged(crew, ppk, "wrong_site", "receive", box, area.ppk, counterparty=area.kpu)
     assert alert["severity"] == "critical" and alert["site"] == area.ppk
     refused(ack(ppk.person, alert), f"you made entry {alert['evidence'][-1]}", "another official")
@@ -93,7 +93,7 @@ def test_a_ppk_cannot_acknowledge_the_seal_mismatch_it_caused(area, crew):
     kpu, ppk = crew["kpu"], crew["ppk"]
     register(kpu, area.tps[0])
     kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"]))
-    kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff="truck-1"))
+    kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff=f"{area.kpu}-truck-1"))
     alert = flagged(crew, ppk, "seal_mismatch", "receive", area.item(), area.ppk, counterparty=area.kpu, seals=["X-9"])
     refused(ack(ppk.person, alert), "you made entry")
     acked = ack(kpu.person, alert)
@@ -139,7 +139,8 @@ def test_the_kpu_who_made_a_cited_entry_is_refused(client, runtime, area, crew):
     close the alert; another officer of the regency's KPU does."""
     kpu = crew["kpu"]
     register(kpu, area.tps[0])
-    (dispatch,) = kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff="truck-3"))
+    truck = f"{area.kpu}-truck-3"
+    (dispatch,) = kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff=truck))
     (alert,) = raise_once(runtime.db, [new_alert(
         area.kpu, "not_received", item_id=area.item(), site=area.ppk, event_id=dispatch["event_id"],
         detail="not received in time", evidence=[dispatch["index"]],

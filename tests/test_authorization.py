@@ -148,7 +148,8 @@ def _fresh_handoff(w: World) -> str:
 
 
 def _fresh_officer(w: World) -> Person:
-    """A new PPS officer of A, for disabling."""
+    """A new PPS officer of A, for disabling or enabling (either ends the tokens the
+    officer holds: never the owner's, which later tests use)."""
     return make_person(w.client, w.runtime, Role.PPS, w.a.pps)
 
 
@@ -227,7 +228,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: (f"/api/v1/users/{_fresh_officer(w).username}/disable", None), VILLAGE
     ),
     (POST, "/api/v1/users/{username}/enable"): Case(
-        lambda w: (f"/api/v1/users/{w.owner.username}/enable", None), VILLAGE
+        lambda w: (f"/api/v1/users/{_fresh_officer(w).username}/enable", None), VILLAGE
     ),
     (GET, "/api/v1/audit"): Case(lambda w: ("/api/v1/audit", None), NOWHERE),
     (POST, "/api/v1/webhooks"): Case(
