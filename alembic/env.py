@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from alembic import context
 
 import models.tables  # noqa: F401  (registers every table on Base.metadata)
-from models.base import Base, UTCDateTime
-from models.db import make_engine
-from models.settings import get_settings
+from models.core.base import Base, UTCDateTime
+from models.core.db import make_engine
+from models.core.settings import get_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from models.core.settings import Settings, get_settings
 from models.runtime import Runtime
-from models.settings import Settings, get_settings
 from prometheus_client import REGISTRY
 
 from api import ops, problems, security, tiles

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from models.accounts import policy
-from models.times import TIME_FORMAT, parse_time
-from models.logs import LOG_ID, check_log_id
+from models.accounts.users import Actor
+from models.core.times import TIME_FORMAT, parse_time
+from models.log.reads import LOG_ID, check_log_id
+from models.places.sites import regency_of
 from models.runtime import Runtime
-from models.sites import regency_of
-from models.users import Actor
 from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.orm import Session
 

@@ -9,9 +9,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from models import migrations
-from models.errors import JejakError
-from models.logs import log_status
+from models.core import migrations
+from models.core.errors import JejakError
+from models.log.reads import log_status
 from models.runtime import Runtime
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily

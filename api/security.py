@@ -12,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.settings import Settings
+from models.core.settings import Settings
 
 # The pages (scanner, dashboard, check page): scripts, styles and everything else only
 # from this origin, no inline script or style; the camera for the scanner's QR reader.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 from ledger.tiles import TILE_WIDTH, parse_tile_path
-from models import logs
-from models.errors import NotFound
+from models.core.errors import NotFound
+from models.log import reads
 
 from api.deps import LogIdPath, RuntimeDep, SessionDep
 from api.logs import endpoints as log_endpoints
@@ -50,10 +50,10 @@ def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, runtime: Runtim
         path = parse_tile_path("tile/" + tile_path)
     except ValueError as error:
         raise NotFound(f"tile/{tile_path} is not a tile path: {error}") from error
-    log = logs.get_log(session, log_id)
+    log = reads.get_log(session, log_id)
     if path.level is None:
-        body = logs.entry_bundle(session, log, path.index, path.width)
+        body = reads.entry_bundle(session, log, path.index, path.width)
     else:
-        body = logs.hash_tile(session, runtime.tiles, log, path.level, path.index, path.width)
+        body = reads.hash_tile(session, runtime.tiles, log, path.level, path.index, path.width)
     cache = IMMUTABLE if path.width == TILE_WIDTH else FRESH
     return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})

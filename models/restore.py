@@ -33,22 +33,22 @@ from ledger.tiles import TreeEdge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.alerts import Alert, AlertAcknowledgement, new_alert
+from models.accounts.users import Actor, Role, stand_in
+from models.core.errors import Conflict, Forbidden, InvalidRequest
+from models.core.times import parse_time
+from models.custody.alerts import Alert, AlertAcknowledgement, new_alert
+from models.custody.devices import Device, DeviceRegistration, DeviceRevocation
+from models.custody.handoffs import Handoff, HandoffClose
+from models.custody.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
+from models.custody.labels import LabelKey
 from models.custody.rules import Rules
+from models.custody.scans import Scan, ScanType, parse_scan
 from models.custody.work import CustodyWork, SignedScan, rules_of
-from models.devices import Device, DeviceRegistration, DeviceRevocation
-from models.errors import Conflict, Forbidden, InvalidRequest
-from models.handoffs import Handoff, HandoffClose
-from models.times import parse_time
-from models.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
-from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogEntry, RetiredLogKey
+from models.log.sequencer import Appended, Batch, Refused, store_entries
+from models.log.tables import Log, LogCheckpoint, LogEntry, RetiredLogKey
+from models.log.witnesses import accept_cosignatures
+from models.places.sites import Site
 from models.runtime import Runtime
-from models.scans import Scan, ScanType, parse_scan
-from models.sequencer import Appended, Batch, Refused, store_entries
-from models.sites import Site
-from models.users import Actor, Role, stand_in
-from models.witnesses import accept_cosignatures
 
 SCAN_TYPES = frozenset(t.value for t in ScanType)
 

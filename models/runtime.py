@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import models.tables  # noqa: F401  (every table registered before the first session)
-from models import logs
-from models.checkpointer import Checkpointer
-from models.db import Database
-from models.device_gaps import GapWatch
-from models.devices import DeviceKeys
-from models.keys import KeyStore
-from models.log import Log
-from models.overdue import Allowance, OverdueWatch
-from models.routing import Databases, share_sites
-from models.sequencer import Sequencer
-from models.settings import Settings
-from models.standing import Standings
-from models.tiles import TileStore
-from models.webhook_delivery import Deliverer
-from models.witnesses import Cosigners, configured_witnesses
+from models.accounts.standing import Standings
+from models.core.db import Database
+from models.core.routing import Databases, share_sites
+from models.core.settings import Settings
+from models.custody.device_gaps import GapWatch
+from models.custody.devices import DeviceKeys
+from models.custody.overdue import Allowance, OverdueWatch
+from models.log import reads
+from models.log.checkpointer import Checkpointer
+from models.log.keys import KeyStore
+from models.log.sequencer import Sequencer
+from models.log.tables import Log
+from models.log.tiles import TileStore
+from models.log.witnesses import Cosigners, configured_witnesses
+from models.webhooks.delivery import Deliverer
 
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # The home database, and those logs routed elsewhere live on (models/routing.py).
+        # The home database, and those logs routed elsewhere live on (models/core/routing.py).
         self.databases = Databases(Database(settings.database_url), settings.log_databases)
         self.db = self.databases.home
         self.keys = KeyStore(settings.keys_dir, create_missing=not settings.is_production)
@@ -48,17 +48,17 @@ class Runtime:
         return self.databases.for_log(code)
 
     def origin(self, log_id: str) -> str:
-        return logs.origin_for(self.settings.host, log_id)
+        return reads.origin_for(self.settings.host, log_id)
 
     def create_log(self, log_id: str) -> Log:
-        logs.check_log_id(log_id)
+        reads.check_log_id(log_id)
         signer = self.keys.log_signer(log_id, self.origin(log_id))
         with self.db_for(log_id).session(write=True) as session:
-            return logs.create_log(session, log_id, signer)
+            return reads.create_log(session, log_id, signer)
 
     def ensure_log(self, log_id: str) -> Log:
         with self.db_for(log_id).session() as session:
-            existing = session.get(Log, logs.check_log_id(log_id))
+            existing = session.get(Log, reads.check_log_id(log_id))
         return existing or self.create_log(log_id)
 
     def load_signing_keys(self) -> int:
@@ -73,7 +73,7 @@ class Runtime:
         found = []
         for database in self.databases.each():
             with database.reads() as session:
-                found += logs.list_logs(session)
+                found += reads.list_logs(session)
         return sorted(found, key=lambda log: log.id)
 
     def share_sites(self, regencies: set[str]) -> int:

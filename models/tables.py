@@ -2,18 +2,18 @@
 runtime import this module; models/__init__.py imports nothing, so that the pure
 modules of models/ load without the database layer)."""
 
-from models.alerts import Alert
-from models.audit import AuditRecord
-from models.base import Base
-from models.devices import Device
-from models.events import Event
-from models.handoffs import Handoff
-from models.items import Item
-from models.labels import LabelKey
-from models.log import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
-from models.sites import Site
-from models.users import User
-from models.webhooks import Delivery, Subscription
+from models.accounts.trail import AuditRecord
+from models.accounts.users import User
+from models.core.base import Base
+from models.custody.alerts import Alert
+from models.custody.devices import Device
+from models.custody.events import Event
+from models.custody.handoffs import Handoff
+from models.custody.items import Item
+from models.custody.labels import LabelKey
+from models.log.tables import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
+from models.places.sites import Site
+from models.webhooks.subscriptions import Delivery, Subscription
 
 __all__ = [
     "Alert",

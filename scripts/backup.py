@@ -26,10 +26,10 @@ from pathlib import Path
 from ledger.note import Signer
 from sqlalchemy.engine import make_url
 
-from models.errors import InvalidRequest, Unavailable
-from models.db import Database
-from models.logs import list_logs
-from models.settings import Settings
+from models.core.db import Database
+from models.core.errors import InvalidRequest, Unavailable
+from models.core.settings import Settings
+from models.log.reads import list_logs
 
 SQLITE_FILE = "jejak.db"
 POSTGRES_FILE = "jejak.dump"

@@ -30,13 +30,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from models.checkpointer import Checkpointer
-from models.export import write_export
-from models.log import Log
+from models.core.settings import Settings
+from models.log.checkpointer import Checkpointer
+from models.log.export import write_export
+from models.log.sequencer import LOG_FIELDS, NewEntry
+from models.log.tables import Log
+from models.log.tiles import TileStore
 from models.runtime import Runtime
-from models.sequencer import LOG_FIELDS, NewEntry
-from models.settings import Settings
-from models.tiles import TileStore
 from scripts.bench_ledger import BATCH, DEFAULT_POSTGRES, bench_database, percentile, proof_latency, warm_tiles
 from scripts.bench_verify import realistic_log, verify_run
 

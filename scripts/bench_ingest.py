@@ -32,15 +32,15 @@ from nacl.signing import SigningKey
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, func, insert, select, text
 
 from ledger.jcs import canonicalize
-from models.alerts import Alert
-from models.devices import DeviceRegistration
-from models.events import Event
-from models.items import ItemKind, ItemSpec, register_items
-from models.log import LogEntry
+from models.accounts.users import Actor, Role, create_user
+from models.core.settings import Settings
+from models.custody.alerts import Alert
+from models.custody.devices import DeviceRegistration
+from models.custody.events import Event
+from models.custody.items import ItemKind, ItemSpec, register_items
+from models.log.tables import LogEntry
+from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
-from models.settings import Settings
-from models.sites import Site, SiteLevel
-from models.users import Actor, Role, create_user
 from scripts.bench_ledger import DEFAULT_POSTGRES, bench_database
 
 REGENCY = "97.01"

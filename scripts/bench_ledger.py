@@ -43,14 +43,16 @@ from sqlalchemy.engine import make_url
 from ledger.merkle import MemoryTree
 from ledger.tiles import TILE_WIDTH
 
-from models import logs, migrations
-from models.base import UTCDateTime
-from models.bulk import BulkStatement
-from models.db import Database
+from models.log import reads
+
+from models.core import migrations
+from models.core.base import UTCDateTime
+from models.core.bulk import BulkStatement
+from models.core.db import Database
+from models.core.settings import Settings
+from models.log.sequencer import Appended, NewEntry
+from models.log.tiles import TileStore
 from models.runtime import Runtime
-from models.sequencer import Appended, NewEntry
-from models.settings import Settings
-from models.tiles import TileStore
 
 BATCH = 1000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -258,7 +260,7 @@ def bench_proofs(runtime: Runtime, size: int, samples: int) -> tuple[dict[str, A
         print(f"  built {len(appended):,} of {size:,} entries", flush=True)
     build_seconds = time.perf_counter() - started
     with runtime.db.reads() as session:
-        root = logs.tree_root(session, runtime.tiles, "98.02", size)
+        root = reads.tree_root(session, runtime.tiles, "98.02", size)
     reference = MemoryTree()
     reference.extend([a.leaf_hash for a in appended])
     cold = proof_latency(runtime.db, runtime.tiles, "98.02", size, samples)
@@ -281,11 +283,11 @@ def proof_latency(db: Database, tiles: TileStore, log_id: str, size: int, sample
 
     def inclusion(i: int) -> None:
         with db.reads() as session:
-            logs.inclusion_proof(session, tiles, log_id, indexes[i], size)
+            reads.inclusion_proof(session, tiles, log_id, indexes[i], size)
 
     def consistency(i: int) -> None:
         with db.reads() as session:
-            logs.consistency_proof(session, tiles, log_id, firsts[i], size)
+            reads.consistency_proof(session, tiles, log_id, firsts[i], size)
 
     return {"inclusion": timed(samples, inclusion), "consistency": timed(samples, consistency)}
 
@@ -294,7 +296,7 @@ def warm_tiles(db: Database, tiles: TileStore, log_id: str, size: int) -> None:
     """Read every tile once, as a server that has been up a while has."""
     with db.reads() as session:
         for index in range(0, size, TILE_WIDTH):
-            logs.inclusion_proof(session, tiles, log_id, index, size)
+            reads.inclusion_proof(session, tiles, log_id, index, size)
 
 
 def bench_pymerkle(

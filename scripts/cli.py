@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.jws import public_jwk, thumbprint
-from models.errors import InvalidRequest, JejakError
-from models.settings import get_settings
+from models.core.errors import InvalidRequest, JejakError
+from models.core.settings import get_settings
 
 if TYPE_CHECKING:
     from models.runtime import Runtime
@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from models import migrations
+    from models.core import migrations
 
     settings = get_settings()
     # The home database, then each that JEJAK_LOG_DATABASES routes logs to.
@@ -77,7 +77,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def _rotate(runtime: Runtime, args: argparse.Namespace) -> int:
-    from models import rotation
+    from models.log import rotation
 
     if args.log:
         done = rotation.rotate_log_key(runtime, args.log)
@@ -133,7 +133,7 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
 
 def cmd_sites_import(args: argparse.Namespace) -> int:
-    from models.wilayah import SHIPPED, import_areas, regencies_in_provinces
+    from models.places.wilayah import SHIPPED, import_areas, regencies_in_provinces
 
     directory = Path(args.dir) if args.dir else SHIPPED
     regencies = set(args.regency or [])
@@ -149,7 +149,7 @@ def cmd_sites_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sites_import_tps(args: argparse.Namespace) -> int:
-    from models.wilayah import import_tps
+    from models.places.wilayah import import_tps
 
     with _runtime() as runtime:
         with runtime.db.session(write=True) as session:
@@ -173,7 +173,7 @@ def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from models.users import Role, create_user
+    from models.accounts.users import Role, create_user
 
     try:
         role = Role(args.role)
@@ -197,7 +197,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_user_standing(args: argparse.Namespace) -> int:
     """`jejak user unlock|disable|enable USERNAME`: recorded as by no one signed in."""
-    from models import users
+    from models.accounts import users
 
     change, done = {
         "unlock": (users.unlock, "unlocked {}"),
@@ -211,7 +211,7 @@ def cmd_user_standing(args: argparse.Namespace) -> int:
 
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:
-    from models.users import change_password, get_user
+    from models.accounts.users import change_password, get_user
 
     password = _read_password(args.password_stdin)
     with _runtime() as runtime, runtime.db.session(write=True) as session:
@@ -253,7 +253,7 @@ def _runtime() -> Iterator[Runtime]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from models.export import write_export
+    from models.log.export import write_export
 
     out = Path(args.out)
     with _runtime() as runtime, runtime.db_for(args.log).session() as session, out.open("xb") as file:
@@ -263,7 +263,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from models import migrations
+    from models.core import migrations
     from scripts.logsource import SourceError
     from scripts.restore import log_copies, report, restore_copy
 

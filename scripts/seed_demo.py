@@ -23,15 +23,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
 from sqlalchemy import func, select
 
-from models.base import utcnow
-from models.devices import Device, DeviceRegistration
-from models.errors import Conflict, InvalidRequest
-from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans
-from models.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
+from models.accounts.users import Actor, Role, User, create_user
+from models.core.base import utcnow
+from models.core.errors import Conflict, InvalidRequest
+from models.custody.devices import Device, DeviceRegistration
+from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
+from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
+from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
+from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
 from models.runtime import Runtime
-from models.sites import Kerawanan, Site, SiteLevel, route_to, within
-from models.users import Actor, Role, User, create_user
-from models.wilayah import SHIPPED, import_areas, insert_new, site_row
 
 REGENCY = "53.03"  # Kabupaten Timor Tengah Utara
 KEFAMENANU = "53.03.05"  # Kota Kefamenanu: its boxes are sealed in the warehouse

@@ -49,16 +49,16 @@ from sqlalchemy import func, select, text
 
 from api.auth import tokens
 from ledger.jcs import canonicalize
-from models import migrations
-from models.alerts import Alert
-from models.errors import Conflict, InvalidRequest
-from models.geo import Point, distance_km
-from models.items import Item
+from models.accounts.users import Actor, Role, User, hash_password
+from models.core import migrations
+from models.core.errors import Conflict, InvalidRequest
+from models.core.settings import Settings, get_settings
+from models.custody.alerts import Alert
+from models.custody.items import Item
+from models.places.geo import Point, distance_km
+from models.places.sites import Site, SiteLevel
+from models.places.wilayah import SHIPPED, import_areas, insert_new, regencies_in_provinces
 from models.runtime import Runtime
-from models.settings import Settings, get_settings
-from models.sites import Site, SiteLevel
-from models.users import Actor, Role, User, hash_password
-from models.wilayah import SHIPPED, import_areas, insert_new, regencies_in_provinces
 from scripts.bench_ingest import free_port, serve, wait_ready
 from scripts.bench_ledger import recreate_database
 from scripts.bench_verify import verify_run

@@ -33,8 +33,8 @@ from ledger.witness import (
     encode_size,
     open_submission,
 )
-from models.errors import InvalidRequest
-from models.keys import create_private_file
+from models.core.errors import InvalidRequest
+from models.log.keys import create_private_file
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

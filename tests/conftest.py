@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from api.app import create_app
-from models import migrations
-from models.log import Log
+from models.core import migrations
+from models.core.settings import Settings
+from models.log.tables import Log
 from models.runtime import Runtime
-from models.settings import Settings
 from tests.helpers import serve_live
 
 REQUIRE_POSTGRES = os.environ.get("JEJAK_TEST_REQUIRE_POSTGRES") == "1"

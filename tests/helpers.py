@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
+from models.core.settings import Settings
+from models.log.sequencer import Appended, NewEntry
 from models.runtime import Runtime
-from models.sequencer import Appended, NewEntry
-from models.settings import Settings
 
 
 def wait_until_queued(runtime: Runtime, log_id: str, count: int) -> None:

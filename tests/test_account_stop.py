@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import delete
 
 from api.auth import tokens
-from models import audit, users
-from models.settings import get_settings
-from models.standing import FRESH_FOR, Standings
-from models.users import Actor, Role, User
+from models.accounts import trail
+from models.accounts import users
+from models.accounts.standing import FRESH_FOR, Standings
+from models.accounts.users import Actor, Role, User
+from models.core.settings import get_settings
 from scripts.cli import main
 from tests.factories import PASSWORD, make_area, make_person
 
@@ -85,7 +86,7 @@ def refused_within_a_second(ask: Callable[[], httpx.Response], words: str) -> No
 
 def trail(runtime, username: str) -> list[tuple[str, uuid.UUID | None]]:
     with runtime.db.reads() as session:
-        records = session.query(audit.AuditRecord).filter_by(target=username).order_by(audit.AuditRecord.at)
+        records = session.query(trail.AuditRecord).filter_by(target=username).order_by(trail.AuditRecord.at)
         return [(r.action, r.actor_id) for r in records]
 
 

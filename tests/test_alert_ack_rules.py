@@ -9,10 +9,10 @@ import uuid
 import pytest
 
 from models.accounts.policy import AlertFacts, permit_acknowledgement
-from models.alerts import new_alert, raise_once
-from models.errors import Forbidden
-from models.sites import Site, SiteLevel
-from models.users import Actor, Role
+from models.accounts.users import Actor, Role
+from models.core.errors import Forbidden
+from models.custody.alerts import new_alert, raise_once
+from models.places.sites import Site, SiteLevel
 from tests.factories import Area, Phone, make_area, make_person
 
 

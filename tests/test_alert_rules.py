@@ -13,12 +13,12 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import update
 
-from models.alerts import raise_once
-from models.geo import Point, distance_km
-from models.overdue import Allowance, OverdueWatch, overdue, raise_overdue
-from models.settings import Settings
-from models.sites import Kerawanan, Site, SiteLevel
-from models.users import Role
+from models.accounts.users import Role
+from models.core.settings import Settings
+from models.custody.alerts import raise_once
+from models.custody.overdue import Allowance, OverdueWatch, overdue, raise_overdue
+from models.places.geo import Point, distance_km
+from models.places.sites import Kerawanan, Site, SiteLevel
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
 from tests.test_custody import _crew, accepted, register
 

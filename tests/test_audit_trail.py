@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from models import audit
-from models.settings import get_settings
-from models.users import SCOPES, Role
+from models.accounts import trail
+from models.accounts.users import SCOPES, Role
+from models.core.settings import get_settings
 from scripts.cli import main
 from tests.factories import Phone, make_area, make_person
 
@@ -109,8 +109,8 @@ def test_alert_acknowledgements_are_recorded(world):
 def test_only_admins_and_auditors_read_it_each_in_their_jurisdiction(client, world, runtime):
     a, b, people = world
     with runtime.db.session(write=True) as session:
-        audit.record(session, None, "key.rotate", f"log {a.kpu}", {"retired": "k1"}, jurisdiction=a.kpu)
-        audit.record(session, None, "key.rotate", f"log {b.kpu}", {"retired": "k2"}, jurisdiction=b.kpu)
+        trail.record(session, None, "key.rotate", f"log {a.kpu}", {"retired": "k1"}, jurisdiction=a.kpu)
+        trail.record(session, None, "key.rotate", f"log {b.kpu}", {"retired": "k2"}, jurisdiction=b.kpu)
     targets = lambda who: {r["target"] for r in trail(people[who], action="key.rotate")}  # noqa: E731
     assert {f"log {a.kpu}", f"log {b.kpu}"} <= targets("admin")
     assert f"log {a.kpu}" in targets("auditor") and f"log {b.kpu}" not in targets("auditor")
@@ -126,7 +126,7 @@ def test_pages_run_newest_first_without_repeats(world, runtime):
     a, b, people = world
     with runtime.db.session(write=True) as session:
         for n in range(7):
-            audit.record(session, None, "user.lock", f"paged.{n}", {}, jurisdiction=b.ppk)
+            trail.record(session, None, "user.lock", f"paged.{n}", {}, jurisdiction=b.ppk)
     seen, cursor = [], None
     while True:
         page = people["auditor-B"].get(
@@ -141,7 +141,7 @@ def test_pages_run_newest_first_without_repeats(world, runtime):
 
 def test_the_trail_cannot_be_changed_or_deleted(runtime):
     with runtime.db.session(write=True) as session:
-        audit.record(session, None, "user.create", "immutable.one", {})
+        trail.record(session, None, "user.create", "immutable.one", {})
     for statement in ("UPDATE audit_trail SET target = 'someone.else'", "DELETE FROM audit_trail"):
         with pytest.raises(DBAPIError, match="append-only"), runtime.db.session(write=True) as session:
             session.execute(text(statement))

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.routing import APIRoute
 
 from models.accounts.policy import POLICY, Reach, Rule, markdown_table
-from models.alerts import new_alert, raise_once
+from models.accounts.users import SCOPES, Role
+from models.custody.alerts import new_alert, raise_once
+from models.places.sites import within
 from models.runtime import Runtime
-from models.sites import within
-from models.users import SCOPES, Role
 from tests.factories import Area, Person, Phone, make_area, make_person
 
 # Served to anyone, without an account: the log and its proofs (anyone may verify),

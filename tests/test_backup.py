@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from models.settings import Settings, get_settings
+from models.core.settings import Settings, get_settings
 from scripts.backup import MANIFEST, POSTGRES_FILE, SQLITE_FILE, backup
 from scripts.cli import main as cli
 from scripts.mirror import mirror

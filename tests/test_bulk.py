@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, String, Table, insert, select
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
-from models.base import UTCDateTime
-from models.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate
+from models.core.base import UTCDateTime
+from models.core.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate
+from models.custody.events import Event
 from models.custody.work import _INSERT_EVENTS, _UPDATE_ITEMS
-from models.events import Event
-from models.log import LogEntry
-from models.sequencer import INSERT_ENTRIES
+from models.log.sequencer import INSERT_ENTRIES
+from models.log.tables import LogEntry
 
 
 def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, handoff: str | None = None) -> dict[str, object]:
@@ -162,7 +162,7 @@ _notes = Table("bulk_test_notes", MetaData(), Column("id", String(16), primary_k
 
 
 def test_json_columns_read_back_what_was_written(runtime):
-    """Lists of strings go through orjson, the rest through json.dumps (models.db.json_text):
+    """Lists of strings go through orjson, the rest through json.dumps (models.core.db.json_text):
     either way a JSON column gives back what was stored, by Core and by COPY alike."""
     values = [
         ["B-0000001", "segel ✓ Atambua", 'a "quoted" \\ seal', "\u2028"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ledger.note import Verifier
 
-from models.settings import get_settings
+from models.core.settings import get_settings
 from scripts.cli import main
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from models.settings import get_settings
-from models.sites import Site, SiteLevel
+from models.core.settings import get_settings
+from models.places.sites import Site, SiteLevel
 from scripts import cli
 from scripts.cli import main
 

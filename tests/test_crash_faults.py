@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
-from models import migrations
-from models.alerts import Alert, new_alert
-from models.db import Database
-from models.geo import Point
-from models.log import Log
+from models.accounts.users import Role
+from models.core import migrations
+from models.core.db import Database
+from models.core.settings import Settings
+from models.custody.alerts import Alert, new_alert
+from models.log.sequencer import NewEntry
+from models.log.tables import Log
+from models.places.geo import Point
+from models.places.sites import Site
 from models.runtime import Runtime
-from models.sequencer import NewEntry
-from models.settings import Settings
-from models.sites import Site
-from models.users import Role
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy
 from tests.factories import Phone, make_area, make_person
@@ -167,7 +167,7 @@ def test_readyz_watches_the_sqlite_files_directory(client, is_postgres, settings
 
 
 def test_the_sqlite_wal_is_truncated_after_a_large_batch(is_postgres, tmp_path):
-    """A batch of 20 MB of entries leaves a WAL no longer than 4 MiB (models.db.WAL_LIMIT: the most
+    """A batch of 20 MB of entries leaves a WAL no longer than 4 MiB (models.core.db.WAL_LIMIT: the most
     SQLite's automatic checkpoint lets it reach between batches of normal size)."""
     if is_postgres:
         pytest.skip("SQLite's WAL: runs in the SQLite pass")

@@ -19,12 +19,12 @@ from ledger.jcs import canonicalize
 from ledger.note import Verifier
 from sqlalchemy import event
 
+from models.accounts.users import Actor, Role
+from models.custody.ingest import check_scans, submit_scans
 from models.custody.work import rules_of
-from models.ingest import check_scans, submit_scans
+from models.places.sites import Kerawanan, Site, SiteLevel
+from models.places.wilayah import import_areas
 from models.runtime import Runtime
-from models.sites import Kerawanan, Site, SiteLevel
-from models.users import Actor, Role
-from models.wilayah import import_areas
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
 from tests.helpers import wait_until_queued
 

@@ -17,8 +17,8 @@ from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
 from sqlalchemy import text
 
-from models.export import write_export
-from models.users import Role
+from models.accounts.users import Role
+from models.log.export import write_export
 from scripts import verify
 from scripts.bench_verify import write_mirror
 from tests.factories import Phone, make_area, make_person

@@ -13,10 +13,10 @@ from pypdf import PdfReader
 
 from api.export import endpoints as export_endpoints
 from api.export.report_pdf import custody_pdf
-from models.items import get_item
-from models.log import LogCheckpoint
-from models.reports import item_report
-from models.users import Role
+from models.accounts.users import Role
+from models.custody.items import get_item
+from models.custody.reports import item_report
+from models.log.tables import LogCheckpoint
 from tests.factories import make_area, make_person
 from tests.test_custody import _crew, accepted, register
 from tests.test_epcis import ESCORTS, NEW_SEALS, SEALS, Route, walk

@@ -244,6 +244,6 @@ def test_the_rules_and_their_replay_are_pure(module):
     heavy, ours = out.strip().split("] [")
     assert heavy == "["
     assert set(ours.rstrip("]").replace("'", "").split(", ")) == {
-        "models", "models.errors", "models.geo", "models.places", "models.places.codes", "models.times",
-        "models.custody", "models.custody.rules", module,
+        "models", "models.core", "models.core.errors", "models.core.times", "models.places", "models.places.codes",
+        "models.places.geo", "models.custody", "models.custody.rules", module,
     }  # fmt: skip

@@ -10,8 +10,8 @@ from ledger.checkpoint import open_checkpoint
 from ledger.mirror import bundles_between
 from ledger.note import Verifier
 
-from models.settings import get_settings
-from models.users import Role
+from models.accounts.users import Role
+from models.core.settings import get_settings
 from scripts.cli import main
 from scripts.logsource import open_source
 from tests.factories import make_area, make_person
@@ -27,7 +27,7 @@ def exported_log(runtime, new_log):
 
 
 def _stored(runtime, log_id: str) -> list[bytes]:
-    from models.log import LogEntry
+    from models.log.tables import LogEntry
     from sqlalchemy import select
 
     with runtime.db.session() as session:

@@ -33,13 +33,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from api.auth import tokens
-from models import migrations
-from models.db import CONNECT_TIMEOUT
-from models.events import Event
-from models.log import Log, LogEntry
+from models.accounts.users import Actor, Role
+from models.core import migrations
+from models.core.db import CONNECT_TIMEOUT
+from models.core.settings import Settings
+from models.custody.events import Event
+from models.log.tables import Log, LogEntry
 from models.runtime import Runtime
-from models.settings import Settings
-from models.users import Actor, Role
 from scripts import verify
 from tests.factories import Area, Outbox, Person, Phone, make_area, make_person, sign
 from tests.helpers import LiveServer, free_port, serve_live, wait_for_checkpoint

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.sites import Site, SiteLevel
-from models.users import Role
+from models.accounts.users import Role
+from models.places.sites import Site, SiteLevel
 from tests.factories import Area, Phone, make_area, make_person
 
 

@@ -25,17 +25,17 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.auth.tokens import AUDIENCE
-from models import rotation
-from models.audit import AuditRecord
-from models.export import write_export
-from models.items import LABEL_TYPE, Item, LabelReprint
-from models.keys import KeyStore
-from models.labels import LabelKey, LabelKeyRetired
-from models.log import Log, LogCheckpoint, RetiredLogKey
-from models.logs import add_checkpoint, latest_checkpoint
+from models.accounts.trail import AuditRecord
+from models.accounts.users import Actor, Role
+from models.custody.items import LABEL_TYPE, Item, LabelReprint
+from models.custody.labels import LabelKey, LabelKeyRetired
+from models.log import rotation
+from models.log.export import write_export
+from models.log.keys import KeyStore
+from models.log.reads import add_checkpoint, latest_checkpoint
+from models.log.sequencer import NewEntry
+from models.log.tables import Log, LogCheckpoint, RetiredLogKey
 from models.runtime import Runtime
-from models.sequencer import NewEntry
-from models.users import Actor, Role
 from scripts.cli import main as cli
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy

@@ -22,9 +22,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from api.labels import endpoints as label_endpoints
-from models.items import LABEL_TYPE
-from models.sites import Site, SiteLevel
-from models.users import Role
+from models.accounts.users import Role
+from models.custody.items import LABEL_TYPE
+from models.places.sites import Site, SiteLevel
 from tests.factories import Area, Person, make_area, make_person
 
 SVG = "{http://www.w3.org/2000/svg}"

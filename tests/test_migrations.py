@@ -6,8 +6,8 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 import models.tables  # noqa: F401  (every table on Base.metadata)
-from models import migrations
-from models.base import Base
+from models.core import migrations
+from models.core.base import Base
 
 
 def test_no_drift_between_models_and_migrations(database_url):

@@ -37,7 +37,7 @@ def grown_log(runtime, new_log, live_server):
 
 
 def _entries(runtime, log_id: str, size: int) -> list[bytes]:
-    from models.log import LogEntry
+    from models.log.tables import LogEntry
     from sqlalchemy import select
 
     with runtime.db.session() as session:

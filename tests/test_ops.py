@@ -8,7 +8,7 @@ import logging
 
 from api import app as app_module
 from api.observability import JsonFormatter
-from models.settings import get_settings
+from models.core.settings import get_settings
 from tests.helpers import append, scans
 
 

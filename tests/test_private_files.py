@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from models.db import Database
-from models.keys import KeyStore
+from models.core.db import Database
+from models.log.keys import KeyStore
 
 
 def mode(path: Path) -> int:

@@ -12,10 +12,10 @@ from ledger.merkle import ProofError
 from ledger.note import Verifier, add_signatures, parse_note
 from ledger.proof_bundle import ProofBundle, ProofBundleError, verify_bundle
 
-from models.log import Log
-from models.logs import latest_checkpoint
-from models.users import Role
-from models.witnesses import Witness, accept_cosignatures
+from models.accounts.users import Role
+from models.log.reads import latest_checkpoint
+from models.log.tables import Log
+from models.log.witnesses import Witness, accept_cosignatures
 from tests.factories import make_area, make_person
 from tests.test_custody import _crew, register
 

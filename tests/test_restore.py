@@ -17,17 +17,17 @@ from ledger.note import Verifier
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from models import migrations
-from models.alerts import Alert
-from models.devices import Device
-from models.events import Event
-from models.handoffs import Handoff
-from models.items import Item
-from models.log import LogCheckpoint, LogEntry
+from models.accounts.users import User
+from models.core import migrations
+from models.core.settings import Settings
+from models.custody.alerts import Alert
+from models.custody.devices import Device
+from models.custody.events import Event
+from models.custody.handoffs import Handoff
+from models.custody.items import Item
+from models.log.tables import LogCheckpoint, LogEntry
 from models.restore import RestoreError
 from models.runtime import Runtime
-from models.settings import Settings
-from models.users import User
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy
 from scripts.verify import main as verify

@@ -19,12 +19,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from models import migrations
-from models.base import Base
-from models.db import Database
-from models.routing import Databases
+from models.core import migrations
+from models.core.base import Base
+from models.core.db import Database
+from models.core.routing import Databases
+from models.core.settings import Settings
 from models.runtime import Runtime
-from models.settings import Settings
 from scripts import simulate
 from scripts.bench_ledger import recreate_database
 from tests.helpers import free_port, serve_live

@@ -27,9 +27,9 @@ from pydantic import ValidationError
 
 from api import paging
 from api.app import create_app
-from models.audit import list_records
-from models.settings import Settings
-from models.users import Role
+from models.accounts.trail import list_records
+from models.accounts.users import Role
+from models.core.settings import Settings
 from tests.factories import PASSWORD, Phone, make_area, make_person
 
 

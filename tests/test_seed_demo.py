@@ -18,15 +18,15 @@ from ledger import merkle
 from ledger.jcs import canonicalize
 from sqlalchemy import select
 
-from models.alerts import Alert
-from models.events import Event
-from models.items import Item, ItemKind, ItemStatus
-from models.log import Log, LogEntry
-from models.logs import latest_checkpoint, tree_root
+from models.accounts.users import Role, User, authenticate
+from models.core.settings import get_settings
+from models.custody.alerts import Alert
+from models.custody.events import Event
+from models.custody.items import Item, ItemKind, ItemStatus
+from models.log.reads import latest_checkpoint, tree_root
+from models.log.tables import Log, LogEntry
+from models.places.sites import Kerawanan, Site, SiteLevel, within
 from models.runtime import Runtime
-from models.settings import get_settings
-from models.sites import Kerawanan, Site, SiteLevel, within
-from models.users import Role, User, authenticate
 from scripts import seed_demo
 from scripts.cli import main
 from tests.test_wilayah import fresh_database

@@ -18,14 +18,14 @@ from ledger.merkle import MemoryTree, leaf_hash
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from models import sequencer
-from models.checkpointer import Checkpointer
-from models.errors import InvalidRequest
-from models.log import Log, LogEntry, LogTreeNode
-from models.overdue import OverdueWatch
+from models.core.errors import InvalidRequest
+from models.core.settings import Settings
+from models.custody.overdue import OverdueWatch
+from models.log import sequencer
+from models.log.checkpointer import Checkpointer
+from models.log.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
+from models.log.tables import Log, LogEntry, LogTreeNode
 from models.runtime import Runtime
-from models.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
-from models.settings import Settings
 from tests.helpers import append, record, scans, wait_until_queued
 
 

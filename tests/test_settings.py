@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.app import create_app
-from models.keys import MissingKey
-from models.settings import Settings
+from models.core.settings import Settings
+from models.log.keys import MissingKey
 
 
 def test_database_url_from_environment(monkeypatch):

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from models.alerts import Alert
-from models.errors import Conflict
-from models.events import Event
-from models.items import Item
+from models.core.errors import Conflict
+from models.custody.alerts import Alert
+from models.custody.events import Event
+from models.custody.items import Item
 from models.runtime import Runtime
 from scripts import simulate
 

@@ -28,11 +28,11 @@ from ledger.note import Signer, add_signatures, parse_note
 from ledger.tiles import TreeEdge
 from sqlalchemy import text
 
-from models.append_only import drop_append_only, make_append_only
-from models.export import write_export
-from models.log import APPEND_ONLY_TABLES
-from models.scans import ScanType
-from models.users import Role
+from models.accounts.users import Role
+from models.core.append_only import drop_append_only, make_append_only
+from models.custody.scans import ScanType
+from models.log.export import write_export
+from models.log.tables import APPEND_ONLY_TABLES
 from scripts import verify
 from scripts.bench_verify import realistic_log, write_mirror
 from tests.factories import Phone, make_area, make_person

@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
 from PIL import Image
 
-from models.items import get_item, label_url
+from models.accounts.users import Role, create_user
+from models.core.settings import Settings
+from models.custody.items import get_item, label_url
 from models.runtime import Runtime
-from models.settings import Settings
-from models.users import Role, create_user
 from scripts import seed_demo
 from tests.helpers import serve_live
 from tests.test_wilayah import fresh_database

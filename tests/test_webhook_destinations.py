@@ -25,13 +25,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 
-from models.errors import InvalidRequest
+from models.accounts.users import SCOPES, Role
+from models.core.errors import InvalidRequest
+from models.core.settings import Settings
 from models.runtime import Runtime
-from models.settings import Settings
-from models.users import SCOPES, Role
-from models.webhook_delivery import Deliverer
-from models.webhook_destinations import Destinations
-from models.webhooks import Subscription, delete_subscription
+from models.webhooks.delivery import Deliverer
+from models.webhooks.destinations import Destinations
+from models.webhooks.subscriptions import Subscription, delete_subscription
 from tests.factories import Area, Person, Phone, make_area, make_person
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
@@ -160,7 +160,7 @@ def test_a_subscription_inside_the_network_is_refused(area, integrator, url, sai
 
 @pytest.mark.parametrize("url", ["https://example.test/ho\tok", "https://example.test/\nhook"])
 def test_a_url_with_a_control_character_is_refused(area, integrator, url):
-    """Free text everywhere refuses control characters (models/inputs.py): the URL too."""
+    """Free text everywhere refuses control characters (models/core/inputs.py): the URL too."""
     response = subscribe(integrator, url, area.kpu)
     assert response.status_code == 422, response.text
     assert "control character" in response.json()["detail"]

@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from models.base import utcnow
+from models.accounts.users import SCOPES, Role
+from models.core.base import utcnow
 from models.runtime import Runtime
-from models.users import SCOPES, Role
-from models.webhook_delivery import Deliverer
-from models.webhooks import Subscription, delete_subscription
+from models.webhooks.delivery import Deliverer
+from models.webhooks.subscriptions import Subscription, delete_subscription
 from tests.factories import Area, Person, Phone, make_area, make_person
 from tests.test_custody import accepted, register
 

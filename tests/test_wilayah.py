@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from models import migrations
-from models.db import Database
-from models.errors import InvalidRequest
-from models.log import Log
-from models.settings import get_settings
-from models.sites import Kerawanan, Site, SiteLevel
-from models.wilayah import SHIPPED, import_areas, import_tps
+from models.core import migrations
+from models.core.db import Database
+from models.core.errors import InvalidRequest
+from models.core.settings import get_settings
+from models.log.tables import Log
+from models.places.sites import Kerawanan, Site, SiteLevel
+from models.places.wilayah import SHIPPED, import_areas, import_tps
 from scripts.cli import main
 
 TTU = "53.03"

@@ -23,11 +23,11 @@ from ledger.cosignature import CosignatureSigner, CosignatureVerifier, cosign, v
 from ledger.merkle import MemoryTree, leaf_hash
 from ledger.note import Signer, Verifier, add_signatures, parse_note
 from ledger.witness import SIZE_CONTENT_TYPE, AddCheckpoint
-from models.checkpointer import Checkpointer
-from models.log import LogCosignature
-from models.logs import latest_checkpoint
-from models.settings import Settings
-from models.witnesses import Cosigners, Witness as LogWitness, WitnessClient
+from models.core.settings import Settings
+from models.log.checkpointer import Checkpointer
+from models.log.reads import latest_checkpoint
+from models.log.tables import LogCosignature
+from models.log.witnesses import Cosigners, Witness as LogWitness, WitnessClient
 from scripts.cli import main as jejak
 from scripts.witness import Witness, WitnessState, create_app as witness_app, load_key
 from tests.helpers import append, scans

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from models.append_only import drop_append_only, make_append_only
+from models.core.append_only import drop_append_only, make_append_only
 
 revision: str = "0009"
 down_revision: str | None = "0008"

@@ -1,6 +1,6 @@
 """Accounts get a token version: carried in every access token and raised when the
 account is disabled, enabled or its password changes, so that the tokens issued
-before are refused (models/standing.py). Existing accounts start at 0, as do tokens
+before are refused (models/accounts/standing.py). Existing accounts start at 0, as do tokens
 issued before this migration, which carry no version.
 
 Revision ID: 0011

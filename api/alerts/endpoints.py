@@ -6,8 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from models import audit
-from models.alerts import AlertAcknowledgement, AlertState, Severity, get_alert, list_alerts
+from models.accounts import trail
+from models.custody.alerts import AlertAcknowledgement, AlertState, Severity, get_alert, list_alerts
 
 from api import paging
 from api.alerts.schemas import AckIn, AlertOut, AlertPage
@@ -69,7 +69,7 @@ def acknowledge(
         # under the log's lock, where the entries the alert cites are read (AlertAcknowledgement).
     work = AlertAcknowledgement(log_id, alert_id, actor, body.reason)
     alert = runtime.sequencer.submit(log_id, work, 1)
-    audit.record_now(
+    trail.record_now(
         runtime.db, actor, "alert.ack", str(alert.id),
         {"log": log_id, "rule": alert.rule, "reason": alert.ack_reason, "index": alert.ack_index},
         jurisdiction=alert.site or log_id,

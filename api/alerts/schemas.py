@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from models.alerts import Severity
-from models.inputs import FreeText
+from models.core.inputs import FreeText
+from models.custody.alerts import Severity
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 

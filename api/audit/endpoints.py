@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from models import audit
+from models.accounts import trail
 
 from api import paging
 from api.audit.schemas import AuditPage, AuditRecordOut
@@ -29,7 +29,7 @@ def trail(
     registered and revoked, keys created and rotated, webhooks subscribed and deleted,
     alerts acknowledged. Only what concerns your jurisdiction (national: everything)."""
     with runtime.db.reads() as session:
-        rows = audit.list_records(
+        rows = trail.list_records(
             session,
             jurisdiction=actor.jurisdiction,
             action=action,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from models import users
+from models.accounts import users
 
 from api.auth import tokens
 from api.auth.schemas import Token

@@ -10,9 +10,9 @@ from datetime import timedelta
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.jws import public_jwk, thumbprint
-from models.base import utcnow
+from models.accounts.users import Actor, Role
+from models.core.base import utcnow
 from models.runtime import Runtime
-from models.users import Actor, Role
 from starlette.concurrency import run_in_threadpool
 
 AUDIENCE = "jejak"
@@ -116,7 +116,7 @@ def verify(runtime: Runtime, token: str) -> Actor:
 async def admit(runtime: Runtime, token: str) -> Actor:
     """The actor a valid token names, if their account still stands as when it was
     issued: not deleted, not disabled, its password not changed since. The account is
-    read at most once a second per process (models/standing.py), in a worker thread."""
+    read at most once a second per process (models/accounts/standing.py), in a worker thread."""
     actor = verify(runtime, token)
     standings = runtime.standings
     standing = standings.cached(actor.id, actor.token_version) or await run_in_threadpool(standings.read, actor.id)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from models import audit
+from models.accounts import trail
 from models.accounts import policy
-from models.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
-from models.inputs import FreeText
-from models.logs import check_log_id, get_log
+from models.accounts.users import Actor
+from models.core.inputs import FreeText
+from models.custody.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
+from models.log.reads import check_log_id, get_log
 from models.runtime import Runtime
-from models.users import Actor
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Permit, RuntimeDep, actor_log
@@ -77,7 +77,7 @@ def revoke(log_id: str, device_id: str, actor: DeviceRevoker, runtime: RuntimeDe
 
 
 def _audit(runtime: Runtime, actor: Actor, action: str, device: Device) -> None:
-    audit.record_now(
+    trail.record_now(
         runtime.db, actor, action, f"{device.log_id}/{device.id}",
         {"name": device.name, "owner": str(device.user_id), "index": device.revoked_index or device.registered_index},
         jurisdiction=actor.jurisdiction or device.log_id,

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
 from models.accounts import policy
-from models.events import EventFilter, list_events
-from models.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
-from models.receipts import get_event, receipt
-from models.scans import ScanType
-from models.sequencer import b64
+from models.custody.events import EventFilter, list_events
+from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
+from models.custody.scans import ScanType
+from models.log.receipts import get_event, receipt
+from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import paging

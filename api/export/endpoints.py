@@ -11,14 +11,14 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from models import epcis
 from models.accounts import policy
-from models.db import Database
-from models.events import Event, list_events
-from models.items import Item, get_item
-from models.logs import get_log
-from models.reports import area_report, held_at, item_report
-from models.sites import get_site, level_of
+from models.core.db import Database
+from models.custody import epcis
+from models.custody.events import Event, list_events
+from models.custody.items import Item, get_item
+from models.custody.reports import area_report, held_at, item_report
+from models.log.reads import get_log
+from models.places.sites import get_site, level_of
 from sqlalchemy.orm import Session
 
 from api import paging

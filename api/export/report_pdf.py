@@ -3,7 +3,7 @@ acara: an opening statement, each item's handoffs (who handed over, who took ove
 escorts, seals, times, irregularities, the log entries), its other events, and the
 signed checkpoint that proves them, printed whole so that the paper carries it.
 
-Pure presentation: it takes a models.reports.CustodyReport and returns bytes. The
+Pure presentation: it takes a models.custody.reports.CustodyReport and returns bytes. The
 built-in fonts cover Windows-1252 only (Latin-1 and the dash of a signed note);
 anything else a scan carries (a free-text reason, say) is printed with '?' in its
 place rather than failing the report."""
@@ -15,10 +15,10 @@ from datetime import datetime
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode
-from models.base import utcnow
-from models.reports import CustodyReport, Handoff, ItemCustody, Step
-from models.sequencer import b64
-from models.sites import SiteLevel
+from models.core.base import utcnow
+from models.custody.reports import CustodyReport, Handoff, ItemCustody, Step
+from models.log.sequencer import b64
+from models.places.sites import SiteLevel
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = (

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from models.accounts import policy
-from models.handoffs import Handoff, HandoffClose, HandoffStatus, get_handoff
-from models.logs import check_log_id
+from models.custody.handoffs import Handoff, HandoffClose, HandoffStatus, get_handoff
+from models.log.reads import check_log_id
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import Permit, RuntimeDep, SessionDep

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from models.accounts import policy
-from models.items import (
+from models.custody.items import (
     Item,
     ItemSpec,
     ItemStatus,
@@ -19,8 +19,8 @@ from models.items import (
     register_items,
     reprint_label,
 )
-from models.sequencer import b64
-from models.users import Actor
+from models.accounts.users import Actor
+from models.log.sequencer import b64
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models.items import ItemKind, ItemStatus, Leg
+from models.custody.items import ItemKind, ItemStatus, Leg
 from pydantic import BaseModel, ConfigDict, Field
 
 

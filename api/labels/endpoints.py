@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from ledger import jws
-from models import logs
 from models.accounts import policy
-from models.errors import InvalidRequest, NotFound
-from models.items import Item, get_item, label_url
-from models.labels import LabelKey
+from models.core.errors import InvalidRequest, NotFound
+from models.custody.items import Item, get_item, label_url
+from models.custody.labels import LabelKey
+from models.log import reads
+from models.places.sites import get_site, regency_of, under
 from models.runtime import Runtime
-from models.sites import get_site, regency_of, under
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -161,7 +161,7 @@ def label_keys(log_id: LogIdPath, session: SessionDep, response: Response) -> La
     """Public: the keys that sign (and signed) this log's labels, as a JWK Set. A scanner
     caches it and checks labels offline; each key is also a `label_key` entry in the log,
     and a retired key stays listed: the labels it signed are still genuine."""
-    log = logs.get_log(session, log_id)
+    log = reads.get_log(session, log_id)
     rows = session.scalars(
         select(LabelKey).where(LabelKey.log_id == log.id).order_by(LabelKey.published_index)
     )

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
-from models import logs, witnesses
-from models.export import write_export
 from models.accounts import policy
-from models.sequencer import b64
+from models.log import reads
+from models.log import witnesses
+from models.log.export import write_export
+from models.log.sequencer import b64
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -54,7 +55,7 @@ def list_logs(runtime: RuntimeDep) -> LogList:
 
 def _log_infos(session: Session) -> list[LogInfo]:
     retired: dict[str, list[RetiredLogKeyInfo]] = {}
-    for key in logs.retired_log_keys(session):
+    for key in reads.retired_log_keys(session):
         retired.setdefault(key.log_id, []).append(
             RetiredLogKeyInfo(verifier_key=key.verifier_key, retired_index=key.retired_index)
         )
@@ -65,9 +66,9 @@ def _log_infos(session: Session) -> list[LogInfo]:
             verifier_key=log.verifier_key,
             retired_keys=retired.get(log.id, []),
             size=log.size,
-            checkpoint_size=logs.latest_checkpoint(session, log.id).tree_size,
+            checkpoint_size=reads.latest_checkpoint(session, log.id).tree_size,
         )
-        for log in logs.list_logs(session)
+        for log in reads.list_logs(session)
     ]
 
 
@@ -79,8 +80,8 @@ def _log_infos(session: Session) -> list[LogInfo]:
 def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), with every
     witness cosignature it has."""
-    logs.get_log(session, log_id)
-    note = witnesses.cosigned_note(session, logs.latest_checkpoint(session, log_id))
+    reads.get_log(session, log_id)
+    note = witnesses.cosigned_note(session, reads.latest_checkpoint(session, log_id))
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 
@@ -94,8 +95,8 @@ def checkpoint_at(
 ) -> PlainTextResponse:
     """The checkpoint the log signed at `size`, if it signed one there, with its
     cosignatures: for instance the handover of a key rotation (its `retired_index` + 1)."""
-    logs.get_log(session, log_id)
-    note = witnesses.cosigned_note(session, logs.checkpoint_at(session, log_id, size))
+    reads.get_log(session, log_id)
+    note = witnesses.cosigned_note(session, reads.checkpoint_at(session, log_id, size))
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 
@@ -107,10 +108,10 @@ def entries(
     end: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> EntryPage:
     """Raw entries [start, end), at most 1,000 per call; end defaults to as many as allowed."""
-    log = logs.get_log(session, log_id)
+    log = reads.get_log(session, log_id)
     if end is None:
-        end = min(log.size, start + logs.MAX_ENTRIES_PER_READ)
-    stored = logs.read_entries(session, log, start, end)
+        end = min(log.size, start + reads.MAX_ENTRIES_PER_READ)
+    stored = reads.read_entries(session, log, start, end)
     return EntryPage(
         log=log.id,
         start=start,
@@ -128,16 +129,16 @@ def inclusion(
     tree_size: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> InclusionProof:
     """RFC 9162 inclusion proof of entry `index`; tree_size defaults to the latest checkpoint."""
-    log = logs.get_log(session, log_id)
+    log = reads.get_log(session, log_id)
     if tree_size is None:
-        tree_size = logs.latest_checkpoint(session, log_id).tree_size
-    proof = logs.inclusion_proof(session, runtime.tiles, log.id, index, tree_size)
-    entry = logs.read_entries(session, log, index, index + 1)[0]
+        tree_size = reads.latest_checkpoint(session, log_id).tree_size
+    proof = reads.inclusion_proof(session, runtime.tiles, log.id, index, tree_size)
+    entry = reads.read_entries(session, log, index, index + 1)[0]
     return InclusionProof(
         index=index,
         tree_size=tree_size,
         leaf_hash=b64(leaf_hash(entry.data)),
-        root_hash=b64(logs.tree_root(session, runtime.tiles, log.id, tree_size)),
+        root_hash=b64(reads.tree_root(session, runtime.tiles, log.id, tree_size)),
         proof=[b64(h) for h in proof],
     )
 
@@ -151,10 +152,10 @@ def consistency(
     second: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> ConsistencyProof:
     """RFC 9162 consistency proof between two tree sizes; second defaults to the latest checkpoint."""
-    log = logs.get_log(session, log_id)
+    log = reads.get_log(session, log_id)
     if second is None:
-        second = logs.latest_checkpoint(session, log_id).tree_size
-    proof = logs.consistency_proof(session, runtime.tiles, log.id, first, second)
+        second = reads.latest_checkpoint(session, log_id).tree_size
+    proof = reads.consistency_proof(session, runtime.tiles, log.id, first, second)
     return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])
 
 
@@ -189,7 +190,7 @@ def item_entries(
     """Public, like the entries themselves: where one item's trail is in the log, and the
     registrations of the devices that signed it, so that `jejak verify --item` fetches
     just those entries and proves each one by inclusion."""
-    trail = logs.item_trail(session, logs.get_log(session, log_id), item_id)
+    trail = reads.item_trail(session, reads.get_log(session, log_id), item_id)
     return ItemEntries(
         log=log_id,
         item=item_id,

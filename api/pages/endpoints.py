@@ -20,10 +20,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from models.db import one_of
-from models.errors import JejakError
-from models.items import get_item, parse_item_id
-from models.sites import Site, route_to
+from models.core.db import one_of
+from models.core.errors import JejakError
+from models.custody.items import get_item, parse_item_id
+from models.places.sites import Site, route_to
 from sqlalchemy import select
 from starlette.types import Scope
 

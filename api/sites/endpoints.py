@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from models.accounts import policy
-from models.sites import Site, SiteLevel, add_tps, get_site, list_sites
+from models.places.sites import Site, SiteLevel, add_tps, get_site, list_sites
 
 from api import paging
 from api.deps import Permit, RuntimeDep, SessionDep

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from models.inputs import FreeText
-from models.sites import Kerawanan, SiteLevel
+from models.core.inputs import FreeText
+from models.places.sites import Kerawanan, SiteLevel
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from models.accounts import policy
-from models.sites import Site
-from models.stats import Progress, progress
+from models.custody.stats import Progress, progress
+from models.places.sites import Site
 
 from api.deps import Permit, RuntimeDep
 from api.stats.schemas import AreaOut, ProgressOut, StageCounts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.sites import SiteLevel
+from models.places.sites import SiteLevel
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
-from models import users
+from models.accounts import users
 from models.accounts import policy
 
 from api.deps import Permit, RuntimeDep

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from models.accounts import policy
-from models.sites import level_of
-from models.users import Actor, Role
-from models.webhook_destinations import Destinations
-from models.webhooks import (
+from models.accounts.users import Actor, Role
+from models.places.sites import level_of
+from models.webhooks.destinations import Destinations
+from models.webhooks.subscriptions import (
     Subscription,
     check_url,
     create_subscription,

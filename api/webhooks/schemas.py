@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from models.inputs import FreeText
-from models.webhooks import MAX_URL, WebhookKind
+from models.core.inputs import FreeText
+from models.webhooks.subscriptions import MAX_URL, WebhookKind
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from models import logs, witnesses
-from models.errors import InvalidRequest
+from models.core.errors import InvalidRequest
+from models.log import reads
+from models.log import witnesses
 
 from api.deps import LogIdPath, RuntimeDep
 from api.witnesses.schemas import CosignaturesStored
@@ -37,7 +38,7 @@ def add_cosignatures(
     checkpoint's note with the witness's signature line added. No login: the cosignature,
     checked against the configured witness keys, is the authentication."""
     with runtime.db_for(log_id).session(write=True) as session:
-        log = logs.get_log(session, log_id)
+        log = reads.get_log(session, log_id)
         checkpoint, names = witnesses.accept_cosignatures(
             session, log, note, runtime.cosigners.witnesses
         )

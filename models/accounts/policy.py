@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from models.accounts.users import Actor, Role
+from models.core.errors import Forbidden
 from models.custody.rules import SCANNING_ROLES
-from models.errors import Forbidden
-from models.sites import regency_of, within
-from models.users import Actor, Role
+from models.places.sites import regency_of, within
 
 
 class Reach(enum.Enum):

@@ -1,2 +1,11 @@
-"""The custody wing: the rules a box's custody follows (rules.py, pure) and the
-signed scans judged by them and recorded in the log (work.py)."""
+"""The custody wing: ballot boxes and packages, their labels, the phones that scan them,
+and how each scan moves a box.
+
+- rules.py: the custody rules as a pure state machine (no database); replay.py runs
+  them over a log alone for `jejak verify`.
+- scans.py (a signed scan and its check), ingest.py (taking scans in), work.py (judging
+  and recording them under the log's lock), handoffs.py (truckloads), alerts.py,
+  events.py, items.py, labels.py, devices.py, overdue.py and device_gaps.py (the timed
+  rules), and the readers' reports, stats and EPCIS export.
+
+May import core/, log/, places/ and accounts/; never webhooks/ or api/."""

@@ -36,9 +36,9 @@ from models.custody.rules import (
     pending_receipts,
     sync_order,
 )
-from models.errors import InvalidRequest
+from models.core.errors import InvalidRequest
+from models.core.times import parse_time
 from models.places.codes import SiteLevel, level_of
-from models.times import parse_time
 
 # The flags that need the sites' coordinates, which are not in the log.
 NOT_RECHECKED = ("far_from_site", "impossible_travel")

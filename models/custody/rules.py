@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from models.geo import Point, distance_km
+from models.core.times import parse_time
 from models.places.codes import LEADING_CODE, SiteLevel, level_of, route_to, within
-from models.times import parse_time
+from models.places.geo import Point, distance_km
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -112,7 +112,7 @@ class Located(Protocol):
 
 
 class ScanFacts(Protocol):
-    """The fields of a signed scan the rules read (models/scans.py's Scan, or a
+    """The fields of a signed scan the rules read (models/custody/scans.py's Scan, or a
     verifier's reading of an entry)."""
 
     @property
@@ -140,7 +140,7 @@ class ScanFacts(Protocol):
 
 
 class Place(Protocol):
-    """A site as the rules see it (models/sites.py's Site has these)."""
+    """A site as the rules see it (models/places/sites.py's Site has these)."""
 
     @property
     def level(self) -> SiteLevel: ...

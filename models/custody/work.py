@@ -19,23 +19,23 @@ from ledger.jcs import Canonical, canonicalize
 from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from models.alerts import new_alert
-from models.base import utcnow
-from models.bulk import BulkStatement, KeyedUpdate
-from models.db import one_of
-from models.devices import revoked
-from models.events import Event
+from models.core.base import utcnow
+from models.core.bulk import BulkStatement, KeyedUpdate
+from models.core.db import one_of
+from models.custody.alerts import new_alert
+from models.custody.devices import revoked
+from models.custody.events import Event
 from models.custody.rules import (
     ItemState, Outcome, Rules, ScanType, Truckload, judge, sync_order, truckload_refusal,
 )  # fmt: skip
-from models.handoffs import Handoff, HandoffStatus
-from models.items import Item
-from models.log import Log, LogEntry
-from models.scans import Scan
-from models.sequencer import Appended, Batch, NewEntry, Refused
-from models.settings import Settings
-from models.sites import Site
-from models.users import Actor
+from models.accounts.users import Actor
+from models.core.settings import Settings
+from models.custody.handoffs import Handoff, HandoffStatus
+from models.custody.items import Item
+from models.custody.scans import Scan
+from models.log.sequencer import Appended, Batch, NewEntry, Refused
+from models.log.tables import Log, LogEntry
+from models.places.sites import Site
 
 _IN_BATCH = 500  # ids per IN (...)
 

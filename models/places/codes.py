@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 
-from models.errors import InvalidRequest
+from models.core.errors import InvalidRequest
 
 
 class SiteLevel(enum.StrEnum):

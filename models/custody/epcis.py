@@ -1,0 +1,283 @@
+"""GS1 EPCIS 2.0: custody scans as ObjectEvents with CBV 2.0 business steps and
+dispositions. docs/EPCIS.md explains the mapping and the identifiers; the output is
+checked against GS1's JSON Schema (docs/epcis/) in the tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from models.core.base import utcnow
+from models.core.errors import InvalidRequest
+from models.custody.events import Event, observed_between, visible_events
+from models.custody.items import parse_item_id
+from models.custody.scans import ScanType
+from models.log.sequencer import b64
+from models.log.tables import LogEntry
+from models.places.sites import level_of, under
+
+CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+
+# The CBV business steps each scan becomes, in order. A receive is three: the box
+# arrives, its seals are checked against those dispatched, and custody is taken over
+# (CBV's `receiving` stands for arriving and accepting together, and would lose the
+# seal check and the case where nothing is handed over).
+BIZ_STEPS: dict[ScanType, tuple[str, ...]] = {
+    ScanType.SEAL: ("packing",),
+    ScanType.DISPATCH: ("departing",),
+    ScanType.RECEIVE: ("arriving", "inspecting", "accepting"),
+    ScanType.OPEN: ("unpacking",),
+    ScanType.COUNT: ("cycle_counting",),
+    ScanType.RESEAL: ("packing",),
+    ScanType.INCIDENT: ("inspecting",),
+    ScanType.STORE: ("storing",),
+    # A correction annotates an earlier scan, which stays valid evidence: it is not
+    # EPCIS's errorDeclaration (which retracts an event), and has no business step.
+    ScanType.CORRECTION: (),
+}
+# The state the box is in after each step; the inspections' depend on what was found.
+DISPOSITION = {
+    "packing": "container_closed",
+    "departing": "in_transit",
+    "accepting": "container_closed",
+    "unpacking": "container_open",
+    "cycle_counting": "container_open",
+    "storing": "container_closed",
+}
+INCIDENT_DISPOSITION = {
+    "damaged": "damaged",
+    "wet": "damaged",
+    "lost": "unknown",
+    "seal_broken": "non_conformant",
+}
+KNOWN_STEPS = sorted({step for steps in BIZ_STEPS.values() for step in steps})
+_CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:")
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """The URIs the export names things by, all under the service's public URL: an
+    item is its public check page (what its label's QR code opens), a site and a
+    handoff their API resources."""
+
+    public_url: str
+
+    @property
+    def base(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @property
+    def namespace(self) -> str:
+        """Where Jejak's extension fields (`jejak:logIndex`...) are named."""
+        return f"{self.base}/ns/epcis/"
+
+    def item(self, item_id: str) -> str:
+        return f"{self.base}/v/{item_id}"
+
+    def site(self, code: str) -> str:
+        return f"{self.base}/api/v1/sites/{code}"
+
+    def handoff(self, log_id: str, handoff_id: str) -> str:
+        return f"{self.base}/api/v1/handoffs/{log_id}/{handoff_id}"
+
+    def item_id(self, value: str) -> str:
+        """An item named by its URI or by its id; a malformed one is a 400."""
+        item_id = value.removeprefix(self.item(""))
+        parse_item_id(item_id)
+        return item_id
+
+    def site_code(self, value: str) -> str:
+        code = value.removeprefix(self.site(""))
+        level_of(code)
+        return code
+
+
+def event_id(origin: str, index: int, step: str | None) -> str:
+    """A stable event id: a name-based UUID of the log entry and the step, so that the
+    same scan exported twice, from any deployment serving the log, keeps its ids."""
+    name = f"{origin}/{index}#{step or 'scan'}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+@dataclass(frozen=True)
+class EpcisQuery:
+    """The EPCIS query parameters the export understands (all optional)."""
+
+    since: datetime | None = None  # GE_eventTime
+    until: datetime | None = None  # LT_eventTime
+    biz_steps: frozenset[str] = frozenset()  # EQ_bizStep
+    items: frozenset[str] = frozenset()  # MATCH_epc
+    at: str | None = None  # EQ_bizLocation: exactly this site
+    within: str | None = None  # WD_bizLocation: this site and everything below it
+
+
+def biz_step(value: str) -> str:
+    """A CBV business step as the export writes it (bare), from a bare word or a CBV URI."""
+    step = value
+    for prefix in _CBV_PREFIXES:
+        step = step.removeprefix(prefix)
+    if step not in KNOWN_STEPS:
+        raise InvalidRequest(f"{value!r} is not a business step Jejak exports: {', '.join(KNOWN_STEPS)}")
+    return step
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """An event row with its log entry: the signed scan and its leaf hash."""
+
+    event: Event
+    leaf_hash: bytes
+    entry: dict[str, Any]
+
+
+def select_scans(
+    session: Session, *, log_id: str, jurisdiction: str, query: EpcisQuery, after: int | None, limit: int
+) -> list[ScanRecord]:
+    """The scans the query selects, in log order, those a reader of `jurisdiction` may see."""
+    select_ = visible_events(log_id, jurisdiction).add_columns(LogEntry.leaf_hash, LogEntry.data)
+    select_ = select_.join(LogEntry, (LogEntry.log_id == Event.log_id) & (LogEntry.idx == Event.entry_index))
+    select_ = _filtered(observed_between(select_, query.since, query.until), query)
+    if after is not None:
+        select_ = select_.where(Event.entry_index > after)
+    rows = session.execute(select_.limit(limit)).all()
+    return [ScanRecord(event, leaf, orjson.loads(data)) for event, leaf, data in rows]
+
+
+def _filtered(select_: Select[Any], query: EpcisQuery) -> Select[Any]:
+    if query.biz_steps:
+        types = [t.value for t, steps in BIZ_STEPS.items() if query.biz_steps.intersection(steps)]
+        select_ = select_.where(Event.type.in_(types))
+    if query.items:
+        select_ = select_.where(Event.item_id.in_(sorted(query.items)))
+    # A dispatched box is in transit: a dispatch has no business location.
+    located = Event.type != ScanType.DISPATCH.value
+    if query.at is not None:
+        select_ = select_.where(located, Event.site == query.at)
+    if query.within is not None:
+        select_ = select_.where(located, under(Event.site, query.within))
+    return select_
+
+
+def document(
+    records: Iterable[ScanRecord], ids: Identifiers, origin: str, biz_steps: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """An EPCISDocument of the scans' ObjectEvents (only the `biz_steps` asked for, if any)."""
+    events = [
+        event
+        for record in records
+        for event in object_events(record, ids, origin)
+        if not biz_steps or event.get("bizStep") in biz_steps
+    ]
+    return {
+        "@context": [CONTEXT, {"jejak": ids.namespace}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _time(utcnow()),
+        "epcisBody": {"eventList": events},
+    }
+
+
+def object_events(record: ScanRecord, ids: Identifiers, origin: str) -> list[dict[str, Any]]:
+    """The ObjectEvents one scan becomes (see BIZ_STEPS)."""
+    event, scan = record.event, record.entry["scan"]
+    kind = ScanType(event.type)
+    steps: tuple[str | None, ...] = BIZ_STEPS[kind] or (None,)
+    if kind is ScanType.RECEIVE and "no_dispatch" in event.flags:
+        steps = ("arriving",)  # nothing was dispatched: nothing was checked or handed over
+    common = _common(record, ids)
+    out = []
+    for step in steps:
+        body: dict[str, Any] = {
+            "type": "ObjectEvent",
+            "eventID": event_id(origin, event.entry_index, step),
+            **common,
+        }
+        if step is not None:
+            body["bizStep"] = step
+        if disposition := _disposition(step, event.flags, scan):
+            body["disposition"] = disposition
+        body["readPoint"] = {"id": ids.site(event.site)}
+        if kind is not ScanType.DISPATCH:
+            body["bizLocation"] = {"id": ids.site(event.site)}
+        if event.handoff_id:
+            # The truckload, as the despatch advice the two ends share.
+            body["bizTransactionList"] = [{"type": "desadv", "bizTransaction": ids.handoff(event.log_id, event.handoff_id)}]
+        body.update(_transfer(step, event, ids))
+        body.update(_extensions(record))
+        out.append(body)
+    return out
+
+
+def _common(record: ScanRecord, ids: Identifiers) -> dict[str, Any]:
+    event = record.event
+    return {
+        "eventTime": _time(event.observed_at),
+        "eventTimeZoneOffset": _offset(record.entry["scan"]["observed_at"]),
+        "recordTime": _time(event.received_at),
+        "epcList": [ids.item(event.item_id)],
+        "action": "OBSERVE",
+    }
+
+
+def _disposition(step: str | None, flags: list[str], scan: dict[str, Any]) -> str | None:
+    if step == "inspecting":
+        if scan["type"] == ScanType.INCIDENT.value:
+            return INCIDENT_DISPOSITION.get(scan.get("incident", ""))
+        return "non_conformant" if "seal_mismatch" in flags else "conformant"
+    return DISPOSITION.get(step or "")
+
+
+def _transfer(step: str | None, event: Event, ids: Identifiers) -> dict[str, Any]:
+    """Where custody goes from and to: a dispatch and the taking over at its receive.
+    Custody is possession (the items stay the KPU's), so the parties are the
+    possessing parties, each also named as a location."""
+    if step == "departing":
+        origin, destination = event.site, event.counterparty
+    elif step == "accepting":
+        origin, destination = event.counterparty, event.site
+    else:
+        return {}
+    lists: dict[str, Any] = {}
+    for key, name, code in (("sourceList", "source", origin), ("destinationList", "destination", destination)):
+        if code is not None:
+            lists[key] = [{"type": kind, name: ids.site(code)} for kind in ("possessing_party", "location")]
+    return lists
+
+
+def _extensions(record: ScanRecord) -> dict[str, Any]:
+    """What proves the event (its log entry) and what the scan saw beyond EPCIS's fields."""
+    event, scan = record.event, record.entry["scan"]
+    fields: dict[str, Any] = {
+        "jejak:log": event.log_id,
+        "jejak:logIndex": event.entry_index,
+        "jejak:leafHash": b64(record.leaf_hash),
+        "jejak:scanType": event.type,
+        "jejak:scanEventId": event.event_id,
+        "jejak:role": event.role,
+        "jejak:flags": list(event.flags),
+    }
+    for key in ("seals", "escorts", "vehicle", "incident", "reason", "ref"):
+        if scan.get(key):
+            fields[f"jejak:{key}"] = scan[key]
+    return fields
+
+
+def _time(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _offset(observed_at: str) -> str:
+    """The device's UTC offset, as EPCIS writes it (+08:00 for WITA)."""
+    offset = datetime.fromisoformat(observed_at.replace("Z", "+00:00")).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if abs(minutes) > 14 * 60:  # no zone is that far out: the device's clock is wrong
+        minutes = 0
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -1,0 +1,384 @@
+"""Ballot boxes and logistics packages, and where each one is in its custody route.
+
+The row is a projection of the item's log entries, kept in the same transaction as
+they are appended; the log, not this table, is the record."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ledger import jws, merkle
+
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, select, text, tuple_
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.accounts.users import Actor
+from models.core.base import Base, UTCDateTime, utcnow
+from models.core.db import one_of
+from models.core.errors import Conflict, InvalidRequest, NotFound
+from models.custody.labels import RETIRING, LabelKey, LabelKeyRetired
+from models.custody.rules import ItemStatus, Leg
+from models.log.reads import latest_checkpoint
+from models.log.sequencer import Appended, Batch, NewEntry, Refused, b64
+from models.log.tables import LogCheckpoint, LogEntry
+from models.log.tiles import TileStore
+from models.places.sites import Site, regency_of, under
+
+if TYPE_CHECKING:  # the runtime wires models together; importing it here would loop
+    from models.runtime import Runtime
+
+
+class ItemKind(enum.StrEnum):
+    KOTAK_SUARA = "kotak_suara"  # ballot box
+    SURAT_SUARA = "surat_suara"  # ballot papers
+    FORMULIR = "formulir"  # forms, including the results forms C.Hasil
+    SEGEL = "segel"  # numbered seals
+    TINTA = "tinta"  # ink
+    BILIK = "bilik"  # voting booth
+    LAINNYA = "lainnya"  # other
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+# The destination TPS, then a contest or kind code and an optional serial:
+# 53.03.08.2001-003-BUP, 53.03.08.2001-003-SS-2.
+ITEM_ID = re.compile(r"(\d{2}\.\d{2}\.\d{2}\.\d{4}-\d{3})-([A-Z0-9]{2,12})(-\d{1,4})?")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        Index("ix_items_log_custodian", "log_id", "custodian"),
+        # The dispatches awaiting their receive, for the "not received in time" rule
+        # (dispatched_at is set only while in transit). Status itself is not indexed, and
+        # pages keep room, so that a scan which moves neither custody nor a dispatch
+        # updates the row in place (a PostgreSQL HOT update: no index entries): under
+        # the log's lock the item updates were a batch's largest cost.
+        Index("ix_items_in_transit", "dispatched_at", postgresql_where=text("dispatched_at IS NOT NULL"),
+              sqlite_where=text("dispatched_at IS NOT NULL")),
+        {"postgresql_with": {"fillfactor": 50}},  # see migration 0010
+    )
+
+    log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    contest: Mapped[str | None] = mapped_column(String(16))
+    destination: Mapped[str] = mapped_column(ForeignKey("sites.code"), index=True)
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus))
+    leg: Mapped[Leg] = mapped_column(_enum(Leg))
+    custodian: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    seals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The dispatch awaiting its receive, while in transit.
+    dispatch_event: Mapped[str | None] = mapped_column(String(64))
+    dispatch_to: Mapped[str | None] = mapped_column(String(32))
+    dispatch_seals: Mapped[list[str] | None] = mapped_column(JSON)
+    dispatch_handoff: Mapped[str | None] = mapped_column(String(64))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where and when a scan last placed it, and that scan's entry (impossible travel).
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_lat: Mapped[float | None] = mapped_column(Float)
+    seen_lon: Mapped[float | None] = mapped_column(Float)
+    seen_index: Mapped[int | None] = mapped_column(BigInteger)
+    label_serial: Mapped[int] = mapped_column(Integer, default=0)
+    label_jws: Mapped[str] = mapped_column(Text, default="")  # the current label's signature
+    registered_index: Mapped[int] = mapped_column(BigInteger)
+    last_index: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def parse_item_id(item_id: str) -> tuple[str, str]:
+    """(destination TPS, contest or kind code) of a well-formed item id."""
+    match = ITEM_ID.fullmatch(item_id)
+    if match is None:
+        raise InvalidRequest(
+            f"{item_id!r} is not an item id: expected the TPS code, a contest or kind code "
+            "and an optional number, like 53.03.08.2001-003-BUP"
+        )
+    return match.group(1), match.group(2)
+
+
+def log_of_item(item_id: str) -> str:
+    destination, _ = parse_item_id(item_id)
+    return regency_of(destination)
+
+
+def get_item(session: Session, item_id: str) -> Item:
+    item = session.get(Item, (log_of_item(item_id), item_id))
+    if item is None:
+        raise NotFound(f"there is no item {item_id}")
+    return item
+
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """What registering an item needs; the id follows from destination and code."""
+
+    kind: ItemKind
+    destination: str
+    code: str  # the contest (BUP, GUB, PPWP, DPD...) or a kind code (SS, FORM...)
+    contest: str | None = None
+    serial: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.destination}-{self.code}" + (f"-{self.serial}" if self.serial else "")
+
+
+def new_item(log_id: str, item_id: str, kind: ItemKind, contest: str | None, destination: str) -> Item:
+    """A newly registered item: in the KPU's warehouse, on its way out."""
+    return Item(
+        log_id=log_id,
+        id=item_id,
+        kind=kind,
+        contest=contest,
+        destination=destination,
+        status=ItemStatus.REGISTERED,
+        leg=Leg.OUTBOUND,
+        custodian=log_id,
+        seals=[],
+    )
+
+
+def label_payload(item: Item, serial: int, issued_at: datetime) -> dict[str, object]:
+    """What a label signs: enough for a phone to know the box without a network."""
+    return {
+        "item": item.id,
+        "kind": item.kind.value,
+        "contest": item.contest,
+        "dst": item.destination,
+        "n": serial,
+        "iat": int(issued_at.timestamp()),
+    }
+
+
+class _Labels:
+    """Signs labels for one log, publishing its label key in the log first if needed."""
+
+    def __init__(self, batch: Batch, key: Ed25519PrivateKey) -> None:
+        self.batch = batch
+        self.key = key
+        self.kid = jws.thumbprint(key.public_key())
+        self.publishing = False  # whether this request's first entry publishes the key
+
+    def key_entries(self, actor: Actor) -> list[NewEntry]:
+        # Keys published by an earlier request of this batch are not in the table yet.
+        published = self.batch.shared.setdefault("label_keys", set())
+        row = self.batch.session.get(LabelKey, (self.batch.log.id, self.kid))
+        if self.kid in self.batch.shared.get(RETIRING, ()) or (row is not None and row.retired_index is not None):
+            raise LabelKeyRetired(f"label key {self.kid} of log {self.batch.log.id} was just rotated: try again")
+        if self.kid in published or row is not None:
+            return []
+        published.add(self.kid)
+        self.publishing = True
+        raw = self.key.public_key().public_bytes_raw()
+        return [NewEntry({"type": "label_key", "kid": self.kid, "key": b64(raw), "alg": "EdDSA", **actor.fields()})]
+
+    def abandon(self) -> None:
+        """The request failed: a later one in the batch must publish the key itself."""
+        if self.publishing:
+            self.batch.shared["label_keys"].discard(self.kid)
+
+    def issue(self, item: Item, serial: int, actor: Actor) -> NewEntry:
+        token = jws.sign(label_payload(item, serial, self.batch.received_at), self.key, {"typ": LABEL_TYPE})
+        item.label_serial = serial
+        item.label_jws = token
+        record: dict[str, object] = {
+            "type": "label",
+            "serial": serial,
+            "kid": self.kid,
+            "jws_sha256": hashlib.sha256(token.encode()).hexdigest(),
+            **actor.fields(),
+        }
+        if serial > 1:
+            record["revokes"] = serial - 1  # reprinting revokes the label before
+        return NewEntry(record, item=item.id)
+
+    def finish(self, results: list[Appended | Refused]) -> None:
+        if not self.publishing:
+            return
+        first = results[0]
+        assert isinstance(first, Appended)
+        raw = self.key.public_key().public_bytes_raw()
+        self.batch.session.add(
+            LabelKey(log_id=self.batch.log.id, kid=self.kid, public_key=raw, published_index=first.index)
+        )
+
+
+LABEL_TYPE = "jejak-label+jws"
+
+
+@dataclass
+class ItemRegistration:
+    """Work: register items (all or none) and issue each its first label."""
+
+    specs: list[ItemSpec]
+    actor: Actor
+    label_key: Ed25519PrivateKey
+    items: list[Item] = field(default_factory=list)
+    _owners: list[str | None] = field(default_factory=list)  # the item of each entry
+
+    def prepare(self, batch: Batch) -> list[NewEntry]:
+        ids = [spec.id for spec in self.specs]
+        if len(set(ids)) != len(ids):
+            raise InvalidRequest("the same item is listed twice")
+        existing = batch.session.scalars(
+            select(Item.id).where(Item.log_id == batch.log.id, one_of(batch.session, Item.id, ids))
+        ).all()
+        if existing:
+            raise Conflict(f"already registered: {', '.join(sorted(existing)[:10])}")
+        self._labels = _Labels(batch, self.label_key)
+        entries = self._labels.key_entries(self.actor)
+        self._owners = [None] * len(entries)
+        for spec in self.specs:
+            item = new_item(batch.log.id, spec.id, spec.kind, spec.contest, spec.destination)
+            self.items.append(item)
+            record = {
+                "type": "register",
+                "kind": spec.kind.value,
+                "contest": spec.contest,
+                "destination": spec.destination,
+                **self.actor.fields(),
+            }
+            entries += [NewEntry(record, item=spec.id), self._labels.issue(item, 1, self.actor)]
+            self._owners += [spec.id, spec.id]
+        return entries
+
+    def abandon(self, batch: Batch) -> None:
+        if hasattr(self, "_labels"):
+            self._labels.abandon()
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[Item]:
+        self._labels.finish(results)
+        indexes: dict[str, list[int]] = {}
+        for owner, result in zip(self._owners, results, strict=True):
+            if owner is not None and isinstance(result, Appended):
+                indexes.setdefault(owner, []).append(result.index)
+        for item in self.items:
+            item.registered_index, item.last_index = indexes[item.id][0], indexes[item.id][-1]
+            batch.session.add(item)
+        return self.items
+
+
+@dataclass
+class LabelReprint:
+    """Work: a new label for an item; the entry revokes the one before."""
+
+    item_id: str
+    actor: Actor
+    label_key: Ed25519PrivateKey
+
+    def prepare(self, batch: Batch) -> list[NewEntry]:
+        item = batch.session.get(Item, (batch.log.id, self.item_id))
+        if item is None:
+            raise NotFound(f"there is no item {self.item_id}")
+        self.item = item
+        self._labels = _Labels(batch, self.label_key)
+        return [*self._labels.key_entries(self.actor), self._labels.issue(item, item.label_serial + 1, self.actor)]
+
+    def abandon(self, batch: Batch) -> None:
+        if hasattr(self, "_labels"):
+            self._labels.abandon()
+
+    def finish(self, batch: Batch, results: list[Appended | Refused]) -> Item:
+        self._labels.finish(results)
+        last = results[-1]
+        assert isinstance(last, Appended)
+        self.item.last_index = last.index
+        return self.item
+
+
+def list_items(
+    session: Session,
+    *,
+    jurisdiction: str,
+    site: str | None,
+    status: ItemStatus | None,
+    custodian: str | None,
+    contest: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[Item]:
+    """Items whose destination lies in the jurisdiction (and under `site`), by log and id."""
+    query = select(Item).order_by(Item.log_id, Item.id).limit(limit)
+    for area in (jurisdiction, site):
+        if area:
+            query = query.where(under(Item.destination, area))
+    if status is not None:
+        query = query.where(Item.status == status)
+    if custodian is not None:
+        query = query.where(Item.custodian == custodian)
+    if contest is not None:
+        query = query.where(Item.contest == contest)
+    if after is not None:
+        query = query.where(tuple_(Item.log_id, Item.id) > tuple_(*after))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    index: int
+    leaf_hash: bytes
+    data: bytes
+    proof: list[bytes] | None  # None while the entry is newer than the latest checkpoint
+
+
+def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheckpoint, list[TrailEntry]]:
+    """The item's entries in chain order, each with its inclusion proof against the
+    latest checkpoint."""
+    checkpoint = latest_checkpoint(session, item.log_id)
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)
+        .where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id)
+        .order_by(LogEntry.seq)
+    ).all()
+    size = checkpoint.tree_size
+    reader = tiles.reader(session, item.log_id, size) if size else None
+    trail = [
+        TrailEntry(idx, leaf, data, merkle.inclusion_proof(idx, size, reader) if reader and idx < size else None)
+        for idx, leaf, data in rows
+    ]
+    return checkpoint, trail
+
+
+MAX_ITEMS_PER_REQUEST = 1000
+
+
+def register_items(runtime: Runtime, actor: Actor, specs: list[ItemSpec]) -> list[Item]:
+    """Register items of one regency, all or none, each with its first label."""
+    if not 0 < len(specs) <= MAX_ITEMS_PER_REQUEST:
+        raise InvalidRequest(f"register 1 to {MAX_ITEMS_PER_REQUEST} items per request")
+    for spec in specs:
+        parse_item_id(spec.id)
+    regencies = {regency_of(spec.destination) for spec in specs}
+    if len(regencies) != 1:
+        raise InvalidRequest("register the items of one regency (one log) per request")
+    log_id = regencies.pop()
+    destinations = sorted({spec.destination for spec in specs})
+    with runtime.db_for(log_id).reads() as session:
+        known = set(session.scalars(select(Site.code).where(one_of(session, Site.code, destinations))))
+    if missing := [d for d in destinations if d not in known]:
+        raise InvalidRequest(f"no such polling station: {', '.join(missing[:10])}")
+    work = ItemRegistration(specs, actor, runtime.keys.label_key(log_id))
+    items: list[Item] = runtime.sequencer.submit(log_id, work, 2 * len(specs) + 1)
+    return items
+
+
+def reprint_label(runtime: Runtime, actor: Actor, item: Item) -> Item:
+    work = LabelReprint(item.id, actor, runtime.keys.label_key(item.log_id))
+    reprinted: Item = runtime.sequencer.submit(item.log_id, work, 2)
+    return reprinted
+
+
+def label_url(runtime: Runtime, item: Item) -> str:
+    """What the QR code holds: the public check page, the signature in the fragment
+    (never sent to the server, checked on the phone)."""
+    return f"{runtime.settings.public_url.rstrip('/')}/v/{item.id}#{item.label_jws}"
