@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from models.accounts import policy
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.times import TIME_FORMAT, parse_time
 from models.log.reads import LOG_ID, check_log_id
 from models.places.sites import regency_of

@@ -33,7 +33,9 @@ from ledger.tiles import TreeEdge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.accounts.users import Actor, Role, stand_in
+from models.accounts.actor import Actor, Role
+
+from models.accounts.users import stand_in
 from models.core.errors import Conflict, Forbidden, InvalidRequest
 from models.core.times import parse_time
 from models.custody.alerts import Alert, AlertAcknowledgement, new_alert

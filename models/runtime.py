@@ -5,7 +5,7 @@ from __future__ import annotations
 import models.tables  # noqa: F401  (every table registered before the first session)
 from models.accounts.standing import Standings
 from models.core.db import Database
-from models.core.routing import Databases, share_sites
+from models.core.routing import Databases
 from models.core.settings import Settings
 from models.custody.device_gaps import GapWatch
 from models.custody.devices import DeviceKeys
@@ -17,6 +17,7 @@ from models.log.sequencer import Sequencer
 from models.log.tables import Log
 from models.log.tiles import TileStore
 from models.log.witnesses import Cosigners, configured_witnesses
+from models.places.wilayah import share_sites
 from models.webhooks.delivery import Deliverer
 
 

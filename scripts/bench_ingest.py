@@ -32,7 +32,8 @@ from nacl.signing import SigningKey
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, func, insert, select, text
 
 from ledger.jcs import canonicalize
-from models.accounts.users import Actor, Role, create_user
+from models.accounts.actor import Actor, Role
+from models.accounts.users import actor_of, create_user
 from models.core.settings import Settings
 from models.custody.alerts import Alert
 from models.custody.devices import DeviceRegistration
@@ -112,7 +113,7 @@ def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[
             ]
         )
         user = create_user(session, username="bench.kpu", password=PASSWORD, role=Role.KPU, jurisdiction=REGENCY)
-        actor = Actor.of(user)
+        actor = actor_of(user)
     runtime.create_log(REGENCY)
     specs = [
         ItemSpec(ItemKind.KOTAK_SUARA, f"{REGENCY}.01.2001-{n // SERIALS_PER_TPS + 1:03d}", "BUP", "BUP",

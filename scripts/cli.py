@@ -77,7 +77,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def _rotate(runtime: Runtime, args: argparse.Namespace) -> int:
-    from models.log import rotation
+    from models import rotation
 
     if args.log:
         done = rotation.rotate_log_key(runtime, args.log)
@@ -173,7 +173,8 @@ def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from models.accounts.users import Role, create_user
+    from models.accounts.actor import Role
+    from models.accounts.users import create_user
 
     try:
         role = Role(args.role)

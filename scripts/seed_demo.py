@@ -23,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
 from sqlalchemy import func, select
 
-from models.accounts.users import Actor, Role, User, create_user
+from models.accounts.actor import Actor, Role
+
+from models.accounts.users import User, actor_of, create_user
 from models.core.base import utcnow
 from models.core.errors import Conflict, InvalidRequest
 from models.custody.devices import Device, DeviceRegistration
@@ -196,7 +198,7 @@ def _users(runtime: Runtime) -> tuple[dict[str, Actor], set[str]]:
                 )
             else:
                 kept.add(demo.username)
-            actors[demo.username] = Actor.of(user)
+            actors[demo.username] = actor_of(user)
     return actors, kept
 
 

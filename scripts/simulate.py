@@ -49,7 +49,8 @@ from sqlalchemy import func, select, text
 
 from api.auth import tokens
 from ledger.jcs import canonicalize
-from models.accounts.users import Actor, Role, User, hash_password
+from models.accounts.actor import Actor, Role
+from models.accounts.users import User, actor_of, hash_password
 from models.core import migrations
 from models.core.errors import Conflict, InvalidRequest
 from models.core.settings import Settings, get_settings
@@ -452,7 +453,7 @@ def create_accounts(runtime: Runtime, election: Election) -> None:
                 session.add(users[phone.username])
         session.flush()
         for phone in phones:
-            phone.actor = Actor.of(users[phone.username])
+            phone.actor = actor_of(users[phone.username])
 
 
 def _refuse_used_logs(runtime: Runtime, regencies: list[str]) -> None:

@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from ledger.jcs import canonicalize
 
-from models.accounts.users import Role, create_user
+from models.accounts.actor import Role
+
+from models.accounts.users import create_user
 from models.places.sites import Kerawanan, Site, SiteLevel
 from models.runtime import Runtime
 

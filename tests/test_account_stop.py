@@ -17,8 +17,9 @@ from sqlalchemy import delete
 from api.auth import tokens
 from models.accounts import trail
 from models.accounts import users
+from models.accounts.actor import Actor, Role
 from models.accounts.standing import FRESH_FOR, Standings
-from models.accounts.users import Actor, Role, User
+from models.accounts.users import User
 from models.core.settings import get_settings
 from scripts.cli import main
 from tests.factories import PASSWORD, make_area, make_person

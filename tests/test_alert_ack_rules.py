@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from models.accounts.actor import Actor, Role
 from models.accounts.policy import AlertFacts, permit_acknowledgement
-from models.accounts.users import Actor, Role
 from models.core.errors import Forbidden
 from models.custody.alerts import new_alert, raise_once
 from models.places.sites import Site, SiteLevel

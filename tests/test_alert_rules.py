@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import update
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.core.settings import Settings
 from models.custody.alerts import raise_once
 from models.custody.overdue import Allowance, OverdueWatch, overdue, raise_overdue

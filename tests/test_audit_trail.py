@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from models.accounts import trail
-from models.accounts.users import SCOPES, Role
+from models.accounts.actor import SCOPES, Role
 from models.core.settings import get_settings
 from scripts.cli import main
 from tests.factories import Phone, make_area, make_person

@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.routing import APIRoute
 
+from models.accounts.actor import SCOPES, Role
 from models.accounts.policy import POLICY, Reach, Rule, markdown_table
-from models.accounts.users import SCOPES, Role
 from models.custody.alerts import new_alert, raise_once
 from models.places.sites import within
 from models.runtime import Runtime

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.core import migrations
 from models.core.db import Database
 from models.core.settings import Settings

@@ -19,7 +19,7 @@ from ledger.jcs import canonicalize
 from ledger.note import Verifier
 from sqlalchemy import event
 
-from models.accounts.users import Actor, Role
+from models.accounts.actor import Actor, Role
 from models.custody.ingest import check_scans, submit_scans
 from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel

@@ -17,7 +17,7 @@ from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
 from sqlalchemy import text
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.log.export import write_export
 from scripts import verify
 from scripts.bench_verify import write_mirror

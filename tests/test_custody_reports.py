@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from api.export import endpoints as export_endpoints
 from api.export.report_pdf import custody_pdf
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.custody.items import get_item
 from models.custody.reports import item_report
 from models.log.tables import LogCheckpoint

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.runtime import Runtime
 from tests.factories import Area, Phone, make_area, make_person
 from tests.test_custody import _crew, accepted, register

@@ -10,7 +10,7 @@ from ledger.checkpoint import open_checkpoint
 from ledger.mirror import bundles_between
 from ledger.note import Verifier
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.core.settings import get_settings
 from scripts.cli import main
 from scripts.logsource import open_source

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from api.auth import tokens
-from models.accounts.users import Actor, Role
+from models.accounts.actor import Actor, Role
 from models.core import migrations
 from models.core.db import CONNECT_TIMEOUT
 from models.core.settings import Settings

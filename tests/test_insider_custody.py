@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.places.sites import Site, SiteLevel
 from tests.factories import Area, Phone, make_area, make_person
 

@@ -25,11 +25,11 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.auth.tokens import AUDIENCE
+from models.accounts.actor import Actor, Role
 from models.accounts.trail import AuditRecord
-from models.accounts.users import Actor, Role
 from models.custody.items import LABEL_TYPE, Item, LabelReprint
 from models.custody.labels import LabelKey, LabelKeyRetired
-from models.log import rotation
+from models import rotation
 from models.log.export import write_export
 from models.log.keys import KeyStore
 from models.log.reads import add_checkpoint, latest_checkpoint

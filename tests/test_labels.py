@@ -22,7 +22,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from api.labels import endpoints as label_endpoints
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.custody.items import LABEL_TYPE
 from models.places.sites import Site, SiteLevel
 from tests.factories import Area, Person, make_area, make_person

@@ -19,7 +19,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
 from api.app import create_app
-from models.accounts.users import SCOPES, Role
+from models.accounts.actor import SCOPES, Role
 from tests.factories import make_area, make_person
 
 EXAMPLES = int(os.environ.get("JEJAK_FUZZ_EXAMPLES", "3"))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.limits import PerClientRate
 from api.pages.i18n import MESSAGES
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from tests.factories import Phone, make_area, make_person
 
 

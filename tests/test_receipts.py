@@ -12,7 +12,7 @@ from ledger.merkle import ProofError
 from ledger.note import Verifier, add_signatures, parse_note
 from ledger.proof_bundle import ProofBundle, ProofBundleError, verify_bundle
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.log.reads import latest_checkpoint
 from models.log.tables import Log
 from models.log.witnesses import Witness, accept_cosignatures

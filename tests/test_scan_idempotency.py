@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.custody.device_gaps import gaps, raise_gaps
 from tests.factories import Area, Phone, hours_ago, make_area, make_person
 

@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from api import paging
 from api.app import create_app
+from models.accounts.actor import Role
 from models.accounts.trail import list_records
-from models.accounts.users import Role
 from models.core.settings import Settings
 from tests.factories import PASSWORD, Phone, make_area, make_person
 

@@ -18,7 +18,9 @@ from ledger import merkle
 from ledger.jcs import canonicalize
 from sqlalchemy import select
 
-from models.accounts.users import Role, User, authenticate
+from models.accounts.actor import Role
+
+from models.accounts.users import User, authenticate
 from models.core.settings import get_settings
 from models.custody.alerts import Alert
 from models.custody.events import Event

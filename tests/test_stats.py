@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.accounts.users import SCOPES, Role
+from models.accounts.actor import SCOPES, Role
 from tests.factories import Phone, make_area, make_person
 
 

@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from tests.factories import Area, Phone, make_area, make_person, sign
 
 # The eight points of Ed25519's small-order subgroup, as encoded keys (libsodium's

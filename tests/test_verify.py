@@ -28,7 +28,7 @@ from ledger.note import Signer, add_signatures, parse_note
 from ledger.tiles import TreeEdge
 from sqlalchemy import text
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from models.core.append_only import drop_append_only, make_append_only
 from models.custody.scans import ScanType
 from models.log.export import write_export

@@ -33,7 +33,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
 from PIL import Image
 
-from models.accounts.users import Role, create_user
+from models.accounts.actor import Role
+
+from models.accounts.users import create_user
 from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 
-from models.accounts.users import SCOPES, Role
+from models.accounts.actor import SCOPES, Role
 from models.core.errors import InvalidRequest
 from models.core.settings import Settings
 from models.runtime import Runtime

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from models.accounts.users import SCOPES, Role
+from models.accounts.actor import SCOPES, Role
 from models.core.base import utcnow
 from models.runtime import Runtime
 from models.webhooks.delivery import Deliverer

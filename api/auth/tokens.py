@@ -10,7 +10,7 @@ from datetime import timedelta
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.jws import public_jwk, thumbprint
-from models.accounts.users import Actor, Role
+from models.accounts.actor import Actor, Role
 from models.core.base import utcnow
 from models.runtime import Runtime
 from starlette.concurrency import run_in_threadpool

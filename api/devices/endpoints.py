@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from models.accounts import trail
 from models.accounts import policy
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.inputs import FreeText
 from models.custody.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
 from models.log.reads import check_log_id, get_log

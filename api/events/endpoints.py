@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
 from models.accounts import policy
-from models.custody.events import EventFilter, list_events
+from models.custody.events import EventFilter, get_event, list_events
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
 from models.custody.scans import ScanType
-from models.log.receipts import get_event, receipt
+from models.log.receipts import receipt
 from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -168,5 +168,5 @@ def event_receipt(
         event = get_event(session, log_id, event_id)
         # The same events an officer may list: those at their sites or of boxes bound for them.
         policy.permit(actor, "events.receipt", at=(event.site, event.item_id))
-        proof = receipt(session, runtime.tiles, event)
+        proof = receipt(session, runtime.tiles, log_id, event.entry_index, f"event {event.event_id}")
     return PlainTextResponse(proof, headers={"Cache-Control": "no-cache"})

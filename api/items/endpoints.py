@@ -19,7 +19,7 @@ from models.custody.items import (
     register_items,
     reprint_label,
 )
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.log.sequencer import b64
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool

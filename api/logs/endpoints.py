@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
 from models.accounts import policy
-from models.log import reads
-from models.log import witnesses
+from models.custody.devices import signed_trail
+from models.log import reads, witnesses
 from models.log.export import write_export
 from models.log.sequencer import b64
 from sqlalchemy.orm import Session
@@ -190,7 +190,7 @@ def item_entries(
     """Public, like the entries themselves: where one item's trail is in the log, and the
     registrations of the devices that signed it, so that `jejak verify --item` fetches
     just those entries and proves each one by inclusion."""
-    trail = reads.item_trail(session, reads.get_log(session, log_id), item_id)
+    trail = signed_trail(session, reads.get_log(session, log_id), item_id)
     return ItemEntries(
         log=log_id,
         item=item_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from models.accounts.users import Role
+from models.accounts.actor import Role
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from models.accounts import policy
-from models.accounts.users import Actor, Role
+from models.accounts.actor import Actor, Role
 from models.places.sites import level_of
 from models.webhooks.destinations import Destinations
 from models.webhooks.subscriptions import (

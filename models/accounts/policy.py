@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from models.accounts.users import Actor, Role
+from models.accounts.actor import Actor, Role
 from models.core.errors import Forbidden
 from models.custody.rules import SCANNING_ROLES
 from models.places.sites import regency_of, within

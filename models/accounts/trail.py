@@ -9,17 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Index, String, Uuid, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import Database
 from models.places.sites import under
-
-if TYPE_CHECKING:  # models.accounts.users records its own actions here
-    from models.accounts.users import Actor
 
 
 class AuditRecord(Base):

@@ -5,11 +5,10 @@ and role."""
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -18,27 +17,13 @@ from sqlalchemy import Boolean, Enum, Integer, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts import trail
+from models.accounts.actor import SCOPES, Actor, Role
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import Database
 from models.core.errors import Conflict, InvalidRequest, JejakError, NotFound
 from models.places.sites import get_site
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    KPU = "kpu"
-    PPK = "ppk"
-    PPS = "pps"
-    KPPS = "kpps"
-    ESCORT = "escort"  # police: Polres, Polsek, Bhabinkamtibmas
-    AUDITOR = "auditor"  # Bawaslu, Panwascam, Polres command
-    INTEGRATOR = "integrator"  # service accounts
-
-
-# What an integrator's token may be granted; people's rights come from their role.
-SCOPES = frozenset(
-    {"logs:read", "sites:read", "items:read", "events:read", "alerts:read", "webhooks:manage"}
-)
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 _hasher = PasswordHasher()
 
@@ -66,24 +51,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as entries name them: an opaque id and a role, never a name."""
-
-    id: uuid.UUID
-    role: Role
-    jurisdiction: str
-    scopes: frozenset[str] = frozenset()
-    # The account's token version when this actor was read or signed in: not who acts,
-    # so not part of an actor's identity.
-    token_version: int = field(default=0, compare=False)
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()), user.token_version)
-
-    def fields(self) -> dict[str, str]:
-        return {"actor": str(self.id), "role": self.role.value}
+def actor_of(user: User) -> Actor:
+    """The actor a user's account acts as."""
+    return Actor(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()), user.token_version)
 
 
 def hash_password(password: str) -> str:
@@ -194,7 +164,7 @@ def sign_in(db: Database, username: str, password: str, lockout: Lockout) -> Act
             return None
         if user.locked_until is not None and user.locked_until > utcnow():
             raise AccountLocked(user.locked_until)
-        actor, failures = Actor.of(user), user.failed_logins
+        actor, failures = actor_of(user), user.failed_logins
         right = check_password(user, password)
     if right:
         if failures:

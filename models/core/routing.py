@@ -5,18 +5,15 @@ The home database (DATABASE_URL) keeps the accounts, every site, and each log th
 route names. A routed log's database holds its log and custody tables, a copy of the
 sites of its regency (its items, handoffs and custody rules refer to them) and a
 disabled stand-in of each account that registered a phone there (its devices refer
-to it); see docs/SCALING.md for what is routed and what is not."""
+to it: models/places/wilayah.py's share_sites); see docs/SCALING.md for what is
+routed and what is not."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-from sqlalchemy import select
+from typing import Protocol
 
 from models.core.db import Database
-from models.places.sites import Site
-from models.places.wilayah import insert_new
 
 
 class LogDatabases(Protocol):
@@ -53,25 +50,3 @@ class Databases:
     def dispose(self) -> None:
         for database in self._all:
             database.dispose()
-
-
-def share_sites(databases: LogDatabases, home: Database, regencies: set[str]) -> int:
-    """Copy the sites of these regencies from the home database to the databases their
-    logs live on, if elsewhere; sites already there are kept. Returns how many were new."""
-    copied = 0
-    for regency in sorted(regencies):
-        target = databases.for_log(regency)
-        if target is home:
-            continue
-        with home.reads() as session:
-            rows: list[dict[str, Any]] = [
-                dict(row._mapping) for row in session.execute(select(*Site.__table__.columns).where(Site.regency == regency))
-            ]
-        with target.session(write=True) as session:
-            copied += insert_new(session, sorted(rows, key=_parents_first))
-    return copied
-
-
-def _parents_first(row: dict[str, Any]) -> tuple[int, str]:
-    # Each site refers to its parent: insert the regency, then districts, villages, TPS.
-    return (len(row["code"]), row["code"])

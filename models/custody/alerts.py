@@ -13,8 +13,8 @@ from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.accounts.actor import Actor
 from models.accounts.policy import AlertFacts, permit_acknowledgement
-from models.accounts.users import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import Database
 from models.core.errors import Conflict, NotFound

@@ -16,10 +16,14 @@ from nacl.signing import VerifyKey
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.accounts.users import Actor, stand_in
+from models.accounts.actor import Actor
+
+from models.accounts.users import stand_in
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.errors import Conflict, InvalidRequest, NotFound
+from models.custody.events import Event
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
+from models.log.tables import Log, LogEntry
 
 
 class Device(Base):
@@ -211,3 +215,30 @@ def revoked(session: Session, log_id: str, device_ids: set[str]) -> set[str]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class SignedTrail:
+    """Where one item's trail is in the log, for a verifier to fetch only that."""
+
+    entries: list[int]  # in chain order: seq 1, 2, 3...
+    devices: list[Device]  # those that signed one of its scans
+
+
+def signed_trail(session: Session, log: Log, item_id: str) -> SignedTrail:
+    entries = list(
+        session.scalars(
+            select(LogEntry.idx)
+            .where(LogEntry.log_id == log.id, LogEntry.item_id == item_id)
+            .order_by(LogEntry.seq)
+        )
+    )
+    if not entries:
+        raise NotFound(f"log {log.id} has no entry about item {item_id}")
+    signers = select(Event.device_id).where(Event.log_id == log.id, Event.item_id == item_id)
+    devices = session.scalars(
+        select(Device)
+        .where(Device.log_id == log.id, Device.id.in_(signers))
+        .order_by(Device.registered_index)
+    )
+    return SignedTrail(entries, list(devices))

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Select, String, Uuid
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.core.base import Base, UTCDateTime
-from models.core.errors import InvalidRequest
+from models.core.errors import InvalidRequest, NotFound
 from models.places.sites import under
 
 
@@ -109,3 +109,10 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise InvalidRequest("times need a time zone, e.g. 2024-11-27T07:00:00Z")
     return moment.astimezone(UTC)
+
+
+def get_event(session: Session, log_id: str, event_id: str) -> Event:
+    event = session.get(Event, (log_id, event_id))
+    if event is None:
+        raise NotFound(f"there is no event {event_id} in log {log_id}")
+    return event

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Enum, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime
 from models.core.db import one_of
 from models.core.errors import Conflict, NotFound

@@ -12,7 +12,7 @@ from typing import Any, overload
 
 import anyio.to_thread
 
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.errors import InvalidRequest, JejakError
 from models.custody.alerts import Alert, new_alert, raise_once
 from models.custody.devices import DeviceKey

@@ -18,7 +18,7 @@ from ledger import jws, merkle
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, select, text, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import one_of
 from models.core.errors import Conflict, InvalidRequest, NotFound

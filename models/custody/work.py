@@ -28,7 +28,7 @@ from models.custody.events import Event
 from models.custody.rules import (
     ItemState, Outcome, Rules, ScanType, Truckload, judge, sync_order, truckload_refusal,
 )  # fmt: skip
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
 from models.custody.items import Item

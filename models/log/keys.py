@@ -7,7 +7,7 @@ use; production refuses to run without the keys an operator installed.
 - `label-<regency>.pem`: the KPU's label key (Ed25519, PKCS#8 PEM);
 - `token.pem`: the key that signs access tokens (Ed25519, PKCS#8 PEM).
 
-A rotation (models/log/rotation.py) writes the new key beside the current one as
+A rotation (models/rotation.py) writes the new key beside the current one as
 `<name>.next.<ext>` first, so that no key the log has published is ever lost, then
 moves the current one to `retired/` and the new one in its place. Other processes
 notice: a key file is read again whenever it changed."""

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 
 from models.core.base import utcnow
 from models.core.errors import Conflict, InvalidRequest, NotFound
-from models.custody.devices import Device
-from models.custody.events import Event
 from models.log.tables import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.log.tiles import TileStore
 
@@ -165,33 +163,6 @@ def entry_bundle(session: Session, log: Log, index: int, width: int) -> bytes:
     if start + width > log.size:
         raise NotFound(f"entry bundle {index} of width {width} is beyond the log's size")
     return encode_entry_bundle([e.data for e in read_entries(session, log, start, start + width)])
-
-
-@dataclass(frozen=True)
-class ItemTrail:
-    """Where one item's trail is in the log, for a verifier to fetch only that."""
-
-    entries: list[int]  # in chain order: seq 1, 2, 3...
-    devices: list[Device]  # those that signed one of its scans
-
-
-def item_trail(session: Session, log: Log, item_id: str) -> ItemTrail:
-    entries = list(
-        session.scalars(
-            select(LogEntry.idx)
-            .where(LogEntry.log_id == log.id, LogEntry.item_id == item_id)
-            .order_by(LogEntry.seq)
-        )
-    )
-    if not entries:
-        raise NotFound(f"log {log.id} has no entry about item {item_id}")
-    signers = select(Event.device_id).where(Event.log_id == log.id, Event.item_id == item_id)
-    devices = session.scalars(
-        select(Device)
-        .where(Device.log_id == log.id, Device.id.in_(signers))
-        .order_by(Device.registered_index)
-    )
-    return ItemTrail(entries, list(devices))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from typing import Any, BinaryIO, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from models.core.db import Database
 from models.core.errors import InvalidRequest
+from models.core.routing import LogDatabases
 from models.places.sites import Kerawanan, Site, SiteLevel, level_of, parent_of
 
 # The copy of idn-area-data 4.0.1 that ships with the project.
@@ -308,3 +310,25 @@ def import_tps(session: Session, csv_path: Path | str) -> ImportCounts:
     counts.skipped[SiteLevel.TPS] = len(rows) - created
     counts.regencies = {row["regency"] for _, row in rows}
     return counts
+
+
+def share_sites(databases: LogDatabases, home: Database, regencies: set[str]) -> int:
+    """Copy the sites of these regencies from the home database to the databases their
+    logs live on, if elsewhere; sites already there are kept. Returns how many were new."""
+    copied = 0
+    for regency in sorted(regencies):
+        target = databases.for_log(regency)
+        if target is home:
+            continue
+        with home.reads() as session:
+            rows: list[dict[str, Any]] = [
+                dict(row._mapping) for row in session.execute(select(*Site.__table__.columns).where(Site.regency == regency))
+            ]
+        with target.session(write=True) as session:
+            copied += insert_new(session, sorted(rows, key=_parents_first))
+    return copied
+
+
+def _parents_first(row: dict[str, Any]) -> tuple[int, str]:
+    # Each site refers to its parent: insert the regency, then districts, villages, TPS.
+    return (len(row["code"]), row["code"])

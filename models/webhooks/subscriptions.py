@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts import trail
-from models.accounts.users import Actor
+from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.errors import InvalidRequest, NotFound
 from models.log.reads import get_log
