@@ -1,5 +1,5 @@
 """What an auditor checks in a log, from its entries and signed checkpoint alone
-(DESIGN.md §4, docs/ENTRIES.md). Pure: no network, no database.
+(docs/DESIGN.md §4, docs/ENTRIES.md). Pure: no network, no database.
 
 The work is split so that the costly part runs in parallel:
 - `check_bundle` looks at one entry bundle on its own: each entry is the RFC 8785

@@ -16,11 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 
-# Links to the founding design, which lives outside the repository for now. The lead
-# empties this list when docs/DESIGN.md lands (and the links point there).
-OUTSIDE_UNTIL_DESIGN_LANDS: set[tuple[str, str]] = {
-    ("README.md", "../shared/DESIGN.md"),
-}
 
 _FENCED = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+).*?\1", re.DOTALL)
@@ -53,8 +48,6 @@ def broken(page: Path, root: Path = ROOT) -> list[str]:
     problems = []
     for target in links(page.read_text(encoding="utf-8")):
         if re.match(r"(?i)(https?|mailto):", target) or target.startswith("#"):
-            continue
-        if (name, target) in OUTSIDE_UNTIL_DESIGN_LANDS:
             continue
         path, _, anchor = unquote(target).partition("#")
         resolved = (page.parent / path.split("?")[0]).resolve()

@@ -1,4 +1,4 @@
-"""Signed QR labels (DESIGN.md §6): the codes read back to a URL whose signature checks
+"""Signed QR labels (docs/DESIGN.md §6): the codes read back to a URL whose signature checks
 against the keys the log publishes; sheets print every label of an area as real text;
 a reprint revokes the label before it; a counterfeit fails; only the KPU prints."""
 

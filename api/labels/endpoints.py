@@ -1,4 +1,4 @@
-"""Labels (DESIGN.md §6): an item's current signed QR label as SVG or PNG, A4 sheets of
+"""Labels (docs/DESIGN.md §6): an item's current signed QR label as SVG or PNG, A4 sheets of
 labels to print, and the public label keys a scanner checks them with offline.
 
 Reprinting (a new label that revokes the one before) is POST /api/v1/items/{id}/labels."""

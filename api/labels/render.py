@@ -1,5 +1,5 @@
 """Printable labels: the QR code of a label's URL, with the item id in plain text
-beside it (DESIGN.md §6), as SVG, PNG and an A4 PDF sheet of many labels.
+beside it (docs/DESIGN.md §6), as SVG, PNG and an A4 PDF sheet of many labels.
 
 Pure presentation: it takes what to print and returns bytes; it knows nothing of the
 database, the keys or the web.

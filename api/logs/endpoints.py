@@ -1,4 +1,4 @@
-"""The log's read API (DESIGN.md §5): logs, checkpoints, entries and proofs."""
+"""The log's read API (docs/DESIGN.md §5): logs, checkpoints, entries and proofs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Witnesses push their cosignatures on the log's checkpoints (DESIGN.md §5)."""
+"""Witnesses push their cosignatures on the log's checkpoints (docs/DESIGN.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Witnesses (DESIGN.md §4 "Cosignatures"): the log submits each new checkpoint to every
+"""Witnesses (docs/DESIGN.md §4 "Cosignatures"): the log submits each new checkpoint to every
 configured witness (C2SP tlog-witness), keeps the cosignatures it gets back once they
 verify, and serves each checkpoint with all of its cosignatures.
 
