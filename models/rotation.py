@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from models.accounts import trail
 from models.core.errors import Conflict
-from models.custody.labels import RETIRING, LabelKey
+from models.custody.labels import LabelKey, LabelKeysInBatch
 from models.log.keys import KeyStore
 from models.log.reads import add_checkpoint, check_log_id
 from models.log.sequencer import Appended, Batch, NewEntry, Refused, b64
@@ -51,6 +51,13 @@ def _audit(batch: Batch, rotation: Rotation) -> None:
     )
 
 
+class _LogKeyInBatch:
+    """Whether a request of this batch names a new log key already (a Batch.state)."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.named = False
+
+
 @dataclass
 class LogKeyRotation:
     """Work: the `log_key` entry naming the new key, then the handover checkpoint just
@@ -68,14 +75,16 @@ class LogKeyRotation:
         self.new = self.keys.next_log_signer(log.id, log.origin)  # on disk before the log names it
         if log.verifier_key == self.new.vkey:
             return []
-        if batch.shared.get(LOG_KEY):
+        rotating = batch.state(_LogKeyInBatch)
+        if rotating.named:
             raise Conflict(f"log {log.id}'s key is being rotated by another request")
         self.old = self.keys.log_signer(log.id, log.origin, log.verifier_key)
-        batch.shared[LOG_KEY] = True
+        rotating.named = True
         return [NewEntry({"type": LOG_KEY, "key": self.new.vkey, "retires": self.old.vkey})]
 
     def abandon(self, batch: Batch) -> None:
-        batch.shared.pop(LOG_KEY, None)
+        if self.old is not None:  # not when another request was naming one
+            batch.state(_LogKeyInBatch).named = False
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> Rotation:
         assert self.new is not None
@@ -112,7 +121,8 @@ class LabelKeyRotation:
         if session.get(LabelKey, (log_id, kid)) is not None:
             self.published = True
             return []
-        if batch.shared.get(RETIRING):
+        in_batch = batch.state(LabelKeysInBatch)
+        if in_batch.retiring:
             raise Conflict(f"log {log_id}'s label key is being rotated by another request")
         record = {"type": "label_key", "kid": kid, "key": b64(self.key.public_key().public_bytes_raw()), "alg": "EdDSA"}
         self.retiring = session.scalars(
@@ -123,11 +133,12 @@ class LabelKeyRotation:
         ).first()
         if self.retiring is not None:
             record["retires"] = self.retiring.kid
-            batch.shared[RETIRING] = {self.retiring.kid}
+            in_batch.retiring.add(self.retiring.kid)
         return [NewEntry(record)]
 
     def abandon(self, batch: Batch) -> None:
-        batch.shared.pop(RETIRING, None)
+        if self.retiring is not None:  # not when another request was retiring it
+            batch.state(LabelKeysInBatch).retiring.discard(self.retiring.kid)
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> Rotation:
         assert self.key is not None

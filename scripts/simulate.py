@@ -368,10 +368,13 @@ class Route:
             return self.e.local(regency, 0, hours - 0.5 + (0.3 if kind == "reseal" else 0))
         return self.observed(box, step - 1) + timedelta(minutes=30 + 180 * self.e.unit(box.id, "store"))
 
-    def scans(self, step: int) -> list[Scan]:
-        """Every box's scan at `step`, and the planted incident during the last leg out."""
+    def scans(self, step: int) -> list[list[Scan]]:
+        """Every box's scan at `step`, and the planted incident during the last leg out,
+        in waves sent one after the other: a box received at the wrong village arrives
+        there before its own, so that scan goes first, not racing the right one."""
         kind = STEPS[step][0]
-        out = []
+        out: list[Scan] = []
+        strays: list[Scan] = []
         for box in self.e.boxes:
             site, other = self.path(box, step)
             fields: dict[str, Any] = {
@@ -388,11 +391,11 @@ class Route:
             if kind == "dispatch":
                 fields |= self._truck(box, site, other or "", step)
             if step == 4 and (wrong := self.e.wrong_village.get(box.id)):
-                out.append(self._wrong_receive(box, wrong, fields))
+                strays.append(self._wrong_receive(box, wrong, fields))
             out.append(Scan(self.e.phones[site], fields, self._flags(box, step)))
             if step == 6 and self.e.planted.get(box.id) == "incident_wet":
                 out.append(self._incident(box))
-        return out
+        return [wave for wave in (strays, out) if wave]
 
     def _truck(self, box: Box, site: str, target: str, step: int) -> dict[str, Any]:
         regency = box.id[:5]
@@ -613,9 +616,10 @@ def simulate(runtime: Runtime, args: argparse.Namespace, base: str | None = None
         route = Route(election)
         scanning = 0.0
         for step, (kind, level, other) in enumerate(STEPS):
-            scans = route.scans(step)
+            waves = route.scans(step)
             settle(runtime)
-            seconds = driver.sync(scans)
+            seconds = sum(driver.sync(wave) for wave in waves)
+            scans = [scan for wave in waves for scan in wave]
             scanning += seconds
             where = f"{level.upper()}" + (f" {'→' if kind == 'dispatch' else '←'} {other.upper()}" if other else "")
             print(

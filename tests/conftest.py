@@ -95,6 +95,16 @@ def new_log(runtime: Runtime) -> Log:
     with regencies of their own use fixed codes below 90, one module each: 81 account
     stops, 82 security, 83 fuzz, 84 audit trail, 85 custody reports, 86 EPCIS, 87 alert
     rules, 88 authorization, 89 export."""
+    return _fresh_log(runtime)
+
+
+@pytest.fixture
+def second_log(runtime: Runtime) -> Log:
+    """Another fresh log, for a test that needs a second regency beside new_log's."""
+    return _fresh_log(runtime)
+
+
+def _fresh_log(runtime: Runtime) -> Log:
     n = next(_log_numbers)
     return runtime.create_log(f"{90 + n // 100:02d}.{n % 100:02d}")
 

@@ -85,7 +85,7 @@ def refused_within_a_second(ask: Callable[[], httpx.Response], words: str) -> No
     assert_refused(response, words)
 
 
-def trail(runtime, username: str) -> list[tuple[str, uuid.UUID | None]]:
+def trail_of(runtime, username: str) -> list[tuple[str, uuid.UUID | None]]:
     with runtime.db.reads() as session:
         records = session.query(trail.AuditRecord).filter_by(target=username).order_by(trail.AuditRecord.at)
         return [(r.action, r.actor_id) for r in records]
@@ -106,7 +106,7 @@ def test_an_account_disabled_on_the_command_line_is_stopped_and_enabled_again(
     assert items(client, fresh.json()["access_token"]) == 200
     # Enabling does not bring back the tokens that disabling ended.
     assert_refused(victim.get("/api/v1/items"), "sign in again")
-    assert trail(runtime, victim.username)[-2:] == [("user.disable", None), ("user.enable", None)]
+    assert trail_of(runtime, victim.username)[-2:] == [("user.disable", None), ("user.enable", None)]
     assert main(["user", "disable", "no.such.user"]) == 1
     assert "there is no user no.such.user" in capsys.readouterr().err
 
@@ -128,7 +128,7 @@ def test_an_account_disabled_through_the_api_is_stopped_at_once_and_enabled_agai
     fresh = sign_in(client, victim.username)
     assert fresh.status_code == 200 and items(client, fresh.json()["access_token"]) == 200
     assert_refused(victim.get("/api/v1/items"), "sign in again")
-    assert trail(runtime, victim.username)[-2:] == [("user.disable", admin.id), ("user.enable", admin.id)]
+    assert trail_of(runtime, victim.username)[-2:] == [("user.disable", admin.id), ("user.enable", admin.id)]
 
 
 def test_a_password_change_ends_the_old_tokens(cli_env, client, victim, monkeypatch, capsys):

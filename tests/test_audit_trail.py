@@ -33,7 +33,7 @@ def world(client, runtime):
     return a, b, people
 
 
-def trail(person, **params) -> list[dict]:
+def trail_seen_by(person, **params) -> list[dict]:
     response = person.get("/api/v1/audit", params=params)
     assert response.status_code == 200, response.text
     return response.json()["records"]
@@ -41,7 +41,7 @@ def trail(person, **params) -> list[dict]:
 
 def test_accounts_made_anywhere_are_recorded(world, monkeypatch, settings):
     a, b, people = world
-    (made,) = trail(people["admin"], action="user.create", target=people["ppk"].username)
+    (made,) = trail_seen_by(people["admin"], action="user.create", target=people["ppk"].username)
     assert (made["actor_id"], made["jurisdiction"], made["details"]["role"]) == (None, a.ppk, "ppk")
     assert made["details"]["id"] == str(people["ppk"].id) and "password" not in str(made).lower()
     # On the command line too (`jejak user add`), by no one signed in.
@@ -55,7 +55,7 @@ def test_accounts_made_anywhere_are_recorded(world, monkeypatch, settings):
         assert main(["user", "unlock", "cli.audited"]) == 0
     finally:
         get_settings.cache_clear()
-    records = trail(people["auditor-B"], target="cli.audited")
+    records = trail_seen_by(people["auditor-B"], target="cli.audited")
     assert [(r["action"], r["actor_id"]) for r in records] == [("user.unlock", None), ("user.create", None)]
 
 
@@ -65,7 +65,7 @@ def test_devices_registered_and_revoked_are_recorded(world):
     target = f"{a.kpu}/{phone.id}"
     revoked = people["kpu"].post(f"/api/v1/devices/{a.kpu}/{phone.id}/revoke")
     assert revoked.status_code == 200, revoked.text
-    revoke, register = trail(people["auditor"], target=target)
+    revoke, register = trail_seen_by(people["auditor"], target=target)
     assert (register["action"], register["actor_id"], register["jurisdiction"]) == (
         "device.register", str(people["ppk"].id), a.ppk,
     )  # fmt: skip
@@ -81,7 +81,7 @@ def test_webhooks_subscribed_and_deleted_are_recorded(world):
     assert made.status_code == 201, made.text
     webhook = made.json()["id"]
     assert people["kpu"].client.delete(f"/api/v1/webhooks/{webhook}", headers=people["kpu"].headers).status_code == 204
-    deleted, subscribed = trail(people["district auditor"], target=webhook)
+    deleted, subscribed = trail_seen_by(people["district auditor"], target=webhook)
     assert (subscribed["action"], subscribed["actor_id"]) == ("webhook.subscribe", str(people["integrator"].id))
     assert (deleted["action"], deleted["actor_id"]) == ("webhook.delete", str(people["kpu"].id))
     # Where it sends, never a secret a receiver put in its URL's query.
@@ -100,7 +100,7 @@ def test_alert_acknowledgements_are_recorded(world):
     # The KPU, not the PPK who made the flagged scan (tests/test_alert_ack_rules.py).
     acked = people["kpu"].post(f"/api/v1/alerts/{alert['id']}/ack", json={"reason": "dispatch scanned offline"})
     assert acked.status_code == 200, acked.text
-    (record,) = trail(people["auditor"], action="alert.ack", target=alert["id"])
+    (record,) = trail_seen_by(people["auditor"], action="alert.ack", target=alert["id"])
     assert record["actor_id"] == str(people["kpu"].id) and record["jurisdiction"] == a.ppk
     assert record["details"] == {"log": a.kpu, "rule": "no_dispatch", "reason": "dispatch scanned offline",
                                  "index": acked.json()["ack_index"]}  # fmt: skip
@@ -111,7 +111,7 @@ def test_only_admins_and_auditors_read_it_each_in_their_jurisdiction(client, wor
     with runtime.db.session(write=True) as session:
         trail.record(session, None, "key.rotate", f"log {a.kpu}", {"retired": "k1"}, jurisdiction=a.kpu)
         trail.record(session, None, "key.rotate", f"log {b.kpu}", {"retired": "k2"}, jurisdiction=b.kpu)
-    targets = lambda who: {r["target"] for r in trail(people[who], action="key.rotate")}  # noqa: E731
+    targets = lambda who: {r["target"] for r in trail_seen_by(people[who], action="key.rotate")}  # noqa: E731
     assert {f"log {a.kpu}", f"log {b.kpu}"} <= targets("admin")
     assert f"log {a.kpu}" in targets("auditor") and f"log {b.kpu}" not in targets("auditor")
     assert f"log {b.kpu}" in targets("auditor-B") and f"log {a.kpu}" not in targets("auditor-B")

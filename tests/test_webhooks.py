@@ -373,8 +373,8 @@ def test_bad_subscriptions_are_clear_4xx(area, integrator, body, status):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_who_may_subscribe_and_read(client, runtime, area, integrator, receiver):
-    other = make_area(runtime, runtime.create_log(_other_log(area.kpu)).id)
+def test_who_may_subscribe_and_read(client, runtime, area, integrator, receiver, second_log):
+    other = make_area(runtime, second_log.id)
     people = {
         "kpu": make_person(client, runtime, Role.KPU, area.kpu),
         "admin": make_person(client, runtime, Role.ADMIN, ""),
@@ -430,9 +430,3 @@ def test_who_may_subscribe_and_read(client, runtime, area, integrator, receiver)
     assert listed("colleague") == set()
     assert status("integrator", "DELETE", one) == 204
     assert status("integrator", "GET", one) == 404
-
-
-def _other_log(regency: str) -> str:
-    """A second regency for this test alone, beside the one the test's log has."""
-    province, number = regency.split(".")
-    return f"{int(province) + 5:02d}.{number}"

@@ -3,7 +3,6 @@ checks on every row, and the `jejak sites` commands."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,14 +119,11 @@ def test_the_whole_country(tmp_path):
     url = f"sqlite:///{tmp_path / 'national.db'}"
     migrations.upgrade(url)
     db = Database(url)
-    started = time.perf_counter()
     with db.session(write=True) as session:
         counts = import_areas(session, SHIPPED)
-    elapsed = time.perf_counter() - started
     try:
         assert levels(db) == {SiteLevel.KPU: 514, SiteLevel.PPK: 7285, SiteLevel.PPS: 83762}
         assert len(counts.regencies) == 514
-        assert elapsed < 60, f"the national import took {elapsed:.1f} s"
         with db.session(write=True) as session:
             again = import_areas(session, SHIPPED)
         assert sum(again.created.values()) == 0 and sum(again.skipped.values()) == 91561

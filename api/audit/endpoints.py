@@ -17,7 +17,7 @@ AuditReader = Permit("audit.read")
 
 
 @router.get("")
-def trail(
+def list_trail(
     actor: AuditReader,
     runtime: RuntimeDep,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$", examples=["user.lock"])] = None,

@@ -15,7 +15,7 @@ from models.core.base import Base, UTCDateTime
 from models.core.db import one_of
 from models.core.errors import Conflict, NotFound
 from models.custody.alerts import Alert, Severity
-from models.custody.items import Item
+from models.custody.items import Item, ItemsInBatch
 from models.custody.rules import pending_receipts
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
 
@@ -64,7 +64,8 @@ class HandoffClose:
         ).all()
         # A box received earlier in this batch is received already, though not yet in
         # the database: its state there is the batch's.
-        self.missing = pending_receipts([batch.items.get(i.id, i) for i in items], self.handoff_id)
+        in_batch = batch.state(ItemsInBatch)
+        self.missing = pending_receipts([in_batch.get(i.id, i) for i in items], self.handoff_id)
         fields = {"handoff": self.handoff_id, "site": handoff.to_site, **self.actor.fields()}
         entries = [NewEntry({"type": "missing", **fields}, item=item) for item in self.missing]
         received = sorted(set(handoff.items) - set(self.missing))

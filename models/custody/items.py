@@ -22,8 +22,8 @@ from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import one_of
 from models.core.errors import Conflict, InvalidRequest, NotFound
-from models.custody.labels import RETIRING, LabelKey, LabelKeyRetired
-from models.custody.rules import ItemStatus, Leg
+from models.custody.labels import LabelKey, LabelKeyRetired, LabelKeysInBatch
+from models.custody.rules import ItemState, ItemStatus, Leg
 from models.log.reads import latest_checkpoint
 from models.log.sequencer import Appended, Batch, NewEntry, Refused, b64
 from models.log.tables import LogCheckpoint, LogEntry
@@ -171,13 +171,13 @@ class _Labels:
 
     def key_entries(self, actor: Actor) -> list[NewEntry]:
         # Keys published by an earlier request of this batch are not in the table yet.
-        published = self.batch.shared.setdefault("label_keys", set())
+        in_batch = self.batch.state(LabelKeysInBatch)
         row = self.batch.session.get(LabelKey, (self.batch.log.id, self.kid))
-        if self.kid in self.batch.shared.get(RETIRING, ()) or (row is not None and row.retired_index is not None):
+        if self.kid in in_batch.retiring or (row is not None and row.retired_index is not None):
             raise LabelKeyRetired(f"label key {self.kid} of log {self.batch.log.id} was just rotated: try again")
-        if self.kid in published or row is not None:
+        if self.kid in in_batch.published or row is not None:
             return []
-        published.add(self.kid)
+        in_batch.published.add(self.kid)
         self.publishing = True
         raw = self.key.public_key().public_bytes_raw()
         return [NewEntry({"type": "label_key", "kid": self.kid, "key": b64(raw), "alg": "EdDSA", **actor.fields()})]
@@ -185,7 +185,7 @@ class _Labels:
     def abandon(self) -> None:
         """The request failed: a later one in the batch must publish the key itself."""
         if self.publishing:
-            self.batch.shared["label_keys"].discard(self.kid)
+            self.batch.state(LabelKeysInBatch).published.discard(self.kid)
 
     def issue(self, item: Item, serial: int, actor: Actor) -> NewEntry:
         token = jws.sign(label_payload(item, serial, self.batch.received_at), self.key, {"typ": LABEL_TYPE})
@@ -214,6 +214,15 @@ class _Labels:
 
 
 LABEL_TYPE = "jejak-label+jws"
+
+
+class ItemsInBatch(dict[str, ItemState]):
+    """Items' custody states as a batch's works have read or left them so far (a
+    Batch.state): ahead of the database, where they are written once every request has
+    finished, so a later work of the batch reads them here first."""
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__()
 
 
 @dataclass

@@ -4,6 +4,7 @@ key, published in its log before the first label it signs."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,8 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.errors import Unavailable
 
-# batch.shared: kids a rotation retires in this batch (their rows change only as it ends).
-RETIRING = "retiring_label_keys"
+if TYPE_CHECKING:
+    from models.log.sequencer import Batch
+
+class LabelKeysInBatch:
+    """A batch's label keys not yet in the table (a Batch.state): those an earlier
+    request published, and those a rotation retires (their rows change only as the
+    batch ends)."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.published: set[str] = set()
+        self.retiring: set[str] = set()
 
 
 class LabelKey(Base):

@@ -31,7 +31,7 @@ from models.custody.rules import (
 from models.accounts.actor import Actor
 from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
-from models.custody.items import Item
+from models.custody.items import Item, ItemsInBatch
 from models.custody.scans import Scan
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
 from models.log.tables import Log, LogEntry
@@ -204,7 +204,7 @@ class _State:
         works = [w for w in batch.works if isinstance(w, CustodyWork)]
         scans = [s.scan for w in works for s in w.scans]
         item_ids = sorted({s.item for s in scans})
-        self.items = batch.items
+        self.items = batch.state(ItemsInBatch)
         self.items |= _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
         # Only replays (their key is in the log already) and corrected events are read.
@@ -317,9 +317,7 @@ class CustodyWork:
         self.ahead = ReadAhead(size, items, _load_sites(session, _site_codes(scans)))
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
-        state = batch.shared.get("custody")
-        if state is None:
-            state = batch.shared["custody"] = _State(batch)
+        state = batch.state(_State)
         now = batch.received_at
         actor = self.actor.fields()
         planned: list[NewEntry | Refused] = []
@@ -429,7 +427,7 @@ class CustodyWork:
         ]
 
     def finish(self, batch: Batch, results: list[Appended | Refused]) -> list[ScanResult]:
-        state: _State = batch.shared["custody"]
+        state = batch.state(_State)
         session, log_id = batch.session, batch.log.id
         if self._rules_at is not None:
             results = results[: self._rules_at] + results[self._rules_at + 1 :]

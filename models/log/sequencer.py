@@ -82,6 +82,9 @@ class Refused(NamedTuple):
     reason: str
 
 
+S = TypeVar("S")
+
+
 @dataclass
 class Batch:
     """What each Work sees while its batch is integrated under the log's lock."""
@@ -91,19 +94,22 @@ class Batch:
     received_at: datetime  # the time every entry of the batch records
     # Index of the entry holding each idempotency key, in the log so far.
     keys: dict[str, int] = field(default_factory=dict)
-    # State that works of one kind share within the batch (the custody rules keep the
-    # items' states here, loaded once for every request in the batch).
-    shared: dict[str, Any] = field(default_factory=dict)
     works: list[Work[Any]] = field(default_factory=list)
     # Every item's latest entry in the log so far.
     chains: dict[str, ChainHead] = field(default_factory=dict)
-    # Items' custody states as the batch's works have read or left them so far (the
-    # custody rules keep them here): ahead of the database, where they are written once
-    # every request has finished, so a later work of the batch reads them here first.
-    items: dict[str, Any] = field(default_factory=dict)
     # Run once every request's `finish` has run, before the commit: the writes that
-    # works of one kind collect in `shared`, made once for the batch.
+    # works of one kind collect in their `state`, made once for the batch.
     finishing: list[Callable[[], None]] = field(default_factory=list)
+    _states: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def state(self, kind: type[S]) -> S:
+        """The state that works of one kind keep across this batch: `kind(batch)` made
+        the first time one of them asks, the same object after. What it holds is the
+        works' business, never the sequencer's."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind(self)
+        return found
 
     def write_collected(self) -> None:
         """Run the `finishing` writes (once every request of the batch has finished)."""
@@ -126,9 +132,9 @@ class Work(Protocol, Generic[T]):
     `prepare` says what to append (in order, seeing the effects of earlier requests in
     the batch); `finish` records what followed from it in the same transaction and
     makes the caller's result. Either may write through batch.session, or leave writes
-    for a `batch.finishing` callback. A Work that leaves state in batch.shared may
-    define `abandon(batch)`, called if the request fails after `prepare`, to take it
-    back."""
+    for a `batch.finishing` callback. A Work that leaves something in a `batch.state`
+    may define `abandon(batch)`, called if the request fails after `prepare`, to take
+    it back."""
 
     def prepare(self, batch: Batch) -> Sequence[NewEntry | Refused]: ...
 

@@ -26,7 +26,7 @@ from models.core.routing import LogDatabases
 from models.places.sites import Kerawanan, Site, SiteLevel, level_of, parent_of
 
 # The copy of idn-area-data 4.0.1 that ships with the project.
-SHIPPED = Path(__file__).resolve().parent.parent / "scripts" / "wilayah"
+SHIPPED = Path(__file__).resolve().parents[2] / "scripts" / "wilayah"
 
 # Rows per INSERT executemany and codes per IN (...): big enough to be fast on the
 # 83,762 villages, small enough for any driver's parameter limits.
