@@ -40,7 +40,8 @@ class User(Base):
     # A site code; everything below it is theirs. "" is national (admins, national auditors).
     jurisdiction: Mapped[str] = mapped_column(String(32))
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    nrp: Mapped[str | None] = mapped_column(String(32))  # police registration number
+    # A police officer's registration number: one person's, so unique; an escort has one.
+    nrp: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     scopes: Mapped[str] = mapped_column(String(255), default="")  # integrators, space-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last lock

@@ -38,6 +38,9 @@ class Device(Base):
     registered_index: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_index: Mapped[int | None] = mapped_column(BigInteger)
+    # An escort's phone: its owner's NRP, as its device_register entry records it. The
+    # escort's pickups and deliveries are theirs by it, never by what a scan says.
+    nrp: Mapped[str | None] = mapped_column(String(32))
 
 
 

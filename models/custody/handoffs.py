@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, select
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts.actor import Actor
@@ -40,6 +40,12 @@ class Handoff(Base):
     )
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An escort must pick it up: it names one, or its destination's kerawanan needs one.
+    escorted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When a named escort first attested taking it under guard at its origin, and
+    # handing it over at its destination (the scans' observed times).
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @dataclass
