@@ -105,7 +105,7 @@ def test_a_log_made_through_the_api_replays_clean(logged, runtime, capsys, tmp_p
     records = _records(runtime, logged.id)
     assert [r for r in records if r["type"] == "rules"] == [
         {**records[_where(records, "rules")], "late_sync_hours": 12, "far_from_site_km": 2, "max_travel_kmh": 120,
-         "return_deadline": None}
+         "return_deadline": None, "escort_required": ["rawan", "sangat_rawan"]}
     ]  # fmt: skip
     assert _where(records, "rules") < _where(records, "seal")  # before the first scan judged by it
     bundle = tmp_path / "log.tar.gz"
@@ -115,7 +115,7 @@ def test_a_log_made_through_the_api_replays_clean(logged, runtime, capsys, tmp_p
     assert status == verify.EXIT_OK, out
     assert (
         "custody     9 scans replayed by the custody rules; not re-checked: far_from_site, impossible_travel "
-        "(site coordinates are not in the log)"
+        "(site coordinates are not in the log); unknown_escort (accounts are not in the log)"
     ) in out
     # Signed anew without a lie, it verifies as well: the lies below are all that fail.
     status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "same"), logged.vkey, capsys)

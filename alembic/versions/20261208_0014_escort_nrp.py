@@ -9,10 +9,11 @@ carries it, and a truckload records when it was picked up and delivered under gu
 - `events.item_id` may be null: a pickup or delivery of a whole truckload is one scan
   about no single box. A database holding such events cannot go below this revision.
 - `events` by handoff: a truckload's attestations are read by it.
-- `handoffs.escorted` (an escort must pick it up: it names one or its destination's
-  kerawanan requires one), `picked_up_at`, `delivered_at` (the first attesting scan's
-  observed time): the `no_pickup` watch and the `no_delivery` rule read them. Existing
-  truckloads are not escorted: no alert is raised for what was dispatched before.
+- `handoffs.escorted` (an escort must pick it up: it names one), `dispatch_event` (its
+  first dispatch, which a `no_pickup` alert cites), `picked_up_at`, `delivered_at`
+  (the first attesting scan's observed time): the `no_pickup` watch reads them.
+  Existing truckloads are not escorted: no alert is raised for what was dispatched
+  before.
 
 Revision ID: 0014_escort_nrp
 Revises: 0013
@@ -47,6 +48,7 @@ def upgrade() -> None:
     make_append_only("events")
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("escorted", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("dispatch_event", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("picked_up_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -55,6 +57,7 @@ def downgrade() -> None:
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
         batch_op.drop_column("delivered_at")
         batch_op.drop_column("picked_up_at")
+        batch_op.drop_column("dispatch_event")
         batch_op.drop_column("escorted")
     drop_append_only("events")
     with op.batch_alter_table("events", schema=None) as batch_op:

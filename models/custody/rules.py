@@ -113,9 +113,14 @@ TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
     ScanType.INCIDENT: dict.fromkeys(Party, _E),
     ScanType.CORRECTION: dict.fromkeys(Party, _E),
 }
-# Who attests a truckload: an escort it names, at the end the scan is about. Anyone
-# else's pickup or delivery, or one elsewhere, is evidence (`attest`).
-ATTESTATION = {Party.ESCORT: Outcome.ATTESTS, Party.OTHER: Outcome.EVIDENCE}
+# Why an escort's pickup or delivery attests nothing (`attest`): not an escort the
+# truckload names, not at the end the scan is about, a box not in the truckload.
+UNATTESTED = frozenset({"not_escort", "pickup_wrong_site", "delivery_wrong_site", "not_in_truckload"})
+
+
+def attests(flags: Collection[str]) -> bool:
+    """Whether a recorded pickup or delivery with these flags attests its truckload."""
+    return UNATTESTED.isdisjoint(flags)
 # The flag that says why a scan by the wrong party moved nothing.
 _WHY_NOTHING_MOVED = {Party.DISPATCHER: "in_transit", Party.RECEIVER: "not_custodian", Party.OTHER: "not_custodian"}
 
@@ -266,11 +271,11 @@ def join_truckload(truckloads: dict[str, Truckload], scan: ScanFacts) -> None:
     load.escorts |= frozenset(scan.escorts)
 
 
-def guards(jurisdiction: str, truckload: Truckload) -> bool:
-    """Whether an escort of this jurisdiction may guard the truckload: an end of it is
-    theirs (a Polsek guards what comes into or leaves its district; a Polres, its
-    regency's)."""
-    return within(truckload.from_site, jurisdiction) or within(truckload.to_site, jurisdiction)
+def guards(jurisdiction: str, from_site: str, to_site: str) -> bool:
+    """Whether an escort of this jurisdiction may guard a truckload between these ends:
+    one of them is theirs (a Polsek guards what comes into or leaves its district; a
+    Polres, its regency's)."""
+    return within(from_site, jurisdiction) or within(to_site, jurisdiction)
 
 
 @dataclass(frozen=True)
@@ -330,7 +335,7 @@ def attestation_refusal(scan: ScanFacts, truckload: Truckload | None, jurisdicti
             f"there is no truckload {scan.handoff} in this log yet: a {scan.type} is accepted once its "
             "dispatch is in the log (send it again then)"
         )
-    if not guards(jurisdiction, truckload):
+    if not guards(jurisdiction, truckload.from_site, truckload.to_site):
         return (
             f"truckload {scan.handoff} goes from {truckload.from_site} to {truckload.to_site}, "
             f"outside your jurisdiction {jurisdiction}"
@@ -404,7 +409,7 @@ def attest(
         flags.append(f"{scan.type}_wrong_site")
     if item is not None and (item.status is not ItemStatus.IN_TRANSIT or item.dispatch_handoff != scan.handoff):
         flags.append("not_in_truckload")
-    outcome = Outcome.ATTESTS if not flags else Outcome.EVIDENCE
+    outcome = Outcome.ATTESTS if attests(flags) else Outcome.EVIDENCE
     if outcome is Outcome.ATTESTS and scan.type is ScanType.DELIVERY:
         truckload.delivered = True
     # Seals an escort counting boxes sees, against those dispatched: the box was guarded all the same.
