@@ -195,8 +195,8 @@ def _stray(log_id: str, device: DeviceKey, scan: Scan, actor: Actor) -> Alert:
         item_id=scan.item,
         site=scan.site,
         event_id=scan.event_id,
-        detail=f"{scan.type} of {scan.item} at {scan.site} refused: device {scan.device} belongs to a "
-        f"{actor.role} of {actor.jurisdiction}",
+        detail=f"{scan.type} of {scan.item or f'truckload {scan.handoff}'} at {scan.site} refused: device "
+        f"{scan.device} belongs to a {actor.role} of {actor.jurisdiction}",
         evidence=[device.registered_index],
     )
 
