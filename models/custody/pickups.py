@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from models.core.base import utcnow
 from models.core.db import Database
-from models.core.periodic import Periodic
 from models.core.routing import LogDatabases
-from models.custody.alerts import Alert, new_alert, raise_once
+from models.custody.alerts import Alert, new_alert
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
+from models.custody.timers import AlertWatch, raise_found
 
 RULE = "no_pickup"
 
@@ -51,21 +50,11 @@ def unpicked(session: Session, minutes: float, now: datetime) -> list[Alert]:
 
 def raise_unpicked(db: Database, minutes: float, now: datetime) -> list[Alert]:
     """Raise the alerts for truckloads not picked up in time; returns the new ones."""
-    with db.reads() as session:
-        found = unpicked(session, minutes, now)
-    return raise_once(db, found) if found else []
+    return raise_found(db, lambda session, moment: unpicked(session, minutes, moment), now)
 
 
-class PickupWatch(Periodic):
+class PickupWatch(AlertWatch):
     """Looks for escorted truckloads not picked up in time every `interval` seconds."""
 
-    name = "pickup-watch"
-
     def __init__(self, db: LogDatabases, minutes: float, interval: float) -> None:
-        super().__init__(interval)
-        self.db = db
-        self.minutes = minutes
-
-    def tick(self) -> list[Alert]:
-        now = utcnow()
-        return [alert for database in self.db.each() for alert in raise_unpicked(database, self.minutes, now)]
+        super().__init__("pickup-watch", db, lambda session, now: unpicked(session, minutes, now), interval)
