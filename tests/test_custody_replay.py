@@ -80,7 +80,8 @@ def test_a_log_made_through_the_api_replays_clean(logged, runtime, capsys, tmp_p
         "(site coordinates are not in the log); unknown_escort (accounts are not in the log)"
     ) in out
     # Signed anew without a lie, it verifies as well: the lies below are all that fail.
-    status, out = verify_copy(signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same"), logged.vkey, capsys)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
 
 
@@ -150,7 +151,8 @@ def test_the_limits_in_force_are_the_ones_replayed(client, runtime, app_runtime,
     records = log_records(runtime, new_log.id)
     assert [r["late_sync_hours"] for r in records if r["type"] == "rules"] == [24, 2]
     logged = Logged(new_log.id, new_log.origin, new_log.verifier_key, boxes, "")
-    status, out = verify_copy(signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "log"), logged.vkey, capsys)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "log")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
     # Without the second rules entry, the late scan's flag is one the rules do not give.
     second = [i for i, r in enumerate(records) if r["type"] == "rules"][1]
@@ -168,7 +170,8 @@ def test_a_suppressed_out_of_order_sync_is_named(logged, client, runtime, capsys
     [late] = phone.send(held_back)
     assert "out_of_order_sync" in late["flags"]
     records = log_records(runtime, logged.id)
-    status, out = verify_copy(signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same"), logged.vkey, capsys)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
     index = late["index"]
     records[index]["flags"] = [f for f in records[index]["flags"] if f != "out_of_order_sync"]

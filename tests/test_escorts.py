@@ -113,7 +113,8 @@ def test_a_truckload_is_dispatched_picked_up_delivered_and_received(crew, area):
     load = truckload(crew.ppk, area.kpu, truck)
     assert (load["escorts"], load["escorted"], load["items"]) == ([crew.nrp], True, boxes)
     assert load["picked_up_at"] is not None and load["delivered_at"] is not None
-    assert [(a["type"], a["item"], a["site"], a["nrp"], a["attests"], a["entry_index"]) for a in load["attestations"]] == [
+    attested = [(a["type"], a["item"], a["site"], a["nrp"], a["attests"], a["entry_index"]) for a in load["attestations"]]
+    assert attested == [
         ("pickup", None, area.kpu, crew.nrp, True, pickup["index"]),
         ("delivery", None, area.ppk, crew.nrp, True, delivery["index"]),
     ]  # fmt: skip
@@ -242,7 +243,8 @@ def test_a_truckload_not_picked_up_in_time_raises_one_alert(runtime, crew, area)
 
     def due(minutes_later: float) -> list[Alert]:
         with db.reads() as session:
-            return [a for a in unpicked(session, 60, utcnow() + timedelta(minutes=minutes_later)) if a.log_id == area.kpu]
+            later = utcnow() + timedelta(minutes=minutes_later)
+            return [a for a in unpicked(session, 60, later) if a.log_id == area.kpu]
 
     assert due(30) == []  # within JEJAK_PICKUP_MINUTES (60)
     [alert] = due(61)
@@ -359,10 +361,11 @@ def test_a_replayed_pickup_is_the_first_one(runtime, crew, area):
     original = accepted(crew.escort.send(pickup))
     size = len(log_records(runtime, area.kpu))
     [again] = crew.escort.send(pickup)
-    assert (again["status"], again["index"], again["leaf_hash"]) == ("duplicate", original["index"], original["leaf_hash"])
+    assert (again["status"], again["index"]) == ("duplicate", original["index"])
+    assert again["leaf_hash"] == original["leaf_hash"]
     # The same event id for another truckload is a conflict: nothing recorded.
     crew.dispatch([area.item(1)], second)
-    reused = {**crew.escort.scan("pickup", None, area.kpu, handoff=second)["scan"], "event_id": pickup["scan"]["event_id"]}
+    reused = crew.escort.scan("pickup", None, area.kpu, handoff=second)["scan"] | {"event_id": pickup["scan"]["event_id"]}
     [conflict] = crew.escort.send(sign(crew.escort.key, reused))
     assert conflict["status"] == "conflict" and conflict["index"] == original["index"]
     assert len(log_records(runtime, area.kpu)) == size + 1  # the second dispatch only
@@ -389,7 +392,8 @@ def test_an_escort_account_has_its_own_nrp(runtime, area):
         create_user(session, username="escort.tanpa.nrp", password=PASSWORD, role=Role.ESCORT, jurisdiction=area.kpu)
     nrp = new_nrp()
     with runtime.db.session(write=True) as session:
-        create_user(session, username=f"escort.{nrp}", password=PASSWORD, role=Role.ESCORT, jurisdiction=area.kpu, nrp=nrp)
+        create_user(session, username=f"escort.{nrp}", password=PASSWORD, role=Role.ESCORT, jurisdiction=area.kpu,
+                    nrp=nrp)  # fmt: skip
     with runtime.db.session() as session, pytest.raises(Conflict, match=f"NRP {nrp} is another account's"):
         create_user(session, username=f"escort.{nrp}.b", password=PASSWORD, role=Role.ESCORT, jurisdiction=area.kpu,
                     nrp=nrp)  # fmt: skip
@@ -466,6 +470,5 @@ def test_jejak_verify_finds_an_attestation_of_no_truckload(runtime, attested, ne
     del records[next(i for i, r in enumerate(records) if r["type"] == "dispatch")]
     lines = lies_found(runtime, new_log.id, new_log.origin, new_log.verifier_key, records, tmp_path, capsys)
     index = _at(records, "pickup", crew.escort.id)
-    assert f"entry {index}: attests truckload {crew.area.kpu}-{crew.area.ppk}-1, which no dispatch before it opened" in (
-        lines
-    )
+    truck = f"{crew.area.kpu}-{crew.area.ppk}-1"
+    assert f"entry {index}: attests truckload {truck}, which no dispatch before it opened" in lines

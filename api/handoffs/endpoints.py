@@ -24,7 +24,9 @@ class AttestationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: str
-    type: str = Field(description="pickup (taken under guard at the origin) or delivery (handed over at the destination)")
+    type: str = Field(
+        description="pickup (taken under guard at the origin) or delivery (handed over at the destination)"
+    )
     item: str | None = Field(description="The box counted; null for the whole truckload in one scan")
     site: str
     nrp: str | None = Field(description="The escort's NRP, as their phone's registration in the log records it")

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from models.core.times import parse_time
@@ -118,9 +118,13 @@ TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
 UNATTESTED = frozenset({"not_escort", "pickup_wrong_site", "delivery_wrong_site", "not_in_truckload"})
 
 
+
+
 def attests(flags: Collection[str]) -> bool:
     """Whether a recorded pickup or delivery with these flags attests its truckload."""
     return UNATTESTED.isdisjoint(flags)
+
+
 # The flag that says why a scan by the wrong party moved nothing.
 _WHY_NOTHING_MOVED = {Party.DISPATCHER: "in_transit", Party.RECEIVER: "not_custodian", Party.OTHER: "not_custodian"}
 
@@ -293,9 +297,15 @@ def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> str | None:
         return f"site {scan.site} is outside your jurisdiction {jurisdiction or 'national'}"
     if role == "escort":
         if scan.type is not ScanType.INCIDENT and scan.type not in ATTESTATIONS:
-            return "escort officers attest pickups and deliveries and report incidents; handoffs are scanned by the custodians"
+            return (
+                "escort officers attest pickups and deliveries and report incidents; "
+                "handoffs are scanned by the custodians"
+            )
     elif scan.type in ATTESTATIONS:
-        return f"a {scan.type} is an escort officer's own attestation, made on their phone; the custodians dispatch and receive"
+        return (
+            f"a {scan.type} is an escort officer's own attestation, made on their phone; "
+            "the custodians dispatch and receive"
+        )
     elif level_of(scan.site) is not ROLE_LEVEL[role]:
         return f"a {role} officer scans at a {ROLE_LEVEL[role].upper()} site"
     if scan.type is ScanType.DISPATCH and scan.counterparty is None:

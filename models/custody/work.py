@@ -232,7 +232,8 @@ class _State:
         # The truckloads the batch's dispatches join, its escorts attest, and its
         # receives take boxes from, read at once: one query, not a query and an insert
         # per truck.
-        handoff_ids = {s.handoff for s in scans if s.handoff and (s.type is ScanType.DISPATCH or s.type in ATTESTATIONS)}
+        joining = (ScanType.DISPATCH, *ATTESTATIONS)
+        handoff_ids = {s.handoff for s in scans if s.handoff and s.type in joining}
         handoff_ids |= {
             self.items[s.item].dispatch_handoff for s in scans if s.type is ScanType.RECEIVE and s.item in self.items
         }
@@ -244,7 +245,8 @@ class _State:
         # As the rules see them, with what the batch's scans change before it is written.
         self.truckloads = {
             h.id: Truckload(
-                h.from_site, h.to_site, h.status is HandoffStatus.CLOSED, frozenset(h.escorts), h.delivered_at is not None
+                h.from_site, h.to_site, closed=h.status is HandoffStatus.CLOSED, escorts=frozenset(h.escorts),
+                delivered=h.delivered_at is not None,
             )
             for h in self.handoffs.values()
         }
