@@ -32,7 +32,8 @@ class Runtime:
         self.tiles = TileStore()
         self.device_keys = DeviceKeys()
         self.sequencer = Sequencer(self.databases, self.tiles)
-        self.cosigners = Cosigners(self.databases, self.tiles, configured_witnesses(settings.witnesses))
+        self.witnesses = configured_witnesses(settings.witnesses)
+        self.cosigners = Cosigners(self.databases, self.tiles, self.witnesses)
         self.checkpointer = Checkpointer(
             self.databases,
             self.tiles,

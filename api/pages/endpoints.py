@@ -27,7 +27,7 @@ from models.places.sites import Site, route_to
 from sqlalchemy import select
 from starlette.types import Scope
 
-from api.deps import SessionDep, public_wait
+from api.deps import SessionDep, SettingsDep, public_wait
 from api.pages import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -74,10 +74,12 @@ def dashboard(request: Request, lang: LangQuery = None) -> HTMLResponse:
 
 
 @router.get("/v/{item_id}", response_class=HTMLResponse)
-def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
+def check(
+    item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
+) -> HTMLResponse:
     """The public check page: what a label's QR code opens. No login; rate limited. The
     browser fetches the trail and checks the label and every proof itself."""
-    if wait := public_wait(request):
+    if wait := public_wait(request, settings):
         response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
         response.headers["Retry-After"] = str(wait)
         return response
