@@ -207,7 +207,7 @@ def _register(runtime: Runtime, kpu: Actor, tps: list[str], out: Out) -> None:
         ItemSpec(ItemKind.KOTAK_SUARA, code, contest, contest=contest) for code in tps for contest in CONTESTS
     ]
     for start in range(0, len(specs), MAX_ITEMS_PER_REQUEST):
-        register_items(runtime, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
+        register_items(runtime.databases, runtime.keys, runtime.sequencer, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
     out(f"demo: {len(specs):,} ballot boxes registered ({', '.join(CONTESTS)} for each TPS), labels signed")
 
 
