@@ -162,7 +162,9 @@ def cmd_sites_import_tps(args: argparse.Namespace) -> int:
 def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
     """Each regency's custody is recorded in its own log: make sure it has one, and that
     its sites are where it lives."""
-    missing = sorted(regencies - {log.id for log in runtime.logs()})
+    from models.log.reads import every_log
+
+    missing = sorted(regencies - {log.id for log in every_log(runtime.databases)})
     for done, regency in enumerate(missing, 1):
         runtime.ensure_log(regency)
         if done % 100 == 0:
