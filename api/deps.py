@@ -64,13 +64,6 @@ WitnessesDep = Annotated[list[Witness], _service("witnesses")]
 WebhooksDep = Annotated[Deliverer, _service("webhooks")]
 
 
-async def get_runtime(request: Request) -> Any:  # until every router asks for its services
-    return request.app.state.runtime
-
-
-RuntimeDep = Annotated[Any, Depends(get_runtime)]
-
-
 def get_session(request: Request, databases: DatabasesDep) -> Iterator[Session]:
     """A read session on the database of the log the path names (its `log_id`, or an
     `item_id`, which starts with its regency's code), else on the home database.
