@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from models.core.settings import Settings, get_settings
+from models.log.keys import load_signing_keys
+from models.log.reads import every_log
 from models.runtime import Runtime
 from prometheus_client import REGISTRY
 
@@ -44,13 +46,13 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Production refuses to start when a signing key is missing.
         if settings.is_production:
-            runtime.load_signing_keys()
+            load_signing_keys(runtime.keys, runtime.databases)
             runtime.keys.token_key()
-        collector = ops.LogCollector(runtime)
+        collector = ops.LogCollector(runtime.databases)
         REGISTRY.register(collector)
         if start_background:
             if settings.read_heads_at_start:
-                runtime.sequencer.warm_in_background(lambda: [log.id for log in runtime.logs()])
+                runtime.sequencer.warm_in_background(lambda: [log.id for log in every_log(runtime.databases)])
             runtime.checkpointer.start()
             runtime.overdue.start()
             runtime.gaps.start()
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.runtime = runtime
+    app.state.runtime = runtime  # the services' owner: api/deps.py hands each endpoint those it uses
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)

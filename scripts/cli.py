@@ -80,11 +80,11 @@ def _rotate(runtime: Runtime, args: argparse.Namespace) -> int:
     from models import rotation
 
     if args.log:
-        done = rotation.rotate_log_key(runtime, args.log)
+        done = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, args.log)
     elif args.label:
-        done = rotation.rotate_label_key(runtime, args.label)
+        done = rotation.rotate_label_key(runtime.sequencer, runtime.keys, args.label)
     else:
-        done = rotation.rotate_token_key(runtime)
+        done = rotation.rotate_token_key(runtime.keys, runtime.db)
     if done.key != "token" and done.index is None:
         print("finished a rotation that was interrupted after the log recorded it", file=sys.stderr)
     elif done.index is not None:
@@ -162,7 +162,9 @@ def cmd_sites_import_tps(args: argparse.Namespace) -> int:
 def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
     """Each regency's custody is recorded in its own log: make sure it has one, and that
     its sites are where it lives."""
-    missing = sorted(regencies - {log.id for log in runtime.logs()})
+    from models.log.reads import every_log
+
+    missing = sorted(regencies - {log.id for log in every_log(runtime.databases)})
     for done, regency in enumerate(missing, 1):
         runtime.ensure_log(regency)
         if done % 100 == 0:

@@ -31,6 +31,7 @@ from models.core.errors import Conflict, InvalidRequest
 from models.custody.devices import Device, DeviceRegistration
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
+from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
 from models.runtime import Runtime
@@ -207,7 +208,7 @@ def _register(runtime: Runtime, kpu: Actor, tps: list[str], out: Out) -> None:
         ItemSpec(ItemKind.KOTAK_SUARA, code, contest, contest=contest) for code in tps for contest in CONTESTS
     ]
     for start in range(0, len(specs), MAX_ITEMS_PER_REQUEST):
-        register_items(runtime, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
+        register_items(runtime.databases, runtime.keys, runtime.sequencer, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
     out(f"demo: {len(specs):,} ballot boxes registered ({', '.join(CONTESTS)} for each TPS), labels signed")
 
 
@@ -257,9 +258,11 @@ class _Story:
         return {"site": site, "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}}
 
     def _send(self, phone: _Phone, envelopes: list[dict[str, Any]]) -> None:
+        runtime = self.runtime
+        services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
         for start in range(0, len(envelopes), MAX_SCANS_PER_REQUEST):
             chunk = envelopes[start : start + MAX_SCANS_PER_REQUEST]
-            for result in submit_scans(self.runtime, phone.actor, chunk):
+            for result in submit_scans(*services, phone.actor, chunk):
                 if result.status != "accepted" or result.flags:
                     raise RuntimeError(
                         f"demo scan {result.event_id}: {result.status} {result.reason or ''} {result.flags}"

@@ -504,7 +504,7 @@ class Driver:
         """The phone's session, minted anew well before it expires."""
         if time.monotonic() - phone.minted > self.runtime.settings.token_minutes * 30:
             assert phone.actor is not None
-            phone.token, _ = tokens.issue(self.runtime, phone.actor)
+            phone.token, _ = tokens.issue(self.runtime.keys, self.runtime.settings, phone.actor)
             phone.minted = time.monotonic()
         return phone.token
 

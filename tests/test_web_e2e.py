@@ -97,7 +97,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             with runtime.db.session(write=True) as session:
                 create_user(session, username=RECEIVER, password=PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
             with runtime.db.reads() as session:
-                qr_text = label_url(runtime, get_item(session, BOX))
+                qr_text = label_url(settings.public_url, get_item(session, BOX))
         finally:
             runtime.close()
         with serve_live(settings) as base:

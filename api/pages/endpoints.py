@@ -20,14 +20,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from models.core.db import one_of
 from models.core.errors import JejakError
 from models.custody.items import get_item, parse_item_id
-from models.places.sites import Site, route_to
-from sqlalchemy import select
+from models.places.sites import route_to, site_names
 from starlette.types import Scope
 
-from api.deps import SessionDep, public_wait
+from api.deps import SessionDep, SettingsDep, public_wait
 from api.pages import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -74,10 +72,12 @@ def dashboard(request: Request, lang: LangQuery = None) -> HTMLResponse:
 
 
 @router.get("/v/{item_id}", response_class=HTMLResponse)
-def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
+def check(
+    item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
+) -> HTMLResponse:
     """The public check page: what a label's QR code opens. No login; rate limited. The
     browser fetches the trail and checks the label and every proof itself."""
-    if wait := public_wait(request):
+    if wait := public_wait(request, settings):
         response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
         response.headers["Retry-After"] = str(wait)
         return response
@@ -91,9 +91,7 @@ def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery =
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
     # Place names for the codes on the box's route (the trail shows codes as well).
-    codes = sorted({*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
-    rows = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, codes)))
-    names = {code: name for code, name in rows}
+    names = site_names(session, {*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
     return _page(request, "check.html", lang, item=item, names=names)
 
 
