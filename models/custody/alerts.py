@@ -33,6 +33,7 @@ SEVERITY = {
     "seal_mismatch": Severity.CRITICAL,
     "wrong_site": Severity.CRITICAL,
     "wrong_origin": Severity.WARNING,
+    "manifest_mismatch": Severity.WARNING,
     "missing": Severity.CRITICAL,
     "not_received": Severity.CRITICAL,
     "impossible_travel": Severity.CRITICAL,
