@@ -12,6 +12,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,8 +22,12 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from models.core.db import one_of
-from models.core.errors import JejakError
+from models.core.errors import InvalidRequest, JejakError
+from models.custody.handoffs import get_handoff
 from models.custody.items import get_item, parse_item_id
+from models.custody.scans import TOKEN_PATTERN
+from models.custody.truckloads import place_names
+from models.log.reads import check_log_id
 from models.places.sites import Site, route_to
 from sqlalchemy import select
 from starlette.types import Scope
@@ -95,6 +100,30 @@ def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery =
     rows = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, codes)))
     names = {code: name for code, name in rows}
     return _page(request, "check.html", lang, item=item, names=names)
+
+
+@router.get("/v/m/{log_id}/{handoff_id}", response_class=HTMLResponse)
+def check_truckload(
+    log_id: str, handoff_id: str, request: Request, session: SessionDep, lang: LangQuery = None
+) -> HTMLResponse:
+    """The public check page of a truckload: what a manifest's or a berita acara's QR
+    code opens. No login; rate limited. The browser fetches the truckload's entries and
+    checks them, and the manifest or receipt in the fragment, itself."""
+    if wait := public_wait(request):
+        response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        if len(handoff_id) > 64 or not re.fullmatch(TOKEN_PATTERN, handoff_id):
+            raise InvalidRequest(f"{handoff_id!r} is not a handoff id")
+        handoff = get_handoff(session, check_log_id(log_id), handoff_id)
+    except JejakError as error:
+        missing = error.status == 404
+        return _page(
+            request, "message.html", lang, error.status, title="truck_not_found",
+            detail="truck_not_found_detail" if missing else "truck_bad_id_detail", item=handoff_id,
+        )
+    return _page(request, "truckload.html", lang, handoff=handoff, names=place_names(session, {handoff.from_site, handoff.to_site}))
 
 
 @cache
