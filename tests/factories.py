@@ -83,21 +83,13 @@ class Person:
 
 
 def make_person(
-    client: TestClient,
-    runtime: Runtime,
-    role: Role,
-    jurisdiction: str,
-    scopes: frozenset[str] = frozenset(),
-    *,
-    full_name: str = "",
-    nrp: str | None = None,
+    client: TestClient, runtime: Runtime, role: Role, jurisdiction: str, scopes: frozenset[str] = frozenset()
 ) -> Person:
     username = f"{role.value}.{next(_names)}.{uuid.uuid4().hex[:6]}"
     with runtime.db.session(write=True) as session:
         user = create_user(
-            session, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction, scopes=scopes,
-            full_name=full_name, nrp=nrp,
-        )  # fmt: skip
+            session, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction, scopes=scopes
+        )
         user_id = user.id
     person = Person(client, username, role, jurisdiction, user_id)
     response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})

@@ -26,6 +26,7 @@ from pypdf import PdfReader
 
 from api.handoffs.documents import manifest_pdf
 from models.accounts.actor import Role
+from models.accounts.users import User
 from models.custody import manifests
 from models.custody.manifests import Loading, Mismatch
 from models.custody.handoffs import Handoff
@@ -59,15 +60,24 @@ def seals_of(item: str) -> list[str]:
     return [f"TTU-{digest}-B", f"TTU-{digest}-A"]
 
 
+def named(runtime, person: Person, full_name: str, nrp: str | None = None) -> Person:
+    """The account's name (and an escort's NRP), as the berita acara prints them."""
+    with runtime.db.session(write=True) as session:
+        user = session.get(User, person.id)
+        user.full_name = full_name
+        user.nrp = nrp or user.nrp
+    return person
+
+
 @pytest.fixture(scope="module")
 def truck(client, runtime) -> Truck:
     """KPU → PPK: six boxes sealed and dispatched in one truckload under escort; the PPK
     receives five of them (one with other seals), and a box of another truck as this
     one's; then closes it, the sixth missing. All in a signed checkpoint."""
     area = make_area(runtime, runtime.create_log(REGENCY).id)
-    kpu = make_person(client, runtime, Role.KPU, area.kpu, full_name="Maria Kase")
-    ppk = make_person(client, runtime, Role.PPK, area.ppk, full_name="Yohanes Taek")
-    escort = make_person(client, runtime, Role.ESCORT, area.kpu, full_name="Bripka Andreas Nahak", nrp=NRP)
+    kpu = named(runtime, make_person(client, runtime, Role.KPU, area.kpu), "Maria Kase")
+    ppk = named(runtime, make_person(client, runtime, Role.PPK, area.ppk), "Yohanes Taek")
+    escort = named(runtime, make_person(client, runtime, Role.ESCORT, area.kpu), "Bripka Andreas Nahak", NRP)
     boxes = [{"kind": "kotak_suara", "destination": tps, "code": code} for tps in area.tps for code in ("BUP", "GUB")]
     boxes.append({"kind": "kotak_suara", "destination": area.tps[0], "code": "DPD"})
     assert kpu.post("/api/v1/items", json={"items": boxes}).status_code == 201

@@ -33,7 +33,6 @@ SEVERITY = {
     "seal_mismatch": Severity.CRITICAL,
     "wrong_site": Severity.CRITICAL,
     "wrong_origin": Severity.WARNING,
-    "manifest_mismatch": Severity.WARNING,
     "missing": Severity.CRITICAL,
     "not_received": Severity.CRITICAL,
     "impossible_travel": Severity.CRITICAL,
@@ -60,6 +59,8 @@ SEVERITY = {
     "incident_damaged": Severity.WARNING,
     "incident_wet": Severity.WARNING,
     "incident_other": Severity.WARNING,
+    # A box received as part of a truckload whose manifest does not list it: trucks swapped?
+    "manifest_mismatch": Severity.WARNING,
     "late_sync": Severity.INFO,
 }
 
