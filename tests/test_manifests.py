@@ -9,8 +9,12 @@ import base64
 import hashlib
 import io
 import json
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pypdfium2
@@ -262,9 +266,6 @@ def test_the_receivers_check_against_the_manifest_names_each_differing_box():
 
 
 def test_the_manifest_module_is_pure():
-    import subprocess
-    import sys
-
     code = (
         "import sys, models.custody.manifests\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'pydantic', 'api')))"
@@ -403,6 +404,51 @@ def test_the_public_page_of_a_truckload(client, truck):
     for path, status in [(f"/v/m/{REGENCY}/{REGENCY}-nope", 404), (f"/v/m/{REGENCY}/bad%20id", 400), ("/v/m/8001/x", 400)]:
         answer = client.get(path)
         assert answer.status_code == status and "muatan" in answer.text.lower(), (path, answer.text)
+
+
+# The page's own check (api/static/js/manifest.js), run by Node as the browser runs it.
+_NODE_CHECK = """
+import { boxesOf, checkManifest, digest } from "%s";
+const input = JSON.parse(await new Promise((done) => {
+  let text = ""; process.stdin.on("data", (d) => (text += d)); process.stdin.on("end", () => done(text));
+}));
+const out = {};
+for (const [name, jws] of Object.entries(input.tokens)) {
+  const checked = await checkManifest(input.handoff, jws, input.keys);
+  out[name] = checked.ok ? "ok" : checked.why;
+}
+const boxes = boxesOf(input.handoff, input.entries, input.last);
+out.boxes = boxes;
+out.digest = await digest(boxes);
+out.now = boxesOf(input.handoff, input.entries).length;
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_check_pages_manifest_check_agrees_with_the_server(client, runtime, truck, tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the page's check runs in the browser test alone")
+    script = tmp_path / "check.mjs"
+    script.write_text(_NODE_CHECK % (Path(__file__).parent.parent / "api/static/js/manifest.js").as_uri())
+    signed = truck.kpu.get(url(truck, "/manifest")).json()
+    history = client.get(url(truck, "/history")).json()
+    token = signed["jws"]
+    tokens = {
+        "genuine": token,
+        "fewer": _forge(token, lambda claims: claims.update(n=5)),
+        "other": manifests.sign(manifests.Manifest({**signed["payload"], "handoff": "80.01-x"}, []), runtime.keys.label_key(REGENCY)),
+        "stranger": manifests.sign(manifests.Manifest(signed["payload"], []), Ed25519PrivateKey.generate()),
+    }
+    stdin = {
+        "handoff": truck.handoff, "tokens": tokens, "keys": client.get(f"/api/v1/logs/{REGENCY}/label-keys").json()["keys"],
+        "entries": [{"index": e["index"], "record": e["entry"]} for e in history["entries"]], "last": signed["payload"]["last"],
+    }  # fmt: skip
+    done = subprocess.run([node, str(script)], input=json.dumps(stdin), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert [out[name] for name in tokens] == ["ok", "why_bad_signature", "why_other_truckload", "why_unknown_key"]
+    assert out["boxes"] == signed["boxes"] and out["digest"] == signed["payload"]["boxes"] and out["now"] == 6
 
 
 # ------------------------------------------------------------------- who may see it
