@@ -1,0 +1,20 @@
+"""`jejak bench manifest` on a small truckload: the harness loads it, times each part and
+says whether the target is met. (The figures are in docs/BENCHMARKS.md; timings are never
+asserted.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scripts.cli import main
+
+
+def test_the_manifest_benchmark_times_the_request_and_its_parts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "manifest", "--boxes", "3", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "loaded one truckload of 3 boxes" in out and re.search(r"manifest: 1 page\(s\)", out)
+    for part in ("GET manifest.pdf (whole request)", "read the truckload and sign", "draw the PDF", "of which the QR code"):
+        assert re.search(re.escape(part) + r" +min +[\d.]+ ms, median +[\d.]+ ms, max +[\d.]+ ms", out), part
+    assert "under 2 s for the whole request: met" in out
