@@ -1,8 +1,8 @@
 """`jejak bench manifest`: how long a truckload's manifest takes to print (target: a
 200-box manifest PDF in under 2 s).
 
-Builds, in a fresh SQLite file (or the database `--database` names, whose schema it
-recreates), a regency with one truckload of `--boxes` ballot boxes, each registered,
+Builds, in a fresh SQLite file (or the database `--database` names, dropped and
+created again), a regency with one truckload of `--boxes` ballot boxes, each registered,
 labelled, sealed and dispatched in it by signed scans as the field does. Then times,
 `--rounds` times each:
 - the whole request, `GET /api/v1/handoffs/{log}/{handoff}/manifest.pdf`, in process:
@@ -24,7 +24,6 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
@@ -40,6 +39,7 @@ from models.custody.items import MAX_ITEMS_PER_REQUEST, ItemKind, ItemSpec, regi
 from models.custody.truckloads import read_truckload, sign_manifest
 from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
+from scripts.bench_ledger import recreate_database
 from scripts.seed_demo import new_phone
 
 REGENCY, DISTRICT, VILLAGE = "53.03", "53.03.08", "53.03.08.2001"
@@ -108,21 +108,10 @@ def _line(name: str, seconds: list[float]) -> str:
     )
 
 
-def _fresh_postgres(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
 def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="jejak-bench-manifest-") as tmp:
         url = (args.database or [f"sqlite:///{tmp}/jejak.db"])[0]
-        if url.startswith("postgresql"):
-            _fresh_postgres(url)
+        recreate_database(url)
         settings = Settings(environment="test", database_url=url, host="bench.jejak", keys_dir=Path(tmp) / "keys")
         migrations.upgrade(settings.database_url)
         print(f"database {make_url(settings.database_url).render_as_string()}, {args.boxes} boxes, {args.rounds} rounds")

@@ -29,6 +29,7 @@ from ledger.proof_bundle import ProofBundle, verify_bundle
 from pypdf import PdfReader
 
 from api.handoffs.documents import manifest_pdf
+from api.pages.i18n import MESSAGES
 from models.accounts.actor import Role
 from models.accounts.users import User
 from models.custody import manifests
@@ -449,6 +450,105 @@ def test_the_check_pages_manifest_check_agrees_with_the_server(client, runtime, 
     out = json.loads(done.stdout)
     assert [out[name] for name in tokens] == ["ok", "why_bad_signature", "why_other_truckload", "why_unknown_key"]
     assert out["boxes"] == signed["boxes"] and out["digest"] == signed["payload"]["boxes"] and out["now"] == 6
+
+
+# The truckload's check page run by Node against the real service, as a browser runs it:
+# the page's own modules, with just enough of a document for them to write into.
+_NODE_PAGE = """
+const [base, dataset, messages, hash, tamper] = JSON.parse(process.argv[2]);
+const nodes = {};
+function node(tag) {
+  const made = { tag, dataset: {}, attributes: {}, children: [], textContent: "", className: "" };
+  made.setAttribute = (name, value) => (made.attributes[name] = value);
+  made.append = (...children) => made.children.push(...children);
+  made.replaceChildren = (...children) => (made.children = children);
+  made.querySelector = (selector) => (nodes[selector] ??= node(selector));
+  return made;
+}
+for (const id of ["verdict", "verdict-detail", "fragment-result", "boxes"]) nodes[id] = node("div");
+nodes.check = Object.assign(node("div"), { dataset });
+nodes.messages = Object.assign(node("script"), { textContent: JSON.stringify(messages) });
+globalThis.document = {
+  documentElement: { lang: "id" },
+  getElementById: (id) => nodes[id] ?? null,
+  createElement: node,
+};
+globalThis.location = { hash };
+const fetched = globalThis.fetch;
+globalThis.fetch = async (path, options) => {
+  const answer = await fetched(base + path, options);
+  if (!tamper || !path.includes("/history")) return answer;
+  // A server that lies: the first proven entry's proof rewritten.
+  const history = await answer.json();
+  history.entries.find((e) => e.inclusion_proof?.length).inclusion_proof[0] = btoa(String.fromCharCode(...new Uint8Array(32)));
+  return new Response(JSON.stringify(history), { status: 200, headers: { "Content-Type": "application/json" } });
+};
+await import("%s");
+const until = Date.now() + 20000;
+while (!nodes.verdict.dataset.result && Date.now() < until) await new Promise((done) => setTimeout(done, 20));
+const flat = (n) => (typeof n === "string" ? n : [n.textContent, ...n.children.map(flat)].join(" "));
+console.log(JSON.stringify({
+  result: nodes.verdict.dataset.result, detail: nodes["verdict-detail"].textContent,
+  fragment: nodes["fragment-result"].textContent,
+  boxes: nodes.boxes.children.map((li) => ({ item: li.attributes["data-item"], fate: li.attributes["data-fate"], text: flat(li) })),
+}));
+"""
+
+
+@pytest.fixture(scope="module")
+def page(live_server, truck, tmp_path_factory):
+    """Open the truckload's check page with a fragment: what the page found."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the page runs in the browser test alone")
+    script = tmp_path_factory.mktemp("page") / "page.mjs"
+    script.write_text(_NODE_PAGE % (Path(__file__).parent.parent / "api/static/js/truckload.js").as_uri())
+    dataset = {"handoff": truck.handoff, "log": REGENCY, "to": truck.area.ppk}
+
+    def open_page(fragment: str, *, tamper: bool = False) -> dict[str, Any]:
+        argument = json.dumps([live_server, dataset, MESSAGES["id"], f"#{fragment}" if fragment else "", tamper])
+        done = subprocess.run([node, str(script), argument], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    return open_page
+
+
+def test_the_check_page_verifies_the_manifest_and_the_receipt(truck, page):
+    signed = truck.kpu.get(url(truck, "/manifest")).json()
+    shown = page(signed["jws"])
+    assert shown["result"] == "verified", shown
+    assert shown["fragment"].startswith("Manifes asli: 6 barang") and "terbukti ada di log" in shown["detail"]
+    fates = {box["item"]: box["fate"] for box in shown["boxes"]}
+    assert fates == {**dict.fromkeys(truck.received, "received"), truck.lost: "missing", truck.stray[0]: "stray"}
+    assert not any(NRP in box["text"] for box in shown["boxes"])
+    # The berita acara's QR code: the closing it pins, proven.
+    bundle = ProofBundle.parse(truck.ppk.get(url(truck, "/receipt")).text)
+    pin = f"r={bundle.index}.{jws.b64url(leaf_hash(bundle.extra))}"
+    shown = page(pin)
+    assert shown["result"] == "verified" and shown["fragment"].startswith("Tanda terima berita acara sah"), shown
+    assert page("")["fragment"].startswith("Dibuka tanpa manifes")
+
+
+@pytest.mark.parametrize("forgery", ["fewer boxes", "another leaf", "another entry", "a lying server"])
+def test_the_check_page_fails_a_forged_manifest_or_receipt(truck, page, forgery):
+    bundle = ProofBundle.parse(truck.ppk.get(url(truck, "/receipt")).text)
+    manifest = truck.kpu.get(url(truck, "/manifest")).json()["jws"]
+    fragment = {
+        "fewer boxes": _forge(manifest, lambda claims: claims.update(n=5)),
+        "another leaf": f"r={bundle.index}.{jws.b64url(bytes(32))}",
+        "another entry": f"r={truck.received[next(iter(truck.received))]['index']}.{jws.b64url(leaf_hash(bundle.extra))}",
+        "a lying server": manifest,
+    }[forgery]
+    shown = page(fragment, tamper=forgery == "a lying server")
+    assert shown["result"] == "failed", shown
+    why = {
+        "fewer boxes": "manifes: tanda tangan tidak sah",
+        "a lying server": "tidak cocok dengan checkpoint",
+    }.get(forgery, f"entri #{fragment[2:].split('.')[0]} bukan penutupan")
+    assert why in shown["detail"], shown
+    # The boxes are shown for what the server claims, each marked unproven.
+    assert len(shown["boxes"]) == 7 and all(box["text"].endswith("tidak terbukti") for box in shown["boxes"])
 
 
 # ------------------------------------------------------------------- who may see it

@@ -1,5 +1,6 @@
 // The public check page of a truckload (/v/m/<log>/<handoff>#…): its entries, checked
-// here in the browser, not taken on the server's word, as the box page does:
+// here in the browser, not taken on the server's word (1 and 2 as every check page,
+// proven.js):
 //   1. the checkpoint is signed by the log's key (its verifier key from /api/v1/logs);
 //   2. every entry's bytes hash to its leaf, and its inclusion proof leads to the
 //      checkpoint's root;
@@ -10,38 +11,24 @@
 // No personal names are shown (entries hold none); the escorts' NRPs are counted.
 
 import { call } from "./api.js";
-import { decode, decodeUrl, equal, text } from "./b64.js";
+import { decodeUrl, equal } from "./b64.js";
 import { el, t, when } from "./i18n.js";
 import { boxesOf, checkManifest, digest } from "./manifest.js";
-import { leafHash, rootFromInclusionProof } from "./merkle.js";
-import { openCheckpoint } from "./note.js";
+import { Failure, proveEntry, verifyPage } from "./proven.js";
 
 const { handoff, log, to } = document.getElementById("check").dataset;
 
-class Failure extends Error {}
-
-// Each entry, checked: {record, index, leaf, state: "ok" | "pending"}.
+// Each entry, checked: {record, index, leaf, state: "ok" | "pending"}; every entry but a
+// receive names this truckload.
 async function checkEntries(history, checkpoint) {
   const checked = [];
   for (const entry of history.entries) {
-    const bytes = decode(entry.entry_b64);
-    const leaf = await leafHash(bytes);
-    if (!equal(leaf, decode(entry.leaf_hash))) throw new Failure(t("why_leaf", { index: entry.index }));
-    const record = JSON.parse(text(bytes));
-    const named = record.scan?.handoff ?? record.handoff;
-    if (record.type !== "receive" && named !== handoff) throw new Failure(t("why_truckload", { index: entry.index }));
-    let state = "pending"; // newer than the checkpoint: proven on a later visit
-    if (entry.index < checkpoint.size) {
-      let root;
-      try {
-        root = await rootFromInclusionProof(leaf, entry.index, checkpoint.size, (entry.inclusion_proof ?? []).map(decode));
-      } catch {
-        throw new Failure(t("why_proof", { index: entry.index }));
-      }
-      if (!equal(root, checkpoint.root)) throw new Failure(t("why_proof", { index: entry.index }));
-      state = "ok";
+    const proven = await proveEntry(entry, checkpoint);
+    const { record } = proven;
+    if (record.type !== "receive" && (record.scan?.handoff ?? record.handoff) !== handoff) {
+      throw new Failure(t("why_truckload", { index: entry.index }));
     }
-    checked.push({ record, index: entry.index, leaf, state });
+    checked.push(proven);
   }
   return checked;
 }
@@ -99,53 +86,20 @@ function showBoxes(checked, proven) {
       );
     }),
     ...strays.map(({ record, index }) =>
-      el("li", { "data-item": record.item, "data-fate": "stray" }, el("strong", {}, record.item), el("br"),
-        el("p", { class: "warning" }, t("truck_box_stray", { index }))),
+      el("li", { "data-item": record.item, "data-fate": "stray", class: proven ? null : "bad" },
+        el("strong", {}, record.item), el("br"), el("p", { class: "warning" }, t("truck_box_stray", { index })),
+        proven ? null : el("span", { class: "state rejected" }, t("record_bad"))),
     ),
   );
 }
 
-function verdict(ok, detail, fragment) {
-  const box = document.getElementById("verdict");
-  box.className = `verdict ${ok ? "good" : "bad"}`;
-  box.dataset.result = ok ? "verified" : "failed";
-  box.querySelector("h2").textContent = ok ? t("verified") : t("failed");
-  document.getElementById("verdict-detail").textContent = detail;
-  const line = document.getElementById("fragment-result");
-  line.textContent = fragment?.line ?? "";
-  line.className = fragment?.bad ? "error" : "";
-}
-
-async function main() {
-  const [history, { logs }] = await Promise.all([
-    call(`/api/v1/handoffs/${log}/${encodeURIComponent(handoff)}/history`),
-    call("/api/v1/logs"),
-  ]);
-  const info = logs.find((l) => l.log === log);
-  let checked = [];
-  let proven = true;
-  try {
-    let checkpoint;
-    try {
-      checkpoint = await openCheckpoint(history.checkpoint, info.verifier_key);
-    } catch {
-      throw new Failure(t("why_checkpoint"));
-    }
-    if (checkpoint.origin !== info.origin) throw new Failure(t("why_origin"));
-    checked = await checkEntries(history, checkpoint);
-    const fragment = await checkFragment(checked);
-    const pending = checked.filter((c) => c.state === "pending").length;
-    let detail = t("verified_detail", { n: checked.length - pending, origin: checkpoint.origin, size: checkpoint.size });
-    if (pending) detail += " " + t("verified_pending", { n: pending });
-    verdict(true, detail, fragment);
-  } catch (failure) {
-    if (!(failure instanceof Failure)) throw failure;
-    verdict(false, failure.message);
-    // Shown for what they claim, marked unproven.
-    checked = history.entries.map((entry) => ({ record: entry.entry, index: entry.index }));
-    proven = false;
-  }
-  showBoxes(checked, proven);
-}
-
-main().catch((failure) => verdict(false, t("error", { detail: failure.message })));
+verifyPage({
+  path: `/api/v1/handoffs/${log}/${encodeURIComponent(handoff)}/history`,
+  log,
+  entriesOf: (history) => history.entries,
+  check: async (history, checkpoint) => {
+    const checked = await checkEntries(history, checkpoint);
+    return { checked, fragment: await checkFragment(checked) };
+  },
+  show: showBoxes,
+});
