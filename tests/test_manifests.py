@@ -530,12 +530,17 @@ def test_the_check_page_verifies_the_manifest_and_the_receipt(truck, page):
     assert page("")["fragment"].startswith("Dibuka tanpa manifes")
 
 
-@pytest.mark.parametrize("forgery", ["fewer boxes", "another leaf", "another entry", "a lying server"])
-def test_the_check_page_fails_a_forged_manifest_or_receipt(truck, page, forgery):
+@pytest.mark.parametrize("forgery", ["fewer boxes", "an insider's list", "another leaf", "another entry", "a lying server"])
+def test_the_check_page_fails_a_forged_manifest_or_receipt(runtime, truck, page, forgery):
     bundle = ProofBundle.parse(truck.ppk.get(url(truck, "/receipt")).text)
-    manifest = truck.kpu.get(url(truck, "/manifest")).json()["jws"]
+    signed = truck.kpu.get(url(truck, "/manifest")).json()
+    manifest = signed["jws"]
+    # Signed with the KPU's own key, by someone who holds it, listing a box fewer than the log loaded.
+    listed = signed["boxes"][1:]
+    insiders = {**signed["payload"], "n": len(listed), "boxes": manifests.digest(listed)}
     fragment = {
         "fewer boxes": _forge(manifest, lambda claims: claims.update(n=5)),
+        "an insider's list": manifests.sign(manifests.Manifest(insiders, listed), runtime.keys.label_key(REGENCY)),
         "another leaf": f"r={bundle.index}.{jws.b64url(bytes(32))}",
         "another entry": f"r={truck.received[next(iter(truck.received))]['index']}.{jws.b64url(leaf_hash(bundle.extra))}",
         "a lying server": manifest,
@@ -544,6 +549,7 @@ def test_the_check_page_fails_a_forged_manifest_or_receipt(truck, page, forgery)
     assert shown["result"] == "failed", shown
     why = {
         "fewer boxes": "manifes: tanda tangan tidak sah",
+        "an insider's list": "manifes: daftar barangnya berbeda dengan pengiriman di log",
         "a lying server": "tidak cocok dengan checkpoint",
     }.get(forgery, f"entri #{fragment[2:].split('.')[0]} bukan penutupan")
     assert why in shown["detail"], shown
