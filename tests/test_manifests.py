@@ -316,6 +316,8 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
     for words in ("BERITA ACARA SERAH TERIMA", truck.handoff, "Maria Kase (KPU Kab/Kota)", "Yohanes Taek (PPK)",
                   f"Bripka Andreas Nahak, NRP {NRP}", f"Kabupaten {REGENCY} ({REGENCY})", f"Kecamatan ({truck.area.ppk})",
                   "6 barang; 5 diterima, 1 tidak diterima", witawaktu(SENT), witawaktu(ARRIVED),
+                  f"Selisih dengan manifes: 2 barang, 1 tidak diterima ({truck.lost}); 1 diterima tetapi tidak "
+                  f"tercantum dalam manifes ({truck.stray[0]})",
                   "nomor segel tidak cocok", "tidak ada dalam manifes muatan"):  # fmt: skip
         assert words in text, words
     assert "UTC" not in text.replace("UTC+", "")  # every time in the site's zone

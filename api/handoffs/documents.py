@@ -17,6 +17,7 @@ from fpdf import FPDF
 from ledger.checkpoint import Checkpoint
 from ledger.note import parse_note
 from models.core.times import parse_time
+from models.custody.manifests import Mismatch
 from models.custody.truckloads import BeritaAcara, Entry, Leg, Person, SignedManifest
 from models.log.sequencer import b64
 from models.places.codes import zone_of
@@ -193,7 +194,8 @@ def berita_acara_pdf(ba: BeritaAcara) -> bytes:
             f"Pada hari ini, {tanggal(_recorded(closing), handoff.to_site)}, serah terima muatan {handoff.id} "
             f"dari {_site(ba.names, handoff.from_site)} kepada {_site(ba.names, handoff.to_site)} ditutup oleh "
             f"pihak penerima (entri log #{closing.index}). Manifes muatan mencantumkan {len(legs)} barang; "
-            f"{len(received)} diterima, {len(missing)} tidak diterima. Berita acara ini disusun oleh sistem Jejak "
+            f"{len(received)} diterima, {len(missing)} tidak diterima. {_differences(truckload.mismatches())} "
+            "Berita acara ini disusun oleh sistem Jejak "
             f"dari log transparansi {ba.origin}: setiap pengiriman dan penerimaan di bawah ini adalah entri log "
             "yang ditandatangani perangkat pemindai pihak yang bersangkutan, dengan nomor indeksnya di log. "
             "Waktu adalah waktu pemindaian, menurut zona waktu setempat."
@@ -227,6 +229,16 @@ def berita_acara_pdf(ba: BeritaAcara) -> bytes:
     _signatures(pdf, ba)
     _receipt(pdf, ba)
     return bytes(pdf.output())
+
+
+def _differences(found: list[Mismatch]) -> str:
+    if not found:
+        return "Barang yang diterima sesuai dengan manifes."
+    missing = [m.item for m in found if m.why == "missing"]
+    strays = [m.item for m in found if m.why == "not_on_manifest"]
+    parts = [f"{len(missing)} tidak diterima ({', '.join(missing)})"] if missing else []
+    parts += [f"{len(strays)} diterima tetapi tidak tercantum dalam manifes ({', '.join(strays)})"] if strays else []
+    return f"Selisih dengan manifes: {len(found)} barang, " + "; ".join(parts) + "."
 
 
 def _recorded(entry: Entry) -> datetime:

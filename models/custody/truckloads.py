@@ -109,8 +109,10 @@ def read_truckload(session: Session, handoff: Handoff) -> Truckload:
     ).all()
     trail = [Entry(index, leaf, data, orjson.loads(data)) for index, leaf, data in rows]
     loaded = manifests.loadings(handoff_id, ((e.index, e.record) for e in trail))
-    by_index = {e.index: e for e in trail}
-    legs = [_leg(handoff, by_index[box.index], trail) for box in loaded]
+    boxes: dict[str, list[Entry]] = {}
+    for entry in trail:
+        boxes.setdefault(entry.record["item"], []).append(entry)
+    legs = [_leg(handoff, box.index, boxes[box.item]) for box in loaded]
     closing = _closing(session, handoff, trail) if handoff.status is HandoffStatus.CLOSED else None
     return Truckload(
         handoff,
@@ -121,11 +123,12 @@ def read_truckload(session: Session, handoff: Handoff) -> Truckload:
     )
 
 
-def _leg(handoff: Handoff, dispatch: Entry, trail: list[Entry]) -> Leg:
-    item = dispatch.record["item"]
-    for entry in trail:
-        if entry.index <= dispatch.index or entry.record["item"] != item:
-            continue
+def _leg(handoff: Handoff, loaded_at: int, trail: list[Entry]) -> Leg:
+    """A box's leg from the dispatch that loaded it (entry `loaded_at` of its trail, in
+    log order) to its receive at the destination or its `missing` entry."""
+    at = next(n for n, entry in enumerate(trail) if entry.index == loaded_at)
+    item, dispatch = trail[at].record["item"], trail[at]
+    for entry in trail[at + 1 :]:
         kind, scan = entry.record["type"], entry.record.get("scan") or {}
         if kind == "missing" and entry.record["handoff"] == handoff.id:
             return Leg(item, dispatch, missing=entry)
@@ -160,13 +163,13 @@ def _entries(session: Session, log_id: str, indexes: list[int]) -> list[Entry]:
 
 
 def _closing(session: Session, handoff: Handoff, trail: list[Entry]) -> Entry:
-    """The `handoff_close` entry. It has no item, so no index leads to it: it is the
-    first entry without an item that its batch appended (every entry of a batch has
-    the batch's `received_at`, the handoff's `closed_at`) after the truckload's boxes'
-    last entries of before the closing; the search starts there."""
+    """The `handoff_close` entry. It has no item, so no index leads to it; every entry
+    of its batch has the batch's `received_at`, which is the handoff's `closed_at`. So
+    it is among the entries without an item of that time, which follow the last entry
+    of the truckload's boxes from an earlier batch: the search starts there."""
     closed_at = handoff.closed_at
     assert closed_at is not None
-    before = [e.index for e in trail if parse_time(e.record["received_at"]) <= closed_at]
+    before = [e.index for e in trail if parse_time(e.record["received_at"]) < closed_at]
     after = max(before, default=-1)
     while True:
         row = session.execute(
