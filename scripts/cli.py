@@ -121,6 +121,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_growth
 
         return bench_growth.main(args)
+    if args.target == "manifest":
+        from scripts import bench_manifest
+
+        return bench_manifest.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -342,9 +346,10 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest"])
     bench.add_argument("--entries", type=int, default=200_000)
-    bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest: rounds, medians reported")
+    bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
+    bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")

@@ -213,7 +213,7 @@ def _register(runtime: Runtime, kpu: Actor, tps: list[str], out: Out) -> None:
 
 
 @dataclass
-class _Phone:
+class Phone:
     """A demo user's phone: its own Ed25519 key, registered in the log, signing scans
     exactly as the field app does."""
 
@@ -229,11 +229,11 @@ class _Phone:
         return {"scan": scan, "sig": base64.b64encode(self.key.sign(canonicalize(scan))).decode()}
 
 
-def _phone(runtime: Runtime, actor: Actor, name: str) -> _Phone:
+def new_phone(runtime: Runtime, actor: Actor, name: str) -> Phone:
     key = Ed25519PrivateKey.generate()
     work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name)
     device: Device = runtime.sequencer.submit(REGENCY, work, 1)
-    return _Phone(actor, key, device.id)
+    return Phone(actor, key, device.id)
 
 
 class _Story:
@@ -257,7 +257,7 @@ class _Story:
         lat, lon = self.coords[site]
         return {"site": site, "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}}
 
-    def _send(self, phone: _Phone, envelopes: list[dict[str, Any]]) -> None:
+    def _send(self, phone: Phone, envelopes: list[dict[str, Any]]) -> None:
         runtime = self.runtime
         services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
         for start in range(0, len(envelopes), MAX_SCANS_PER_REQUEST):
@@ -268,7 +268,7 @@ class _Story:
                         f"demo scan {result.event_id}: {result.status} {result.reason or ''} {result.flags}"
                     )
 
-    def seal(self, phone: _Phone, boxes: list[str]) -> None:
+    def seal(self, phone: Phone, boxes: list[str]) -> None:
         for box in boxes:
             number = 2 * len(self.seals)
             self.seals[box] = [f"TTU-{number + 1:06d}", f"TTU-{number + 2:06d}"]
@@ -279,7 +279,7 @@ class _Story:
             for box in boxes
         ])
 
-    def hand_over(self, sender: _Phone, boxes: list[str], step: int, receiver: _Phone | None = None) -> None:
+    def hand_over(self, sender: Phone, boxes: list[str], step: int, receiver: Phone | None = None) -> None:
         """Dispatch each box one step down its route (one truckload per destination,
         under escort); the receiver, if any, takes them over there."""
         sent_at, received_at = self.moments[1 + 2 * step], self.moments[2 + 2 * step]
@@ -317,7 +317,7 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     escort = next(user for user in USERS if user.role is Role.ESCORT)
     assert escort.nrp is not None
     kpu, ppk, pps, kpps = (
-        _phone(runtime, actors[name], f"demo phone of {name}")
+        new_phone(runtime, actors[name], f"demo phone of {name}")
         for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
     )
 

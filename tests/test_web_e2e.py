@@ -376,3 +376,22 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     english.page.wait_for_selector("#verdict[data-result=verified]")
     assert "Verified" in english.page.locator("#verdict").inner_text()
     english.shot("check-verified-en")
+
+
+def test_a_truckloads_manifest_checked_publicly(phones, demo):
+    """The manifest's QR code opened on a phone: the public page of the truckload checks
+    the KPU's signature and every box against the log, in the browser."""
+    kpu = {"Authorization": f"Bearer {_token(demo.base, 'kpu.ttu')}"}
+    signed = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/53.03-53.03.08-demo/manifest", headers=kpu).json()
+    public = phones()
+    public.open(signed["url"][signed["url"].index("/v/m/"):])
+    public.page.wait_for_selector("#verdict[data-result]", timeout=30_000)
+    verdict = public.page.locator("#verdict")
+    assert verdict.get_attribute("data-result") == "verified", verdict.inner_text()
+    assert f"Manifes asli: {signed['payload']['n']} barang" in verdict.inner_text()
+    boxes = public.page.locator("#boxes li")
+    assert boxes.count() == signed["payload"]["n"]
+    assert public.page.locator("#boxes li[data-fate=received]").count() == signed["payload"]["n"]  # PPK Insana took them
+    assert "Insana (53.03.08)" in public.page.locator(".facts").inner_text()
+    assert "85061234" not in public.page.locator("main").inner_text()  # the escort counted, not named
+    public.shot("truckload-verified")

@@ -206,10 +206,10 @@ def _csv(
     )
 
 
-_PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in Bahasa Indonesia"}}
+PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in Bahasa Indonesia"}}
 
 
-@router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=_PDF)
+@router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=PDF)
 def item_report_pdf(item_id: str, actor: ItemReportReader, databases: DatabasesDep) -> Response:
     """The item's custody report (berita acara): each handoff with both parties' roles
     and sites, escorts, seals, times and irregularities, its other events, and the log
@@ -217,10 +217,10 @@ def item_report_pdf(item_id: str, actor: ItemReportReader, databases: DatabasesD
     with databases.for_log(item_id).reads() as session:
         report = item_report(session, permitted_item(actor, "exports.item_report", get_item(session, item_id)))
     # Rendered after the read ends: a long report takes a while.
-    return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
+    return pdf_response(custody_pdf(report), f"berita-acara-{item_id}.pdf")
 
 
-@router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=_PDF)
+@router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=PDF)
 def area_report_pdf(actor: AreaReportReader, databases: DatabasesDep, site: SiteQuery) -> Response:
     """The custody report of every item bound for a district (or a village), item by
     item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
@@ -229,10 +229,10 @@ def area_report_pdf(actor: AreaReportReader, databases: DatabasesDep, site: Site
     policy.permit(actor, "exports.area_report", at=site)
     with databases.for_log(site).reads() as session:
         report = area_report(session, site)
-    return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")
+    return pdf_response(custody_pdf(report), f"berita-acara-{site}.pdf")
 
 
-def _pdf(document: bytes, filename: str) -> Response:
+def pdf_response(document: bytes, filename: str) -> Response:
     return Response(
         document,
         media_type="application/pdf",

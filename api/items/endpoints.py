@@ -20,7 +20,6 @@ from models.custody.items import (
     reprint_label,
 )
 from models.accounts.actor import Actor
-from models.log.sequencer import b64
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -125,16 +124,7 @@ def history(item_id: str, session: SessionDep, tiles: TilesDep) -> History:
         log=found.log_id,
         checkpoint=checkpoint.note,
         tree_size=checkpoint.tree_size,
-        trail=[
-            TrailEntryOut(
-                index=t.index,
-                leaf_hash=b64(t.leaf_hash),
-                entry=json.loads(t.data),
-                entry_b64=b64(t.data),
-                inclusion_proof=[b64(h) for h in t.proof] if t.proof is not None else None,
-            )
-            for t in trail
-        ],
+        trail=[TrailEntryOut.of(t) for t in trail],
     )
 
 

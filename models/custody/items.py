@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -353,13 +354,21 @@ def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheck
         .where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id)
         .order_by(LogEntry.seq)
     ).all()
+    return checkpoint, prove(session, tiles, checkpoint, rows)
+
+
+def prove(
+    session: Session, tiles: TileStore, checkpoint: LogCheckpoint, rows: Iterable[tuple[int, bytes, bytes]]
+) -> list[TrailEntry]:
+    """Entries (index, leaf hash, bytes) of the checkpoint's log, each with its inclusion
+    proof against it; read the checkpoint before the entries, so that it covers none the
+    reader has not seen."""
     size = checkpoint.tree_size
-    reader = tiles.reader(session, item.log_id, size) if size else None
-    trail = [
+    reader = tiles.reader(session, checkpoint.log_id, size) if size else None
+    return [
         TrailEntry(idx, leaf, data, merkle.inclusion_proof(idx, size, reader) if reader and idx < size else None)
         for idx, leaf, data in rows
     ]
-    return checkpoint, trail
 
 
 MAX_ITEMS_PER_REQUEST = 1000

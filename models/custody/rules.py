@@ -285,6 +285,7 @@ def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: dateti
     party = party_of(item, scan.site)
     outcome = TRANSITIONS[scan.type][party]
     was_returning = _returning(item)
+    travelling_in = item.dispatch_handoff  # a receive that moves the box ends it
     flags: list[str] = []
     if outcome is Outcome.MOVES:
         flags += _move(item, scan, party, sites)
@@ -294,6 +295,10 @@ def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: dateti
         flags.append("wrong_site" if item.status is ItemStatus.IN_TRANSIT else "no_dispatch")
     elif scan.type is not ScanType.CORRECTION:
         flags.append(_WHY_NOTHING_MOVED[party])
+    # Received as part of a truckload the box is not awaited in: not on its manifest
+    # (models/custody/manifests.py), or already taken off it.
+    if scan.type is ScanType.RECEIVE and scan.handoff is not None and scan.handoff != travelling_in:
+        flags.append("manifest_mismatch")
     observed = scan.observed
     if observed > now + FUTURE_TOLERANCE:
         flags.append("future_time")

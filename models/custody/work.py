@@ -534,6 +534,8 @@ def describe(flag: str, scan: Scan, item: ItemState, rules: Rules) -> str:
         f"custody stays with {item.custodian}",
         "wrong_origin": f"received as coming from {scan.counterparty}, but {item.custodian} dispatched it",
         "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
+        "manifest_mismatch": f"received at {scan.site} as part of truckload {scan.handoff}, whose manifest does not "
+        "list it (or it was received already)",
         "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
         "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",
         "already_in_transit": "dispatched again while an earlier dispatch was not received",
