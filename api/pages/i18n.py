@@ -299,6 +299,32 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "why_truckload": ("catatan #{index} bukan milik muatan ini", "record #{index} is not this truckload's"),
     "why_manifest": ("manifes: {reason}", "manifest: {reason}"),
+    # The scanner's truckload (escort.js)
+    "manifest_ok": ("Manifes asli", "Genuine manifest"),
+    "manifest_ok_detail": (
+        "Ditandatangani KPU: {n} kotak. Hitung kotaknya sebelum menandatangani.",
+        "Signed by the KPU: {n} boxes. Count the boxes before you sign.",
+    ),
+    "manifest_fake": ("MANIFES PALSU", "COUNTERFEIT MANIFEST"),
+    "manifest_no_keys": (
+        "Kunci label log {log} belum tersimpan di ponsel ini: buka pemindai sekali saat ada sinyal.",
+        "This phone has not stored the label keys of log {log}: open the scanner once with a signal.",
+    ),
+    "truck_detail": (
+        "{n} kotak · kendaraan {vehicle} · NRP pengawal: {escorts}",
+        "{n} boxes · vehicle {vehicle} · escort NRPs: {escorts}",
+    ),
+    "truck_unnamed": (
+        "NRP Anda tidak tercantum di manifes ini: tanda tangan Anda dicatat sebagai bukti saja, bukan pengawalan.",
+        "Your NRP is not on this manifest: your signature is recorded as evidence only, not as the escort.",
+    ),
+    "attest_pickup": ("Ambil alih pengawalan di asal", "Take the truck under guard at its origin"),
+    "attest_delivery": ("Serahkan di tujuan", "Hand it over at its destination"),
+    "truck_count_hint": (
+        "Ingin menghitung per kotak? Pindai label tiap kotak setelah ini.",
+        "Counting box by box? Scan each box's label after this.",
+    ),
+    "truck_expected": ("Kotak yang seharusnya ada di truk ini ({n})", "Boxes this truck should carry ({n})"),
     "why_other_truckload": ("tanda tangan untuk muatan lain ({handoff})", "the signature is for another truckload ({handoff})"),
     "why_manifest_boxes": (
         "daftar barangnya berbeda dengan pengiriman di log",
