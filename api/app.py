@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from models.core.settings import Settings, get_settings
+from models.log.keys import load_signing_keys
+from models.log.reads import every_log
 from models.runtime import Runtime
 from prometheus_client import REGISTRY
 
@@ -19,6 +21,7 @@ from api.devices import endpoints as devices
 from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
+from api.handoffs import papers as handoff_papers
 from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
@@ -44,13 +47,13 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Production refuses to start when a signing key is missing.
         if settings.is_production:
-            runtime.load_signing_keys()
+            load_signing_keys(runtime.keys, runtime.databases)
             runtime.keys.token_key()
-        collector = ops.LogCollector(runtime)
+        collector = ops.LogCollector(runtime.databases)
         REGISTRY.register(collector)
         if start_background:
             if settings.read_heads_at_start:
-                runtime.sequencer.warm_in_background(lambda: [log.id for log in runtime.logs()])
+                runtime.sequencer.warm_in_background(lambda: [log.id for log in every_log(runtime.databases)])
             runtime.checkpointer.start()
             runtime.overdue.start()
             runtime.gaps.start()
@@ -72,12 +75,12 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.runtime = runtime
+    app.state.runtime = runtime  # the services' owner: api/deps.py hands each endpoint those it uses
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     app.mount("/static", pages.static, name="static")
     return app

@@ -1,4 +1,9 @@
-"""Dependencies shared by the routers, as ``Annotated`` aliases."""
+"""Dependencies shared by the routers, as ``Annotated`` aliases.
+
+An endpoint asks for the services it uses, each by its own alias (`SequencerDep`,
+`DatabasesDep`, `KeysDep`...), and hands them to the service functions it calls: no
+endpoint (and no function in models/) gets the whole Runtime, which only builds the
+services at start-up and closes them at shutdown (models/runtime.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +16,19 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from models.accounts import policy
 from models.accounts.actor import Actor
+from models.accounts.standing import Standings
+from models.core.db import Database
+from models.core.routing import Databases
+from models.core.settings import Settings
 from models.core.times import TIME_FORMAT, parse_time
+from models.custody.devices import DeviceKeys
+from models.log.keys import KeyStore
 from models.log.reads import LOG_ID, check_log_id
+from models.log.sequencer import Sequencer
+from models.log.tiles import TileStore
+from models.log.witnesses import Witness
 from models.places.sites import regency_of
-from models.runtime import Runtime
+from models.webhooks.delivery import Deliverer
 from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.orm import Session
 
@@ -22,26 +36,40 @@ from api.auth import tokens
 from api.limits import PerClientRate
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def _service(name: str) -> Any:
+    """The dependency on one of the app's services: the Runtime's attribute `name`, read
+    on each request (a test may put another in its place)."""
+
+    # Dependencies that only compute are `async def`: FastAPI runs a plain `def` one in a
+    # worker thread, a hop that costs more than the work.
+    async def service(request: Request) -> Any:
+        return getattr(request.app.state.runtime, name)
+
+    service.__name__ = f"get_{name}"
+    return Depends(service)
 
 
-# Dependencies that only compute are `async def`: FastAPI runs a plain `def` one in a
-# worker thread, a hop that costs more than the work.
-async def get_runtime(request: Request) -> Runtime:
-    return runtime_of(request)
+SettingsDep = Annotated[Settings, _service("settings")]
+# The database each log lives on (`.for_log(code)`: a log, site or item code).
+DatabasesDep = Annotated[Databases, _service("databases")]
+# The home database: accounts, sites, webhooks, the audit trail.
+DbDep = Annotated[Database, _service("db")]
+KeysDep = Annotated[KeyStore, _service("keys")]
+StandingsDep = Annotated[Standings, _service("standings")]
+TilesDep = Annotated[TileStore, _service("tiles")]
+SequencerDep = Annotated[Sequencer, _service("sequencer")]
+DeviceKeysDep = Annotated[DeviceKeys, _service("device_keys")]
+# The witnesses this server is configured with (JEJAK_WITNESSES).
+WitnessesDep = Annotated[list[Witness], _service("witnesses")]
+WebhooksDep = Annotated[Deliverer, _service("webhooks")]
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+def get_session(request: Request, databases: DatabasesDep) -> Iterator[Session]:
     """A read session on the database of the log the path names (its `log_id`, or an
     `item_id`, which starts with its regency's code), else on the home database.
     Endpoints that write open their own transaction."""
     path = request.path_params
-    with runtime.db_for(path.get("log_id") or path.get("item_id") or "").reads() as session:
+    with databases.for_log(path.get("log_id") or path.get("item_id") or "").reads() as session:
         yield session
 
 
@@ -72,11 +100,13 @@ LogIdPath = Annotated[
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def current_actor(runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+async def current_actor(
+    keys: KeysDep, settings: SettingsDep, standings: StandingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Actor:
     if token is None:
         raise HTTPException(401, "sign in first: no bearer token", headers=_CHALLENGE)
     try:
-        return await tokens.admit(runtime, token)
+        return await tokens.admit(keys, settings, standings, token)
     except tokens.BadToken as error:
         raise HTTPException(401, str(error), headers=_CHALLENGE) from error
 
@@ -125,15 +155,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def public_wait(request: Request) -> int:
+def public_wait(request: Request, settings: Settings) -> int:
     """Seconds this client must wait before its next public check (0: go on)."""
-    rate = client_rate(request, "public_rate", runtime_of(request).settings.public_checks_per_minute)
+    rate = client_rate(request, "public_rate", settings.public_checks_per_minute)
     return math.ceil(rate.take(client_address(request)))
 
 
-def public_rate(request: Request) -> None:
+def public_rate(request: Request, settings: SettingsDep) -> None:
     """Refuse (429) a client over its rate of public checks."""
-    if wait := public_wait(request):
+    if wait := public_wait(request, settings):
         raise HTTPException(
             429, "too many public checks from your address; try again shortly",
             headers={"Retry-After": str(wait)},

@@ -11,17 +11,18 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from models.core import migrations
 from models.core.errors import JejakError
+from models.core.routing import Databases
+from models.core.settings import Settings
+from models.log.keys import load_signing_keys
 from models.log.reads import log_status
-from models.runtime import Runtime
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import RuntimeDep
+from api.deps import DatabasesDep, KeysDep, SettingsDep
 
 router = APIRouter(tags=["operations"])
 
@@ -44,25 +45,24 @@ class Readiness(BaseModel):
         503: {"model": Readiness, "description": "Not ready, with the reasons"},
     },
 )
-def readyz(runtime: RuntimeDep) -> JSONResponse:
+def readyz(databases: DatabasesDep, keys: KeysDep, settings: SettingsDep) -> JSONResponse:
     """Ready to serve: database reachable, migrations at head, signing keys loaded,
     room on the disks it writes to."""
     checks: dict[str, str] = {}
     try:
-        with runtime.db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        databases.home.ping()
         checks["database"] = "ok"
-        current, head = migrations.current_revision(runtime.db.engine), migrations.head_revision()
+        current, head = migrations.current_revision(databases.home.engine), migrations.head_revision()
         checks["migrations"] = (
             "ok" if current == head else f"at {current}, head is {head}: run `jejak migrate`"
         )
-        count = runtime.load_signing_keys()
+        count = load_signing_keys(keys, databases)
         checks["signing_keys"] = f"ok ({count} logs)"
     except SQLAlchemyError as error:
         checks.setdefault("database", f"unreachable: {type(error).__name__}")
     except JejakError as error:
         checks["signing_keys"] = error.detail
-    checks["disk"] = _free_disk(runtime)
+    checks["disk"] = _free_disk(settings, databases)
     ready = all(v.startswith("ok") for v in checks.values()) and len(checks) == 4
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
@@ -70,12 +70,12 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-def _free_disk(runtime: Runtime) -> str:
+def _free_disk(settings: Settings, databases: Databases) -> str:
     """Free space where the service writes: each SQLite file's directory and the keys
     directory (PostgreSQL's disk is its server's to watch)."""
-    minimum = runtime.settings.min_free_disk_mb
-    places = [runtime.settings.keys_dir]
-    for database in runtime.databases.each():
+    minimum = settings.min_free_disk_mb
+    places = [settings.keys_dir]
+    for database in databases.each():
         url = make_url(database.url)
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             places.append(Path(url.database).parent)
@@ -102,8 +102,8 @@ def metrics() -> Response:
 class LogCollector(Collector):
     """Per-log gauges read from the database at scrape time, so every process agrees."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, databases: Databases) -> None:
+        self.databases = databases
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         entries = GaugeMetricFamily("jejak_log_entries", "Entries integrated", labels=["log"])
@@ -117,7 +117,7 @@ class LogCollector(Collector):
         )
         statuses = []
         try:
-            for database in self.runtime.databases.each():
+            for database in self.databases.each():
                 with database.reads() as session:
                     statuses += log_status(session)
         except SQLAlchemyError:

@@ -9,7 +9,7 @@ from ledger.tiles import TILE_WIDTH, parse_tile_path
 from models.core.errors import NotFound
 from models.log import reads
 
-from api.deps import LogIdPath, RuntimeDep, SessionDep
+from api.deps import LogIdPath, SessionDep, TilesDep
 from api.logs import endpoints as log_endpoints
 
 router = APIRouter(prefix="/logs", tags=["tiles"])
@@ -44,7 +44,7 @@ router.add_api_route(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "A tile"}},
 )
-def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, tiles: TilesDep) -> Response:
     """A hash tile (`tile/<L>/<N>[.p/<W>]`) or entry bundle (`tile/entries/<N>[.p/<W>]`)."""
     try:
         path = parse_tile_path("tile/" + tile_path)
@@ -54,6 +54,6 @@ def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, runtime: Runtim
     if path.level is None:
         body = reads.entry_bundle(session, log, path.index, path.width)
     else:
-        body = reads.hash_tile(session, runtime.tiles, log, path.level, path.index, path.width)
+        body = reads.hash_tile(session, tiles, log, path.level, path.index, path.width)
     cache = IMMUTABLE if path.width == TILE_WIDTH else FRESH
     return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.merkle import leaf_hash
@@ -46,11 +47,14 @@ from models.custody.labels import LabelKey
 from models.custody.rules import ATTESTATIONS, Rules
 from models.custody.scans import Scan, ScanType, parse_scan
 from models.custody.work import CustodyWork, SignedScan, rules_of
+from models.core.routing import LogDatabases
+from models.core.settings import Settings
+from models.log.keys import KeyStore
+from models.log.reads import origin_for
 from models.log.sequencer import Appended, Batch, Refused, store_entries
 from models.log.tables import Log, LogCheckpoint, LogEntry, RetiredLogKey
-from models.log.witnesses import accept_cosignatures
+from models.log.witnesses import Witness, accept_cosignatures
 from models.places.sites import Site
-from models.runtime import Runtime
 
 SCAN_TYPES = frozenset(t.value for t in ScanType)
 
@@ -82,7 +86,10 @@ class _Entry:
 
 
 def restore_log(
-    runtime: Runtime,
+    databases: LogDatabases,
+    keys: KeyStore,
+    witnesses: Sequence[Witness],
+    settings: Settings,
     info: dict[str, Any],
     notes: Sequence[str],
     bundles: Iterable[list[bytes]],
@@ -91,22 +98,24 @@ def restore_log(
     """Restore the log `info` describes ({"log", "origin", "verifier_key", "retired_keys"})
     from its checkpoint notes and its entry bundles in order, in one transaction: all or
     nothing. Checkpoints signed before a key rotation verify with the key they name as
-    retired, and only as far as the log's own `log_key` entries retired it."""
+    retired, and only as far as the log's own `log_key` entries retired it. The keys
+    directory must hold the log's key; cosignatures by the configured `witnesses` are
+    kept; the settings name the log's origin and the custody rules' limits."""
     log_id, origin, vkey = info["log"], info["origin"], info["verifier_key"]
     verifiers = [Verifier.from_vkey(k) for k in [vkey, *(r["verifier_key"] for r in info.get("retired_keys", []))]]
-    if runtime.origin(log_id) != origin:
+    if origin_for(settings.host, log_id) != origin:
         raise RestoreError(
-            f"this server names the log {runtime.origin(log_id)}, the copy is of {origin}: "
+            f"this server names the log {origin_for(settings.host, log_id)}, the copy is of {origin}: "
             f"set JEJAK_HOST to {origin.removesuffix('/log/' + log_id)}"
         )
     # The keys directory must hold the log's own key, from the operator's key backup: a
     # new one would sign checkpoints no verifier accepts (so none is ever created here).
-    if not runtime.keys.log_key_path(log_id).exists():
+    if not keys.log_key_path(log_id).exists():
         raise RestoreError(
-            f"there is no key for log {log_id} at {runtime.keys.log_key_path(log_id)}: "
+            f"there is no key for log {log_id} at {keys.log_key_path(log_id)}: "
             "put back the key file from your key backup first"
         )
-    if runtime.keys.log_signer(log_id, origin).vkey != vkey:
+    if keys.log_signer(log_id, origin).vkey != vkey:
         raise RestoreError(f"the key for log {log_id} in the keys directory is not the one its checkpoints are signed with")
     checkpoints = _opened(notes, verifiers)
     if not checkpoints:
@@ -115,7 +124,7 @@ def restore_log(
     if checkpoints[-1][2] != vkey:
         raise RestoreError(f"the copy's latest checkpoint is not signed by the log's key {vkey}")
     report = Restored(log_id)
-    with runtime.db_for(log_id).session(write=True) as session:
+    with databases.for_log(log_id).session(write=True) as session:
         log = session.get(Log, log_id)
         if log is None:
             log = Log(id=log_id, origin=origin, verifier_key=vkey, size=0)
@@ -124,7 +133,7 @@ def restore_log(
         elif log.size or log.verifier_key != vkey:
             # Importing the sites creates each regency's empty log: that one is reused.
             raise Conflict(f"log {log_id} exists here already with entries or another key: restore into a fresh database")
-        replay = _Replay(runtime, session, log, report)
+        replay = _Replay(session, log, report, rules_of(settings), keys.label_keys(log_id))
         edge = TreeEdge.empty()
         roots = {c.size: c.root for c, _, _ in checkpoints}
         _check_root(edge, roots)
@@ -146,7 +155,7 @@ def restore_log(
         for checkpoint, note, key in checkpoints:
             if key != vkey and checkpoint.size > handover_size(replay.retired_log_keys.get(key, -1)):
                 raise RestoreError(f"the checkpoint of size {checkpoint.size} is signed by {key}, which the log does not retire after it")
-            _store_checkpoint(runtime, session, log, checkpoint, note, report)
+            _store_checkpoint(witnesses, session, log, checkpoint, note, report)
         report.size = edge.size
     return report
 
@@ -202,7 +211,7 @@ def _parse(data: bytes, index: int, log_id: str, origin: str) -> tuple[dict[str,
 
 
 def _store_checkpoint(
-    runtime: Runtime, session: Session, log: Log, checkpoint: Checkpoint, note: Note, report: Restored
+    witnesses: Sequence[Witness], session: Session, log: Log, checkpoint: Checkpoint, note: Note, report: Restored
 ) -> None:
     """The log's own signature goes to log_checkpoints; cosignatures by witnesses this
     server is configured with are checked and kept, others are reported."""
@@ -219,11 +228,11 @@ def _store_checkpoint(
         )
         session.flush()
     report.checkpoints += 1
-    configured = {w.name for w in runtime.cosigners.witnesses}
+    configured = {w.name for w in witnesses}
     report.unknown_witnesses |= {s.name for s in others if s.name not in configured}
     if any(s.name in configured for s in others):
         try:
-            _, names = accept_cosignatures(session, log, note.encode(), runtime.cosigners.witnesses)
+            _, names = accept_cosignatures(session, log, note.encode(), witnesses)
         except Forbidden as error:
             raise RestoreError(f"a cosignature on the checkpoint of size {checkpoint.size} does not verify: {error}") from error
         report.cosignatures += len(names)
@@ -232,19 +241,20 @@ def _store_checkpoint(
 class _Replay:
     """Rebuilds the tables derived from entries, entry by entry, in log order."""
 
-    def __init__(self, runtime: Runtime, session: Session, log: Log, report: Restored) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, session: Session, log: Log, report: Restored, rules: Rules, label_keys: dict[str, Ed25519PrivateKey]
+    ) -> None:
         self.session = session
         self.log = log
         self.report = report
         # The limits in force: the log's last `rules` entry; a log from before those
         # entries was judged by limits it did not record, taken as this server's.
-        self.rules = rules_of(runtime.settings)
+        self.rules = rules
         self._recorded: dict[str, Any] | None = None  # that entry's limits
         self._missing: list[_Entry] = []  # a handoff's "missing" entries, until its closing
         # Like the log key, label keys (current and retired) are only used if the key
         # backup brought them back.
-        self._label_keys = runtime.keys.label_keys(log.id)
+        self._label_keys = label_keys
         self.retired_log_keys: dict[str, int] = {}  # verifier key → index of the log_key entry
         # Each box's latest scan that may have placed it, as the log alone shows it: the
         # earlier end of an impossible_travel alert when the sites here lack coordinates

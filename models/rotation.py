@@ -20,14 +20,14 @@ from ledger.tiles import TileHashReader
 from sqlalchemy import select
 
 from models.accounts import trail
+from models.core.db import Database
 from models.core.errors import Conflict
 from models.custody.labels import LabelKey, LabelKeysInBatch
 from models.log.keys import KeyStore
 from models.log.reads import add_checkpoint, check_log_id
-from models.log.sequencer import Appended, Batch, NewEntry, Refused, b64
+from models.log.sequencer import Appended, Batch, NewEntry, Refused, Sequencer, b64
 from models.log.tables import RetiredLogKey
 from models.log.tiles import TileStore
-from models.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -156,25 +156,25 @@ class LabelKeyRotation:
         return rotation
 
 
-def rotate_log_key(runtime: Runtime, log_id: str) -> Rotation:
+def rotate_log_key(sequencer: Sequencer, keys: KeyStore, tiles: TileStore, log_id: str) -> Rotation:
     """A new checkpoint key for the log; the old one goes to the keys' retired/ folder."""
-    rotation: Rotation = runtime.sequencer.submit(check_log_id(log_id), LogKeyRotation(runtime.keys, runtime.tiles), 1)
-    runtime.keys.put_in_place(runtime.keys.log_key_path(log_id), keep=True)
+    rotation: Rotation = sequencer.submit(check_log_id(log_id), LogKeyRotation(keys, tiles), 1)
+    keys.put_in_place(keys.log_key_path(log_id), keep=True)
     return rotation
 
 
-def rotate_label_key(runtime: Runtime, log_id: str) -> Rotation:
+def rotate_label_key(sequencer: Sequencer, keys: KeyStore, log_id: str) -> Rotation:
     """A new label key for the KPU's log, published in it; the old one goes to retired/
     (kept: a restore signs the labels it signed again, byte for byte)."""
-    rotation: Rotation = runtime.sequencer.submit(check_log_id(log_id), LabelKeyRotation(runtime.keys), 1)
-    runtime.keys.put_in_place(runtime.keys.label_key_path(log_id), keep=True)
+    rotation: Rotation = sequencer.submit(check_log_id(log_id), LabelKeyRotation(keys), 1)
+    keys.put_in_place(keys.label_key_path(log_id), keep=True)
     return rotation
 
 
-def rotate_token_key(runtime: Runtime) -> Rotation:
-    """A new access-token key. Tokens signed by the old one keep working until they
-    expire: its public half stays in the JWKS until then (models/log/keys.py)."""
-    keys = runtime.keys
+def rotate_token_key(keys: KeyStore, db: Database) -> Rotation:
+    """A new access-token key, recorded in the audit trail on the home database `db`.
+    Tokens signed by the old one keep working until they expire: its public half stays
+    in the JWKS until then (models/log/keys.py)."""
     path = keys.token_key_path()
     new = keys.next_ed25519(path)
     old = keys.token_key() if path.exists() else None
@@ -182,6 +182,6 @@ def rotate_token_key(runtime: Runtime) -> Rotation:
         keys.retire_token_key(old)
     keys.put_in_place(path, keep=False)
     rotation = Rotation("token", old and thumbprint(old.public_key()), thumbprint(new.public_key()), None)
-    with runtime.db.session(write=True) as session:
+    with db.session(write=True) as session:
         trail.record(session, None, "key.rotate", "token", {"retired": rotation.retired, "current": rotation.current})
     return rotation

@@ -1,4 +1,9 @@
-"""The service's long-lived parts, wired once for the web app and the CLI alike."""
+"""The service's long-lived parts, wired once for the web app and the CLI alike: the
+composition root, which builds the services and closes them at shutdown.
+
+Nothing takes it whole: each endpoint asks api/deps.py for the services it uses, and
+each function in models/ takes the ones it uses as arguments, so no module below this
+one imports it. Its methods serve the CLI, the scripts and the tests."""
 
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ class Runtime:
         self.tiles = TileStore()
         self.device_keys = DeviceKeys()
         self.sequencer = Sequencer(self.databases, self.tiles)
-        self.cosigners = Cosigners(self.databases, self.tiles, configured_witnesses(settings.witnesses))
+        self.witnesses = configured_witnesses(settings.witnesses)
+        self.cosigners = Cosigners(self.databases, self.tiles, self.witnesses)
         self.checkpointer = Checkpointer(
             self.databases,
             self.tiles,
@@ -63,21 +69,6 @@ class Runtime:
         with self.db_for(log_id).session() as session:
             existing = session.get(Log, reads.check_log_id(log_id))
         return existing or self.create_log(log_id)
-
-    def load_signing_keys(self) -> int:
-        """Load every log's signing key; raises MissingKey if one is absent."""
-        all_logs = self.logs()
-        for log in all_logs:
-            self.keys.log_signer(log.id, log.origin)
-        return len(all_logs)
-
-    def logs(self) -> list[Log]:
-        """Every log hosted here, on whichever database, in code order."""
-        found = []
-        for database in self.databases.each():
-            with database.reads() as session:
-                found += reads.list_logs(session)
-        return sorted(found, key=lambda log: log.id)
 
     def share_sites(self, regencies: set[str]) -> int:
         """Copy these regencies' sites to the databases their logs live on, if elsewhere."""

@@ -121,7 +121,7 @@ def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[
         for n in range(items)
     ]
     for start in range(0, items, 1000):
-        register_items(runtime, actor, specs[start : start + 1000])
+        register_items(runtime.databases, runtime.keys, runtime.sequencer, actor, specs[start : start + 1000])
         print(f"  registered {min(start + 1000, items):,} of {items:,} boxes", flush=True)
     phones = []
     for _ in range(devices):

@@ -80,11 +80,11 @@ def _rotate(runtime: Runtime, args: argparse.Namespace) -> int:
     from models import rotation
 
     if args.log:
-        done = rotation.rotate_log_key(runtime, args.log)
+        done = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, args.log)
     elif args.label:
-        done = rotation.rotate_label_key(runtime, args.label)
+        done = rotation.rotate_label_key(runtime.sequencer, runtime.keys, args.label)
     else:
-        done = rotation.rotate_token_key(runtime)
+        done = rotation.rotate_token_key(runtime.keys, runtime.db)
     if done.key != "token" and done.index is None:
         print("finished a rotation that was interrupted after the log recorded it", file=sys.stderr)
     elif done.index is not None:
@@ -121,6 +121,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_growth
 
         return bench_growth.main(args)
+    if args.target == "manifest":
+        from scripts import bench_manifest
+
+        return bench_manifest.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -162,7 +166,9 @@ def cmd_sites_import_tps(args: argparse.Namespace) -> int:
 def _ensure_logs(runtime: Runtime, regencies: set[str]) -> None:
     """Each regency's custody is recorded in its own log: make sure it has one, and that
     its sites are where it lives."""
-    missing = sorted(regencies - {log.id for log in runtime.logs()})
+    from models.log.reads import every_log
+
+    missing = sorted(regencies - {log.id for log in every_log(runtime.databases)})
     for done, regency in enumerate(missing, 1):
         runtime.ensure_log(regency)
         if done % 100 == 0:
@@ -340,9 +346,10 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest"])
     bench.add_argument("--entries", type=int, default=200_000)
-    bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest: rounds, medians reported")
+    bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
+    bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")

@@ -45,7 +45,9 @@ def restore_copy(runtime: Runtime, source: LogSource) -> Restored:
         if done % (256 * 200) < 256 or done == total:
             print(f"  {info['log']}: {done:,}/{total:,} entries", file=sys.stderr)
 
-    return restore_log(runtime, info, _notes(source), bundles, progress)
+    return restore_log(
+        runtime.databases, runtime.keys, runtime.witnesses, runtime.settings, info, _notes(source), bundles, progress
+    )
 
 
 def report(restored: Restored) -> str:

@@ -34,6 +34,7 @@ from models.custody.devices import Device, DeviceRegistration
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
 from models.custody.pickups import raise_unpicked
+from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
 from models.runtime import Runtime
@@ -215,12 +216,12 @@ def _register(runtime: Runtime, kpu: Actor, tps: list[str], out: Out) -> None:
         ItemSpec(ItemKind.KOTAK_SUARA, code, contest, contest=contest) for code in tps for contest in CONTESTS
     ]
     for start in range(0, len(specs), MAX_ITEMS_PER_REQUEST):
-        register_items(runtime, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
+        register_items(runtime.databases, runtime.keys, runtime.sequencer, kpu, specs[start : start + MAX_ITEMS_PER_REQUEST])
     out(f"demo: {len(specs):,} ballot boxes registered ({', '.join(CONTESTS)} for each TPS), labels signed")
 
 
 @dataclass
-class _Phone:
+class Phone:
     """A demo user's phone: its own Ed25519 key, registered in the log, signing scans
     exactly as the field app does."""
 
@@ -237,12 +238,12 @@ class _Phone:
         return {"scan": scan, "sig": base64.b64encode(self.key.sign(canonicalize(scan))).decode()}
 
 
-def _phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> _Phone:
+def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> Phone:
     """A phone registered in the log; an escort's carries their NRP."""
     key = Ed25519PrivateKey.generate()
     work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
     device: Device = runtime.sequencer.submit(REGENCY, work, 1)
-    return _Phone(actor, key, device.id, nrp)
+    return Phone(actor, key, device.id, nrp)
 
 
 class _Story:
@@ -265,16 +266,18 @@ class _Story:
         lat, lon = self.coords[site]
         return {"site": site, "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}}
 
-    def _send(self, phone: _Phone, envelopes: list[dict[str, Any]]) -> None:
+    def _send(self, phone: Phone, envelopes: list[dict[str, Any]]) -> None:
+        runtime = self.runtime
+        services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
         for start in range(0, len(envelopes), MAX_SCANS_PER_REQUEST):
             chunk = envelopes[start : start + MAX_SCANS_PER_REQUEST]
-            for result in submit_scans(self.runtime, phone.actor, chunk):
+            for result in submit_scans(*services, phone.actor, chunk):
                 if result.status != "accepted" or result.flags:
                     raise RuntimeError(
                         f"demo scan {result.event_id}: {result.status} {result.reason or ''} {result.flags}"
                     )
 
-    def seal(self, phone: _Phone, boxes: list[str]) -> None:
+    def seal(self, phone: Phone, boxes: list[str]) -> None:
         for box in boxes:
             number = 2 * len(self.seals)
             self.seals[box] = [f"TTU-{number + 1:06d}", f"TTU-{number + 2:06d}"]
@@ -286,7 +289,7 @@ class _Story:
         ])
 
     def hand_over(
-        self, sender: _Phone, boxes: list[str], step: int, escort: _Phone, receiver: _Phone | None = None,
+        self, sender: Phone, boxes: list[str], step: int, escort: Phone, receiver: Phone | None = None,
         *, picked_up: bool = True,
     ) -> None:  # fmt: skip
         """Dispatch each box one step down its route, one truckload per destination
@@ -337,11 +340,11 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     their PPK, but those of three villages sent on: two still on the road, Nansean's
     received at the village, and of those TPS 001's taken on to the polling station."""
     kpu, ppk, pps, kpps = (
-        _phone(runtime, actors[name], f"demo phone of {name}")
+        new_phone(runtime, actors[name], f"demo phone of {name}")
         for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
     )
     warehouse, districts = (
-        _phone(runtime, actors[user.username], f"demo phone of {user.username}", user.nrp)
+        new_phone(runtime, actors[user.username], f"demo phone of {user.username}", user.nrp)
         for user in USERS if user.role is Role.ESCORT
     )  # fmt: skip
 

@@ -41,7 +41,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -58,6 +58,7 @@ from models.core.errors import Conflict, InvalidRequest
 from models.core.settings import Settings, get_settings
 from models.custody.alerts import Alert
 from models.custody.items import Item
+from models.places.codes import zone_of
 from models.places.geo import Point, distance_km
 from models.places.sites import Site, SiteLevel
 from models.places.wilayah import SHIPPED, import_areas, insert_new, regencies_in_provinces
@@ -78,16 +79,6 @@ TPS_PER_VILLAGE = {"pemilu": 823_220 / 83_762, "pilkada": 9_877 / 3_442}
 INDONESIA = (-2.5, 118.0)  # synthetic regency centres are drawn around it
 TRUCK_KMH = 25.0  # mountain roads: far below the impossible-travel limit
 IRREGULARITIES = ("late_sync", "seal_mismatch", "wrong_site", "incident_wet")
-
-
-def zone_of(regency: str) -> timezone:
-    """WIB (Sumatra, Java, West and Central Kalimantan), WIT (Maluku, Papua), else WITA."""
-    province = int(regency[:2])
-    if province <= 36 or province in (61, 62):
-        return timezone(timedelta(hours=7))
-    if province in (81, 82) or province >= 91:
-        return timezone(timedelta(hours=9))
-    return timezone(timedelta(hours=8))
 
 
 def tps_count(village: str, mean: float, seed: str) -> int:
@@ -544,7 +535,7 @@ class Driver:
         """The phone's session, minted anew well before it expires."""
         if time.monotonic() - phone.minted > self.runtime.settings.token_minutes * 30:
             assert phone.actor is not None
-            phone.token, _ = tokens.issue(self.runtime, phone.actor)
+            phone.token, _ = tokens.issue(self.runtime.keys, self.runtime.settings, phone.actor)
             phone.minted = time.monotonic()
         return phone.token
 

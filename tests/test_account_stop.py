@@ -151,7 +151,7 @@ def test_the_tokens_of_a_deleted_account_are_refused(runtime, victim):
 
 
 def test_a_signed_token_that_names_no_account_is_refused(client, app_runtime):
-    token, _ = tokens.issue(app_runtime, Actor(uuid.uuid4(), Role.ADMIN, ""))
+    token, _ = tokens.issue(app_runtime.keys, app_runtime.settings, Actor(uuid.uuid4(), Role.ADMIN, ""))
     response = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {token}"})
     assert_refused(response, "no longer exists")
 

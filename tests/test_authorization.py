@@ -31,6 +31,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"), ("GET", "/.well-known/jwks.json"),
     ("GET", "/api/v1/sites"), ("GET", "/api/v1/sites/{code}"),
     ("GET", "/api/v1/items/{item_id}/history"), ("GET", "/api/v1/logs/{log_id}/label-keys"),
+    ("GET", "/api/v1/handoffs/{log_id}/{handoff_id}/history"), ("GET", "/v/m/{log_id}/{handoff_id}"),
     ("GET", "/api/v1/logs"), ("GET", "/api/v1/logs/{log_id}/checkpoint"),
     ("GET", "/api/v1/logs/{log_id}/checkpoints/{size}"), ("GET", "/api/v1/logs/{log_id}/entries"),
     ("GET", "/api/v1/logs/{log_id}/proof/inclusion"), ("GET", "/api/v1/logs/{log_id}/proof/consistency"),
@@ -211,6 +212,14 @@ CASES: dict[tuple[str, str], Case] = {
     (GET, "/api/v1/handoffs/{log_id}/{handoff_id}"): Case(
         lambda w: (f"/api/v1/handoffs/{w.a.kpu}/{w.a.kpu}-truck-1", None), lambda w: (w.a.ppk, w.a.kpu)
     ),
+    # Its papers, read by either end; the berita acara and receipt wait for its closing (409).
+    **{
+        (GET, f"/api/v1/handoffs/{{log_id}}/{{handoff_id}}/{paper}"): Case(
+            lambda w, paper=paper: (f"/api/v1/handoffs/{w.a.kpu}/{w.a.kpu}-truck-1/{paper}", None),
+            lambda w: (w.a.ppk, w.a.kpu), allowed=frozenset({200, 409}),
+        )
+        for paper in ("manifest", "manifest.pdf", "berita-acara.pdf", "receipt")
+    },
     (POST, "/api/v1/handoffs/{log_id}/{handoff_id}/close"): Case(
         lambda w: (f"/api/v1/handoffs/{w.a.kpu}/{_fresh_handoff(w)}/close", None), DISTRICT
     ),

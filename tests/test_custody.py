@@ -220,7 +220,7 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     reseal = kpu.scan("seal", area.item(0), area.kpu, seals=["B"])  # numbered first: it is synced first
     truck = [kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, seals=[seal])
              for n, seal in ((0, "B"), (1, "C"))]  # fmt: skip
-    intake = check_scans(runtime, actor, truck)
+    intake = check_scans(runtime.databases, runtime.device_keys, actor, truck)
     [(log_id, work, size)] = intake.works(actor, rules_of(runtime.settings))
     with runtime.db_for(log_id).reads() as session:
         work.read_ahead(session, log_id)
@@ -229,7 +229,8 @@ def test_boxes_read_ahead_of_the_lock_are_read_again_if_a_scan_changed_them(runt
     else:
         other = Runtime(settings)
         try:
-            assert [r.status for r in submit_scans(other, actor, [reseal])] == ["accepted"]
+            services = (other.databases, other.device_keys, other.sequencer, rules_of(settings))
+            assert [r.status for r in submit_scans(*services, actor, [reseal])] == ["accepted"]
         finally:
             other.close()
     item_reads, site_reads = [], []

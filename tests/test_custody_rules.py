@@ -212,6 +212,30 @@ def test_a_dispatch_joins_only_its_own_sites_truckload_with_the_same_ends(handof
         assert reason is not None and refused_because in reason
 
 
+# A receive naming its truckload is checked against the truckload's manifest: the box
+# must be awaited in it (models/custody/manifests.py lists what a truckload carries).
+TRUCK = f"{PPK}-{PPS}-1"  # the truckload box(IN_TRANSIT) travels in
+
+
+@pytest.mark.parametrize(
+    ("status", "site", "handoff", "outcome", "flags"),
+    [
+        (ItemStatus.IN_TRANSIT, PPS, TRUCK, M, []),
+        (ItemStatus.IN_TRANSIT, PPS, None, M, []),  # a receive need not name its truckload
+        # Custody moves (the dispatch named this receiver), and the swap of trucks shows.
+        (ItemStatus.IN_TRANSIT, PPS, f"{PPK}-{PPS}-2", M, ["manifest_mismatch"]),
+        (ItemStatus.IN_TRANSIT, STRANGER, TRUCK, E, ["wrong_site"]),
+        # Received already: off the manifest's awaited boxes, and no dispatch pending.
+        (ItemStatus.HELD, PPS, TRUCK, E, ["no_dispatch", "manifest_mismatch"]),
+    ],
+)
+def test_a_receive_names_only_a_truckload_the_box_travels_in(status, site, handoff, outcome, flags):
+    item = box(status)
+    receive = Scan(ScanType.RECEIVE, site, counterparty=PPK, handoff=handoff, seals=["S-1"])
+    verdict = judge(item, receive, SITES, NOW, RULES)
+    assert (verdict.outcome, verdict.flags) == (outcome, flags)
+
+
 def test_a_village_cannot_take_a_polling_stations_handoff_ids():
     # 53.03.08.2001-003-… reads as TPS 003's id, not as the village's.
     scan = Scan(ScanType.DISPATCH, PPS, counterparty=TPS, handoff=f"{TPS}-x")

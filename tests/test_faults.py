@@ -319,7 +319,7 @@ def test_a_database_that_does_not_answer_is_a_503_not_a_hang(tmp_path):
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/jejak?connect_timeout={connect_timeout}"
         settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp_path / "keys")
         runtime = Runtime(settings)
-        token, _ = tokens.issue(runtime, Actor(uuid.uuid4(), Role.KPU, "53.03"))
+        token, _ = tokens.issue(runtime.keys, settings, Actor(uuid.uuid4(), Role.KPU, "53.03"))
         runtime.close()
         scan = {"event_id": str(uuid.uuid4()), "type": "seal", "item": "53.03.01.2001-001-BUP",
                 "observed_at": "2024-11-27T08:00:00Z", "site": "53.03", "device": "hp-1", "device_seq": 1}

@@ -100,7 +100,7 @@ def test_a_verifier_pinning_the_old_log_key_follows_the_rotation(client, runtime
     runtime.checkpointer.sign_grown_logs()
     receipt = kpu.person.get(f"/api/v1/events/{sealed['scan']['event_id']}/receipt").text
 
-    rotated = rotation.rotate_log_key(runtime, new_log.id)
+    rotated = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
     new = rotated.current
     assert (rotated.retired, rotated.index) == (old, _size(runtime, new_log.id) - 1) and new != old
     assert Verifier.from_vkey(new).name == new_log.origin  # same origin, another key id
@@ -156,8 +156,8 @@ def test_a_log_restored_from_its_mirror_across_rotations_is_the_same_log(
     area = make_area(runtime, new_log.id)
     crew = _crew(client, runtime, area)
     register(crew, (area.tps[0], "BUP"))  # its label signed by the first label key
-    label = rotation.rotate_label_key(runtime, new_log.id)
-    log_key = rotation.rotate_log_key(runtime, new_log.id)
+    label = rotation.rotate_label_key(runtime.sequencer, runtime.keys, new_log.id)
+    log_key = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
     register(crew, (area.tps[1], "BUP"))
     size = _size(runtime, new_log.id)
     wait_for_checkpoint(live_server, new_log.id, size)
@@ -232,19 +232,19 @@ def test_an_interrupted_log_key_rotation_is_finished_by_running_it_again(runtime
     with monkeypatch.context() as patch:
         patch.setattr(rotation, "add_checkpoint", lose_power)
         with pytest.raises(RuntimeError):
-            rotation.rotate_log_key(runtime, new_log.id)
+            rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
     assert _size(runtime, new_log.id) == 3
     pending = Signer.from_skey((runtime.keys.directory / f"log-{new_log.id}.next.skey").read_text().strip())
     # After the log recorded it, before the files moved: the log cannot be signed meanwhile.
     with monkeypatch.context() as patch:
         patch.setattr(KeyStore, "put_in_place", lose_power)
         with pytest.raises(RuntimeError):
-            rotation.rotate_log_key(runtime, new_log.id)
+            rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
     append(runtime, new_log.id, scans(2))
     runtime.checkpointer.sign_grown_logs()
     assert _latest(runtime, new_log.id).tree_size == 4  # the handover; nobody can sign size 6
 
-    finished = rotation.rotate_log_key(runtime, new_log.id)
+    finished = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
     assert (finished.current, finished.index) == (pending.vkey, None)
     runtime.checkpointer.sign_grown_logs()  # (or a live server's checkpointer, first)
     assert open_checkpoint(_latest(runtime, new_log.id).note, Verifier.from_vkey(pending.vkey))[0].size == 6
@@ -263,7 +263,7 @@ def test_labels_signed_before_a_label_key_rotation_still_verify(client, runtime,
     old_kid = jws.thumbprint(old_key.public_key())
     old_label = _labels(runtime, new_log.id)[area.item(0)]
 
-    rotated = rotation.rotate_label_key(runtime, new_log.id)
+    rotated = rotation.rotate_label_key(runtime.sequencer, runtime.keys, new_log.id)
     assert rotated.retired == old_kid and rotated.current != old_kid
     assert _entry(client, new_log.id, rotated.index)["retires"] == old_kid
     # The app (another KeyStore on the same folder) signs with the new key from now on.
@@ -308,7 +308,7 @@ def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime
     operator = Runtime(isolated)
     try:
         old_key = operator.keys.token_key()
-        rotated = rotation.rotate_token_key(operator)
+        rotated = rotation.rotate_token_key(operator.keys, operator.db)
     finally:
         operator.close()
     old_kid = jws.thumbprint(old_key.public_key())

@@ -5,9 +5,10 @@ Timor Tengah Utara in a database of its own.
 The story: an escort scans a box's label with the phone's camera (a fake camera
 showing the label the API prints) and sees it genuine, then a counterfeit photo
 flagged. Handoffs are scanned by the custodians (models/custody/rules.py): PPK Insana
-dispatches the box under the escort's guard (the escort's pickup and delivery go
-through the API until the scanner has an escort mode); the village's PPS, offline,
-reopens the scanner from the service worker, receives it and sees the scan queued;
+dispatches the box under the escort's guard (their pickup and delivery go through the
+API: their scanner reads a manifest, and this truck's is not printed); the village's
+PPS, offline, reopens the scanner from the service worker, receives it and sees the
+scan queued;
 back online it is in the log with a checked receipt. The dashboard shows the box on
 the road and the counts moving; the public check page verifies the trail in the
 browser, and fails when a proof is tampered with.
@@ -98,7 +99,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             with runtime.db.session(write=True) as session:
                 create_user(session, username=RECEIVER, password=PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
             with runtime.db.reads() as session:
-                qr_text = label_url(runtime, get_item(session, BOX))
+                qr_text = label_url(settings.public_url, get_item(session, BOX))
         finally:
             runtime.close()
         with serve_live(settings) as base:
@@ -115,7 +116,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def _escort_attests(base: str, box: str) -> None:
     """The escort the dispatch named takes the box's truck under guard at the PPK and
     hands it over at the village: one signed scan each, from their own phone, through
-    the API (the scanner's escort mode is to come)."""
+    the API (the scanner attests by a printed manifest, which this truck has not)."""
     headers = {"Authorization": f"Bearer {_token(base, 'escort.polres.ttu')}"}
     key = Ed25519PrivateKey.generate()
     public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
@@ -399,3 +400,22 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     english.page.wait_for_selector("#verdict[data-result=verified]")
     assert "Verified" in english.page.locator("#verdict").inner_text()
     english.shot("check-verified-en")
+
+
+def test_a_truckloads_manifest_checked_publicly(phones, demo):
+    """The manifest's QR code opened on a phone: the public page of the truckload checks
+    the KPU's signature and every box against the log, in the browser."""
+    kpu = {"Authorization": f"Bearer {_token(demo.base, 'kpu.ttu')}"}
+    signed = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/53.03-53.03.08-demo/manifest", headers=kpu).json()
+    public = phones()
+    public.open(signed["url"][signed["url"].index("/v/m/"):])
+    public.page.wait_for_selector("#verdict[data-result]", timeout=30_000)
+    verdict = public.page.locator("#verdict")
+    assert verdict.get_attribute("data-result") == "verified", verdict.inner_text()
+    assert f"Manifes asli: {signed['payload']['n']} barang" in verdict.inner_text()
+    boxes = public.page.locator("#boxes li")
+    assert boxes.count() == signed["payload"]["n"]
+    assert public.page.locator("#boxes li[data-fate=received]").count() == signed["payload"]["n"]  # PPK Insana took them
+    assert "Insana (53.03.08)" in public.page.locator(".facts").inner_text()
+    assert "85061234" not in public.page.locator("main").inner_text()  # the escort counted, not named
+    public.shot("truckload-verified")

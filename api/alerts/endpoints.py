@@ -11,7 +11,7 @@ from models.custody.alerts import AlertAcknowledgement, AlertState, Severity, ge
 
 from api import paging
 from api.alerts.schemas import AckIn, AlertOut, AlertPage
-from api.deps import Permit, RuntimeDep, actor_log
+from api.deps import DatabasesDep, Permit, SequencerDep, actor_log
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -23,7 +23,7 @@ LogParam = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A
 @router.get("")
 def alerts(
     actor: AlertReader,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
     log: LogParam = None,
     state: AlertState = AlertState.OPEN,
     rule: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
@@ -38,7 +38,7 @@ def alerts(
     """Alerts in your jurisdiction, oldest first: open ones unless state says acked or all."""
     log_id = actor_log(actor, "alerts.list", log)
     after = paging.decode_time_and_id(cursor)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         rows = list_alerts(
             session,
             log_id=log_id,
@@ -57,20 +57,25 @@ def alerts(
 
 @router.post("/{alert_id}/ack")
 def acknowledge(
-    alert_id: uuid.UUID, body: AckIn, actor: AlertAcknowledger, runtime: RuntimeDep, log: LogParam = None
+    alert_id: uuid.UUID,
+    body: AckIn,
+    actor: AlertAcknowledger,
+    databases: DatabasesDep,
+    sequencer: SequencerDep,
+    log: LogParam = None,
 ) -> AlertOut:
     """Acknowledge an alert with a reason; the acknowledgement is an entry in the log
     (type alert_ack). Once only: a second acknowledgement is a 409. Not by someone who
     made an entry it cites, nor at a site in their custody; a critical one by the
     regency's KPU (README "Who may acknowledge what")."""
     log_id = actor_log(actor, "alerts.acknowledge", log)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         get_alert(session, log_id, alert_id)  # 404 before queueing; the rules are judged
         # under the log's lock, where the entries the alert cites are read (AlertAcknowledgement).
     work = AlertAcknowledgement(log_id, alert_id, actor, body.reason)
-    alert = runtime.sequencer.submit(log_id, work, 1)
+    alert = sequencer.submit(log_id, work, 1)
     trail.record_now(
-        runtime.db, actor, "alert.ack", str(alert.id),
+        databases.home, actor, "alert.ack", str(alert.id),
         {"log": log_id, "rule": alert.rule, "reason": alert.ack_reason, "index": alert.ack_index},
         jurisdiction=alert.site or log_id,
     )

@@ -9,7 +9,7 @@ from models.accounts import trail
 
 from api import paging
 from api.audit.schemas import AuditPage, AuditRecordOut
-from api.deps import Permit, RuntimeDep
+from api.deps import DbDep, Permit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -19,7 +19,7 @@ AuditReader = Permit("audit.read")
 @router.get("")
 def list_trail(
     actor: AuditReader,
-    runtime: RuntimeDep,
+    db: DbDep,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$", examples=["user.lock"])] = None,
     target: Annotated[str | None, Query(max_length=255)] = None,
     cursor: paging.Cursor = None,
@@ -28,7 +28,7 @@ def list_trail(
     """Who did what, newest first: accounts created, locked and unlocked, devices
     registered and revoked, keys created and rotated, webhooks subscribed and deleted,
     alerts acknowledged. Only what concerns your jurisdiction (national: everything)."""
-    with runtime.db.reads() as session:
+    with db.reads() as session:
         rows = trail.list_records(
             session,
             jurisdiction=actor.jurisdiction,

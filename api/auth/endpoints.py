@@ -13,7 +13,7 @@ from models.accounts import users
 
 from api.auth import tokens
 from api.auth.schemas import Token
-from api.deps import RuntimeDep, client_address, client_rate
+from api.deps import DbDep, KeysDep, SettingsDep, client_address, client_rate
 
 router = APIRouter(tags=["auth"])
 
@@ -27,11 +27,14 @@ router = APIRouter(tags=["auth"])
     },
 )
 def sign_in(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DbDep,
+    keys: KeysDep,
+    settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for a short-lived bearer token. Wrong passwords
     are limited per client address (429) and lock the account after a few in a row (423)."""
-    settings = runtime.settings
     failures = client_rate(request, "sign_in_failures", settings.sign_in_failures_per_minute)
     address = client_address(request)
     if wait := failures.wait(address):
@@ -41,7 +44,7 @@ def sign_in(
         )
     lockout = users.Lockout(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lock_minutes))
     try:
-        actor = users.sign_in(runtime.db, form.username, form.password, lockout)
+        actor = users.sign_in(db, form.username, form.password, lockout)
     except users.AccountLocked:
         failures.take(address)
         raise
@@ -52,7 +55,7 @@ def sign_in(
         )
     if form.scopes:  # an integrator may ask for a narrower token than its account allows
         actor = replace(actor, scopes=actor.scopes & set(form.scopes))
-    token, lifetime = tokens.issue(runtime, actor)
+    token, lifetime = tokens.issue(keys, settings, actor)
     return Token(
         access_token=token,
         token_type="bearer",
@@ -64,6 +67,6 @@ def sign_in(
 
 
 @router.get("/.well-known/jwks.json")
-def jwks(runtime: RuntimeDep) -> dict[str, list[dict[str, str]]]:
+def jwks(keys: KeysDep, settings: SettingsDep) -> dict[str, list[dict[str, str]]]:
     """The public keys (EdDSA, Ed25519) that verify access tokens."""
-    return tokens.jwks(runtime)
+    return tokens.jwks(keys, settings)

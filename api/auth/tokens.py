@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.jws import public_jwk, thumbprint
 from models.accounts.actor import Actor, Role
 from models.core.base import utcnow
-from models.runtime import Runtime
+from models.accounts.standing import Standings
+from models.core.settings import Settings
+from models.log.keys import KeyStore
 from starlette.concurrency import run_in_threadpool
 
 AUDIENCE = "jejak"
@@ -22,13 +24,13 @@ class BadToken(Exception):
     pass
 
 
-def issue(runtime: Runtime, actor: Actor) -> tuple[str, int]:
+def issue(keys: KeyStore, settings: Settings, actor: Actor) -> tuple[str, int]:
     """(token, seconds it lives)."""
-    key = runtime.keys.token_key()
-    lifetime = timedelta(minutes=runtime.settings.token_minutes)
+    key = keys.token_key()
+    lifetime = timedelta(minutes=settings.token_minutes)
     now = utcnow()
     claims = {
-        "iss": runtime.settings.host,
+        "iss": settings.host,
         "aud": AUDIENCE,
         "sub": str(actor.id),
         "role": actor.role.value,
@@ -73,20 +75,20 @@ class _Verified:
 _verified = _Verified()
 
 
-def _public_keys(runtime: Runtime) -> list[Ed25519PublicKey]:
+def _public_keys(keys: KeyStore, settings: Settings) -> list[Ed25519PublicKey]:
     """The key that signs tokens now, then those retired less than a token's lifetime ago."""
-    lifetime = timedelta(minutes=runtime.settings.token_minutes)
-    return [runtime.keys.token_key().public_key(), *runtime.keys.retired_token_keys(lifetime)]
+    lifetime = timedelta(minutes=settings.token_minutes)
+    return [keys.token_key().public_key(), *keys.retired_token_keys(lifetime)]
 
 
-def verify(runtime: Runtime, token: str) -> Actor:
+def verify(keys: KeyStore, settings: Settings, token: str) -> Actor:
     if (actor := _verified.get(token)) is not None:
         return actor
     try:
         header = jwt.get_unverified_header(token)
-        keys = {thumbprint(key): key for key in _public_keys(runtime)}
+        known = {thumbprint(key): key for key in _public_keys(keys, settings)}
         kid = header.get("kid")
-        if (key := keys.get(kid) if isinstance(kid, str) else None) is None:
+        if (key := known.get(kid) if isinstance(kid, str) else None) is None:
             raise BadToken("the token was signed by a key this service does not use")
         # Only EdDSA: a token claiming "none" or HS256 is refused before its signature.
         claims = jwt.decode(
@@ -94,7 +96,7 @@ def verify(runtime: Runtime, token: str) -> Actor:
             key,
             algorithms=["EdDSA"],
             audience=AUDIENCE,
-            issuer=runtime.settings.host,
+            issuer=settings.host,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
         actor = Actor(
@@ -113,23 +115,22 @@ def verify(runtime: Runtime, token: str) -> Actor:
         raise BadToken(f"the access token is not valid: {error}") from error
 
 
-async def admit(runtime: Runtime, token: str) -> Actor:
+async def admit(keys: KeyStore, settings: Settings, standings: Standings, token: str) -> Actor:
     """The actor a valid token names, if their account still stands as when it was
     issued: not deleted, not disabled, its password not changed since. The account is
     read at most once a second per process (models/accounts/standing.py), in a worker thread."""
-    actor = verify(runtime, token)
-    standings = runtime.standings
+    actor = verify(keys, settings, token)
     standing = standings.cached(actor.id, actor.token_version) or await run_in_threadpool(standings.read, actor.id)
     if (refusal := standing.refusal(actor.token_version)) is not None:
         raise BadToken(refusal)
     return actor
 
 
-def jwks(runtime: Runtime) -> dict[str, list[dict[str, str]]]:
+def jwks(keys: KeyStore, settings: Settings) -> dict[str, list[dict[str, str]]]:
     """The current key first; a rotated-out key stays until the tokens it signed expire."""
     return {
         "keys": [
             {**public_jwk(public), "kid": thumbprint(public), "use": "sig", "alg": "EdDSA"}
-            for public in _public_keys(runtime)
+            for public in _public_keys(keys, settings)
         ]
     }

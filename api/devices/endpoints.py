@@ -11,11 +11,11 @@ from models.accounts.actor import Actor, Role
 from models.accounts.users import nrp_of
 from models.core.inputs import FreeText
 from models.custody.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
+from models.core.db import Database
 from models.log.reads import check_log_id, get_log
-from models.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Permit, RuntimeDep, actor_log
+from api.deps import DatabasesDep, Permit, SequencerDep, actor_log
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -48,44 +48,48 @@ class DeviceOut(BaseModel):
 
 
 @router.post("", status_code=201)
-def register(body: DeviceIn, actor: DeviceRegistrar, runtime: RuntimeDep) -> DeviceOut:
+def register(
+    body: DeviceIn, actor: DeviceRegistrar, databases: DatabasesDep, sequencer: SequencerDep
+) -> DeviceOut:
     """Register this phone's key for your scans. The key becomes an entry in the log;
     an escort's carries their NRP, by which their pickups and deliveries name them."""
     log_id = actor_log(actor, "devices.register", body.log)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         get_log(session, log_id)
     nrp = None
     if actor.role is Role.ESCORT:
-        with runtime.db.reads() as session:  # accounts live on the home database
+        with databases.home.reads() as session:  # accounts live on the home database
             nrp = nrp_of(session, actor.id)
     work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name, nrp=nrp)
-    device = runtime.sequencer.submit(log_id, work, 1)
-    _audit(runtime, actor, "device.register", device)
+    device = sequencer.submit(log_id, work, 1)
+    _audit(databases.home, actor, "device.register", device)
     return DeviceOut.model_validate(device)
 
 
 @router.get("")
-def mine(actor: DeviceLister, runtime: RuntimeDep) -> list[DeviceOut]:
+def mine(actor: DeviceLister, databases: DatabasesDep) -> list[DeviceOut]:
     """Your registered devices (in your jurisdiction's log: a phone is registered there)."""
-    with runtime.db_for(actor.jurisdiction).reads() as session:
+    with databases.for_log(actor.jurisdiction).reads() as session:
         return [DeviceOut.model_validate(d) for d in devices_of(session, actor.id)]
 
 
 @router.post("/{log_id}/{device_id}/revoke")
-def revoke(log_id: str, device_id: str, actor: DeviceRevoker, runtime: RuntimeDep) -> DeviceOut:
+def revoke(
+    log_id: str, device_id: str, actor: DeviceRevoker, databases: DatabasesDep, sequencer: SequencerDep
+) -> DeviceOut:
     """Revoke a lost or retired device: yours, or any in your jurisdiction for KPU/admins."""
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         device = get_device(session, check_log_id(log_id), device_id)
     policy.permit(actor, "devices.revoke", at=log_id, owner=device.user_id)
     work = DeviceRevocation(device, actor)
-    device = runtime.sequencer.submit(log_id, work, 1)
-    _audit(runtime, actor, "device.revoke", device)
+    device = sequencer.submit(log_id, work, 1)
+    _audit(databases.home, actor, "device.revoke", device)
     return DeviceOut.model_validate(device)
 
 
-def _audit(runtime: Runtime, actor: Actor, action: str, device: Device) -> None:
+def _audit(home: Database, actor: Actor, action: str, device: Device) -> None:
     trail.record_now(
-        runtime.db, actor, action, f"{device.log_id}/{device.id}",
+        home, actor, action, f"{device.log_id}/{device.id}",
         {"name": device.name, "owner": str(device.user_id), "index": device.revoked_index or device.registered_index},
         jurisdiction=actor.jurisdiction or device.log_id,
     )

@@ -12,12 +12,13 @@ from models.accounts import policy
 from models.custody.events import EventFilter, get_event, list_events
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
 from models.custody.scans import ScanType
+from models.custody.work import rules_of
 from models.log.receipts import receipt
 from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import paging
-from api.deps import Instant, Permit, RuntimeDep, actor_log
+from api.deps import DatabasesDep, DeviceKeysDep, Instant, Permit, SequencerDep, SettingsDep, TilesDep, actor_log
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -83,11 +84,18 @@ class EventPage(BaseModel):
 
 
 @router.post("")
-async def submit(body: ScansIn, actor: ScanSubmitter, runtime: RuntimeDep) -> ScanResults:
+async def submit(
+    body: ScansIn,
+    actor: ScanSubmitter,
+    databases: DatabasesDep,
+    devices: DeviceKeysDep,
+    sequencer: SequencerDep,
+    settings: SettingsDep,
+) -> ScanResults:
     """Submit signed scans; each gets its own result. Replaying a scan returns the first
     result and appends nothing; another scan under a used event_id or device_seq is a
     conflict, and appends nothing either."""
-    results = await submit_scans_async(runtime, actor, body.scans)
+    results = await submit_scans_async(databases, devices, sequencer, rules_of(settings), actor, body.scans)
     return ScanResults(
         results=[
             ScanResultOut(
@@ -125,7 +133,7 @@ EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
 @router.get("")
 def events(
     actor: EventReader,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
     filter: EventFilterDep,
     log: LogQuery = None,
     cursor: paging.Cursor = None,
@@ -134,7 +142,7 @@ def events(
     """Custody events in your jurisdiction, newest last, by item, site, actor, type, time."""
     log_id = actor_log(actor, "events.list", log)
     after = paging.decode(cursor, int)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         rows = list_events(
             session,
             log_id=log_id,
@@ -158,15 +166,16 @@ def events(
 def event_receipt(
     event_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")],
     actor: ReceiptReader,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
+    tiles: TilesDep,
     log: LogQuery = None,
 ) -> PlainTextResponse:
     """The scan's receipt: a C2SP tlog-proof (index, inclusion proof, cosigned checkpoint)
     whose `extra` line is the entry itself, so it verifies offline with ledger/ alone."""
     log_id = actor_log(actor, "events.receipt", log)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         event = get_event(session, log_id, event_id)
         # The same events an officer may list: those at their sites or of boxes bound for them.
         policy.permit(actor, "events.receipt", at=(event.site, event.item_id))
-        proof = receipt(session, runtime.tiles, log_id, event.entry_index, f"event {event.event_id}")
+        proof = receipt(session, tiles, log_id, event.entry_index, f"event {event.event_id}")
     return PlainTextResponse(proof, headers={"Cache-Control": "no-cache"})

@@ -22,7 +22,7 @@ from models.places.sites import get_site, level_of
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import Instant, Permit, RuntimeDep, actor_log
+from api.deps import DatabasesDep, Instant, Permit, SettingsDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
 from api.items.endpoints import permitted_item
@@ -49,7 +49,8 @@ CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
 def export_epcis(
     request: Request,
     actor: EpcisExporter,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
+    settings: SettingsDep,
     log: LogQuery = None,
     since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
     until: Annotated[Instant | None, Query(alias="LT_eventTime", description="Observed before")] = None,
@@ -68,7 +69,7 @@ def export_epcis(
     and dispositions, the log index and leaf hash of each (docs/EPCIS.md). `limit`
     counts scans; the next page is in the `Link` header (rel="next")."""
     log_id = actor_log(actor, "exports.epcis", log)
-    ids = epcis.Identifiers(runtime.settings.public_url)
+    ids = epcis.Identifiers(settings.public_url)
     query = epcis.EpcisQuery(
         since=since,
         until=until,
@@ -78,7 +79,7 @@ def export_epcis(
         within=ids.site_code(within) if within else None,
     )
     after = paging.decode(cursor, int)
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         origin = get_log(session, log_id).origin
         records = epcis.select_scans(
             session,
@@ -107,7 +108,7 @@ def _split(values: list[str] | None) -> list[str]:
     responses={200: {"content": {"text/csv": {}}, "description": "One row per event, with a header row"}},
 )
 def export_events(
-    actor: EventsCsvExporter, runtime: RuntimeDep, filter: EventFilterDep, log: LogQuery = None
+    actor: EventsCsvExporter, databases: DatabasesDep, filter: EventFilterDep, log: LogQuery = None
 ) -> StreamingResponse:
     """The custody events GET /api/v1/events selects (same filters), all of them, in
     log order, as UTF-8 CSV. Flags are separated by spaces."""
@@ -135,7 +136,7 @@ def export_events(
             " ".join(e.flags),
         ]  # fmt: skip
 
-    return _csv(runtime.db_for(log_id), rows, header, line, f"events-{log_id}.csv")
+    return _csv(databases.for_log(log_id), rows, header, line, f"events-{log_id}.csv")
 
 
 @router.get(
@@ -143,13 +144,13 @@ def export_events(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per item, with a header row"}},
 )
-def export_custody(actor: CustodyCsvExporter, runtime: RuntimeDep, site: SiteQuery) -> StreamingResponse:
+def export_custody(actor: CustodyCsvExporter, databases: DatabasesDep, site: SiteQuery) -> StreamingResponse:
     """Current custody: every item held at `site` or below it (in transit, an item is
     still its dispatcher's), with its status, leg, custodian, seals and last log
     index, as UTF-8 CSV."""
     level_of(site)  # a malformed code is a 400 whoever asks
     policy.permit(actor, "exports.custody_csv", at=site)
-    with runtime.db_for(site).reads() as session:
+    with databases.for_log(site).reads() as session:
         get_site(session, site)  # an unknown site is a 404
 
     def rows(session: Session, after: Item | None) -> list[Item]:
@@ -167,7 +168,7 @@ def export_custody(actor: CustodyCsvExporter, runtime: RuntimeDep, site: SiteQue
             i.dispatch_handoff, i.last_index, i.updated_at.isoformat(),
         ]  # fmt: skip
 
-    return _csv(runtime.db_for(site), rows, header, line, f"custody-{site}.csv")
+    return _csv(databases.for_log(site), rows, header, line, f"custody-{site}.csv")
 
 
 def _csv(
@@ -205,33 +206,33 @@ def _csv(
     )
 
 
-_PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in Bahasa Indonesia"}}
+PDF = {200: {"content": {"application/pdf": {}}, "description": "An A4 PDF in Bahasa Indonesia"}}
 
 
-@router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=_PDF)
-def item_report_pdf(item_id: str, actor: ItemReportReader, runtime: RuntimeDep) -> Response:
+@router.get("/api/v1/items/{item_id}/report.pdf", response_class=Response, responses=PDF)
+def item_report_pdf(item_id: str, actor: ItemReportReader, databases: DatabasesDep) -> Response:
     """The item's custody report (berita acara): each handoff with both parties' roles
     and sites, escorts, seals, times and irregularities, its other events, and the log
     entries and signed checkpoint that prove them."""
-    with runtime.db_for(item_id).reads() as session:
+    with databases.for_log(item_id).reads() as session:
         report = item_report(session, permitted_item(actor, "exports.item_report", get_item(session, item_id)))
     # Rendered after the read ends: a long report takes a while.
-    return _pdf(custody_pdf(report), f"berita-acara-{item_id}.pdf")
+    return pdf_response(custody_pdf(report), f"berita-acara-{item_id}.pdf")
 
 
-@router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=_PDF)
-def area_report_pdf(actor: AreaReportReader, runtime: RuntimeDep, site: SiteQuery) -> Response:
+@router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=PDF)
+def area_report_pdf(actor: AreaReportReader, databases: DatabasesDep, site: SiteQuery) -> Response:
     """The custody report of every item bound for a district (or a village), item by
     item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
     district (PPK) code, or a village (PPS) code for a district too big for one report."""
     level_of(site)  # a malformed code is a 400 whoever asks
     policy.permit(actor, "exports.area_report", at=site)
-    with runtime.db_for(site).reads() as session:
+    with databases.for_log(site).reads() as session:
         report = area_report(session, site)
-    return _pdf(custody_pdf(report), f"berita-acara-{site}.pdf")
+    return pdf_response(custody_pdf(report), f"berita-acara-{site}.pdf")
 
 
-def _pdf(document: bytes, filename: str) -> Response:
+def pdf_response(document: bytes, filename: str) -> Response:
     return Response(
         document,
         media_type="application/pdf",

@@ -70,6 +70,7 @@ CATATAN = {
     "wrong_site": "diterima di tempat yang salah",
     "wrong_origin": "pengirim tidak sesuai",
     "no_dispatch": "diterima tanpa pengiriman",
+    "manifest_mismatch": "tidak ada dalam manifes muatan",
     "not_at_destination": "bukan di TPS tujuan",
     "out_of_order": "urutan tidak sesuai",
     "late_sync": "terlambat disinkronkan",
@@ -97,7 +98,7 @@ def printable(text: str) -> str:
     return text.encode(ENCODING, "replace").decode(ENCODING)
 
 
-class _Document(FPDF):
+class Document(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report_title = title
@@ -118,7 +119,7 @@ class _Document(FPDF):
 def custody_pdf(report: CustodyReport) -> bytes:
     """The report as an A4 PDF; its text is real text (selectable, searchable)."""
     subject = _area(report) if report.area else report.items[0].item.id
-    pdf = _Document(f"Berita acara riwayat penguasaan {subject}")
+    pdf = Document(f"Berita acara riwayat penguasaan {subject}")
     pdf.add_page()
     _opening(pdf, report, subject)
     for number, section in enumerate(report.items, start=1):
@@ -179,7 +180,7 @@ def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -
     pdf.ln(1)
     _subheading(pdf, "Serah terima")
     if section.handoffs:
-        _table(
+        table(
             pdf,
             ("No", "Diserahkan oleh", "Diterima oleh", "Waktu", "Pengawal (NRP)", "Segel", "Catatan", "Entri log"),
             (8, 30, 30, 28, 22, 22, 24, 16),
@@ -190,7 +191,7 @@ def _item(pdf: FPDF, report: CustodyReport, number: int, section: ItemCustody) -
     if section.others:
         pdf.ln(1.5)
         _subheading(pdf, "Peristiwa lain")
-        _table(
+        table(
             pdf,
             ("No", "Peristiwa", "Tempat", "Pihak", "Waktu", "Segel", "Catatan", "Entri log"),
             (8, 26, 34, 18, 28, 22, 28, 16),
@@ -203,7 +204,7 @@ def _subheading(pdf: FPDF, text: str) -> None:
     pdf.cell(0, 4.5, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _table(pdf: FPDF, heading: Sequence[str], widths: Sequence[float], rows: list[list[str]]) -> None:
+def table(pdf: FPDF, heading: Sequence[str], widths: Sequence[float], rows: list[list[str]]) -> None:
     pdf.set_font("helvetica", size=7)
     with pdf.table(
         col_widths=widths,

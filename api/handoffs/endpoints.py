@@ -12,7 +12,7 @@ from models.log.reads import check_log_id
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from api.deps import Permit, RuntimeDep, SessionDep
+from api.deps import DatabasesDep, Permit, SequencerDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
 
@@ -80,12 +80,14 @@ def handoff(log_id: str, handoff_id: str, actor: HandoffReader, session: Session
 
 
 @router.post("/{log_id}/{handoff_id}/close")
-def close(log_id: str, handoff_id: str, actor: HandoffCloser, runtime: RuntimeDep) -> Closed:
+def close(
+    log_id: str, handoff_id: str, actor: HandoffCloser, databases: DatabasesDep, sequencer: SequencerDep
+) -> Closed:
     """The receiver closes the handoff: every item of it not received is flagged missing."""
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         found: Handoff = get_handoff(session, check_log_id(log_id), handoff_id)
     policy.permit(actor, "handoffs.close", at=found.to_site)
     work = HandoffClose(handoff_id, actor)
-    closed = runtime.sequencer.submit(log_id, work, len(found.items) + 1)
-    with runtime.db_for(log_id).reads() as session:
+    closed = sequencer.submit(log_id, work, len(found.items) + 1)
+    with databases.for_log(log_id).reads() as session:
         return Closed(**_shaped(session, closed).model_dump(), missing=work.missing)

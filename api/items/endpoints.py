@@ -20,12 +20,11 @@ from models.custody.items import (
     reprint_label,
 )
 from models.accounts.actor import Actor
-from models.log.sequencer import b64
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api import paging
-from api.deps import Permit, RuntimeDep, SessionDep, public_rate
+from api.deps import DatabasesDep, KeysDep, Permit, SequencerDep, SessionDep, TilesDep, public_rate
 from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
@@ -69,12 +68,14 @@ async def _specs(request: Request) -> list[ItemSpec]:
         }
     },
 )
-async def register(request: Request, actor: ItemRegistrar, runtime: RuntimeDep) -> ItemsCreated:
+async def register(
+    request: Request, actor: ItemRegistrar, databases: DatabasesDep, keys: KeysDep, sequencer: SequencerDep
+) -> ItemsCreated:
     """Register items (JSON or CSV), each with its first signed label; all or none."""
     specs = await _specs(request)
     for spec in specs:
         policy.permit(actor, "items.register", at=spec.destination)
-    items = await run_in_threadpool(register_items, runtime, actor, specs)
+    items = await run_in_threadpool(register_items, databases, keys, sequencer, actor, specs)
     return ItemsCreated(items=[ItemOut.model_validate(i) for i in items])
 
 
@@ -112,33 +113,26 @@ def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
 
 
 @router.get("/{item_id}/history", dependencies=[Depends(public_rate)])
-def history(item_id: str, session: SessionDep, runtime: RuntimeDep) -> History:
+def history(item_id: str, session: SessionDep, tiles: TilesDep) -> History:
     """The public custody trail: every entry of the item with its log index, leaf hash
     and inclusion proof against the latest checkpoint. No login: entries name no one.
     Rate limited per client address, like the public check page that reads it."""
     found = get_item(session, item_id)
-    checkpoint, trail = item_trail(session, runtime.tiles, found)
+    checkpoint, trail = item_trail(session, tiles, found)
     return History(
         item=found.id,
         log=found.log_id,
         checkpoint=checkpoint.note,
         tree_size=checkpoint.tree_size,
-        trail=[
-            TrailEntryOut(
-                index=t.index,
-                leaf_hash=b64(t.leaf_hash),
-                entry=json.loads(t.data),
-                entry_b64=b64(t.data),
-                inclusion_proof=[b64(h) for h in t.proof] if t.proof is not None else None,
-            )
-            for t in trail
-        ],
+        trail=[TrailEntryOut.of(t) for t in trail],
     )
 
 
 @router.post("/{item_id}/labels", status_code=201)
-def reprint(item_id: str, actor: LabelReprinter, runtime: RuntimeDep) -> ItemOut:
+def reprint(
+    item_id: str, actor: LabelReprinter, databases: DatabasesDep, keys: KeysDep, sequencer: SequencerDep
+) -> ItemOut:
     """Print a new label; the log records that it revokes the previous one."""
-    with runtime.db_for(item_id).reads() as session:
+    with databases.for_log(item_id).reads() as session:
         found = permitted_item(actor, "labels.reprint", get_item(session, item_id))
-    return ItemOut.model_validate(reprint_label(runtime, actor, found))
+    return ItemOut.model_validate(reprint_label(keys, sequencer, actor, found))

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from models.custody.items import ItemKind, ItemStatus, Leg
+from models.custody.items import ItemKind, ItemStatus, Leg, TrailEntry
+from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -62,6 +64,16 @@ class TrailEntryOut(BaseModel):
     inclusion_proof: list[str] | None = Field(
         description="Against the checkpoint below; null while newer than it"
     )
+
+    @classmethod
+    def of(cls, entry: TrailEntry) -> TrailEntryOut:
+        return cls(
+            index=entry.index,
+            leaf_hash=b64(entry.leaf_hash),
+            entry=json.loads(entry.data),
+            entry_b64=b64(entry.data),
+            inclusion_proof=[b64(h) for h in entry.proof] if entry.proof is not None else None,
+        )
 
 
 class History(BaseModel):

@@ -11,15 +11,13 @@ from fastapi import APIRouter, Path, Query, Response
 from ledger import jws
 from models.accounts import policy
 from models.core.errors import InvalidRequest, NotFound
-from models.custody.items import Item, get_item, label_url
-from models.custody.labels import LabelKey
+from models.custody.items import Item, bound_for, get_item, label_url
+from models.custody.labels import label_keys_of
 from models.log import reads
-from models.places.sites import get_site, regency_of, under
-from models.runtime import Runtime
+from models.places.sites import get_site, regency_of
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from api.deps import LogIdPath, Permit, RuntimeDep, SessionDep
+from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, SettingsDep
 from api.items.endpoints import permitted_item
 from api.labels import render
 
@@ -41,10 +39,10 @@ def _image(media_type: str, description: str) -> dict[int | str, dict[str, objec
     return {200: {"content": {media_type: {}}, "description": description}}
 
 
-def label_of(runtime: Runtime, item: Item) -> render.Label:
+def label_of(public_url: str, item: Item) -> render.Label:
     """What the item's current label shows."""
     return render.Label(
-        url=label_url(runtime, item),
+        url=label_url(public_url, item),
         item=item.id,
         kind=item.kind.value,
         contest=item.contest,
@@ -58,11 +56,11 @@ def label_of(runtime: Runtime, item: Item) -> render.Label:
     response_class=Response,
     responses=_image("image/svg+xml", "The current label, drawn for 0.5 mm modules"),
 )
-def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
+def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, settings: SettingsDep) -> Response:
     """The item's current label: its QR code (error correction Q) with the id beside it."""
     item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
-        render.svg(label_of(runtime, item)),
+        render.svg(label_of(settings.public_url, item)),
         media_type="image/svg+xml",
         headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{item.id}.svg"'},
     )
@@ -73,11 +71,11 @@ def label_svg(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, run
     response_class=Response,
     responses=_image("image/png", "The current label, 8 pixels a module"),
 )
-def label_png(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, runtime: RuntimeDep) -> Response:
+def label_png(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, settings: SettingsDep) -> Response:
     """The item's current label as a PNG (printed at its dpi, modules are 0.5 mm)."""
     item = permitted_item(actor, "labels.print", get_item(session, item_id))
     return Response(
-        render.png(label_of(runtime, item)),
+        render.png(label_of(settings.public_url, item)),
         media_type="image/png",
         headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{item.id}.png"'},
     )
@@ -90,7 +88,8 @@ def label_png(item_id: ItemIdPath, actor: LabelPrinter, session: SessionDep, run
 )
 def labels_pdf(
     actor: LabelPrinter,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
+    settings: SettingsDep,
     site: Annotated[
         str,
         Query(
@@ -106,17 +105,10 @@ def labels_pdf(
     code of 0.4 mm modules with the id in plain (searchable) text beside it."""
     regency = regency_of(site)  # a malformed code is a 400
     policy.permit(actor, "labels.print", at=site)
-    with runtime.db_for(regency).reads() as session:
+    with databases.for_log(regency).reads() as session:
         get_site(session, site)
-        items = list(
-            session.scalars(
-                select(Item)
-                .where(Item.log_id == regency, under(Item.destination, site))
-                .order_by(Item.id)
-                .limit(MAX_LABELS_PER_SHEET + 1)
-            )
-        )
-        labels = [label_of(runtime, item) for item in items]
+        items = bound_for(session, site, limit=MAX_LABELS_PER_SHEET + 1)
+        labels = [label_of(settings.public_url, item) for item in items]
     if not labels:
         raise NotFound(f"no items are registered for {site} or below")
     if len(labels) > MAX_LABELS_PER_SHEET:
@@ -162,9 +154,7 @@ def label_keys(log_id: LogIdPath, session: SessionDep, response: Response) -> La
     caches it and checks labels offline; each key is also a `label_key` entry in the log,
     and a retired key stays listed: the labels it signed are still genuine."""
     log = reads.get_log(session, log_id)
-    rows = session.scalars(
-        select(LabelKey).where(LabelKey.log_id == log.id).order_by(LabelKey.published_index)
-    )
+    rows = label_keys_of(session, log.id)
     response.headers["Cache-Control"] = "public, max-age=300"
     return LabelKeySet(
         keys=[

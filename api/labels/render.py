@@ -58,7 +58,7 @@ def qr_modules(data: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def _code_image(modules: list[list[bool]], scale: int) -> Image.Image:
+def code_image(modules: list[list[bool]], scale: int) -> Image.Image:
     """The code alone as a 1-bit image, `scale` pixels a module."""
     n = len(modules)
     image = Image.new("1", (n, n))
@@ -143,7 +143,7 @@ def png(label: Label, *, scale: int = 8) -> bytes:
         *(probe.textlength(line, font=detail_font) for line in details),
     )
     image = Image.new("L", (side + int(text_width) + QUIET_ZONE * scale, side), 255)
-    image.paste(_code_image(modules, scale), (QUIET_ZONE * scale, QUIET_ZONE * scale))
+    image.paste(code_image(modules, scale), (QUIET_ZONE * scale, QUIET_ZONE * scale))
     draw = ImageDraw.Draw(image)
     y = QUIET_ZONE * scale
     draw.text((side, y), label.item, font=id_font, fill=0, stroke_width=1, stroke_fill=0)
@@ -213,20 +213,20 @@ def _sheet_label(
     quiet = QUIET_ZONE * module
     left, top = x + layout.padding, y + layout.padding
     code = square - 2 * quiet
-    pdf.image(_code_image(modules, layout.image_scale), left + quiet, top + quiet, code, code)
+    pdf.image(code_image(modules, layout.image_scale), left + quiet, top + quiet, code, code)
     # The text column starts where the quiet zone ends.
     text_x = left + square
     room = x + cell_w - text_x - layout.padding
-    baseline = _fitted_text(pdf, text_x, top + quiet, label.item, room, "B", ID_MAX_PT, ID_MIN_PT)
+    baseline = fitted_text(pdf, text_x, top + quiet, label.item, room, "B", ID_MAX_PT, ID_MIN_PT)
     baseline += 0.6  # mm: the id stands apart from the details
     for line in label.details():
-        baseline = _fitted_text(pdf, text_x, baseline + 0.5 * DETAIL_PT * _PT_MM, line, room, "", DETAIL_PT, 4.0)
+        baseline = fitted_text(pdf, text_x, baseline + 0.5 * DETAIL_PT * PT_MM, line, room, "", DETAIL_PT, 4.0)
 
 
-_PT_MM = 25.4 / 72
+PT_MM = 25.4 / 72
 
 
-def _fitted_text(
+def fitted_text(
     pdf: FPDF, x: float, top: float, text: str, room: float, style: str, largest: float, smallest: float
 ) -> float:
     """Write `text` on one line, its capitals' tops at `top`, at the largest size up to
@@ -244,7 +244,7 @@ def _fitted_text(
         size = max(smallest, min(largest, size))
     pdf.set_font("helvetica", style, size)
     pdf.set_stretching(stretch)
-    baseline = top + 0.72 * size * _PT_MM  # Helvetica's cap height
+    baseline = top + 0.72 * size * PT_MM  # Helvetica's cap height
     pdf.text(x, baseline, text)
     pdf.set_stretching(100)
     return baseline

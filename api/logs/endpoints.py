@@ -16,7 +16,7 @@ from models.log.sequencer import b64
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from api.deps import LogIdPath, Permit, RuntimeDep, SessionDep
+from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, TilesDep, WitnessesDep
 from api.logs.schemas import (
     ConsistencyProof,
     Entry,
@@ -38,18 +38,16 @@ _SPOOL_IN_MEMORY = 16 << 20  # larger exports spill to a temporary file
 
 
 @router.get("")
-def list_logs(runtime: RuntimeDep) -> LogList:
+def list_logs(databases: DatabasesDep, witnesses: WitnessesDep) -> LogList:
     """Every log hosted here, with the verifier key that checks its checkpoints (and those
     it retired), and the witnesses that cosign them."""
     found: list[LogInfo] = []
-    for database in runtime.databases.each():  # logs may live on several (JEJAK_LOG_DATABASES)
+    for database in databases.each():  # logs may live on several (JEJAK_LOG_DATABASES)
         with database.reads() as session:
             found += _log_infos(session)
     return LogList(
         logs=sorted(found, key=lambda info: info.log),
-        witnesses=[
-            WitnessInfo(name=w.name, verifier_key=w.key.vkey) for w in runtime.cosigners.witnesses
-        ],
+        witnesses=[WitnessInfo(name=w.name, verifier_key=w.key.vkey) for w in witnesses],
     )
 
 
@@ -124,7 +122,7 @@ def entries(
 def inclusion(
     log_id: LogIdPath,
     session: SessionDep,
-    runtime: RuntimeDep,
+    tiles: TilesDep,
     index: TreeIndex,
     tree_size: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> InclusionProof:
@@ -132,13 +130,13 @@ def inclusion(
     log = reads.get_log(session, log_id)
     if tree_size is None:
         tree_size = reads.latest_checkpoint(session, log_id).tree_size
-    proof = reads.inclusion_proof(session, runtime.tiles, log.id, index, tree_size)
+    proof = reads.inclusion_proof(session, tiles, log.id, index, tree_size)
     entry = reads.read_entries(session, log, index, index + 1)[0]
     return InclusionProof(
         index=index,
         tree_size=tree_size,
         leaf_hash=b64(leaf_hash(entry.data)),
-        root_hash=b64(reads.tree_root(session, runtime.tiles, log.id, tree_size)),
+        root_hash=b64(reads.tree_root(session, tiles, log.id, tree_size)),
         proof=[b64(h) for h in proof],
     )
 
@@ -147,7 +145,7 @@ def inclusion(
 def consistency(
     log_id: LogIdPath,
     session: SessionDep,
-    runtime: RuntimeDep,
+    tiles: TilesDep,
     first: TreeIndex,
     second: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> ConsistencyProof:
@@ -155,7 +153,7 @@ def consistency(
     log = reads.get_log(session, log_id)
     if second is None:
         second = reads.latest_checkpoint(session, log_id).tree_size
-    proof = reads.consistency_proof(session, runtime.tiles, log.id, first, second)
+    proof = reads.consistency_proof(session, tiles, log.id, first, second)
     return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])
 
 

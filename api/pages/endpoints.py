@@ -12,6 +12,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,14 +21,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from models.core.db import one_of
-from models.core.errors import JejakError
+from models.core.errors import InvalidRequest, JejakError
+from models.core.settings import Settings
+from models.custody.handoffs import get_handoff
 from models.custody.items import get_item, parse_item_id
-from models.places.sites import Site, route_to
-from sqlalchemy import select
+from models.custody.scans import TOKEN_PATTERN
+from models.log.reads import check_log_id
+from models.places.sites import route_to, site_names
 from starlette.types import Scope
 
-from api.deps import SessionDep, public_wait
+from api.deps import SessionDep, SettingsDep, public_wait
 from api.pages import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -74,13 +77,13 @@ def dashboard(request: Request, lang: LangQuery = None) -> HTMLResponse:
 
 
 @router.get("/v/{item_id}", response_class=HTMLResponse)
-def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
+def check(
+    item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
+) -> HTMLResponse:
     """The public check page: what a label's QR code opens. No login; rate limited. The
     browser fetches the trail and checks the label and every proof itself."""
-    if wait := public_wait(request):
-        response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
-        response.headers["Retry-After"] = str(wait)
-        return response
+    if busy := _too_many(request, settings, lang):
+        return busy
     try:
         destination, _ = parse_item_id(item_id)
         item = get_item(session, item_id)
@@ -91,10 +94,41 @@ def check(item_id: str, request: Request, session: SessionDep, lang: LangQuery =
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
     # Place names for the codes on the box's route (the trail shows codes as well).
-    codes = sorted({*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
-    rows = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, codes)))
-    names = {code: name for code, name in rows}
+    names = site_names(session, {*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
     return _page(request, "check.html", lang, item=item, names=names)
+
+
+@router.get("/v/m/{log_id}/{handoff_id}", response_class=HTMLResponse)
+def check_truckload(
+    log_id: str, handoff_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
+) -> HTMLResponse:
+    """The public check page of a truckload: what a manifest's or a berita acara's QR
+    code opens. No login; rate limited. The browser fetches the truckload's entries and
+    checks them, and the manifest or receipt in the fragment, itself."""
+    if busy := _too_many(request, settings, lang):
+        return busy
+    try:
+        if len(handoff_id) > 64 or not re.fullmatch(TOKEN_PATTERN, handoff_id):
+            raise InvalidRequest(f"{handoff_id!r} is not a handoff id")
+        handoff = get_handoff(session, check_log_id(log_id), handoff_id)
+    except JejakError as error:
+        missing = error.status == 404
+        return _page(
+            request, "message.html", lang, error.status, title="truck_not_found",
+            detail="truck_not_found_detail" if missing else "truck_bad_id_detail", item=handoff_id,
+        )
+    names = site_names(session, {handoff.from_site, handoff.to_site})
+    return _page(request, "truckload.html", lang, handoff=handoff, names=names)
+
+
+def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLResponse | None:
+    """The public pages' rate limit: a page saying when to come back, or None."""
+    wait = public_wait(request, settings)
+    if not wait:
+        return None
+    response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @cache

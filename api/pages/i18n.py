@@ -260,6 +260,88 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "bad_id_detail": ("{item} bukan nomor barang.", "{item} is not an item id."),
     "too_many": ("Terlalu banyak permintaan: coba lagi sebentar lagi.", "Too many requests: try again shortly."),
+    # Public check page of a truckload
+    "truck_title": ("Cek muatan {handoff}", "Check truckload {handoff}"),
+    "truck_intro": (
+        "Muatan ini diperiksa di ponsel Anda terhadap log publik yang ditandatangani: manifesnya, setiap barang "
+        "yang dimuat, diterima atau hilang. Server tidak perlu dipercaya.",
+        "This truckload is checked on your phone against the signed public log: its manifest, every box loaded, "
+        "received or missing. The server need not be trusted.",
+    ),
+    "truck_from": ("Dari", "From"),
+    "truck_to": ("Kepada", "To"),
+    "truck_state": ("Status", "Status"),
+    "truck_open": ("Dalam serah terima", "Being handed over"),
+    "truck_closed": ("Serah terima ditutup", "Handover closed"),
+    "truck_count": ("Jumlah barang", "Boxes"),
+    "truck_escort": ("Pengawalan", "Escort"),
+    "truck_boxes": ("Barang dan segel", "Boxes and seals"),
+    "truck_box_received": ("Diterima {time} (#{index})", "Received {time} (#{index})"),
+    "truck_box_missing": ("TIDAK DITERIMA saat serah terima ditutup (#{index})", "NOT RECEIVED when the handover closed (#{index})"),
+    "truck_box_on_the_way": ("Belum diterima", "Not received yet"),
+    "truck_box_stray": (
+        "Diterima sebagai bagian muatan ini (#{index}), tetapi tidak tercantum dalam manifesnya",
+        "Received as part of this truckload (#{index}), but not on its manifest",
+    ),
+    "truck_fragment_absent": (
+        "Dibuka tanpa manifes atau tanda terima: hanya catatan log yang diperiksa.",
+        "Opened without a manifest or a receipt: only the log's records were checked.",
+    ),
+    "truck_manifest_checked": (
+        "Manifes asli: {n} barang, ditandatangani KPU, sama dengan pengiriman di log (pengawal: {escorts}).",
+        "Genuine manifest: {n} boxes, signed by the KPU, the same as the log's dispatches (escorts: {escorts}).",
+    ),
+    "truck_receipt_checked": (
+        "Tanda terima berita acara sah: penutupan serah terima adalah entri #{index}, terbukti di log.",
+        "The berita acara's receipt verifies: the handover's closing is entry #{index}, proven in the log.",
+    ),
+    "truck_receipt_pending": (
+        "Penutupan serah terima (entri #{index}) belum tercakup checkpoint; muat ulang sebentar lagi.",
+        "The handover's closing (entry #{index}) is not covered by a checkpoint yet; reload in a moment.",
+    ),
+    "why_truckload": ("catatan #{index} bukan milik muatan ini", "record #{index} is not this truckload's"),
+    "why_manifest": ("manifes: {reason}", "manifest: {reason}"),
+    # The scanner's truckload (escort.js)
+    "manifest_ok": ("Manifes asli", "Genuine manifest"),
+    "manifest_ok_detail": (
+        "Ditandatangani KPU: {n} kotak. Hitung kotaknya sebelum menandatangani.",
+        "Signed by the KPU: {n} boxes. Count the boxes before you sign.",
+    ),
+    "manifest_fake": ("MANIFES PALSU", "COUNTERFEIT MANIFEST"),
+    "manifest_no_keys": (
+        "Kunci label log {log} belum tersimpan di ponsel ini: buka pemindai sekali saat ada sinyal.",
+        "This phone has not stored the label keys of log {log}: open the scanner once with a signal.",
+    ),
+    "truck_detail": (
+        "{n} kotak · kendaraan {vehicle} · NRP pengawal: {escorts}",
+        "{n} boxes · vehicle {vehicle} · escort NRPs: {escorts}",
+    ),
+    "truck_unnamed": (
+        "NRP Anda tidak tercantum di manifes ini: tanda tangan Anda dicatat sebagai bukti saja, bukan pengawalan.",
+        "Your NRP is not on this manifest: your signature is recorded as evidence only, not as the escort.",
+    ),
+    "attest_pickup": ("Ambil alih pengawalan di asal", "Take the truck under guard at its origin"),
+    "attest_delivery": ("Serahkan di tujuan", "Hand it over at its destination"),
+    "truck_count_hint": (
+        "Ingin menghitung per kotak? Pindai label tiap kotak setelah ini.",
+        "Counting box by box? Scan each box's label after this.",
+    ),
+    "truck_expected": ("Kotak yang seharusnya ada di truk ini ({n})", "Boxes this truck should carry ({n})"),
+    "why_other_truckload": ("tanda tangan untuk muatan lain ({handoff})", "the signature is for another truckload ({handoff})"),
+    "why_manifest_boxes": (
+        "daftar barangnya berbeda dengan pengiriman di log",
+        "its list of boxes differs from the log's dispatches",
+    ),
+    "why_receipt": (
+        "tanda terima: entri #{index} bukan penutupan muatan ini",
+        "receipt: entry #{index} is not this truckload's closing",
+    ),
+    "truck_not_found": ("Muatan tidak ditemukan", "Truckload not found"),
+    "truck_not_found_detail": (
+        "Tidak ada muatan {item} di log ini. Manifes palsu?",
+        "There is no truckload {item} in this log. A counterfeit manifest?",
+    ),
+    "truck_bad_id_detail": ("{item} bukan nomor muatan.", "{item} is not a truckload id."),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {

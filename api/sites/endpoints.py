@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from models.accounts import policy
 from models.places.sites import Site, SiteLevel, add_tps, get_site, list_sites
+from models.places.wilayah import share_sites
 
 from api import paging
-from api.deps import Permit, RuntimeDep, SessionDep
+from api.deps import DatabasesDep, Permit, SessionDep
 from api.sites.schemas import SiteOut, SitePage, TpsIn
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
@@ -43,10 +44,10 @@ def site(code: str, session: SessionDep) -> SiteOut:
 
 
 @router.post("", status_code=201)
-def create_tps(body: TpsIn, actor: SiteAdder, runtime: RuntimeDep) -> SiteOut:
+def create_tps(body: TpsIn, actor: SiteAdder, databases: DatabasesDep) -> SiteOut:
     """Add a polling station (TPS) to a village; KPU and admins, in their jurisdiction."""
     policy.permit(actor, "sites.add", at=body.code)
-    with runtime.db.session(write=True) as session:
+    with databases.home.session(write=True) as session:
         created = SiteOut.model_validate(add_tps(session, **body.model_dump()))
-    runtime.share_sites({created.code[:5]})  # where the regency's log lives, if elsewhere
+    share_sites(databases, databases.home, {created.code[:5]})  # where the regency's log lives, if elsewhere
     return created

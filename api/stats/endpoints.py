@@ -9,7 +9,7 @@ from models.accounts import policy
 from models.custody.stats import Progress, progress
 from models.places.sites import Site
 
-from api.deps import Permit, RuntimeDep
+from api.deps import DatabasesDep, Permit
 from api.stats.schemas import AreaOut, ProgressOut, StageCounts
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -32,7 +32,7 @@ def _area(site: Site, counts: Progress) -> AreaOut:
 @router.get("/progress")
 def distribution_progress(
     actor: ProgressReader,
-    runtime: RuntimeDep,
+    databases: DatabasesDep,
     site: Annotated[
         str | None,
         Query(
@@ -49,7 +49,7 @@ def distribution_progress(
     if not code:
         raise HTTPException(422, "a national account names the area: site=53.03")
     policy.permit(actor, "stats.progress", at=code)
-    with runtime.db_for(code).reads() as session:
+    with databases.for_log(code).reads() as session:
         report = progress(session, code)
     return ProgressOut(
         site=_area(report.site, report.progress),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path
 from models.accounts import users
 from models.accounts import policy
 
-from api.deps import Permit, RuntimeDep
+from api.deps import DbDep, Permit, StandingsDep
 from api.users.schemas import AccountOut
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -21,10 +21,10 @@ UsernamePath = Annotated[str, Path(pattern="^" + users.USERNAME.pattern + "$")]
 
 
 @router.post("/{username}/unlock")
-def unlock(username: UsernamePath, actor: Unlocker, runtime: RuntimeDep) -> AccountOut:
+def unlock(username: UsernamePath, actor: Unlocker, db: DbDep) -> AccountOut:
     """Let a locked account sign in again now (its wrong passwords are forgotten);
     recorded in the audit trail."""
-    with runtime.db.session(write=True) as session:
+    with db.session(write=True) as session:
         user = users.get_user(session, username)
         policy.permit(actor, "users.unlock", at=user.jurisdiction)
         users.unlock(session, actor, user)
@@ -32,26 +32,26 @@ def unlock(username: UsernamePath, actor: Unlocker, runtime: RuntimeDep) -> Acco
 
 
 @router.post("/{username}/disable")
-def disable(username: UsernamePath, actor: Disabler, runtime: RuntimeDep) -> AccountOut:
+def disable(username: UsernamePath, actor: Disabler, db: DbDep, standings: StandingsDep) -> AccountOut:
     """Stop an account: it cannot sign in, and every token it holds is refused (401) from
     its next request, in every process of the service within a second. Not your own.
     Recorded in the audit trail."""
-    with runtime.db.session(write=True) as session:
+    with db.session(write=True) as session:
         user = users.get_user(session, username)
         policy.permit(actor, "users.disable", at=user.jurisdiction)
         if user.id == actor.id:
             raise HTTPException(403, "you may not disable your own account: ask another administrator")
         users.disable(session, actor, user)
         account = AccountOut.model_validate(user)
-    runtime.standings.forget(account.id)  # this process sees it at once, the others within FRESH_FOR
+    standings.forget(account.id)  # this process sees it at once, the others within FRESH_FOR
     return account
 
 
 @router.post("/{username}/enable")
-def enable(username: UsernamePath, actor: Enabler, runtime: RuntimeDep) -> AccountOut:
+def enable(username: UsernamePath, actor: Enabler, db: DbDep) -> AccountOut:
     """Let a disabled account sign in again; the tokens it held stay refused. Recorded
     in the audit trail."""
-    with runtime.db.session(write=True) as session:
+    with db.session(write=True) as session:
         user = users.get_user(session, username)
         policy.permit(actor, "users.enable", at=user.jurisdiction)
         users.enable(session, actor, user)

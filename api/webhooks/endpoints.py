@@ -24,7 +24,7 @@ from models.webhooks.subscriptions import (
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import Permit, RuntimeDep, SessionDep
+from api.deps import DbDep, Permit, SessionDep, SettingsDep, WebhooksDep
 from api.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -52,7 +52,7 @@ def _subscription(session: Session, actor: Actor, subscription_id: uuid.UUID) ->
 
 
 @router.post("", status_code=201)
-def subscribe(body: SubscriptionIn, actor: WebhookManager, runtime: RuntimeDep) -> NewSubscriptionOut:
+def subscribe(body: SubscriptionIn, actor: WebhookManager, db: DbDep, settings: SettingsDep) -> NewSubscriptionOut:
     """Subscribe a URL to the events and/or alerts of a jurisdiction from now on. The
     URL's host must be at a public address (README "Webhook destinations"). The answer
     carries the signing secret, shown this once."""
@@ -60,8 +60,8 @@ def subscribe(body: SubscriptionIn, actor: WebhookManager, runtime: RuntimeDep) 
     policy.permit(actor, "webhooks.manage", at=body.jurisdiction)
     for kind in body.kinds:  # an integrator is sent only what it may list
         policy.permit(actor, f"{kind}.list")
-    url = check_url(body.url, Destinations.of(runtime.settings))  # before the write lock: it asks DNS
-    with runtime.db.session(write=True) as session:
+    url = check_url(body.url, Destinations.of(settings))  # before the write lock: it asks DNS
+    with db.session(write=True) as session:
         subscription = create_subscription(
             session, owner=actor, url=url, kinds=body.kinds, jurisdiction=body.jurisdiction
         )
@@ -91,9 +91,9 @@ def subscription(subscription_id: uuid.UUID, actor: WebhookManager, session: Ses
 
 
 @router.delete("/{subscription_id}", status_code=204)
-def unsubscribe(subscription_id: uuid.UUID, actor: WebhookManager, runtime: RuntimeDep) -> Response:
+def unsubscribe(subscription_id: uuid.UUID, actor: WebhookManager, db: DbDep) -> Response:
     """Stop sending; the delivery log is deleted with the subscription."""
-    with runtime.db.session(write=True) as session:
+    with db.session(write=True) as session:
         delete_subscription(session, _subscription(session, actor, subscription_id), actor)
     return Response(status_code=204)
 
@@ -116,14 +116,14 @@ def deliveries(
 
 @router.post("/{subscription_id}/deliveries/{number}/redeliver")
 def redeliver(
-    subscription_id: uuid.UUID, number: DeliveryNumber, actor: WebhookManager, runtime: RuntimeDep
+    subscription_id: uuid.UUID, number: DeliveryNumber, actor: WebhookManager, db: DbDep, webhooks: WebhooksDep
 ) -> DeliveryOut:
     """Send a delivery's message again, now, with the same webhook-id; answers with the
     new attempt. What is still queued keeps its order."""
-    with runtime.db.reads() as session:
+    with db.reads() as session:
         found = _subscription(session, actor, subscription_id)
         delivery = get_delivery(session, found, number)
-    attempt = runtime.webhooks.redeliver(found, delivery)
+    attempt = webhooks.redeliver(found, delivery)
     if attempt is None:
         raise HTTPException(404, f"webhook {subscription_id} was deleted meanwhile")
     return DeliveryOut.model_validate(attempt)

@@ -9,7 +9,7 @@ from models.core.errors import InvalidRequest
 from models.log import reads
 from models.log import witnesses
 
-from api.deps import LogIdPath, RuntimeDep
+from api.deps import DatabasesDep, LogIdPath, WitnessesDep
 from api.witnesses.schemas import CosignaturesStored
 
 router = APIRouter(prefix="/api/v1/logs", tags=["witnesses"])
@@ -32,14 +32,15 @@ async def _text_body(request: Request) -> str:
     },
 )
 def add_cosignatures(
-    log_id: LogIdPath, runtime: RuntimeDep, note: Annotated[str, Depends(_text_body)]
+    log_id: LogIdPath,
+    databases: DatabasesDep,
+    configured: WitnessesDep,
+    note: Annotated[str, Depends(_text_body)],
 ) -> CosignaturesStored:
     """A configured witness pushes its cosignature on one of the log's checkpoints: that
     checkpoint's note with the witness's signature line added. No login: the cosignature,
     checked against the configured witness keys, is the authentication."""
-    with runtime.db_for(log_id).session(write=True) as session:
+    with databases.for_log(log_id).session(write=True) as session:
         log = reads.get_log(session, log_id)
-        checkpoint, names = witnesses.accept_cosignatures(
-            session, log, note, runtime.cosigners.witnesses
-        )
+        checkpoint, names = witnesses.accept_cosignatures(session, log, note, configured)
     return CosignaturesStored(log=log.id, tree_size=checkpoint.tree_size, witnesses=names)

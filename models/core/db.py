@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, any_, bindparam, create_engine, event
+from sqlalchemy import Engine, any_, bindparam, create_engine, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -151,12 +151,21 @@ class Database:
         with self._read_sessions() as session:
             yield session
 
+    def ping(self) -> None:
+        """Return if the database answers; raise SQLAlchemyError if not."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 
     # A single database holds every log; models.core.routing.Databases spreads them over several.
     def for_log(self, code: str) -> Database:
         return self
+
+    @property
+    def home(self) -> Database:
+        return self  # one database holds everything
 
     def each(self) -> list[Database]:
         return [self]

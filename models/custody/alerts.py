@@ -70,6 +70,8 @@ SEVERITY = {
     "incident_damaged": Severity.WARNING,
     "incident_wet": Severity.WARNING,
     "incident_other": Severity.WARNING,
+    # A box received as part of a truckload whose manifest does not list it: trucks swapped?
+    "manifest_mismatch": Severity.WARNING,
     "late_sync": Severity.INFO,
 }
 

@@ -15,15 +15,16 @@ import anyio.to_thread
 from models.accounts.actor import Actor
 from models.accounts.users import escort_jurisdictions
 from models.core.errors import InvalidRequest, JejakError
+from models.core.routing import LogDatabases
 from models.custody.alerts import Alert, new_alert, raise_once
-from models.custody.devices import DeviceKey
+from models.custody.devices import DeviceKey, DeviceKeys
 from models.custody.handoffs import log_of_handoff
 from models.custody.items import log_of_item
 from models.custody.rules import ATTESTATIONS, Rules, ScanType, refusal
 from models.custody.scans import Scan, parse_scan, signature_ok
-from models.custody.work import CustodyWork, ScanResult, SignedScan, rules_of
+from models.custody.work import CustodyWork, ScanResult, SignedScan
+from models.log.sequencer import Sequencer
 from models.places.sites import regency_of, within
-from models.runtime import Runtime
 
 MAX_SCANS_PER_REQUEST = 1000
 _CHECKED_ON_LOOP = 4  # scans: about 100 µs each
@@ -57,48 +58,63 @@ class Intake:
         return [r for r in self.results if r is not None]
 
 
-def submit_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
-    """One result per envelope ({"scan": {...}, "sig": "..."}), in the order given."""
-    intake, works = _checked_and_read_ahead(runtime, actor, envelopes)
+def submit_scans(
+    databases: LogDatabases, devices: DeviceKeys, sequencer: Sequencer, rules: Rules, actor: Actor, envelopes: list[Any]
+) -> list[ScanResult]:
+    """One result per envelope ({"scan": {...}, "sig": "..."}), in the order given,
+    judged by `rules` (work.rules_of(settings))."""
+    intake, works = _checked_and_read_ahead(databases, devices, rules, actor, envelopes)
     for log_id, work, size in works:
-        intake.settle(log_id, runtime.sequencer.submit(log_id, work, size))
+        intake.settle(log_id, sequencer.submit(log_id, work, size))
     return intake.answer()
 
 
-async def submit_scans_async(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> list[ScanResult]:
+async def submit_scans_async(
+    databases: LogDatabases, devices: DeviceKeys, sequencer: Sequencer, rules: Rules, actor: Actor, envelopes: list[Any]
+) -> list[ScanResult]:
     """As submit_scans, for the web app's event loop: a scan or two whose devices are
     known is checked on the loop (a thread hop would cost more than the check); a
     longer batch, or one that must read keys, is checked in a worker thread. Either
     way the request then awaits its log's commit without holding a thread."""
-    intake = check_scans(runtime, actor, envelopes, cached_only=True) if len(envelopes) <= _CHECKED_ON_LOOP else None
+    intake = (
+        check_scans(databases, devices, actor, envelopes, cached_only=True)
+        if len(envelopes) <= _CHECKED_ON_LOOP
+        else None
+    )
     if intake is not None:
-        works = intake.works(actor, rules_of(runtime.settings))
+        works = intake.works(actor, rules)
     else:
         # anyio's pool, as for sync endpoints: 40 threads, so a slow database stalls
         # that many requests at once rather than asyncio's default handful.
-        intake, works = await anyio.to_thread.run_sync(_checked_and_read_ahead, runtime, actor, envelopes)
+        intake, works = await anyio.to_thread.run_sync(
+            _checked_and_read_ahead, databases, devices, rules, actor, envelopes
+        )
     for log_id, work, size in works:
-        intake.settle(log_id, await runtime.sequencer.submit_async(log_id, work, size))
+        intake.settle(log_id, await sequencer.submit_async(log_id, work, size))
     return intake.answer()
 
 
 def _checked_and_read_ahead(
-    runtime: Runtime, actor: Actor, envelopes: list[Any]
+    databases: LogDatabases, devices: DeviceKeys, rules: Rules, actor: Actor, envelopes: list[Any]
 ) -> tuple[Intake, list[tuple[str, CustodyWork, int]]]:
     """check_scans, then the accepted scans' boxes and sites read ahead of their log's lock."""
-    intake = check_scans(runtime, actor, envelopes)
-    works = intake.works(actor, rules_of(runtime.settings))
+    intake = check_scans(databases, devices, actor, envelopes)
+    works = intake.works(actor, rules)
     for log_id, work, _ in works:
-        with runtime.db_for(log_id).reads() as session:
+        with databases.for_log(log_id).reads() as session:
             work.read_ahead(session, log_id)
     return intake, works
 
 
 @overload
-def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any]) -> Intake: ...
+def check_scans(databases: LogDatabases, devices: DeviceKeys, actor: Actor, envelopes: list[Any]) -> Intake: ...
 @overload
-def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_only: bool) -> Intake | None: ...
-def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_only: bool = False) -> Intake | None:
+def check_scans(
+    databases: LogDatabases, devices: DeviceKeys, actor: Actor, envelopes: list[Any], *, cached_only: bool
+) -> Intake | None: ...
+def check_scans(
+    databases: LogDatabases, devices: DeviceKeys, actor: Actor, envelopes: list[Any], *, cached_only: bool = False
+) -> Intake | None:
     """Check each scan's shape, device, signature and the actor's right to make it; an
     escort's pickup or delivery takes its NRP from the phone that signed it. With
     `cached_only`, None if that would need the database (an unknown device, or the
@@ -121,20 +137,20 @@ def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_
     home = regency_of(actor.jurisdiction) if actor.jurisdiction else None
     wanted = {(home if home and straying(s.scan, actor) else log, s.scan.device) for _, (log, s) in parsed}
     if cached_only:
-        devices = runtime.device_keys.cached(wanted)
-        if len(devices) < len(wanted):
+        keys = devices.cached(wanted)
+        if len(keys) < len(wanted):
             return None
     else:
-        devices = {}
-        for database in {runtime.db_for(log) for log, _ in wanted}:  # each log's keys live with it
+        keys = {}
+        for database in {databases.for_log(log) for log, _ in wanted}:  # each log's keys live with it
             with database.reads() as session:
-                devices |= runtime.device_keys.lookup(session, {k for k in wanted if runtime.db_for(k[0]) is database})
+                keys |= devices.lookup(session, {k for k in wanted if databases.for_log(k[0]) is database})
     strays: list[Alert] = []
     for position, (log_id, signed) in parsed:
         scan = signed.scan
         reason = refusal(scan, actor.role, actor.jurisdiction)
         if reason is None:
-            device = devices.get((log_id, scan.device))
+            device = keys.get((log_id, scan.device))
             reason = _unauthentic(device, signed, actor, log_id)
             if reason is None and scan.type in ATTESTATIONS:
                 assert device is not None
@@ -145,7 +161,7 @@ def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_
                     )
                 signed = replace(signed, nrp=device.nrp)
         elif home is not None and straying(scan, actor):
-            device = devices.get((home, scan.device))
+            device = keys.get((home, scan.device))
             if device is not None and _unauthentic(device, signed, actor, home) is None:
                 strays.append(_stray(home, device, scan, actor))
         if reason is not None:
@@ -155,14 +171,14 @@ def check_scans(runtime: Runtime, actor: Actor, envelopes: list[Any], *, cached_
     if strays:  # all in the actor's own log
         if cached_only:
             return None  # recording them writes to the database
-        raise_once(runtime.db_for(strays[0].log_id), strays)
+        raise_once(databases.for_log(strays[0].log_id), strays)
     dispatches = [s.scan for batch in accepted.values() for _, s in batch if s.scan.type is ScanType.DISPATCH]
     named = {nrp for scan in dispatches for nrp in scan.escorts}
     if named and cached_only:
         return None
     escorts = {}
     if named:
-        with runtime.db.reads() as session:  # accounts live on the home database
+        with databases.home.reads() as session:  # accounts live on the home database
             escorts = escort_jurisdictions(session, named)
     return Intake(results, accepted, escorts)
 

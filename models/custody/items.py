@@ -8,9 +8,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws, merkle
@@ -22,16 +22,15 @@ from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import one_of
 from models.core.errors import Conflict, InvalidRequest, NotFound
+from models.core.routing import LogDatabases
 from models.custody.labels import LabelKey, LabelKeyRetired, LabelKeysInBatch
 from models.custody.rules import ItemState, ItemStatus, Leg
+from models.log.keys import KeyStore
 from models.log.reads import latest_checkpoint
-from models.log.sequencer import Appended, Batch, NewEntry, Refused, b64
+from models.log.sequencer import Appended, Batch, NewEntry, Refused, Sequencer, b64
 from models.log.tables import LogCheckpoint, LogEntry
 from models.log.tiles import TileStore
 from models.places.sites import Site, regency_of, under
-
-if TYPE_CHECKING:  # the runtime wires models together; importing it here would loop
-    from models.runtime import Runtime
 
 
 class ItemKind(enum.StrEnum):
@@ -332,6 +331,12 @@ def list_items(
     return list(session.scalars(query))
 
 
+def bound_for(session: Session, site: str, *, limit: int) -> list[Item]:
+    """The items whose destination is `site` or lies below it, in id order (so by TPS)."""
+    query = select(Item).where(Item.log_id == regency_of(site), under(Item.destination, site))
+    return list(session.scalars(query.order_by(Item.id).limit(limit)))
+
+
 @dataclass(frozen=True)
 class TrailEntry:
     index: int
@@ -349,19 +354,29 @@ def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheck
         .where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id)
         .order_by(LogEntry.seq)
     ).all()
+    return checkpoint, prove(session, tiles, checkpoint, rows)
+
+
+def prove(
+    session: Session, tiles: TileStore, checkpoint: LogCheckpoint, rows: Iterable[tuple[int, bytes, bytes]]
+) -> list[TrailEntry]:
+    """Entries (index, leaf hash, bytes) of the checkpoint's log, each with its inclusion
+    proof against it; read the checkpoint before the entries, so that it covers none the
+    reader has not seen."""
     size = checkpoint.tree_size
-    reader = tiles.reader(session, item.log_id, size) if size else None
-    trail = [
+    reader = tiles.reader(session, checkpoint.log_id, size) if size else None
+    return [
         TrailEntry(idx, leaf, data, merkle.inclusion_proof(idx, size, reader) if reader and idx < size else None)
         for idx, leaf, data in rows
     ]
-    return checkpoint, trail
 
 
 MAX_ITEMS_PER_REQUEST = 1000
 
 
-def register_items(runtime: Runtime, actor: Actor, specs: list[ItemSpec]) -> list[Item]:
+def register_items(
+    databases: LogDatabases, keys: KeyStore, sequencer: Sequencer, actor: Actor, specs: list[ItemSpec]
+) -> list[Item]:
     """Register items of one regency, all or none, each with its first label."""
     if not 0 < len(specs) <= MAX_ITEMS_PER_REQUEST:
         raise InvalidRequest(f"register 1 to {MAX_ITEMS_PER_REQUEST} items per request")
@@ -372,22 +387,22 @@ def register_items(runtime: Runtime, actor: Actor, specs: list[ItemSpec]) -> lis
         raise InvalidRequest("register the items of one regency (one log) per request")
     log_id = regencies.pop()
     destinations = sorted({spec.destination for spec in specs})
-    with runtime.db_for(log_id).reads() as session:
+    with databases.for_log(log_id).reads() as session:
         known = set(session.scalars(select(Site.code).where(one_of(session, Site.code, destinations))))
     if missing := [d for d in destinations if d not in known]:
         raise InvalidRequest(f"no such polling station: {', '.join(missing[:10])}")
-    work = ItemRegistration(specs, actor, runtime.keys.label_key(log_id))
-    items: list[Item] = runtime.sequencer.submit(log_id, work, 2 * len(specs) + 1)
+    work = ItemRegistration(specs, actor, keys.label_key(log_id))
+    items: list[Item] = sequencer.submit(log_id, work, 2 * len(specs) + 1)
     return items
 
 
-def reprint_label(runtime: Runtime, actor: Actor, item: Item) -> Item:
-    work = LabelReprint(item.id, actor, runtime.keys.label_key(item.log_id))
-    reprinted: Item = runtime.sequencer.submit(item.log_id, work, 2)
+def reprint_label(keys: KeyStore, sequencer: Sequencer, actor: Actor, item: Item) -> Item:
+    work = LabelReprint(item.id, actor, keys.label_key(item.log_id))
+    reprinted: Item = sequencer.submit(item.log_id, work, 2)
     return reprinted
 
 
-def label_url(runtime: Runtime, item: Item) -> str:
-    """What the QR code holds: the public check page, the signature in the fragment
-    (never sent to the server, checked on the phone)."""
-    return f"{runtime.settings.public_url.rstrip('/')}/v/{item.id}#{item.label_jws}"
+def label_url(public_url: str, item: Item) -> str:
+    """What the QR code holds: the public check page (under JEJAK_PUBLIC_URL), the
+    signature in the fragment (never sent to the server, checked on the phone)."""
+    return f"{public_url.rstrip('/')}/v/{item.id}#{item.label_jws}"

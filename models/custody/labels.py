@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.core.base import Base, UTCDateTime, utcnow
 from models.core.errors import Unavailable
@@ -34,6 +34,11 @@ class LabelKey(Base):
     published_index: Mapped[int] = mapped_column(BigInteger)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+def label_keys_of(session: Session, log_id: str) -> list[LabelKey]:
+    """Every key that signs or signed the log's labels, in the order the log published them."""
+    return list(session.scalars(select(LabelKey).where(LabelKey.log_id == log_id).order_by(LabelKey.published_index)))
 
 
 class LabelKeyRetired(Unavailable):

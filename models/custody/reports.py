@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from models.core.db import one_of
 from models.core.errors import InvalidRequest, NotFound
-from models.custody.items import Item
+from models.custody.items import Item, bound_for
 from models.custody.scans import ScanType
 from models.log.reads import get_log, latest_checkpoint
 from models.log.tables import LogCheckpoint, LogEntry
-from models.places.sites import Site, SiteLevel, get_site, level_of, regency_of, under
+from models.places.sites import Site, SiteLevel, get_site, level_of, regency_of, site_names, under
 
 # A district report reads every entry of these items at once; a bigger area is
 # reported village by village.
@@ -106,14 +106,7 @@ def area_report(session: Session, code: str) -> CustodyReport:
     if level_of(code) not in (SiteLevel.PPK, SiteLevel.PPS):
         raise InvalidRequest(f"{code} is not a district (PPK) or village (PPS) code")
     area = get_site(session, code)
-    items = list(
-        session.scalars(
-            select(Item)
-            .where(Item.log_id == area.regency, under(Item.destination, code))
-            .order_by(Item.id)
-            .limit(MAX_ITEMS_PER_REPORT + 1)
-        )
-    )
+    items = bound_for(session, code, limit=MAX_ITEMS_PER_REPORT + 1)
     if not items:
         raise NotFound(f"no items are registered for {code} or below")
     if len(items) > MAX_ITEMS_PER_REPORT:
@@ -149,8 +142,7 @@ def _report(session: Session, log_id: str, items: list[Item], *, area: Site | No
             codes.update(c for c in (step.site, step.counterparty) if c)
     if area is not None:
         codes.add(area.code)
-    found = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, sorted(codes))))
-    names = {code: name for code, name in found}
+    names = site_names(session, codes)
     return CustodyReport(log_id, get_log(session, log_id).origin, checkpoint, list(sections.values()), names, area)
 
 

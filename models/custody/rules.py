@@ -387,6 +387,7 @@ def judge(
     party = party_of(item, scan.site)
     outcome = TRANSITIONS[scan.type][party]
     was_returning = _returning(item)
+    travelling_in = item.dispatch_handoff  # a receive that moves the box ends it
     flags: list[str] = []
     if outcome is Outcome.MOVES:
         flags += _move(item, scan, party, sites, rules, escorts)
@@ -396,6 +397,10 @@ def judge(
         flags.append("wrong_site" if item.status is ItemStatus.IN_TRANSIT else "no_dispatch")
     elif scan.type is not ScanType.CORRECTION:
         flags.append(_WHY_NOTHING_MOVED[party])
+    # Received as part of a truckload the box is not awaited in: not on its manifest
+    # (models/custody/manifests.py), or already taken off it.
+    if scan.type is ScanType.RECEIVE and scan.handoff is not None and scan.handoff != travelling_in:
+        flags.append("manifest_mismatch")
     flags += _timing(scan, now, rules)
     flags += _whereabouts(item, scan, sites[scan.site], rules, moves=outcome is Outcome.MOVES)
     flags += _of_the_box(item, scan, rules, was_returning)

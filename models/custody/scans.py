@@ -19,7 +19,9 @@ from models.custody.rules import ATTESTATIONS, IncidentKind, ScanType
 
 
 Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^[0-9.\-]+$")]
-Token = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+# Ids a device chooses: event ids, handoff ids, device ids.
+TOKEN_PATTERN = r"^[A-Za-z0-9._:\-]+$"
+Token = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TOKEN_PATTERN)]
 Seal = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-/.]+$")]
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 

@@ -595,6 +595,8 @@ def describe(flag: str, scan: Scan, item: ItemState | None, rules: Rules, truckl
         return about
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
+        "manifest_mismatch": f"received at {scan.site} as part of truckload {scan.handoff}, whose manifest does not "
+        "list it (or it was received already)",
         "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
         "already_in_transit": "dispatched again while an earlier dispatch was not received",
         "out_of_order": f"{scan.type} out of the order seal, open, count, reseal",

@@ -27,7 +27,8 @@ from ledger.note import Signer
 
 from models.core.errors import Unavailable
 from models.core.private import private_directory
-from models.log.reads import check_log_id
+from models.core.routing import LogDatabases
+from models.log.reads import check_log_id, every_log
 
 
 class MissingKey(Unavailable):
@@ -169,6 +170,14 @@ class KeyStore:
             except FileExistsError:
                 pass  # another process created it first: use theirs
         return path.read_text()
+
+
+def load_signing_keys(keys: KeyStore, databases: LogDatabases) -> int:
+    """Load every hosted log's signing key; raises MissingKey if one is absent."""
+    logs = every_log(databases)
+    for log in logs:
+        keys.log_signer(log.id, log.origin)
+    return len(logs)
 
 
 def _pending(path: Path) -> Path:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.core.base import utcnow
 from models.core.errors import Conflict, InvalidRequest, NotFound
+from models.core.routing import LogDatabases
 from models.log.tables import Log, LogCheckpoint, LogEntry, RetiredLogKey
 from models.log.tiles import TileStore
 
@@ -56,6 +57,15 @@ def get_log(session: Session, log_id: str) -> Log:
 
 def list_logs(session: Session) -> list[Log]:
     return list(session.scalars(select(Log).order_by(Log.id)))
+
+
+def every_log(databases: LogDatabases) -> list[Log]:
+    """Every log hosted here, on whichever database, in code order."""
+    found = []
+    for database in databases.each():
+        with database.reads() as session:
+            found += list_logs(session)
+    return sorted(found, key=lambda log: log.id)
 
 
 def latest_checkpoint(session: Session, log_id: str) -> LogCheckpoint:

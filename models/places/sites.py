@@ -4,12 +4,14 @@ and what the codes spell are models/places/codes.py's."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Boolean, Enum, Float, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.core.base import Base
+from models.core.db import one_of
 from models.core.errors import Conflict, InvalidRequest, NotFound
 # The codes' arithmetic is models/places/codes.py's; it is imported here too, where the
 # callers of the sites have always found it.
@@ -49,6 +51,11 @@ def get_site(session: Session, code: str) -> Site:
         raise NotFound(f"there is no site {code}")
     return site
 
+
+def site_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of those of these sites that exist, by code."""
+    rows = session.execute(select(Site.code, Site.name).where(one_of(session, Site.code, sorted(codes))))
+    return {code: name for code, name in rows}
 
 
 def list_sites(

@@ -1,5 +1,5 @@
 // The public check page (/v/<item>#<label JWS>): the box's trail, checked here in the
-// browser, not taken on the server's word:
+// browser, not taken on the server's word (1 and 2 as every check page, proven.js):
 //   1. the checkpoint is signed by the log's key (its verifier key from /api/v1/logs);
 //   2. every entry's bytes hash to its leaf, and its inclusion proof leads to the
 //      checkpoint's root;
@@ -10,45 +10,28 @@
 // none); the escorts' NRPs are counted, not listed.
 
 import { call } from "./api.js";
-import { decode, encode, equal, hex, text, utf8 } from "./b64.js";
+import { encode, hex, utf8 } from "./b64.js";
 import { el, t, when } from "./i18n.js";
 import { checkLabel } from "./label.js";
-import { leafHash, rootFromInclusionProof } from "./merkle.js";
-import { openCheckpoint } from "./note.js";
+import { Failure, proveEntry, verifyPage } from "./proven.js";
 
 const { item, log } = document.getElementById("check").dataset;
 const names = JSON.parse(document.getElementById("names").textContent);
 const place = (code) => (names[code] ? `${names[code]} (${code})` : code);
-
-class Failure extends Error {}
 
 // Each entry of the trail, checked: {record, index, state: "ok" | "pending"}.
 async function checkTrail(history, checkpoint) {
   const checked = [];
   let previous = null;
   for (const [n, entry] of history.trail.entries()) {
-    const bytes = decode(entry.entry_b64);
-    const leaf = await leafHash(bytes);
-    if (!equal(leaf, decode(entry.leaf_hash))) throw new Failure(t("why_leaf", { index: entry.index }));
-    const record = JSON.parse(text(bytes));
+    const proven = await proveEntry(entry, checkpoint);
+    const { record } = proven;
     if (record.item !== item) throw new Failure(t("why_item", { index: entry.index }));
     if (record.seq !== n + 1 || record.prev !== (previous && encode(previous))) {
       throw new Failure(t("why_chain", { index: entry.index }));
     }
-    previous = leaf;
-    let state = "pending"; // newer than the checkpoint: proven on a later visit
-    if (entry.index < checkpoint.size) {
-      if (!entry.inclusion_proof) throw new Failure(t("why_proof", { index: entry.index }));
-      let root;
-      try {
-        root = await rootFromInclusionProof(leaf, entry.index, checkpoint.size, entry.inclusion_proof.map(decode));
-      } catch {
-        throw new Failure(t("why_proof", { index: entry.index }));
-      }
-      if (!equal(root, checkpoint.root)) throw new Failure(t("why_proof", { index: entry.index }));
-      state = "ok";
-    }
-    checked.push({ record, index: entry.index, state });
+    previous = proven.leaf;
+    checked.push(proven);
   }
   return checked;
 }
@@ -106,45 +89,13 @@ function showTrail(checked) {
   );
 }
 
-function verdict(ok, detail, label) {
-  const box = document.getElementById("verdict");
-  box.className = `verdict ${ok ? "good" : "bad"}`;
-  box.dataset.result = ok ? "verified" : "failed";
-  box.querySelector("h2").textContent = ok ? t("verified") : t("failed");
-  document.getElementById("verdict-detail").textContent = detail;
-  const line = document.getElementById("label-result");
-  line.textContent = label?.line ?? "";
-  line.className = label?.bad ? "error" : "";
-}
-
-async function main() {
-  const [history, { logs }] = await Promise.all([
-    call(`/api/v1/items/${encodeURIComponent(item)}/history`),
-    call("/api/v1/logs"),
-  ]);
-  const info = logs.find((l) => l.log === log);
-  let checked = [];
-  try {
-    let checkpoint;
-    try {
-      checkpoint = await openCheckpoint(history.checkpoint, info.verifier_key);
-    } catch {
-      throw new Failure(t("why_checkpoint"));
-    }
-    if (checkpoint.origin !== info.origin) throw new Failure(t("why_origin"));
-    checked = await checkTrail(history, checkpoint);
-    const label = await checkFragment(checked);
-    const pending = checked.filter((c) => c.state === "pending").length;
-    let detail = t("verified_detail", { n: checked.length - pending, origin: checkpoint.origin, size: checkpoint.size });
-    if (pending) detail += " " + t("verified_pending", { n: pending });
-    verdict(true, detail, label);
-  } catch (failure) {
-    if (!(failure instanceof Failure)) throw failure;
-    verdict(false, failure.message);
-    // Shown for what it claims, each entry marked unproven.
-    checked = history.trail.map((entry) => ({ record: entry.entry, index: entry.index, state: "bad" }));
-  }
-  showTrail(checked);
-}
-
-main().catch((failure) => verdict(false, t("error", { detail: failure.message })));
+verifyPage({
+  path: `/api/v1/items/${encodeURIComponent(item)}/history`,
+  log,
+  entriesOf: (history) => history.trail,
+  check: async (history, checkpoint) => {
+    const checked = await checkTrail(history, checkpoint);
+    return { checked, fragment: await checkFragment(checked) };
+  },
+  show: showTrail,
+});

@@ -1,11 +1,12 @@
-// What the custody rules (models/custody.py) expect next of a box, seen from the site
+// What the custody rules (models/custody/rules.py) expect next of a box, seen from the site
 // of the person scanning: the scan types to offer, the likeliest first, and the
 // counterparty it names. Only a suggestion: the rules judge every scan again.
 
-// The custodians scan handoffs at their own site; escorts only report incidents.
+// The custodians scan handoffs at their own site; escorts attest the truckloads they
+// guard (pickup, delivery: of a truckload whose manifest they read) and report incidents.
 const CUSTODIANS = new Set(["kpu", "ppk", "pps", "kpps"]);
 
-// KPU, PPK, PPS, TPS codes of the box's outbound route (models/sites.py route_to).
+// KPU, PPK, PPS, TPS codes of the box's outbound route (models/places/codes.py route_to).
 export function routeTo(tps) {
   return [tps.slice(0, 5), tps.slice(0, 8), tps.slice(0, 13), tps];
 }
@@ -15,15 +16,16 @@ export function scanningSite(session) {
 }
 
 export function scans(role) {
-  if (role === "escort") return ["incident"];
+  if (role === "escort") return ["pickup", "delivery", "incident"];
   if (!CUSTODIANS.has(role)) return [];
   const all = ["dispatch", "receive", "seal", "store", "incident"];
   return role === "kpps" ? [...all, "open", "count", "reseal"] : all;
 }
 
 // {type, counterparty} expected of `site` for the item (null when its state is unknown).
-export function expected(item, site, role) {
-  if (role === "escort") return { type: "incident", counterparty: null };
+// An escort counting the boxes of an open truckload attests them as they last attested it.
+export function expected(item, site, role, truck = null) {
+  if (role === "escort") return { type: truck ? (truck.counting ?? "pickup") : "incident", counterparty: null };
   if (!item) return { type: "receive", counterparty: null };
   const route = routeTo(item.destination);
   const here = route.indexOf(site);

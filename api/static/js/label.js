@@ -15,8 +15,9 @@ export function parseLabel(scanned) {
   return ITEM_ID.test(item) ? { item, jws: match[2] } : null;
 }
 
-// {ok: true, payload} or {ok: false, why, item?}: `why` names a message key (why_*).
-export async function checkLabel(item, jws, keys) {
+// A compact JWS of type `typ` signed by one of `keys` (a JWK Set's keys), checked with
+// no network: {ok: true, header, payload} or {ok: false, why} (`why` names a message key).
+export async function checkJws(jws, keys, typ) {
   const parts = jws.split(".");
   if (parts.length !== 3) return { ok: false, why: "why_bad_format" };
   let header, payload, signature;
@@ -27,12 +28,19 @@ export async function checkLabel(item, jws, keys) {
   } catch {
     return { ok: false, why: "why_bad_format" };
   }
-  if (header.alg !== "EdDSA" || header.typ !== "jejak-label+jws") return { ok: false, why: "why_bad_header" };
+  if (header.alg !== "EdDSA" || header.typ !== typ) return { ok: false, why: "why_bad_header" };
   const key = keys.find((k) => k.kid === header.kid && k.kty === "OKP" && k.crv === "Ed25519");
   if (!key) return { ok: false, why: "why_unknown_key" };
   if (!(await verify(decodeUrl(key.x), signature, utf8(parts[0] + "." + parts[1])))) {
     return { ok: false, why: "why_bad_signature" };
   }
-  if (payload.item !== item) return { ok: false, why: "why_other_item", item: payload.item };
-  return { ok: true, payload };
+  return { ok: true, header, payload };
+}
+
+// {ok: true, payload} or {ok: false, why, item?}: `why` names a message key (why_*).
+export async function checkLabel(item, jws, keys) {
+  const checked = await checkJws(jws, keys, "jejak-label+jws");
+  if (!checked.ok) return checked;
+  if (checked.payload.item !== item) return { ok: false, why: "why_other_item", item: checked.payload.item };
+  return checked;
 }

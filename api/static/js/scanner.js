@@ -1,6 +1,8 @@
 // The field scanner (/scan): sign in, give this phone its own registered Ed25519 key,
 // read a label (camera, photo or typed id), check its signature offline, offer the scan
 // the custody rules expect, sign it and keep it in the outbox until the log holds it.
+// A truckload's manifest read the same way opens the truckload: an escort attests its
+// pickup or delivery in one tap; a custodian sees what the truck should carry.
 // Works with no network once opened online: the service worker keeps the app, IndexedDB
 // the keys, the boxes due here and the outbox.
 
@@ -9,6 +11,7 @@ import { encode, utf8 } from "./b64.js";
 import * as camera from "./camera.js";
 import { expected, routeTo, scanningSite, scans } from "./custody.js";
 import * as ed25519 from "./ed25519.js";
+import { ATTESTATIONS, attestation, names, parseManifest, readManifest } from "./escort.js";
 import { ago, el, t } from "./i18n.js";
 import * as idb from "./idb.js";
 import { canonicalize } from "./jcs.js";
@@ -23,6 +26,8 @@ const form = $("scan");
 let session = null;
 let device = null; // {id, log, key, seq}
 let opened = null; // the item being scanned: {id, item (state or null), label (payload or null)}
+let truck = null; // the truckload whose manifest was read last: {log, handoff, payload, digest}
+let places = {}; // names of the log's regency and districts, by code
 let retryTimer;
 
 // ---- network indicator and service worker
@@ -51,7 +56,8 @@ async function ensureDevice() {
       method: "POST",
       json: { public_key: encode(key.public), name: "Pemindai web Jejak" },
     });
-    device = { id: registered.id, log: registered.log_id, key, seq: 0 };
+    // An escort's phone carries their NRP (from their account): the manifests that name them.
+    device = { id: registered.id, log: registered.log_id, key, seq: 0, nrp: registered.nrp ?? null };
     await idb.put("kv", device, slot);
   }
   showDevice();
@@ -68,11 +74,15 @@ function showDevice() {
 
 async function cacheForOffline() {
   const log = session.jurisdiction.slice(0, 5);
-  const [keys, logs] = await Promise.all([
+  const [keys, logs, regency, districts] = await Promise.all([
     call(`/api/v1/logs/${log}/label-keys`),
     call("/api/v1/logs"),
+    call(`/api/v1/sites/${log}`),
+    call(`/api/v1/sites?parent=${log}&limit=100`),
   ]);
   await idb.put("kv", keys.keys, `labelkeys:${log}`);
+  places = Object.fromEntries([regency, ...districts.sites].map((s) => [s.code, s.name]));
+  await idb.put("kv", places, `places:${log}`);
   await idb.put("kv", logs.logs.find((l) => l.log === log)?.verifier_key, `vkey:${log}`);
   const site = session.jurisdiction;
   const due = await Promise.all([
@@ -92,7 +102,17 @@ function verdict(kind, title, detail = "") {
   box.querySelector("p").textContent = detail;
 }
 
+// "53.03.08 Insana", or a village's code with its district's name: the names are cached
+// for the regency and its districts (a few KB), not for every village.
+function placeName(code) {
+  if (places[code]) return `${code} ${places[code]}`;
+  const district = places[code.slice(0, 8)];
+  return district ? `${code} (${district})` : code;
+}
+
 async function onCode(scanned) {
+  const manifest = parseManifest(scanned);
+  if (manifest) return onManifest(manifest);
   const label = parseLabel(scanned);
   if (!label) {
     verdict("bad", t("label_not_ours", { text: scanned.slice(0, 80) }));
@@ -116,6 +136,67 @@ async function onCode(scanned) {
   return openItem(label.item, p);
 }
 
+// ---- a truckload's manifest
+
+async function onManifest(read) {
+  form.hidden = true;
+  $("truck").hidden = true;
+  const keys = await idb.get("kv", `labelkeys:${read.log}`);
+  if (!keys) return verdict("warn", t("manifest_no_keys", { log: read.log }));
+  const checked = await readManifest(read, keys);
+  if (!checked.ok) {
+    truck = null;
+    return verdict("bad", t("manifest_fake"), `${read.handoff}: ${t(checked.why, { handoff: checked.handoff })}`);
+  }
+  truck = checked.truck;
+  verdict("good", t("manifest_ok"), t("manifest_ok_detail", { n: truck.payload.n }));
+  showTruck();
+}
+
+function showTruck() {
+  const p = truck.payload;
+  const escort = session.role === "escort";
+  $("truck-id").textContent = truck.handoff;
+  $("truck-route").textContent = `${placeName(p.from)} → ${placeName(p.to)}`;
+  $("truck-detail").textContent = t("truck_detail", {
+    n: p.n,
+    vehicle: p.vehicle ?? "—",
+    escorts: p.escorts.join(", ") || "—",
+  });
+  $("truck-unnamed").hidden = !escort || names(truck, device?.nrp);
+  for (const node of $("truck").querySelectorAll("[data-attest], [data-attest-hint]")) node.hidden = !escort;
+  $("truck-boxes").replaceChildren();
+  $("truck").hidden = false;
+  if (!escort && navigator.onLine) showExpectedBoxes();
+}
+
+// The receiver, online, sees every box the truck should carry and its seals.
+async function showExpectedBoxes() {
+  const shown = truck;
+  try {
+    const manifest = await call(
+      `/api/v1/handoffs/${shown.log}/${encodeURIComponent(shown.handoff)}/manifest`,
+      { token: session.token },
+    );
+    if (truck !== shown) return;
+    $("truck-boxes").replaceChildren(
+      el("summary", {}, t("truck_expected", { n: manifest.boxes.length })),
+      el("ul", {}, ...manifest.boxes.map((b) => el("li", {}, `${b.item} · ${b.seals.join(", ") || "—"}`))),
+    );
+  } catch (failure) {
+    if (failure.status === 401) askAgain();
+  }
+}
+
+$("truck").addEventListener("click", async (event) => {
+  const type = event.target.closest("[data-attest]")?.dataset.attest;
+  if (!type || !truck) return;
+  if (!device) return verdict("warn", t("network_error"));
+  truck.counting = type; // boxes counted after this are attested the same way
+  await queue(await sign(attestation(type, truck)), truck.handoff);
+  $("truck").hidden = true;
+});
+
 async function openItem(id, label) {
   let item = await idb.get("kv", `item:${id}`);
   if (navigator.onLine) {
@@ -136,13 +217,13 @@ async function openItem(id, label) {
 function showForm() {
   const { id, item } = opened;
   const site = scanningSite(session);
-  const next = expected(item, site, session.role);
+  const next = expected(item, site, session.role, truck);
   $("scan-item").textContent = id;
   $("scan-state").textContent = item
     ? t("item_state", { status: t(`status_${item.status}`), custodian: item.custodian }) +
       (item.dispatch_to ? " " + t("item_headed", { to: item.dispatch_to }) : "")
     : t("item_state_unknown");
-  const types = scans(session.role);
+  const types = scans(session.role).filter((type) => truck || !(type in ATTESTATIONS));
   form.elements.type.replaceChildren(
     ...types.map((type) => el("option", { value: type, selected: type === next.type }, t(`type_${type}`))),
   );
@@ -189,18 +270,12 @@ function position() {
   });
 }
 
-// The signed scan (models/scans.py): only the fields this scan type uses, nothing empty.
-async function makeScan() {
+// The form's scan (models/custody/scans.py): only the fields this scan type uses, nothing empty.
+function formScan() {
   const f = form.elements;
   const type = f.type.value;
-  const scan = {
-    event_id: crypto.randomUUID(),
-    type,
-    item: opened.id,
-    observed_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-    site: session.role === "escort" ? f.site.value : scanningSite(session),
-    device: device.id,
-  };
+  if (type in ATTESTATIONS) return attestation(type, truck, opened.id); // one box of the truck, counted
+  const scan = { type, item: opened.id, site: session.role === "escort" ? f.site.value : scanningSite(session) };
   // The serial of the label read, so a revoked (reprinted) label scanned raises an alert.
   if (opened.label) scan.label = opened.label.n;
   const shown = (name) => !form.querySelector(`[name=${name}]`).closest("[data-for]")?.hidden;
@@ -215,11 +290,29 @@ async function makeScan() {
     scan.incident = f.incident.value;
     if (f.reason.value.trim()) scan.reason = f.reason.value.trim();
   }
+  return scan;
+}
+
+// The scan made, numbered and signed by this phone: {scan, sig}.
+async function sign(fields) {
+  const scan = {
+    event_id: crypto.randomUUID(),
+    ...fields,
+    observed_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    device: device.id,
+  };
   const location = await position();
   if (location) scan.location = location;
   scan.device_seq = await outbox.nextSeq(`device:${session.username}`);
   const sig = await ed25519.sign(device.key, utf8(canonicalize(scan)));
   return { scan, sig: encode(sig) };
+}
+
+async function queue(envelope, about) {
+  await outbox.add({ device: device.id, seq: envelope.scan.device_seq, username: session.username, log: device.log, envelope });
+  verdict("good", t("saved"), `${t(`type_${envelope.scan.type}`)} ${about}`);
+  await render();
+  sync();
 }
 
 form.addEventListener("change", (event) => {
@@ -229,12 +322,10 @@ form.elements.seals.addEventListener("input", checkSeals);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!device) return verdict("warn", t("network_error"));
-  const envelope = await makeScan();
-  await outbox.add({ device: device.id, seq: envelope.scan.device_seq, username: session.username, log: device.log, envelope });
+  const envelope = await sign(formScan());
+  if (envelope.scan.type in ATTESTATIONS) truck.counting = envelope.scan.type;
   form.hidden = true;
-  verdict("good", t("saved"), `${t(`type_${envelope.scan.type}`)} ${opened.id}`);
-  await render();
-  sync();
+  await queue(envelope, opened.id);
 });
 
 // ---- the outbox, and syncing it
@@ -249,7 +340,7 @@ async function render() {
         "li",
         { "data-event": s.event_id, "data-state": r.state },
         el("strong", {}, `${t(`type_${s.type}`)} `),
-        s.item,
+        s.item ?? s.handoff,
         " ",
         state,
         el("br"),
@@ -372,6 +463,7 @@ signIn(
         await cacheForOffline();
       } else {
         device = await idb.get("kv", `device:${session.username}`);
+        places = (await idb.get("kv", `places:${session.jurisdiction.slice(0, 5)}`)) ?? {};
         showDevice();
       }
     } catch (failure) {
