@@ -33,7 +33,9 @@ from models.core.errors import Conflict, InvalidRequest
 from models.custody.devices import Device, DeviceRegistration
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
+from models.custody.handoffs import Handoff
 from models.custody.pickups import raise_unpicked
+from models.custody.truckloads import read_truckload
 from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
@@ -301,11 +303,13 @@ class _Story:
         for box in boxes:
             route = route_to(box.rsplit("-", 1)[0])
             loads.setdefault((route[step], route[step + 1]), []).append(box)
-        dispatches, attested, receives = [], [], []
+        dispatches, receives = [], []
         assert escort.nrp is not None
+        ends: dict[str, tuple[str, str]] = {}
         for (source, target), load in loads.items():
             self.handoffs += 1
             handoff, vehicle = f"{source}-{target}-demo", f"DH {8100 + self.handoffs} EA"
+            ends[handoff] = (source, target)
             for box in load:
                 dispatches.append(sender.sign(
                     type="dispatch", item=box, observed_at=_stamp(sent_at), counterparty=target, handoff=handoff,
@@ -316,19 +320,28 @@ class _Story:
                         type="receive", item=box, observed_at=_stamp(received_at), counterparty=source,
                         handoff=handoff, seals=self.seals[box], **self._at(target),
                     ))
-            # The whole truckload in one scan each, as an escort does by its manifest.
+        self._send(sender, dispatches)
+        # The escort reads each truck's manifest: the whole truckload in one scan each.
+        attested = []
+        for handoff, (source, target) in ends.items():
+            manifest = self._manifest_digest(handoff)
             if picked_up:
                 attested.append(escort.sign(
-                    type="pickup", observed_at=_stamp(sent_at + leg / 8), handoff=handoff, **self._at(source)
-                ))
+                    type="pickup", observed_at=_stamp(sent_at + leg / 8), handoff=handoff, manifest=manifest,
+                    **self._at(source),
+                ))  # fmt: skip
             if receiver:
                 attested.append(escort.sign(
-                    type="delivery", observed_at=_stamp(received_at - leg / 8), handoff=handoff, **self._at(target)
-                ))
-        self._send(sender, dispatches)
+                    type="delivery", observed_at=_stamp(received_at - leg / 8), handoff=handoff, manifest=manifest,
+                    **self._at(target),
+                ))  # fmt: skip
         self._send(escort, attested)
         if receiver:
             self._send(receiver, receives)
+
+    def _manifest_digest(self, handoff: str) -> str:
+        with self.runtime.db_for(REGENCY).reads() as session:
+            return read_truckload(session, session.get_one(Handoff, (REGENCY, handoff))).manifest.digest
 
 
 def _stamp(moment: datetime) -> str:

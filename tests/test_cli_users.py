@@ -72,7 +72,7 @@ def test_an_integrator_with_scopes_and_an_escort_with_an_nrp(env, client, regenc
     escort = username()
     assert add(
         monkeypatch, PASSWORD + "\r\n", "--username", escort, "--role", "escort", "--jurisdiction", regency,
-        "--nrp", "85061234", "--password-stdin",
+        "--nrp", new_nrp(), "--password-stdin",
     ) == 0
     assert sign_in(client, escort, PASSWORD).status_code == 200  # the line ending is not part of it
 

@@ -25,6 +25,7 @@ from models.core.settings import get_settings
 from models.custody.alerts import Alert
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
+from models.custody.truckloads import read_truckload
 from models.custody.items import Item, ItemKind, ItemStatus
 from models.log.reads import latest_checkpoint, tree_root
 from models.log.tables import Log, LogEntry
@@ -162,6 +163,11 @@ def test_escorts_pick_up_and_deliver_the_truckloads(demo):
     attestations = [e for e in all_of(demo, Event, Event.log_id == TTU) if e.type in ("pickup", "delivery")]
     assert all(e.item_id is None and e.role == "escort" for e in attestations)
     assert len(attestations) == len(loads) - 1 + len(received)
+    # Each cites the manifest the escort read, the truckload's own.
+    with demo.runtime.db.reads() as session:
+        digests = {h: read_truckload(session, load).manifest.digest for h, load in loads.items()}
+        entries = {e.entry_index: json.loads(session.get_one(LogEntry, (TTU, e.entry_index)).data) for e in attestations}
+    assert all(entries[e.entry_index]["scan"]["manifest"] == digests[e.handoff_id] for e in attestations)
 
 
 def test_the_log_verifies(demo):
