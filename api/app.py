@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
             runtime.checkpointer.start()
             runtime.overdue.start()
             runtime.gaps.start()
+            runtime.pickups.start()
             if settings.webhook_delivery:
                 runtime.webhooks.start()
         try:

@@ -40,11 +40,13 @@ from ledger.tiles import tile_path
 
 FORMAT_VERSION = 1
 # docs/ENTRIES.md: the entries a signed scan becomes, and the other types of format v1.
+# An escort's pickup or delivery is about a truckload, or one box of it: an item or none.
+ATTESTATION_TYPES = frozenset({"pickup", "delivery"})
 SCAN_TYPES = frozenset(
     {"seal", "dispatch", "receive", "open", "count", "reseal", "incident", "correction", "store"}
-)
-ITEM_TYPES = SCAN_TYPES | {"register", "label", "missing"}
-ENTRY_TYPES = ITEM_TYPES | {
+) | ATTESTATION_TYPES
+ITEM_TYPES = SCAN_TYPES - ATTESTATION_TYPES | {"register", "label", "missing"}
+ENTRY_TYPES = ITEM_TYPES | ATTESTATION_TYPES | {
     "device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "alert_ack", "rules"
 }
 # What must agree between a signed scan and the entry that records it.
@@ -185,7 +187,7 @@ def check_entry(
         pass  # a newer kind of entry: its bytes, chain and tree are checked, not its meaning
     elif item is None and kind in ITEM_TYPES:
         fail(f"a {kind} entry must name an item")
-    elif item is not None and kind not in ITEM_TYPES:
+    elif item is not None and kind not in ITEM_TYPES | ATTESTATION_TYPES:
         fail(f"a {kind} entry is about no item, but names {item}")
     seq, prev = get("seq"), get("prev")
     if item is None and (seq is not None or prev is not None):

@@ -44,7 +44,7 @@ from models.custody.devices import Device, DeviceRegistration, DeviceRevocation
 from models.custody.handoffs import Handoff, HandoffClose
 from models.custody.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.custody.labels import LabelKey
-from models.custody.rules import Rules
+from models.custody.rules import ATTESTATIONS, Rules
 from models.custody.scans import Scan, ScanType, parse_scan
 from models.custody.work import CustodyWork, SignedScan, rules_of
 from models.core.routing import LogDatabases
@@ -301,9 +301,7 @@ class _Replay:
         """One actor's scans of one original batch, through the custody rules' own
         bookkeeping, with the flags the log recorded."""
         first = entries[0]
-        signed = [
-            SignedScan(parse_scan(e.record["scan"]), e.record["scan"], e.record["sig"]) for e in entries
-        ]
+        signed = [self._signed(e.record) for e in entries]
         work = CustodyWork(signed, self._actor(first.record), self.rules)
         self.log.rules = self.rules.record()  # recorded already, if at all: no entry is planned
         batch = self._batch(first, [work])
@@ -318,15 +316,25 @@ class _Replay:
         batch.write_collected()
         self.report.events += len(entries)
 
+    def _signed(self, record: dict[str, Any]) -> SignedScan:
+        """A logged scan as it was taken in; an escort's with the NRP of the phone that signed it."""
+        scan = parse_scan(record["scan"])
+        nrp = None
+        if scan.type in ATTESTATIONS:
+            nrp = self.session.get_one(Device, (self.log.id, scan.device)).nrp
+        return SignedScan(scan, record["scan"], record["sig"], nrp)
+
     def _placing(self, scans: list[Scan], entries: list[_Entry]) -> list[int | None]:
         """For each scan, the entry of the box's latest scan before it that placed the
         box if its site had coordinates: as the custody rules place a box (a correction
-        never does, an older scan synced late neither), whatever the sites here say."""
+        or an escort's scan never does, an older scan synced late neither), whatever the
+        sites here say."""
         earlier: list[int | None] = []
         for scan, entry in zip(scans, entries, strict=True):
-            last = self._placed.get(scan.item)
+            last = self._placed.get(scan.item) if scan.item else None
             earlier.append(last[1] if last else None)
-            if scan.type is not ScanType.CORRECTION and (last is None or scan.observed >= last[0]):
+            places = scan.type is not ScanType.CORRECTION and scan.type not in ATTESTATIONS
+            if scan.item and places and (last is None or scan.observed >= last[0]):
                 self._placed[scan.item] = (scan.observed, entry.index)
         return earlier
 
@@ -342,7 +350,8 @@ class _Replay:
         record, kind = entry.record, entry.record.get("type")
         if kind == "device_register":
             DeviceRegistration(
-                self.log.id, self._actor(record), base64.b64decode(record["key"]), "", record["device"]
+                self.log.id, self._actor(record), base64.b64decode(record["key"]), "", record["device"],
+                record.get("nrp"),
             ).finish(self._batch(entry, []), [entry.appended])
             self.report.devices += 1
         elif kind == "device_revoke":

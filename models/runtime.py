@@ -15,6 +15,7 @@ from models.core.settings import Settings
 from models.custody.device_gaps import GapWatch
 from models.custody.devices import DeviceKeys
 from models.custody.overdue import Allowance, OverdueWatch
+from models.custody.pickups import PickupWatch
 from models.log import reads
 from models.log.checkpointer import Checkpointer
 from models.log.keys import KeyStore
@@ -48,6 +49,7 @@ class Runtime:
         )
         self.overdue = OverdueWatch(self.databases, Allowance.of(settings), settings.not_received_check_interval)
         self.gaps = GapWatch(self.databases, settings.device_gap_hours, settings.not_received_check_interval)
+        self.pickups = PickupWatch(self.databases, settings.pickup_minutes, settings.not_received_check_interval)
         self.webhooks = Deliverer(self.db, settings)
 
     def db_for(self, code: str) -> Database:
@@ -76,6 +78,7 @@ class Runtime:
         self.checkpointer.stop()
         self.overdue.stop()
         self.gaps.stop()
+        self.pickups.stop()
         self.webhooks.stop()
         self.cosigners.stop()
         self.sequencer.close()

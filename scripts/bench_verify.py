@@ -84,7 +84,8 @@ class SyntheticLog:
         self.entries.append(data)
         return len(self.entries) - 1
 
-    def register_phone(self, role: str = "ppk") -> Phone:
+    def register_phone(self, role: str = "ppk", nrp: str | None = None) -> Phone:
+        """A phone registered in the log; an escort's records their NRP."""
         phone = Phone(f"d-{uuid.uuid4().hex[:16]}", SigningKey.generate(), str(uuid.uuid4()), role)
         self.append(
             {
@@ -94,6 +95,7 @@ class SyntheticLog:
                 "alg": "Ed25519",
                 "actor": phone.actor,
                 "role": role,
+                **({"nrp": nrp} if nrp else {}),
             }
         )
         return phone
@@ -116,13 +118,14 @@ class SyntheticLog:
         self.append({"type": "label", "serial": 1, "kid": kid,
                      "jws_sha256": leaf_hash(item.encode()).hex(), **actor}, item)
 
-    def scan(self, phone: Phone, kind: str, item: str, site: str, **fields: Any) -> int:
-        """A signed scan as the phone made it, recorded as the server records it."""
+    def scan(self, phone: Phone, kind: str, item: str | None, site: str, **fields: Any) -> int:
+        """A signed scan as the phone made it, recorded as the server records it (an
+        escort's of a whole truckload names no item)."""
         phone.seq += 1
         scan = {
             "event_id": str(uuid.uuid4()),
             "type": kind,
-            "item": item,
+            **({"item": item} if item else {}),
             "observed_at": self.clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "site": site,
             "device": phone.id,
@@ -151,15 +154,17 @@ CONTESTS = ("PPWP", "DPR", "DPD", "GUB", "BUP")
 
 
 def realistic_log(origin: str, entries: int, *, phones: int = 500) -> SyntheticLog:
-    """Ballot boxes of one regency sealed and walked KPU → PPK → PPS → TPS with escorts
-    and GPS, until the log holds at least `entries` entries: a log the custody rules
+    """Ballot boxes of one regency sealed and walked KPU → PPK → PPS → TPS with GPS,
+    a polling station's boxes in one truckload a hop, which an escort picks up and
+    delivers, until the log holds at least `entries` entries: a log the custody rules
     find nothing wrong with."""
     log = SyntheticLog(origin)
     # The server's default limits, recorded before the first scan judged by them.
     log.append({"type": "rules", "late_sync_hours": 12, "far_from_site_km": 2.0, "max_travel_kmh": 120,
-                "return_deadline": None})
+                "return_deadline": None, "escort_required": ["rawan", "sangat_rawan"]})
     kid = log.publish_label_key(SigningKey.generate())
     field_phones = [log.register_phone(role) for role in ("kpu", "ppk", "pps", "kpps") * (phones // 4)]
+    escort = log.register_phone("escort", nrp="85061234")
     regency = origin.rsplit("/", 1)[-1]
     box = 0
     while len(log.entries) < entries:
@@ -178,9 +183,12 @@ def realistic_log(origin: str, entries: int, *, phones: int = 500) -> SyntheticL
                 (box * 4 + hop + 1) % len(field_phones)
             ]
             where = {"location": {"lat": -9.45 - hop / 97, "lon": 124.48 + box / 9973, "accuracy_m": 12.5}}
-            log.scan(sender, "dispatch", item, here, counterparty=there, seals=seals,
-                     handoff=f"h-{box}-{hop}", vehicle="DH 1234 XY",
-                     escorts=[f"NRP-{box * 7 % 10**8:08d}"], **where)
+            truck = f"{here}-{there}-{station}"
+            log.scan(sender, "dispatch", item, here, counterparty=there, seals=seals, handoff=truck,
+                     vehicle="DH 1234 XY", escorts=["85061234"], **where)
+            if box % len(CONTESTS) == 1:  # the truckload's first box: the escort takes it under guard
+                log.scan(escort, "pickup", None, here, handoff=truck, **where)
+                log.scan(escort, "delivery", None, there, handoff=truck, **where)
             log.scan(receiver, "receive", item, there, counterparty=here, seals=seals, **where)
         kpps = field_phones[box % len(field_phones)]
         for kind in ("open", "count", "reseal"):

@@ -5,7 +5,9 @@ stations, their kerawanan, every coordinate (always marked synthetic), the peopl
 their phones are invented, deterministically: every run builds the same demo. The
 Pilkada 2024 ballot boxes are registered with their signed labels, and some are
 already on their way, moved by real signed scans through the same custody rules as
-the field app's. Development only: the passwords printed at the end are public."""
+the field app's, each truckload under a Polres TTU escort who signs its pickup and
+delivery on their own phone; one truckload's escort never picked it up, and its alert
+is open. Development only: the passwords printed at the end are public."""
 
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ from models.core.errors import Conflict, InvalidRequest
 from models.custody.devices import Device, DeviceRegistration
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
+from models.custody.handoffs import Handoff
+from models.custody.pickups import raise_unpicked
+from models.custody.truckloads import read_truckload
 from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
@@ -72,7 +77,9 @@ USERS = (
     DemoUser("ppk.insana", Role.PPK, INSANA, "Ketua PPK Insana (demo)"),
     DemoUser("pps.nansean", Role.PPS, NANSEAN, "Ketua PPS Nansean (demo)"),
     DemoUser("kpps.nansean.001", Role.KPPS, f"{NANSEAN}-001", "Ketua KPPS TPS 001 Nansean (demo)"),
+    # Polres TTU's escorts: one guards the trucks from the warehouse, one those from the districts on.
     DemoUser("escort.polres.ttu", Role.ESCORT, REGENCY, "Bripka Polres TTU (demo)", nrp="85061234"),
+    DemoUser("escort2.polres.ttu", Role.ESCORT, REGENCY, "Briptu Polres TTU (demo)", nrp="93070588"),
     DemoUser("auditor.bawaslu.ttu", Role.AUDITOR, REGENCY, "Bawaslu TTU (demo)"),
     DemoUser(
         "integrator.silog", Role.INTEGRATOR, REGENCY, "SILOG logistics system (demo)",
@@ -125,6 +132,9 @@ def seed(runtime: Runtime, *, if_empty: bool = False, out: Out = print) -> bool:
     _register(runtime, actors["kpu.ttu"], tps, out)
     _story(runtime, actors, tps)
     out(f"demo: ballot boxes by status: {_statuses(runtime)}")
+    # The truckload no escort picked up raises its alert now, not at the server's first look.
+    unpicked = raise_unpicked(runtime.db_for(REGENCY), runtime.settings.pickup_minutes, utcnow())
+    out(f"demo: open alerts: {', '.join(a.detail for a in unpicked) or 'none'}")
     out(logins_table(kept))
     return True
 
@@ -220,6 +230,7 @@ class Phone:
     actor: Actor
     key: Ed25519PrivateKey
     device: str
+    nrp: str | None = None  # an escort's
     seq: int = 0
 
     def sign(self, **fields: Any) -> dict[str, Any]:
@@ -229,27 +240,27 @@ class Phone:
         return {"scan": scan, "sig": base64.b64encode(self.key.sign(canonicalize(scan))).decode()}
 
 
-def new_phone(runtime: Runtime, actor: Actor, name: str) -> Phone:
+def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> Phone:
+    """A phone registered in the log; an escort's carries their NRP."""
     key = Ed25519PrivateKey.generate()
-    work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name)
+    work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
     device: Device = runtime.sequencer.submit(REGENCY, work, 1)
-    return Phone(actor, key, device.id)
+    return Phone(actor, key, device.id, nrp)
 
 
 class _Story:
     """Boxes moved along their route by signed scans, each checked to be accepted
     without a flag: the demo shows clean custody, so any flag is a bug."""
 
-    def __init__(self, runtime: Runtime, escort_nrp: str, now: datetime) -> None:
+    def __init__(self, runtime: Runtime, now: datetime) -> None:
         self.runtime = runtime
-        self.escorts = [escort_nrp]
         with runtime.db.reads() as session:
             rows = session.execute(select(Site.code, Site.lat, Site.lon).where(Site.regency == REGENCY))
             self.coords = {code: (lat, lon) for code, lat, lon in rows}
         # Sealing, then a dispatch and a receive per step of the route: seven moments
         # over a few hours, none so long ago that its sync would count as late.
         span = min(timedelta(hours=6), timedelta(hours=runtime.settings.late_scan_hours / 2))
-        self.moments = [_stamp(now - span + span * k / 7) for k in range(7)]
+        self.moments = [now - span + span * k / 7 for k in range(7)]
         self.seals: dict[str, list[str]] = {}
         self.handoffs = 0
 
@@ -274,36 +285,63 @@ class _Story:
             self.seals[box] = [f"TTU-{number + 1:06d}", f"TTU-{number + 2:06d}"]
         self._send(phone, [
             phone.sign(
-                type="seal", item=box, observed_at=self.moments[0], seals=self.seals[box], **self._at(REGENCY)
+                type="seal", item=box, observed_at=_stamp(self.moments[0]), seals=self.seals[box], **self._at(REGENCY)
             )
             for box in boxes
         ])
 
-    def hand_over(self, sender: Phone, boxes: list[str], step: int, receiver: Phone | None = None) -> None:
-        """Dispatch each box one step down its route (one truckload per destination,
-        under escort); the receiver, if any, takes them over there."""
+    def hand_over(
+        self, sender: Phone, boxes: list[str], step: int, escort: Phone, receiver: Phone | None = None,
+        *, picked_up: bool = True,
+    ) -> None:  # fmt: skip
+        """Dispatch each box one step down its route, one truckload per destination
+        named for the escort, who takes each under guard (unless not `picked_up`) and,
+        if a receiver takes the boxes over there, hands it over first."""
         sent_at, received_at = self.moments[1 + 2 * step], self.moments[2 + 2 * step]
+        leg = received_at - sent_at
         loads: dict[tuple[str, str], list[str]] = {}
         for box in boxes:
             route = route_to(box.rsplit("-", 1)[0])
             loads.setdefault((route[step], route[step + 1]), []).append(box)
         dispatches, receives = [], []
+        assert escort.nrp is not None
+        ends: dict[str, tuple[str, str]] = {}
         for (source, target), load in loads.items():
             self.handoffs += 1
             handoff, vehicle = f"{source}-{target}-demo", f"DH {8100 + self.handoffs} EA"
+            ends[handoff] = (source, target)
             for box in load:
                 dispatches.append(sender.sign(
-                    type="dispatch", item=box, observed_at=sent_at, counterparty=target, handoff=handoff,
-                    vehicle=vehicle, escorts=self.escorts, seals=self.seals[box], **self._at(source),
+                    type="dispatch", item=box, observed_at=_stamp(sent_at), counterparty=target, handoff=handoff,
+                    vehicle=vehicle, escorts=[escort.nrp], seals=self.seals[box], **self._at(source),
                 ))
                 if receiver:
                     receives.append(receiver.sign(
-                        type="receive", item=box, observed_at=received_at, counterparty=source,
+                        type="receive", item=box, observed_at=_stamp(received_at), counterparty=source,
                         handoff=handoff, seals=self.seals[box], **self._at(target),
                     ))
         self._send(sender, dispatches)
+        # The escort reads each truck's manifest: the whole truckload in one scan each.
+        attested = []
+        for handoff, (source, target) in ends.items():
+            manifest = self._manifest_digest(handoff)
+            if picked_up:
+                attested.append(escort.sign(
+                    type="pickup", observed_at=_stamp(sent_at + leg / 8), handoff=handoff, manifest=manifest,
+                    **self._at(source),
+                ))  # fmt: skip
+            if receiver:
+                attested.append(escort.sign(
+                    type="delivery", observed_at=_stamp(received_at - leg / 8), handoff=handoff, manifest=manifest,
+                    **self._at(target),
+                ))  # fmt: skip
+        self._send(escort, attested)
         if receiver:
             self._send(receiver, receives)
+
+    def _manifest_digest(self, handoff: str) -> str:
+        with self.runtime.db_for(REGENCY).reads() as session:
+            return read_truckload(session, session.get_one(Handoff, (REGENCY, handoff))).manifest.digest
 
 
 def _stamp(moment: datetime) -> str:
@@ -314,24 +352,27 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     """Kefamenanu's boxes sealed; Insana Utara's on the road to their PPK; Insana's at
     their PPK, but those of three villages sent on: two still on the road, Nansean's
     received at the village, and of those TPS 001's taken on to the polling station."""
-    escort = next(user for user in USERS if user.role is Role.ESCORT)
-    assert escort.nrp is not None
     kpu, ppk, pps, kpps = (
         new_phone(runtime, actors[name], f"demo phone of {name}")
         for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
     )
+    warehouse, districts = (
+        new_phone(runtime, actors[user.username], f"demo phone of {user.username}", user.nrp)
+        for user in USERS if user.role is Role.ESCORT
+    )  # fmt: skip
 
     def boxes(*areas: str) -> list[str]:
         chosen = [code for code in tps if any(within(code, area) for area in areas)]
         return [f"{code}-{contest}" for code in chosen for contest in CONTESTS]
 
-    story = _Story(runtime, escort.nrp, utcnow())
+    story = _Story(runtime, utcnow())
     story.seal(kpu, boxes(KEFAMENANU, INSANA, INSANA_UTARA))
-    story.hand_over(kpu, boxes(INSANA_UTARA), 0)
-    story.hand_over(kpu, boxes(INSANA), 0, receiver=ppk)
-    story.hand_over(ppk, boxes(*ONWARD[1:]), 1)
-    story.hand_over(ppk, boxes(NANSEAN), 1, receiver=pps)
-    story.hand_over(pps, boxes(f"{NANSEAN}-001"), 2, receiver=kpps)
+    # Insana Utara's truck left without its escort's pickup: the demo's one open alert.
+    story.hand_over(kpu, boxes(INSANA_UTARA), 0, warehouse, picked_up=False)
+    story.hand_over(kpu, boxes(INSANA), 0, warehouse, receiver=ppk)
+    story.hand_over(ppk, boxes(*ONWARD[1:]), 1, districts)
+    story.hand_over(ppk, boxes(NANSEAN), 1, districts, receiver=pps)
+    story.hand_over(pps, boxes(f"{NANSEAN}-001"), 2, districts, receiver=kpps)
 
 
 def _statuses(runtime: Runtime) -> str:

@@ -7,7 +7,9 @@ and one phone per site, registers the ballot boxes (five per TPS for a Pemilu, t
 for a Pilkada) and walks every box along its route and back: sealed in the KPU
 warehouse, handed down to the PPK, the PPS and the TPS, opened, counted, resealed,
 handed back up and stored. Every step is a signed scan that phones sync in batches,
-observed at a believable time of the days around voting day. A few irregularities
+observed at a believable time of the days around voting day; every truckload travels
+under the regency's police escort, who signs its pickup and its delivery, one scan
+each for the whole truckload, on their own phone. A few irregularities
 are planted in every regency (a late sync, a seal mismatch, a box received at the
 wrong village, a wet box) and the server must flag exactly those. It prints ingest
 figures per log and in total, checks every count, then runs `jejak verify` on every
@@ -335,6 +337,14 @@ class Route:
         day = first_day + math.floor(u * days)
         return self.e.local(regency, day, first_hour + self.e.unit(site, str(target), "hour") * hours)
 
+    def arrival(self, box: Box, step: int) -> datetime:
+        """When the truck of this box's dispatch at `step` is at its destination, ready
+        to unload (local time)."""
+        site, target = self.path(box, step)
+        assert target is not None
+        travel = distance_km(Point(*self.e.coords[site]), Point(*self.e.coords[target])) / TRUCK_KMH
+        return self.departure(box, step) + timedelta(hours=travel + 0.25)
+
     def observed(self, box: Box, step: int) -> datetime:
         kind = STEPS[step][0]
         regency = box.id[:5]
@@ -346,12 +356,7 @@ class Route:
         if kind == "dispatch":
             return self.departure(box, step) - timedelta(minutes=30 * self.e.unit(box.id, str(step)))
         if kind == "receive":
-            site, source = self.path(box, step)
-            assert source is not None
-            sent_from = self.path(box, step - 1)[0]
-            travel = distance_km(Point(*self.e.coords[sent_from]), Point(*self.e.coords[site])) / TRUCK_KMH
-            unloading = 20 * self.e.unit(box.id, str(step))
-            return self.departure(box, step - 1) + timedelta(hours=travel + 0.25, minutes=unloading)
+            return self.arrival(box, step - 1) + timedelta(minutes=20 * self.e.unit(box.id, str(step)))
         if kind == "open":
             return self.e.local(regency, 0, 7 + self.e.unit(box.id, "open") / 6)
         if kind in ("count", "reseal"):
@@ -362,7 +367,9 @@ class Route:
     def scans(self, step: int) -> list[list[Scan]]:
         """Every box's scan at `step`, and the planted incident during the last leg out,
         in waves sent one after the other: a box received at the wrong village arrives
-        there before its own, so that scan goes first, not racing the right one."""
+        there before its own, so that scan goes first, not racing the right one; the
+        escort picks each truckload up once its boxes are dispatched, and delivers it
+        before they are received."""
         kind = STEPS[step][0]
         out: list[Scan] = []
         strays: list[Scan] = []
@@ -386,13 +393,41 @@ class Route:
             out.append(Scan(self.e.phones[site], fields, self._flags(box, step)))
             if step == 6 and self.e.planted.get(box.id) == "incident_wet":
                 out.append(self._incident(box))
-        return [wave for wave in (strays, out) if wave]
+        if kind == "dispatch":
+            return [out, self._attestations(step, "pickup")]
+        if kind == "receive":
+            return [wave for wave in (strays, self._attestations(step - 1, "delivery"), out) if wave]
+        return [out]
 
     def _truck(self, box: Box, site: str, target: str, step: int) -> dict[str, Any]:
-        regency = box.id[:5]
         n = int(self.e.unit(site, target, "truck") * 9000) + 1000
-        escorts = [f"{int(self.e.unit(regency, site, target, str(k)) * 9e7) + 10**7}" for k in (1, 2)]
-        return {"handoff": f"{site}-{target}-{step}", "vehicle": f"DH {n} EB", "escorts": escorts}
+        escort = escort_nrp(self.e.escorts[box.id[:5]].username)
+        return {"handoff": f"{site}-{target}-{step}", "vehicle": f"DH {n} EB", "escorts": [escort]}
+
+    def _attestations(self, step: int, kind: str) -> list[Scan]:
+        """The escort's pickup (at the origin, as the truck leaves) or delivery (at the
+        destination, as it arrives) of each truckload dispatched at `step`: one scan a
+        truckload, whatever its number of boxes."""
+        trucks: dict[str, Box] = {}
+        for box in self.e.boxes:
+            site, target = self.path(box, step)
+            trucks.setdefault(f"{site}-{target}-{step}", box)
+        scans = []
+        for handoff, box in trucks.items():
+            site, target = self.path(box, step)
+            if kind == "pickup":
+                where, when = site, self.departure(box, step) + timedelta(minutes=5)
+            else:
+                where, when = target or "", self.arrival(box, step) - timedelta(minutes=5)
+            fields = {
+                "event_id": f"sim-{hashlib.sha256(f'{self.e.seed}|{handoff}|{kind}'.encode()).hexdigest()[:32]}",
+                "type": kind,
+                "observed_at": _stamp(when),
+                "handoff": handoff,
+                **self._where(where, f"{handoff}|{kind}"),
+            }
+            scans.append(Scan(self.e.escorts[box.id[:5]], fields, []))
+        return scans
 
     def _flags(self, box: Box, step: int) -> list[str]:
         planted = self.e.planted.get(box.id)
@@ -426,6 +461,11 @@ class Route:
         return Scan(self.e.escorts[box.id[:5]], fields, ["incident_wet"])
 
 
+def escort_nrp(username: str) -> str:
+    """A simulated escort's NRP, fixed by their account's name."""
+    return f"{int(unit(username, 'nrp') * 9e7) + 10**7}"
+
+
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -442,7 +482,7 @@ def create_accounts(runtime: Runtime, election: Election) -> None:
                 users[phone.username] = User(
                     username=phone.username, password_hash=password_hash, role=phone.role,
                     jurisdiction=phone.site, full_name=f"{phone.role.upper()} {phone.site} (simulated)",
-                    nrp=f"{int(unit(phone.username, 'nrp') * 9e7) + 10**7}" if phone.role is Role.ESCORT else None,
+                    nrp=escort_nrp(phone.username) if phone.role is Role.ESCORT else None,
                 )
                 session.add(users[phone.username])
         session.flush()

@@ -48,7 +48,7 @@ from ledger.merkle import ProofError, inclusion_proof, verify_inclusion
 from ledger.note import NoteError, Verifier, parse_note
 from ledger.tiles import TILE_WIDTH, TileKey, decode_entry_bundle
 
-from models.custody.replay import NOT_RECHECKED, CustodyReplay
+from models.custody.replay import CustodyReplay, not_rechecked
 from scripts.logsource import HttpSource, LogSource, SourceError, bundle_widths, open_source
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -451,7 +451,7 @@ def report(outcome: Outcome, args: argparse.Namespace) -> int:
         if outcome.replay is not None:
             lines.append(
                 f"custody     {outcome.replay.scans:,} scans replayed by the custody rules; not re-checked: "
-                f"{', '.join(NOT_RECHECKED)} (site coordinates are not in the log)"
+                f"{not_rechecked()}"
             )
         if s.first_received:
             lines.append(f"received    {s.first_received} to {s.last_received}")

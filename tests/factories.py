@@ -70,6 +70,7 @@ class Person:
     jurisdiction: str
     id: uuid.UUID
     token: str = ""
+    nrp: str | None = None  # an escort's
 
     @property
     def headers(self) -> dict[str, str]:
@@ -83,15 +84,20 @@ class Person:
 
 
 def make_person(
-    client: TestClient, runtime: Runtime, role: Role, jurisdiction: str, scopes: frozenset[str] = frozenset()
+    client: TestClient, runtime: Runtime, role: Role, jurisdiction: str, scopes: frozenset[str] = frozenset(),
+    nrp: str | None = None,
 ) -> Person:
+    """A signed-in account; an escort's has an NRP of its own unless one is given."""
     username = f"{role.value}.{next(_names)}.{uuid.uuid4().hex[:6]}"
+    if role is Role.ESCORT and nrp is None:
+        nrp = new_nrp()
     with runtime.db.session(write=True) as session:
         user = create_user(
-            session, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction, scopes=scopes
+            session, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction, scopes=scopes,
+            nrp=nrp,
         )
         user_id = user.id
-    person = Person(client, username, role, jurisdiction, user_id)
+    person = Person(client, username, role, jurisdiction, user_id, nrp=nrp)
     response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text
     person.token = response.json()["access_token"]
@@ -114,13 +120,16 @@ class Phone:
         self.id = response.json()["id"]
         return self
 
-    def scan(self, type: str, item: str, site: str, *, observed: datetime | None = None, **fields: Any) -> dict[str, Any]:
-        """A signed envelope, as the app puts it in its outbox."""
+    def scan(
+        self, type: str, item: str | None, site: str, *, observed: datetime | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """A signed envelope, as the app puts it in its outbox (an escort's pickup or
+        delivery of a whole truckload names no item)."""
         self.seq += 1
         scan = {
             "event_id": str(uuid.uuid4()),
             "type": type,
-            "item": item,
+            **({"item": item} if item is not None else {}),
             "observed_at": (observed or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "site": site,
             "device": self.id,
@@ -204,6 +213,11 @@ def _sent_then(body: bytes, on_sent: Callable[[int], None] | None, chunk: int) -
     yield body
     if on_sent is not None:
         on_sent(chunk)
+
+
+def new_nrp() -> str:
+    """An NRP no other account of the test database has (8 digits, like Polri's)."""
+    return f"{uuid.uuid4().int % 10**8:08d}"
 
 
 def sign(key: Ed25519PrivateKey, scan: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
+from ledger.jcs import canonicalize
+from ledger.merkle import leaf_hash
+from sqlalchemy import text
 
 from models.core.settings import Settings
 from models.log.sequencer import Appended, NewEntry
@@ -124,3 +129,52 @@ def serve_live(settings: Settings, **env_vars: str) -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+def log_records(runtime: Runtime, log_id: str) -> list[dict[str, Any]]:
+    """Every entry of a log as JSON, in order, once a checkpoint covers them all."""
+    runtime.checkpointer.sign_grown_logs()
+    with runtime.db.reads() as session:
+        rows = session.execute(
+            text("SELECT data FROM log_entries WHERE log_id = :log ORDER BY idx"), {"log": log_id}
+        ).scalars()
+        return [orjson.loads(data) for data in rows]
+
+
+def signed_anew(runtime: Runtime, log_id: str, origin: str, records: list[dict[str, Any]], root: Path) -> Path:
+    """What an operator lying in the log itself would publish: the records chained and
+    the tree signed with the log's own key, every byte of it valid (a mirror at `root`)."""
+    from scripts.bench_verify import write_mirror
+
+    chains: dict[str, tuple[int, bytes]] = {}
+    entries = []
+    for record in records:
+        item = record["item"]
+        seq, last = chains.get(item, (0, None)) if item else (None, None)
+        data = canonicalize(
+            {**record, "seq": seq + 1 if item else None, "prev": base64.b64encode(last).decode() if last else None}
+        )
+        if item:
+            chains[item] = (seq + 1, leaf_hash(data))
+        entries.append(data)
+    write_mirror(root, log_id, entries, runtime.keys.log_signer(log_id, origin))
+    return root
+
+
+def verify_copy(location: Path, vkey: str, capsys: Any) -> tuple[int, str]:
+    """`jejak verify` on a mirror or bundle: its exit status and what it printed."""
+    from scripts import verify
+
+    status = verify.main([str(location), "--key", vkey, "--workers", "0", "--quiet"])
+    return status, capsys.readouterr().out
+
+
+def lies_found(
+    runtime: Runtime, log_id: str, origin: str, vkey: str, records: list[dict[str, Any]], root: Path, capsys: Any
+) -> list[str]:
+    """The failures `jejak verify` names in the records signed anew (it must fail)."""
+    from scripts import verify
+
+    status, out = verify_copy(signed_anew(runtime, log_id, origin, records, root), vkey, capsys)
+    assert status == verify.EXIT_FAILED, out
+    return [line.strip() for line in out.splitlines() if line.startswith("  ")]

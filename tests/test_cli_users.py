@@ -12,6 +12,7 @@ from models.core.settings import get_settings
 from models.places.sites import Site, SiteLevel
 from scripts import cli
 from scripts.cli import main
+from tests.factories import new_nrp
 
 PASSWORD = "a long enough secret"
 
@@ -71,7 +72,7 @@ def test_an_integrator_with_scopes_and_an_escort_with_an_nrp(env, client, regenc
     escort = username()
     assert add(
         monkeypatch, PASSWORD + "\r\n", "--username", escort, "--role", "escort", "--jurisdiction", regency,
-        "--nrp", "85061234", "--password-stdin",
+        "--nrp", new_nrp(), "--password-stdin",
     ) == 0
     assert sign_in(client, escort, PASSWORD).status_code == 200  # the line ending is not part of it
 
@@ -109,3 +110,14 @@ def test_refusals_are_one_clear_line(env, monkeypatch, capsys, stdin, args, mess
 def test_the_password_is_never_an_argument():
     with pytest.raises(SystemExit):
         main(["user", "add", "--username", "x.user", "--role", "admin", "--jurisdiction", "", "--password", PASSWORD])
+
+
+def test_an_escort_is_added_with_their_nrp(env, regency, monkeypatch, capsys):
+    name, nrp = username(), new_nrp()
+    args = ["--username", name, "--role", "escort", "--jurisdiction", regency, "--password-stdin"]
+    assert add(monkeypatch, PASSWORD + "\n", *args) == 1
+    assert "an escort account needs the officer's NRP" in capsys.readouterr().err
+    assert add(monkeypatch, PASSWORD + "\n", *args, "--nrp", nrp) == 0
+    assert f"created escort {name} ({regency})" in capsys.readouterr().out
+    assert add(monkeypatch, PASSWORD + "\n", *[a if a != name else username() for a in args], "--nrp", nrp) == 1
+    assert f"NRP {nrp} is another account's" in capsys.readouterr().err

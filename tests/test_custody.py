@@ -92,13 +92,15 @@ def test_a_bupati_box_of_a_real_ttu_polling_station_travels_out_and_back(client,
 
 
 def walk_out_and_back(client, runtime, area, crew):
-    """Seal, three handoffs down, open, count, reseal, three handoffs back, then check
-    the whole trail as an outsider would."""
+    """Seal, three handoffs down under a police escort who takes each truckload under
+    guard and hands it over, open, count, reseal, three handoffs back, then check the
+    whole trail as an outsider would."""
     box = area.item()
     register(crew, (area.tps[0], "BUP"))
     kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
+    police = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
     seals = ["TTU-000101", "TTU-000102"]
-    escort = {"escorts": ["NRP-81020304"], "vehicle": "DH 1234 KA"}
+    escort = {"escorts": [police.person.nrp], "vehicle": "DH 1234 KA"}
     accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=seals)))
     legs = [
         (kpu, area.kpu, ppk, area.ppk),
@@ -106,7 +108,10 @@ def walk_out_and_back(client, runtime, area, crew):
         (pps, area.pps, kpps, area.tps[0]),
     ]
     for sender, origin, receiver, destination in legs:
-        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=seals, **escort)))
+        truck = {"handoff": f"{origin}-{destination}-1", **escort}
+        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=seals, **truck)))
+        accepted(police.send(police.scan("pickup", None, origin, handoff=truck["handoff"])))
+        accepted(police.send(police.scan("delivery", None, destination, handoff=truck["handoff"])))
         accepted(receiver.send(receiver.scan("receive", box, destination, counterparty=origin, seals=seals)))
     new_seals = ["TTU-900001", "TTU-900002"]
     accepted(kpps.send(
@@ -406,7 +411,7 @@ def _log_size(client, log_id):
 def test_closing_a_handoff_flags_what_did_not_arrive(area, crew):
     register(crew, *[(t, "BUP") for t in area.tps])
     kpu, ppk = crew["kpu"], crew["ppk"]
-    truck = {"handoff": f"{area.kpu}-truck-7", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-7", "vehicle": "DH 9 XY"}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(3)]))
     accepted(ppk.send(*[ppk.scan("receive", area.item(n), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-7") for n in range(2)]))
     closed = ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-7/close")
@@ -425,7 +430,7 @@ def test_a_box_received_in_the_batch_that_closes_its_handoff_is_not_missing(app_
     (a "missing" entry in the log could never be taken back)."""
     register(crew, *[(t, "BUP") for t in area.tps[:2]])
     kpu, ppk = crew["kpu"], crew["ppk"]
-    truck = {"handoff": f"{area.kpu}-truck-8", "vehicle": "DH 8 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-8", "vehicle": "DH 8 XY"}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in range(2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(0), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-8")))
     last = ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, handoff=f"{area.kpu}-truck-8")

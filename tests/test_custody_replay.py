@@ -5,23 +5,17 @@ in force left out) is caught, the entry named (issue 21: "Rules the auditor can 
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from ledger.jcs import canonicalize
-from ledger.merkle import leaf_hash
-from sqlalchemy import text
 
 from models.accounts.actor import Role
 from models.log.export import write_export
 from scripts import verify
-from scripts.bench_verify import write_mirror
 from tests.factories import Phone, make_area, make_person
+from tests.helpers import lies_found, log_records, signed_anew, verify_copy
 
 SEALS = ["TTU-000101", "TTU-000102"]
 
@@ -33,38 +27,6 @@ class Logged:
     vkey: str
     boxes: list[str]
     handoff: str
-
-
-def _records(runtime, log_id: str) -> list[dict[str, Any]]:
-    runtime.checkpointer.sign_grown_logs()
-    with runtime.db.reads() as session:
-        rows = session.execute(
-            text("SELECT data FROM log_entries WHERE log_id = :log ORDER BY idx"), {"log": log_id}
-        ).scalars()
-        return [orjson.loads(data) for data in rows]
-
-
-def _verify(location: Path, vkey: str, capsys) -> tuple[int, str]:
-    status = verify.main([str(location), "--key", vkey, "--workers", "0", "--quiet"])
-    return status, capsys.readouterr().out
-
-
-def _signed_anew(runtime, log: Logged, records: list[dict[str, Any]], root: Path) -> Path:
-    """What an operator lying in the log itself would publish: the records chained and
-    the tree signed with the log's own key, every byte of it valid."""
-    chains: dict[str, tuple[int, bytes]] = {}
-    entries = []
-    for record in records:
-        item = record["item"]
-        seq, last = chains.get(item, (0, None)) if item else (None, None)
-        data = canonicalize(
-            {**record, "seq": seq + 1 if item else None, "prev": base64.b64encode(last).decode() if last else None}
-        )
-        if item:
-            chains[item] = (seq + 1, leaf_hash(data))
-        entries.append(data)
-    write_mirror(root, log.id, entries, runtime.keys.log_signer(log.id, log.origin))
-    return root
 
 
 def _where(records: list[dict[str, Any]], kind: str, item: str | None = None) -> int:
@@ -102,34 +64,33 @@ def logged(client, runtime, new_log) -> Logged:
 
 
 def test_a_log_made_through_the_api_replays_clean(logged, runtime, capsys, tmp_path):
-    records = _records(runtime, logged.id)
+    records = log_records(runtime, logged.id)
     assert [r for r in records if r["type"] == "rules"] == [
         {**records[_where(records, "rules")], "late_sync_hours": 12, "far_from_site_km": 2, "max_travel_kmh": 120,
-         "return_deadline": None}
+         "return_deadline": None, "escort_required": ["rawan", "sangat_rawan"]}
     ]  # fmt: skip
     assert _where(records, "rules") < _where(records, "seal")  # before the first scan judged by it
     bundle = tmp_path / "log.tar.gz"
     with runtime.db.reads() as session, bundle.open("wb") as out:
         write_export(session, logged.id, out)
-    status, out = _verify(bundle, logged.vkey, capsys)
+    status, out = verify_copy(bundle, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
     assert (
         "custody     9 scans replayed by the custody rules; not re-checked: far_from_site, impossible_travel "
-        "(site coordinates are not in the log)"
+        "(site coordinates are not in the log); unknown_escort (accounts are not in the log)"
     ) in out
     # Signed anew without a lie, it verifies as well: the lies below are all that fail.
-    status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "same"), logged.vkey, capsys)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
 
 
 def _lie(runtime, logged, records, tmp_path, capsys) -> list[str]:
-    status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "lie"), logged.vkey, capsys)
-    assert status == verify.EXIT_FAILED, out
-    return [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    return lies_found(runtime, logged.id, logged.origin, logged.vkey, records, tmp_path / "lie", capsys)
 
 
 def test_a_suppressed_flag_is_named(logged, runtime, capsys, tmp_path):
-    records = _records(runtime, logged.id)
+    records = log_records(runtime, logged.id)
     index = _where(records, "dispatch", logged.boxes[0])
     assert records[index]["flags"] == ["seal_mismatch"]
     records[index]["flags"] = []
@@ -139,7 +100,7 @@ def test_a_suppressed_flag_is_named(logged, runtime, capsys, tmp_path):
 
 
 def test_an_invented_missing_box_is_named(logged, runtime, capsys, tmp_path):
-    records = _records(runtime, logged.id)
+    records = log_records(runtime, logged.id)
     close = _where(records, "handoff_close")
     invented = {**records[_where(records, "missing")], "item": logged.boxes[1]}  # it was received
     records.insert(close, invented)
@@ -156,7 +117,7 @@ def test_an_invented_missing_box_is_named(logged, runtime, capsys, tmp_path):
 
 
 def test_a_closing_that_hides_a_missing_box_is_named(logged, runtime, capsys, tmp_path):
-    records = _records(runtime, logged.id)
+    records = log_records(runtime, logged.id)
     del records[_where(records, "missing")]
     close = _where(records, "handoff_close")
     records[close] |= {"received": logged.boxes, "missing": []}
@@ -187,10 +148,11 @@ def test_the_limits_in_force_are_the_ones_replayed(client, runtime, app_runtime,
         [result] = kpu.send(kpu.scan("seal", box, area.kpu, seals=SEALS, observed=three_hours_ago))
         flags.append(result["flags"])
     assert flags == [[], ["late_sync"]]
-    records = _records(runtime, new_log.id)
+    records = log_records(runtime, new_log.id)
     assert [r["late_sync_hours"] for r in records if r["type"] == "rules"] == [24, 2]
     logged = Logged(new_log.id, new_log.origin, new_log.verifier_key, boxes, "")
-    status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "log"), logged.vkey, capsys)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "log")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
     # Without the second rules entry, the late scan's flag is one the rules do not give.
     second = [i for i, r in enumerate(records) if r["type"] == "rules"][1]
@@ -207,8 +169,9 @@ def test_a_suppressed_out_of_order_sync_is_named(logged, client, runtime, capsys
     phone.send(phone.scan("store", logged.boxes[1], logged.id))
     [late] = phone.send(held_back)
     assert "out_of_order_sync" in late["flags"]
-    records = _records(runtime, logged.id)
-    status, out = _verify(_signed_anew(runtime, logged, records, tmp_path / "same"), logged.vkey, capsys)
+    records = log_records(runtime, logged.id)
+    copy = signed_anew(runtime, logged.id, logged.origin, records, tmp_path / "same")
+    status, out = verify_copy(copy, logged.vkey, capsys)
     assert status == verify.EXIT_OK, out
     index = late["index"]
     records[index]["flags"] = [f for f in records[index]["flags"] if f != "out_of_order_sync"]

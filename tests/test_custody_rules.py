@@ -1,6 +1,8 @@
 """The custody rules as a table, every cell, without a database: item state × scan type
-× who scans → moves / evidence only. And the refusals: truckloads with fixed ends,
-handoff ids scoped to their site, what each role scans. And the rules stay pure."""
+× who scans → moves / evidence only; an escort's pickup or delivery × who makes it ×
+where × of what → attests / evidence only. And the refusals: truckloads with fixed
+ends, handoff ids scoped to their site, what each role scans, truckloads an escort may
+attest. And the rules stay pure."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models.custody.rules import (
+    ATTESTATIONS,
+    Escorts,
     ItemState,
     ItemStatus,
     Leg,
@@ -21,12 +25,15 @@ from models.custody.rules import (
     Rules,
     ScanType,
     Truckload,
+    attest,
+    attestation_refusal,
+    join_truckload,
     judge,
     party_of,
     refusal,
     truckload_refusal,
 )
-from models.places.codes import SiteLevel
+from models.places.codes import Kerawanan, SiteLevel
 
 KPU, PPK, PPS, TPS = "53.03", "53.03.08", "53.03.08.2001", "53.03.08.2001-003"
 STRANGER = "53.03.09"  # another district: neither holds the box nor is sent it
@@ -39,11 +46,12 @@ class Place:
     level: SiteLevel
     lat: float | None = None
     lon: float | None = None
+    kerawanan: str | None = None
 
 
 SITES = {
     KPU: Place(SiteLevel.KPU), PPK: Place(SiteLevel.PPK), PPS: Place(SiteLevel.PPS),
-    TPS: Place(SiteLevel.TPS), STRANGER: Place(SiteLevel.PPK),
+    TPS: Place(SiteLevel.TPS, kerawanan=Kerawanan.RAWAN), STRANGER: Place(SiteLevel.PPK),
 }  # fmt: skip
 
 
@@ -54,6 +62,7 @@ class Scan:
     event_id: str = "e-1"
     counterparty: str | None = None
     handoff: str | None = None
+    escorts: list[str] = field(default_factory=list)
     seals: list[str] = field(default_factory=list)
     location: None = None
     label: int | None = None
@@ -109,6 +118,9 @@ def scan_by(kind: ScanType, party: Party) -> Scan:
     return Scan(kind, site, **extra)
 
 
+CUSTODY_SCANS = [kind for kind in ScanType if kind not in ATTESTATIONS]
+
+
 def cells():
     for kind, (resting, moving) in EXPECTED.items():
         for status in RESTING:
@@ -119,7 +131,8 @@ def cells():
 
 
 def test_the_table_covers_every_state_scan_type_and_party():
-    assert len(list(cells())) == len(ScanType) * (2 * len(RESTING) + 3) == 153
+    assert sorted(EXPECTED) == sorted(CUSTODY_SCANS)
+    assert len(list(cells())) == len(CUSTODY_SCANS) * (2 * len(RESTING) + 3) == 153
 
 
 @pytest.mark.parametrize(("status", "kind", "party", "outcome"), list(cells()), ids=lambda v: str(v))
@@ -238,7 +251,13 @@ def test_a_village_cannot_take_a_polling_stations_handoff_ids():
         ("pps", PPS, ScanType.RECEIVE, PPS, None),
         ("kpps", TPS, ScanType.OPEN, TPS, None),
         ("escort", KPU, ScanType.INCIDENT, PPK, None),
-        ("escort", KPU, ScanType.DISPATCH, KPU, "escort officers report incidents"),
+        ("escort", KPU, ScanType.PICKUP, KPU, None),
+        ("escort", PPK, ScanType.DELIVERY, PPK, None),
+        ("escort", KPU, ScanType.DISPATCH, KPU, "escort officers attest pickups and deliveries and report incidents"),
+        ("escort", KPU, ScanType.RECEIVE, PPK, "handoffs are scanned by the custodians"),
+        ("escort", PPK, ScanType.PICKUP, KPU, "outside your jurisdiction"),
+        ("kpu", KPU, ScanType.PICKUP, KPU, "an escort officer's own attestation"),
+        ("ppk", PPK, ScanType.DELIVERY, PPK, "an escort officer's own attestation"),
         ("ppk", PPK, ScanType.RECEIVE, PPS, "scans at a PPK site"),
         ("ppk", PPK, ScanType.RECEIVE, STRANGER, "outside your jurisdiction"),
         ("auditor", KPU, ScanType.SEAL, KPU, "does not scan"),
@@ -251,6 +270,171 @@ def test_what_each_role_scans(role, jurisdiction, kind, site, refused_because):
     scan = dataclasses.replace(scan, site=site, counterparty=scan.counterparty)
     reason = refusal(scan, role, jurisdiction)
     assert (reason is None) if refused_because is None else (reason is not None and refused_because in reason)
+
+
+# Escorts: a truckload from the district to the village, guarded by NRP 111.
+TRUCK, NAMED, UNNAMED = f"{PPK}-{PPS}-1", "111", "222"
+WHOLE, IN_IT, NOT_IN_IT = "the whole truckload", "a box in it", "a box not in it"
+END = {ScanType.PICKUP: PPK, ScanType.DELIVERY: PPS}  # where each is made
+OTHER_END = {ScanType.PICKUP: PPS, ScanType.DELIVERY: PPK}
+A = Outcome.ATTESTS
+# Who attests (the escort named, or another), where (the scan's own end of the
+# truckload, its other end, a stranger's site), of what → outcome and flags. Written
+# out for pickups; a delivery is the same with `delivery_wrong_site`.
+ATTESTED = [
+    (NAMED, "end", WHOLE, A, []),
+    (NAMED, "end", IN_IT, A, []),
+    (NAMED, "end", NOT_IN_IT, E, ["not_in_truckload"]),
+    (NAMED, "other end", WHOLE, E, ["{kind}_wrong_site"]),
+    (NAMED, "other end", IN_IT, E, ["{kind}_wrong_site"]),
+    (NAMED, "other end", NOT_IN_IT, E, ["{kind}_wrong_site", "not_in_truckload"]),
+    (NAMED, "stranger", WHOLE, E, ["{kind}_wrong_site"]),
+    (NAMED, "stranger", IN_IT, E, ["{kind}_wrong_site"]),
+    (NAMED, "stranger", NOT_IN_IT, E, ["{kind}_wrong_site", "not_in_truckload"]),
+    (UNNAMED, "end", WHOLE, E, ["not_escort"]),
+    (UNNAMED, "end", IN_IT, E, ["not_escort"]),
+    (UNNAMED, "end", NOT_IN_IT, E, ["not_escort", "not_in_truckload"]),
+    (UNNAMED, "other end", WHOLE, E, ["not_escort", "{kind}_wrong_site"]),
+    (UNNAMED, "other end", IN_IT, E, ["not_escort", "{kind}_wrong_site"]),
+    (UNNAMED, "other end", NOT_IN_IT, E, ["not_escort", "{kind}_wrong_site", "not_in_truckload"]),
+    (UNNAMED, "stranger", WHOLE, E, ["not_escort", "{kind}_wrong_site"]),
+    (UNNAMED, "stranger", IN_IT, E, ["not_escort", "{kind}_wrong_site"]),
+    (UNNAMED, "stranger", NOT_IN_IT, E, ["not_escort", "{kind}_wrong_site", "not_in_truckload"]),
+]
+
+
+def truckload() -> Truckload:
+    return Truckload(PPK, PPS, escorts=frozenset({NAMED}))
+
+
+def attestation_cells():
+    for kind in sorted(ATTESTATIONS):
+        for nrp, where, what, outcome, flags in ATTESTED:
+            yield kind, nrp, where, what, outcome, [f.format(kind=kind) for f in flags]
+
+
+def test_the_attestation_table_covers_every_escort_place_and_scope():
+    cells = list(attestation_cells())
+    assert len(cells) == len(ATTESTATIONS) * 2 * 3 * 3 == 36
+    assert {(c[1], c[2], c[3]) for c in cells} == {
+        (n, w, s) for n in (NAMED, UNNAMED) for w in ("end", "other end", "stranger") for s in (WHOLE, IN_IT, NOT_IN_IT)
+    }
+
+
+@pytest.mark.parametrize(("kind", "nrp", "where", "what", "outcome", "flags"), list(attestation_cells()), ids=str)
+def test_every_cell_of_the_escorts_attestations(kind, nrp, where, what, outcome, flags):
+    load = truckload()
+    site = {"end": END[kind], "other end": OTHER_END[kind], "stranger": STRANGER}[where]
+    item = None if what is WHOLE else box(ItemStatus.IN_TRANSIT if what is IN_IT else ItemStatus.HELD)
+    before = None if item is None else dataclasses.replace(item)
+    scan = Scan(kind, site, handoff=TRUCK, seals=["S-1"] if item else [])
+    verdict = attest(load, item, scan, nrp, SITES, NOW, RULES)
+    assert (verdict.party, verdict.outcome, verdict.flags) == (
+        Party.ESCORT if nrp == NAMED else Party.OTHER, outcome, flags
+    )
+    assert item == before, "an escort's attestation never moves custody"
+    # Only a named escort's delivery where the truckload goes delivers it.
+    assert load.delivered is (kind is ScanType.DELIVERY and outcome is A)
+
+
+def test_an_escort_counting_a_box_sees_its_seals_and_its_label():
+    item = box(ItemStatus.IN_TRANSIT)
+    item.label_serial = 2
+    scan = Scan(ScanType.PICKUP, PPK, handoff=TRUCK, seals=["S-9"], label=1)
+    verdict = attest(truckload(), item, scan, NAMED, SITES, NOW, RULES)
+    assert (verdict.outcome, verdict.flags) == (A, ["seal_mismatch", "revoked_label"])
+
+
+def test_attestations_are_timed_and_placed_like_any_scan():
+    far = {**SITES, PPK: Place(SiteLevel.PPK, -9.0, 124.0)}
+    scan = Scan(ScanType.PICKUP, PPK, handoff=TRUCK, observed=NOW - timedelta(days=2),
+                location=Located(-10.0, 124.0, 10.0))  # fmt: skip
+    verdict = attest(truckload(), None, scan, NAMED, far, NOW, RULES)
+    assert (verdict.outcome, verdict.flags) == (A, ["late_sync", "far_from_site"])
+
+
+@dataclass(frozen=True)
+class Located:
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+REQUIRED = dataclasses.replace(RULES, escort_required=frozenset({Kerawanan.RAWAN, Kerawanan.SANGAT_RAWAN}))
+
+
+@pytest.mark.parametrize(
+    ("rules", "escorts", "handoff", "known", "flags"),
+    [
+        (REQUIRED, [], f"{PPS}-{TPS}-1", None, ["no_escort"]),  # a rawan TPS, no escort named
+        (REQUIRED, [NAMED], None, None, ["no_escort"]),  # named, but no truckload to attest
+        (REQUIRED, [NAMED], f"{PPS}-{TPS}-1", None, []),
+        (RULES, [], f"{PPS}-{TPS}-1", None, []),  # the settings require no escort there
+        (REQUIRED, [NAMED, UNNAMED], f"{PPS}-{TPS}-1", {NAMED}, ["unknown_escort"]),  # a typed NRP of no escort
+        (REQUIRED, [NAMED], f"{PPS}-{TPS}-1", {NAMED}, []),
+        (REQUIRED, [], f"{PPS}-{TPS}-1", set(), ["no_escort"]),
+    ],
+)
+def test_a_dispatch_to_a_vulnerable_destination_names_its_escorts(rules, escorts, handoff, known, flags):
+    item = box(ItemStatus.HELD)
+    item.custodian = PPS
+    scan = Scan(ScanType.DISPATCH, PPS, counterparty=TPS, handoff=handoff, escorts=escorts, seals=["S-1"])
+    verdict = judge(item, scan, SITES, NOW, rules, Escorts({}, known))
+    assert (verdict.outcome, verdict.flags) == (M, flags)
+
+
+def test_a_dispatch_to_an_unrated_destination_needs_no_escort():
+    verdict = judge(box(ItemStatus.HELD), Scan(ScanType.DISPATCH, PPK, counterparty=PPS, seals=["S-1"]), SITES, NOW,
+                    REQUIRED)  # fmt: skip
+    assert verdict.flags == []
+
+
+@pytest.mark.parametrize(
+    ("escorts", "delivered", "site", "flags"),
+    [
+        ({NAMED}, False, PPS, ["no_delivery"]),  # escorted, and no escort handed it over
+        ({NAMED}, True, PPS, []),
+        (set(), False, PPS, []),  # no escort named: nobody to deliver
+        ({NAMED}, False, PPK, ["wrong_site"]),  # taken back by the dispatcher: nothing was delivered
+    ],
+)
+def test_a_receive_from_an_escorted_truckload_expects_its_delivery(escorts, delivered, site, flags):
+    load = Truckload(PPK, PPS, escorts=frozenset(escorts), delivered=delivered)
+    receive = Scan(ScanType.RECEIVE, site, counterparty=PPK, seals=["S-1"])
+    verdict = judge(box(ItemStatus.IN_TRANSIT), receive, SITES, NOW, RULES, Escorts({TRUCK: load}))
+    assert (verdict.outcome, verdict.flags) == (M, flags)
+
+
+def test_a_truckload_is_guarded_by_every_escort_its_dispatches_name():
+    loads: dict[str, Truckload] = {}
+    join_truckload(loads, Scan(ScanType.DISPATCH, PPK, counterparty=PPS, handoff=TRUCK, escorts=[NAMED]))
+    join_truckload(loads, Scan(ScanType.DISPATCH, PPK, counterparty=PPS, handoff=TRUCK, escorts=[UNNAMED]))
+    assert loads == {TRUCK: Truckload(PPK, PPS, escorts=frozenset({NAMED, UNNAMED}))}
+
+
+@pytest.mark.parametrize(
+    ("existing", "jurisdiction", "refused_because"),
+    [
+        (Truckload(PPK, PPS), KPU, None),  # the regency's Polres
+        (Truckload(KPU, PPK), PPK, None),  # a Polsek: its district is one end
+        (Truckload(PPK, PPS), STRANGER, "outside your jurisdiction 53.03.09"),  # another district's Polsek
+        (Truckload(PPK, PPS), "53.04", "outside your jurisdiction 53.04"),  # another regency's Polres
+        (None, KPU, "there is no truckload"),  # not dispatched, or not yet synced
+    ],
+)
+def test_an_escort_attests_only_truckloads_in_their_jurisdiction(existing, jurisdiction, refused_because):
+    reason = attestation_refusal(Scan(ScanType.PICKUP, PPK, handoff=TRUCK), existing, jurisdiction)
+    assert (reason is None) if refused_because is None else (reason is not None and refused_because in reason)
+
+
+def test_the_rules_entry_records_the_escort_requirement():
+    record = REQUIRED.record()
+    assert record["escort_required"] == ["rawan", "sangat_rawan"]
+    assert Rules.of_record(record) == REQUIRED
+    older = {k: v for k, v in record.items() if k != "escort_required"}  # a log from before escorts
+    assert Rules.of_record(older).escort_required == frozenset()
+    with pytest.raises(ValueError, match="escort_required"):
+        Rules.of_record({**record, "escort_required": ["aman"]})
 
 
 @pytest.mark.parametrize("module", ["models.custody.rules", "models.custody.replay"])

@@ -24,7 +24,6 @@ SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "epcis" /
 VALIDATOR = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
 WITA = timezone(timedelta(hours=8))  # Nusa Tenggara Timur's time zone
 SEALS, NEW_SEALS = ["TTU-000101", "TTU-000102"], ["TTU-900001", "TTU-900002"]
-ESCORTS = {"escorts": ["NRP-81020304", "NRP-85011122"], "vehicle": "DH 1234 KA"}
 
 
 def invalid(document: dict[str, Any]) -> list[str]:
@@ -41,6 +40,7 @@ class Route:
     in_transit: str  # dispatched to the PPK, not received yet
     unsent: str  # received at the PPK while nothing was dispatched
     scans: dict[str, dict[str, Any]]  # the box's signed scans by name, with their results
+    escorts: list[str]  # the NRP of the escort guarding the trucks
 
 
 def walk(client, runtime: Runtime, regency: str) -> Route:
@@ -52,6 +52,8 @@ def walk(client, runtime: Runtime, regency: str) -> Route:
     kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
     swapped = [SEALS[0], "TTU-999999"]
     scans: dict[str, dict[str, Any]] = {}
+    truck = {"escorts": [escort.person.nrp], "vehicle": "DH 1234 KA"}
+    first, last = f"{area.kpu}-truk-1", f"{area.pps}-truk-2"
 
     def scan(name: str, phone: Phone, kind: str, site: str, flags: tuple[str, ...] = (), **fields: Any) -> None:
         # Made now, on a phone set to WITA.
@@ -60,13 +62,19 @@ def walk(client, runtime: Runtime, regency: str) -> Route:
         scans[name] = {**envelope["scan"], "result": result}
 
     scan("seal", kpu, "seal", area.kpu, seals=SEALS)
-    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff=f"{area.kpu}-truk-1", **ESCORTS)
+    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff=first, **truck)
+    # The escort takes the whole first truckload under guard, and hands it over, in one scan each.
+    accepted(escort.send(escort.scan("pickup", None, area.kpu, handoff=first)))
+    accepted(escort.send(escort.scan("delivery", None, area.ppk, handoff=first)))
     scan("receive ppk", ppk, "receive", area.ppk, counterparty=area.kpu, seals=SEALS)
-    scan("dispatch ppk", ppk, "dispatch", area.ppk, counterparty=area.pps, seals=SEALS, **ESCORTS)
+    scan("dispatch ppk", ppk, "dispatch", area.ppk, counterparty=area.pps, seals=SEALS, **truck)
     scan("receive pps", pps, "receive", area.pps, ("seal_mismatch",), counterparty=area.ppk, seals=swapped)
     scan("store", pps, "store", area.pps)
     scan("incident", escort, "incident", area.pps, ("incident_damaged",), incident="damaged", reason="tutup retak")
-    scan("dispatch pps", pps, "dispatch", area.pps, counterparty=area.tps[0], seals=swapped)
+    scan("dispatch pps", pps, "dispatch", area.pps, counterparty=area.tps[0], seals=swapped, handoff=last, **truck)
+    # To the polling station the escort counts the box itself.
+    scan("pickup", escort, "pickup", area.pps, handoff=last, seals=swapped)
+    scan("delivery", escort, "delivery", area.tps[0], handoff=last, seals=swapped)
     scan("receive tps", kpps, "receive", area.tps[0], counterparty=area.pps, seals=swapped)
     scan("open", kpps, "open", area.tps[0])
     scan("count", kpps, "count", area.tps[0])
@@ -79,7 +87,7 @@ def walk(client, runtime: Runtime, regency: str) -> Route:
         kpu.scan("dispatch", in_transit, area.kpu, counterparty=area.ppk, seals=["S-2"]),
     ))  # fmt: skip
     accepted(ppk.send(ppk.scan("receive", unsent, area.ppk, counterparty=area.kpu)), ["no_dispatch"])
-    return Route(area, crew, box, in_transit, unsent, scans)
+    return Route(area, crew, box, in_transit, unsent, scans, truck["escorts"])
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +118,8 @@ def test_the_export_is_an_epcis_document_gs1s_schema_accepts(route):
     events = events_of(document)
     assert {e["type"] for e in events} == {"ObjectEvent"}
     assert {e.get("bizStep") for e in events} == {
-        "packing", "departing", "arriving", "inspecting", "accepting", "storing", "unpacking", "cycle_counting", None,
+        "packing", "departing", "arriving", "inspecting", "accepting", "storing", "unpacking", "cycle_counting",
+        "transporting", None,
     }  # fmt: skip
     assert len({e["eventID"] for e in events}) == len(events)
     assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", e["eventID"]) for e in events)
@@ -141,6 +150,7 @@ def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
         ("storing", "container_closed"),
         ("inspecting", "damaged"),  # the escort's incident report
         ("departing", "in_transit"),
+        ("transporting", "in_transit"), ("arriving", None),  # the escort's pickup and delivery of the box
         ("arriving", None), ("inspecting", "conformant"), ("accepting", "container_closed"),
         ("unpacking", "container_open"), ("cycle_counting", "container_open"), ("packing", "container_closed"),
         ("departing", "in_transit"),  # the return leg
@@ -160,7 +170,7 @@ def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
     assert departing["bizTransactionList"] == [
         {"type": "desadv", "bizTransaction": f"http://127.0.0.1:8000/api/v1/handoffs/{a.kpu}/{a.kpu}-truk-1"}
     ]
-    assert departing["jejak:escorts"] == ESCORTS["escorts"] and departing["jejak:seals"] == SEALS
+    assert departing["jejak:escorts"] == route.escorts and departing["jejak:seals"] == SEALS
     for event in (arriving, inspecting, accepting):
         assert event["readPoint"] == event["bizLocation"] == {"id": site(a.ppk)}
         assert event["jejak:logIndex"] == route.scans["receive ppk"]["result"]["index"]
@@ -171,6 +181,11 @@ def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
     assert events[10]["jejak:incident"] == "damaged" and events[10]["jejak:reason"] == "tutup retak"
     correction = events[-1]
     assert correction["jejak:ref"] == route.scans["seal"]["event_id"] and correction["jejak:scanType"] == "correction"
+    pickup, delivery = events[12:14]
+    assert pickup["readPoint"] == {"id": site(a.pps)} and "bizLocation" not in pickup  # it leaves under guard
+    assert delivery["readPoint"] == delivery["bizLocation"] == {"id": site(a.tps[0])}
+    assert "sourceList" not in pickup and "destinationList" not in delivery  # custody is the custodians'
+    assert [pickup["jejak:scanType"], delivery["jejak:scanType"]] == ["pickup", "delivery"]
 
     # The time as the phone gave it, in WITA; recorded when the log integrated it.
     seal = events[0]
@@ -183,6 +198,14 @@ def test_each_scan_maps_to_its_cbv_steps_and_dispositions(client, route):
     trail = {t["index"]: t["leaf_hash"] for t in client.get(f"/api/v1/items/{route.box}/history").json()["trail"]}
     assert all(trail[e["jejak:logIndex"]] == e["jejak:leafHash"] for e in events)
     assert all(e["jejak:log"] == a.kpu and e["jejak:scanEventId"] for e in events)
+
+
+def test_an_escorts_scan_of_a_whole_truckload_is_one_event_of_the_truckload(route):
+    events = events_of(export(route.crew["kpu"].person, EQ_bizStep="transporting"))
+    truckload = f"http://127.0.0.1:8000/api/v1/handoffs/{route.area.kpu}/{route.area.kpu}-truk-1"
+    assert [e["epcList"] for e in events] == [[truckload], [f"http://127.0.0.1:8000/v/{route.box}"]]
+    assert events[0]["bizTransactionList"] == [{"type": "desadv", "bizTransaction": truckload}]
+    assert events[0]["jejak:role"] == "escort" and events[0]["jejak:flags"] == []
 
 
 def test_a_receive_with_nothing_dispatched_only_arrives(route):
@@ -253,7 +276,7 @@ def test_pages_follow_the_link_header(route):
         link = response.headers.get("link")
         url = re.fullmatch(r'<http://testserver(.*)>; rel="next"', link).group(1) if link else ""
     assert seen == everything
-    assert pages == 5  # 17 scans, 4 a page
+    assert pages == 6  # 21 scans, 4 a page
 
 
 def test_bad_query_values_are_4xx(route):

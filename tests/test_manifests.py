@@ -98,6 +98,13 @@ def truck(client, runtime) -> Truck:
     ], sender.scan("dispatch", other, area.kpu, observed=SENT, counterparty=area.ppk, handoff=f"{area.kpu}-{area.ppk}-2",
                    seals=seals_of(other)))  # fmt: skip
     assert {a["status"] for a in answers} == {"accepted"}
+    # The escort takes the truck under guard and hands it over before its boxes are received.
+    guard = Phone(escort).register()
+    attested = guard.send(
+        guard.scan("pickup", None, area.kpu, observed=SENT + timedelta(minutes=1), handoff=handoff),
+        guard.scan("delivery", None, area.ppk, observed=ARRIVED - timedelta(minutes=1), handoff=handoff),
+    )
+    assert [(a["status"], a["flags"]) for a in attested] == [("accepted", [])] * 2
     loaded = {item: {**answer, "seals": sorted(seals_of(item))} for item, answer in zip(items, answers, strict=False)}
     lost, wet = items[-1], items[0]
     receives = [

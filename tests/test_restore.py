@@ -71,7 +71,7 @@ def _history(client, runtime, area):
     kpu, ppk = crew["kpu"], crew["ppk"]
     reprint = kpu.person.post(f"/api/v1/items/{area.item(1)}/labels")
     assert reprint.status_code == 201, reprint.text
-    truck = {"handoff": f"{area.kpu}-truck-9", "vehicle": "DH 9 XY", "escorts": ["NRP-1"]}
+    truck = {"handoff": f"{area.kpu}-truck-9", "vehicle": "DH 9 XY"}
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in (1, 2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, seals=["X-1"])), ["seal_mismatch"])
     assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-9/close").status_code == 200

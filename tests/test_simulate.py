@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models.core.errors import Conflict
 from models.custody.alerts import Alert
 from models.custody.events import Event
+from models.custody.handoffs import Handoff
 from models.custody.items import Item
 from models.runtime import Runtime
 from scripts import simulate
@@ -40,11 +41,15 @@ def test_the_slice_is_driven_through_the_api_checked_and_verified(
         )
         scans = session.scalar(select(func.count()).select_from(Event).where(Event.log_id == "53.04"))
         boxes = session.scalar(select(func.count()).select_from(Item).where(Item.log_id == "53.04"))
+        trucks = list(session.scalars(select(Handoff).where(Handoff.log_id == "53.04")))
     # One of each planted irregularity, and nothing else flagged.
     assert rules == {"late_sync": 1, "seal_mismatch": 1, "wrong_site": 1, "incident_wet": 1}
     assert boxes == 2 * len(simulate.plan(runtime, _args()).stations)
-    # Every step of every box, the incident, and the wrong village's receive before the right one's.
-    assert scans == boxes * len(simulate.STEPS) + 2
+    # Every truckload picked up and delivered by its escort, in one scan each.
+    assert trucks and all(t.escorted and t.picked_up_at and t.delivered_at for t in trucks)
+    # Every step of every box, the incident, the wrong village's receive before the right
+    # one's, and each truckload's pickup and delivery.
+    assert scans == boxes * len(simulate.STEPS) + 2 + 2 * len(trucks)
     with pytest.raises(Conflict, match="53.04"):  # an election is simulated on fresh logs
         simulate.simulate(runtime, _args())
 

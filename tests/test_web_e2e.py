@@ -4,9 +4,11 @@ Timor Tengah Utara in a database of its own.
 
 The story: an escort scans a box's label with the phone's camera (a fake camera
 showing the label the API prints) and sees it genuine, then a counterfeit photo
-flagged. Handoffs are scanned by the custodians (escorts only report incidents,
-models/custody.py): PPK Insana dispatches the box; the village's PPS, offline,
-reopens the scanner from the service worker, receives it and sees the scan queued;
+flagged. Handoffs are scanned by the custodians (models/custody/rules.py): PPK Insana
+dispatches the box under the escort's guard (their pickup and delivery go through the
+API: their scanner reads a manifest, and this truck's is not printed); the village's
+PPS, offline, reopens the scanner from the service worker, receives it and sees the
+scan queued;
 back online it is in the log with a checked receipt. The dashboard shows the box on
 the road and the counts moving; the public check page verifies the trail in the
 browser, and fails when a proof is tampered with.
@@ -109,6 +111,27 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 site = httpx.get(f"{base}/api/v1/sites/{code}").json()
                 coords[code] = (site["lat"], site["lon"])
             yield Demo(base, qr_text, png, item["seals"], coords)
+
+
+def _escort_attests(base: str, box: str) -> None:
+    """The escort the dispatch named takes the box's truck under guard at the PPK and
+    hands it over at the village: one signed scan each, from their own phone, through
+    the API (the scanner attests by a printed manifest, which this truck has not)."""
+    headers = {"Authorization": f"Bearer {_token(base, 'escort.polres.ttu')}"}
+    key = Ed25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    device = httpx.post(f"{base}/api/v1/devices", json={"public_key": public, "name": "hp polres"}, headers=headers)
+    assert device.status_code == 201, device.text
+    events = httpx.get(f"{base}/api/v1/events", params={"item": box, "type": "dispatch"}, headers=headers).json()
+    truck = events["events"][-1]["handoff_id"]
+    envelopes = []
+    for seq, (kind, site, minutes) in enumerate((("pickup", "53.03.08", 50), ("delivery", VILLAGE, 10)), 1):
+        observed = (datetime.now(UTC) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        scan = {"event_id": f"e2e-{kind}-{truck}", "type": kind, "handoff": truck, "site": site,
+                "observed_at": observed, "device": device.json()["id"], "device_seq": seq}  # fmt: skip
+        envelopes.append({"scan": scan, "sig": base64.b64encode(key.sign(canonicalize(scan))).decode()})
+    results = httpx.post(f"{base}/api/v1/events", json={"scans": envelopes}, headers=headers).json()["results"]
+    assert [(r["status"], r["flags"]) for r in results] == [("accepted", [])] * 2, results
 
 
 def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
@@ -289,6 +312,7 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     ppk.page.wait_for_selector("#outbox li[data-state=logged] a.receipt", timeout=15_000)
     assert "Catatan" not in ppk.page.locator("#outbox li").inner_text()  # no custody flag
     ppk.shot("scan-dispatch-in-log")
+    _escort_attests(demo.base, BOX)
 
     # The KPU opens Insana (a tap on its bar): the box is on the road to Tapenpah.
     loaded = dashboard.page.get_attribute("body", "data-loaded")

@@ -7,7 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from models.accounts import trail
 from models.accounts import policy
-from models.accounts.actor import Actor
+from models.accounts.actor import Actor, Role
+from models.accounts.users import nrp_of
 from models.core.inputs import FreeText
 from models.custody.devices import Device, DeviceRegistration, DeviceRevocation, devices_of, get_device, parse_public_key
 from models.core.db import Database
@@ -43,17 +44,23 @@ class DeviceOut(BaseModel):
     registered_index: int = Field(description="The log entry that published the key")
     revoked_at: datetime | None
     revoked_index: int | None
+    nrp: str | None = Field(description="An escort's phone: its owner's NRP, recorded with its key")
 
 
 @router.post("", status_code=201)
 def register(
     body: DeviceIn, actor: DeviceRegistrar, databases: DatabasesDep, sequencer: SequencerDep
 ) -> DeviceOut:
-    """Register this phone's key for your scans. The key becomes an entry in the log."""
+    """Register this phone's key for your scans. The key becomes an entry in the log;
+    an escort's carries their NRP, by which their pickups and deliveries name them."""
     log_id = actor_log(actor, "devices.register", body.log)
     with databases.for_log(log_id).reads() as session:
         get_log(session, log_id)
-    work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name)
+    nrp = None
+    if actor.role is Role.ESCORT:
+        with databases.home.reads() as session:  # accounts live on the home database
+            nrp = nrp_of(session, actor.id)
+    work = DeviceRegistration(log_id, actor, parse_public_key(body.public_key), body.name, nrp=nrp)
     device = sequencer.submit(log_id, work, 1)
     _audit(databases.home, actor, "device.register", device)
     return DeviceOut.model_validate(device)

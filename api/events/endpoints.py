@@ -64,7 +64,7 @@ class EventOut(BaseModel):
     log_id: str
     event_id: str
     entry_index: int
-    item_id: str
+    item_id: str | None = Field(description="The box; null for an escort's pickup or delivery of a whole truckload")
     type: str
     site: str
     counterparty: str | None

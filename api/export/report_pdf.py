@@ -45,6 +45,8 @@ PERISTIWA = {
     "incident": "Insiden",
     "correction": "Koreksi",
     "store": "Penyimpanan",
+    "pickup": "Diambil pengawal (Polri)",
+    "delivery": "Diserahkan pengawal (Polri)",
     "missing": "Tidak diterima saat serah terima ditutup",
 }
 STATUS = {

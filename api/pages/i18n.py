@@ -62,6 +62,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "type_correction": ("Koreksi", "Correction"),
     "type_store": ("Simpan", "Store"),
     "type_missing": ("Tidak tiba", "Did not arrive"),
+    "type_pickup": ("Diambil pengawal", "Picked up by the escort"),
+    "type_delivery": ("Diserahkan pengawal", "Delivered by the escort"),
     # Incidents
     "incident_damaged": ("Rusak", "Damaged"),
     "incident_wet": ("Basah", "Wet"),

@@ -16,5 +16,6 @@ class AccountOut(BaseModel):
     username: str
     role: Role
     jurisdiction: str = Field(description='A site code; "" is national')
+    nrp: str | None = Field(description="A police officer's registration number (escorts have one)")
     active: bool
     locked_until: datetime | None = Field(description="Sign-in refused until then, after wrong passwords")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from models.places.sites import get_site
 
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+NRP = re.compile(r"[A-Za-z0-9]{4,32}")  # what a dispatch's `escorts` may name (a Token)
 _hasher = PasswordHasher()
 
 
@@ -40,7 +42,8 @@ class User(Base):
     # A site code; everything below it is theirs. "" is national (admins, national auditors).
     jurisdiction: Mapped[str] = mapped_column(String(32))
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    nrp: Mapped[str | None] = mapped_column(String(32))  # police registration number
+    # A police officer's registration number: one person's, so unique; an escort has one.
+    nrp: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     scopes: Mapped[str] = mapped_column(String(255), default="")  # integrators, space-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last lock
@@ -54,6 +57,21 @@ class User(Base):
 def actor_of(user: User) -> Actor:
     """The actor a user's account acts as."""
     return Actor(user.id, user.role, user.jurisdiction, frozenset(user.scopes.split()), user.token_version)
+
+
+def nrp_of(session: Session, user_id: uuid.UUID) -> str | None:
+    """An account's NRP (escorts'), if it has one."""
+    return session.scalar(select(User.nrp).where(User.id == user_id))
+
+
+def escort_jurisdictions(session: Session, nrps: Collection[str]) -> dict[str, str]:
+    """Of these NRPs, those of active escort accounts, with each one's jurisdiction."""
+    if not nrps:
+        return {}
+    rows = session.execute(
+        select(User.nrp, User.jurisdiction).where(User.nrp.in_(sorted(nrps)), User.role == Role.ESCORT, User.active)
+    )
+    return {nrp: jurisdiction for nrp, jurisdiction in rows}
 
 
 def hash_password(password: str) -> str:
@@ -97,6 +115,12 @@ def create_user(
         raise InvalidRequest(f"a {role} user needs a jurisdiction (a site code)")
     if scopes and role is not Role.INTEGRATOR:
         raise InvalidRequest("only integrator accounts carry scopes")
+    if nrp is not None and not NRP.fullmatch(nrp):
+        raise InvalidRequest("an NRP is 4 to 32 letters and digits, as on the officer's card")
+    if role is Role.ESCORT and nrp is None:
+        raise InvalidRequest("an escort account needs the officer's NRP: their pickups and deliveries name them by it")
+    if nrp is not None and session.scalar(select(User.username).where(User.nrp == nrp)) is not None:
+        raise Conflict(f"NRP {nrp} is another account's: an NRP names one officer")
     if unknown := scopes - SCOPES:
         raise InvalidRequest(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
     if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -163,6 +163,10 @@ class Database:
     def for_log(self, code: str) -> Database:
         return self
 
+    @property
+    def home(self) -> Database:
+        return self  # one database holds everything
+
     def each(self) -> list[Database]:
         return [self]
 

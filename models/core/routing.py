@@ -23,6 +23,11 @@ class LogDatabases(Protocol):
 
     def each(self) -> list[Database]: ...
 
+    @property
+    def home(self) -> Database:
+        """Where the accounts and the sites live."""
+        ...
+
 
 class Databases:
     """The home database and the databases other logs live on, one engine per URL."""

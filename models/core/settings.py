@@ -45,6 +45,19 @@ def _networks(value: Any) -> Any:
     return tuple(networks)
 
 
+_KERAWANAN = ("kurang_rawan", "rawan", "sangat_rawan")  # models/places/codes.py's Kerawanan
+
+
+def _kerawanan(value: Any) -> Any:
+    """JEJAK_ESCORT_REQUIRED: kerawanan, comma-separated; empty for none."""
+    if not isinstance(value, str):
+        return value
+    chosen = frozenset(filter(None, re.split(r"[,\s]+", value)))
+    if unknown := sorted(chosen - set(_KERAWANAN)):
+        raise ValueError(f"JEJAK_ESCORT_REQUIRED names {', '.join(unknown)}: the kerawanan are {', '.join(_KERAWANAN)}")
+    return chosen
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JEJAK_", extra="ignore")
 
@@ -80,6 +93,13 @@ class Settings(BaseSettings):
     not_received_hours_rawan: float = Field(default=12, gt=0)
     not_received_hours_sangat_rawan: float = Field(default=6, gt=0)
     not_received_hours_khusus: float = Field(default=12, gt=0)  # TPS khusus: prisons, hospitals
+    # A dispatch to a destination of these kerawanan names an escort (`no_escort`); the
+    # log records the requirement in its `rules` entries.
+    escort_required: Annotated[frozenset[str], NoDecode, BeforeValidator(_kerawanan)] = frozenset(
+        {"rawan", "sangat_rawan"}
+    )
+    # Minutes an escorted truckload may go without a named escort's pickup (`no_pickup`).
+    pickup_minutes: float = Field(default=60, gt=0)
     # Seconds between looks for dispatches not received in time.
     not_received_check_interval: float = Field(default=60, gt=0)
     # Below this much free space on the database's or the keys' disk, /readyz says not

@@ -5,7 +5,9 @@ and how each scan moves a box.
   them over a log alone for `jejak verify`.
 - scans.py (a signed scan and its check), ingest.py (taking scans in), work.py (judging
   and recording them under the log's lock), handoffs.py (truckloads), alerts.py,
-  events.py, items.py, labels.py, devices.py, overdue.py and device_gaps.py (the timed
-  rules), and the readers' reports, stats and EPCIS export.
+  events.py, items.py, labels.py, devices.py, overdue.py, device_gaps.py and
+  pickups.py (the timed rules, on timers.py), and the readers' reports, stats and
+  EPCIS export. Escorts' pickups and deliveries are scans too: rules.py judges them,
+  handoffs.py shows them with their truckload.
 
 May import core/, log/, places/ and accounts/; never webhooks/ or api/."""

@@ -39,6 +39,8 @@ SEVERITY = {
     "revoked_label": Severity.CRITICAL,
     "incident_lost": Severity.CRITICAL,
     "incident_seal_broken": Severity.CRITICAL,
+    # An escort handing a truckload over somewhere it was not going: the truck went elsewhere.
+    "delivery_wrong_site": Severity.CRITICAL,
     "no_dispatch": Severity.WARNING,
     "level_skipped": Severity.WARNING,
     "off_route": Severity.WARNING,
@@ -50,6 +52,15 @@ SEVERITY = {
     "future_time": Severity.WARNING,
     "far_from_site": Severity.WARNING,
     "late_return": Severity.WARNING,
+    # Escorts (issue 27): a truck that needed a guard named none, named someone who is
+    # no escort, was not taken under guard in time, or was received without its escort.
+    "no_escort": Severity.WARNING,
+    "unknown_escort": Severity.WARNING,
+    "no_pickup": Severity.WARNING,
+    "no_delivery": Severity.WARNING,
+    "not_escort": Severity.WARNING,
+    "pickup_wrong_site": Severity.WARNING,
+    "not_in_truckload": Severity.WARNING,
     # A phone's outbox sends in device_seq order: a number arriving late, or one missing
     # while later ones arrived, is a scan held back or lost, and only the phone can say
     # which (a refused scan leaves a gap too). Worth a look, not proof of anything.

@@ -11,12 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from models.core.base import utcnow
 from models.core.db import Database
-from models.core.periodic import Periodic
 from models.core.routing import LogDatabases
-from models.custody.alerts import Alert, new_alert, raise_once
+from models.custody.alerts import Alert, new_alert
 from models.custody.events import Event
+from models.custody.timers import AlertWatch, raise_found
 
 RULE = "device_gap"
 
@@ -62,21 +61,11 @@ def gaps(session: Session, hours: float, now: datetime) -> list[Alert]:
 
 def raise_gaps(db: Database, hours: float, now: datetime) -> list[Alert]:
     """Raise the alerts for gaps open too long; returns the new ones."""
-    with db.reads() as session:
-        found = gaps(session, hours, now)
-    return raise_once(db, found) if found else []
+    return raise_found(db, lambda session, moment: gaps(session, hours, moment), now)
 
 
-class GapWatch(Periodic):
+class GapWatch(AlertWatch):
     """Looks for gaps in the phones' numbers every `interval` seconds."""
 
-    name = "device-gap-watch"
-
     def __init__(self, db: LogDatabases, hours: float, interval: float) -> None:
-        super().__init__(interval)
-        self.db = db
-        self.hours = hours
-
-    def tick(self) -> list[Alert]:
-        now = utcnow()
-        return [alert for database in self.db.each() for alert in raise_gaps(database, self.hours, now)]
+        super().__init__("device-gap-watch", db, lambda session, now: gaps(session, hours, now), interval)

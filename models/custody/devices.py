@@ -38,6 +38,9 @@ class Device(Base):
     registered_index: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_index: Mapped[int | None] = mapped_column(BigInteger)
+    # An escort's phone: its owner's NRP, as its device_register entry records it. The
+    # escort's pickups and deliveries are theirs by it, never by what a scan says.
+    nrp: Mapped[str | None] = mapped_column(String(32))
 
 
 
@@ -87,6 +90,7 @@ class DeviceRegistration:
     public_key: bytes
     name: str
     device_id: str = field(default_factory=new_device_id)
+    nrp: str | None = None  # an escort's, from their account: their attestations are theirs by it
 
     def prepare(self, batch: Batch) -> list[NewEntry]:
         # Accounts live on the home database; a log routed to another keeps a stand-in
@@ -103,6 +107,7 @@ class DeviceRegistration:
                     "key": base64.b64encode(self.public_key).decode(),
                     "alg": "Ed25519",
                     **self.actor.fields(),
+                    **({"nrp": self.nrp} if self.nrp is not None else {}),
                 }
             )
         ]
@@ -118,6 +123,7 @@ class DeviceRegistration:
             name=self.name,
             registered_at=appended.received_at,
             registered_index=appended.index,
+            nrp=self.nrp,
         )
         batch.session.add(device)
         return device
@@ -155,12 +161,13 @@ class DeviceRevocation:
 
 @dataclass(frozen=True)
 class DeviceKey:
-    """What never changes about a device once registered: whose it is, its key and the
-    entry that published it."""
+    """What never changes about a device once registered: whose it is, its key, the
+    entry that published it, and an escort's NRP."""
 
     user_id: uuid.UUID
     public_key: bytes
     registered_index: int
+    nrp: str | None = None
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         # PyNaCl (libsodium) verifies about 1.7x faster than cryptography: every scan
@@ -193,12 +200,12 @@ class DeviceKeys:
             by_log.setdefault(log_id, []).append(device_id)
         for log_id, ids in by_log.items():
             rows = session.execute(
-                select(Device.id, Device.user_id, Device.public_key, Device.registered_index).where(
+                select(Device.id, Device.user_id, Device.public_key, Device.registered_index, Device.nrp).where(
                     Device.log_id == log_id, Device.id.in_(ids)
                 )
             )
-            for device_id, user_id, public_key, registered_index in rows:
-                found[(log_id, device_id)] = DeviceKey(user_id, public_key, registered_index)
+            for device_id, *known in rows:
+                found[(log_id, device_id)] = DeviceKey(*known)
         with self._lock:
             if len(self._keys) > self.capacity:
                 self._keys.clear()  # rare; rebuilt from the database on demand

@@ -41,11 +41,16 @@ BIZ_STEPS: dict[ScanType, tuple[str, ...]] = {
     # A correction annotates an earlier scan, which stays valid evidence: it is not
     # EPCIS's errorDeclaration (which retracts an event), and has no business step.
     ScanType.CORRECTION: (),
+    # An escort's attestations: the truckload (or a box of it) leaves under guard, and
+    # arrives where the escort hands it over; custody is the custodians' (no transfer).
+    ScanType.PICKUP: ("transporting",),
+    ScanType.DELIVERY: ("arriving",),
 }
 # The state the box is in after each step; the inspections' depend on what was found.
 DISPOSITION = {
     "packing": "container_closed",
     "departing": "in_transit",
+    "transporting": "in_transit",
     "accepting": "container_closed",
     "unpacking": "container_open",
     "cycle_counting": "container_open",
@@ -58,6 +63,7 @@ INCIDENT_DISPOSITION = {
     "seal_broken": "non_conformant",
 }
 KNOWN_STEPS = sorted({step for steps in BIZ_STEPS.values() for step in steps})
+UNLOCATED = (ScanType.DISPATCH.value, ScanType.PICKUP.value)  # the box leaves: no business location
 _CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:")
 
 
@@ -156,8 +162,8 @@ def _filtered(select_: Select[Any], query: EpcisQuery) -> Select[Any]:
         select_ = select_.where(Event.type.in_(types))
     if query.items:
         select_ = select_.where(Event.item_id.in_(sorted(query.items)))
-    # A dispatched box is in transit: a dispatch has no business location.
-    located = Event.type != ScanType.DISPATCH.value
+    # A dispatched box is in transit: a dispatch (and its truckload's pickup) has no business location.
+    located = Event.type.not_in(UNLOCATED)
     if query.at is not None:
         select_ = select_.where(located, Event.site == query.at)
     if query.within is not None:
@@ -204,7 +210,7 @@ def object_events(record: ScanRecord, ids: Identifiers, origin: str) -> list[dic
         if disposition := _disposition(step, event.flags, scan):
             body["disposition"] = disposition
         body["readPoint"] = {"id": ids.site(event.site)}
-        if kind is not ScanType.DISPATCH:
+        if kind.value not in UNLOCATED:
             body["bizLocation"] = {"id": ids.site(event.site)}
         if event.handoff_id:
             # The truckload, as the despatch advice the two ends share.
@@ -221,7 +227,8 @@ def _common(record: ScanRecord, ids: Identifiers) -> dict[str, Any]:
         "eventTime": _time(event.observed_at),
         "eventTimeZoneOffset": _offset(record.entry["scan"]["observed_at"]),
         "recordTime": _time(event.received_at),
-        "epcList": [ids.item(event.item_id)],
+        # An escort's scan of a whole truckload observes the truckload itself.
+        "epcList": [ids.item(event.item_id) if event.item_id else ids.handoff(event.log_id, event.handoff_id or "")],
         "action": "OBSERVE",
     }
 
@@ -263,7 +270,7 @@ def _extensions(record: ScanRecord) -> dict[str, Any]:
         "jejak:role": event.role,
         "jejak:flags": list(event.flags),
     }
-    for key in ("seals", "escorts", "vehicle", "incident", "reason", "ref"):
+    for key in ("seals", "escorts", "vehicle", "incident", "reason", "ref", "manifest"):
         if scan.get(key):
             fields[f"jejak:{key}"] = scan[key]
     return fields

@@ -27,12 +27,15 @@ class Event(Base):
         # A phone numbers each scan once: a number used again is a conflict, and a gap in
         # a phone's numbers is a scan withheld or lost (models/custody/device_gaps.py).
         Index("ix_events_log_device_seq", "log_id", "device_id", "device_seq", unique=True),
+        # A truckload's escort attestations (models/custody/handoffs.py).
+        Index("ix_events_log_handoff", "log_id", "handoff_id"),
     )
 
     log_id: Mapped[str] = mapped_column(ForeignKey("logs.id"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     entry_index: Mapped[int] = mapped_column(BigInteger, unique=False)
-    item_id: Mapped[str] = mapped_column(String(64))
+    # None: an escort's pickup or delivery of a whole truckload (handoff_id names it).
+    item_id: Mapped[str | None] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(16))
     site: Mapped[str] = mapped_column(String(32))
     counterparty: Mapped[str | None] = mapped_column(String(32))

@@ -7,16 +7,19 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, select
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts.actor import Actor
 from models.core.base import Base, UTCDateTime
 from models.core.db import one_of
-from models.core.errors import Conflict, NotFound
+from models.core.errors import Conflict, InvalidRequest, NotFound
 from models.custody.alerts import Alert, Severity
+from models.custody.devices import Device
+from models.custody.events import Event
 from models.custody.items import Item, ItemsInBatch
-from models.custody.rules import pending_receipts
+from models.custody.rules import ATTESTATIONS, attests, pending_receipts
+from models.places.codes import LEADING_CODE, regency_of
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
 
 
@@ -40,6 +43,13 @@ class Handoff(Base):
     )
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An escort must pick it up: it names one. A `no_pickup` alert cites its first dispatch.
+    escorted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    dispatch_event: Mapped[str | None] = mapped_column(String(64))
+    # When a named escort first attested taking it under guard at its origin, and
+    # handing it over at its destination (the scans' observed times).
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @dataclass
@@ -93,6 +103,46 @@ class HandoffClose:
         self.closed.status = HandoffStatus.CLOSED
         self.closed.closed_at = batch.received_at
         return self.closed
+
+
+def log_of_handoff(handoff_id: str) -> str:
+    """The log a truckload is in: its id begins with its dispatching site's code."""
+    origin = LEADING_CODE.match(handoff_id)
+    if origin is None:
+        raise InvalidRequest(f"handoff {handoff_id} does not begin with its dispatching site's code")
+    return regency_of(origin.group())
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """An escort's pickup or delivery of a truckload, as the log holds it."""
+
+    event_id: str
+    type: str
+    item: str | None  # None: the whole truckload
+    site: str
+    nrp: str | None  # the escort's, as their phone's registration records it
+    observed_at: datetime
+    entry_index: int
+    flags: list[str]
+
+    @property
+    def attests(self) -> bool:
+        return attests(self.flags)
+
+
+def attestations(session: Session, log_id: str, handoff_id: str) -> list[Attestation]:
+    """A truckload's pickups and deliveries, in log order, by whom (their NRP)."""
+    rows = session.execute(
+        select(Event, Device.nrp)
+        .join(Device, (Device.log_id == Event.log_id) & (Device.id == Event.device_id))
+        .where(Event.log_id == log_id, Event.handoff_id == handoff_id, Event.type.in_(sorted(ATTESTATIONS)))
+        .order_by(Event.entry_index)
+    )
+    return [
+        Attestation(e.event_id, e.type, e.item_id, e.site, nrp, e.observed_at, e.entry_index, list(e.flags))
+        for e, nrp in rows
+    ]
 
 
 def get_handoff(session: Session, log_id: str, handoff_id: str) -> Handoff:

@@ -7,18 +7,20 @@ requests; the custody rules then judge the survivors in log order."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
 import anyio.to_thread
 
 from models.accounts.actor import Actor
+from models.accounts.users import escort_jurisdictions
 from models.core.errors import InvalidRequest, JejakError
 from models.core.routing import LogDatabases
 from models.custody.alerts import Alert, new_alert, raise_once
 from models.custody.devices import DeviceKey, DeviceKeys
+from models.custody.handoffs import log_of_handoff
 from models.custody.items import log_of_item
-from models.custody.rules import Rules, refusal
+from models.custody.rules import ATTESTATIONS, Rules, ScanType, refusal
 from models.custody.scans import Scan, parse_scan, signature_ok
 from models.custody.work import CustodyWork, ScanResult, SignedScan
 from models.log.sequencer import Sequencer
@@ -35,6 +37,8 @@ class Intake:
 
     results: list[ScanResult | None]
     accepted: dict[str, list[tuple[int, SignedScan]]]
+    # The escort accounts among the NRPs the dispatches name: NRP → jurisdiction.
+    escorts: dict[str, str] = field(default_factory=dict)
 
     def works(self, actor: Actor, rules: Rules) -> list[tuple[str, CustodyWork, int]]:
         """(log, work, size) for the sequencer, one per log."""
@@ -43,7 +47,7 @@ class Intake:
             # Offline batches arrive late and out of order: a device's scans enter the
             # log in the order the device made them.
             batch.sort(key=lambda p: (p[1].scan.device, p[1].scan.device_seq))
-            out.append((log_id, CustodyWork([s for _, s in batch], actor, rules), len(batch)))
+            out.append((log_id, CustodyWork([s for _, s in batch], actor, rules, self.escorts), len(batch)))
         return out
 
     def settle(self, log_id: str, outcomes: list[ScanResult]) -> None:
@@ -111,8 +115,10 @@ def check_scans(
 def check_scans(
     databases: LogDatabases, devices: DeviceKeys, actor: Actor, envelopes: list[Any], *, cached_only: bool = False
 ) -> Intake | None:
-    """Check each scan's shape, device, signature and the actor's right to make it.
-    With `cached_only`, None if that would need the database (an unknown device)."""
+    """Check each scan's shape, device, signature and the actor's right to make it; an
+    escort's pickup or delivery takes its NRP from the phone that signed it. With
+    `cached_only`, None if that would need the database (an unknown device, or the
+    escort accounts a dispatch names)."""
     if len(envelopes) > MAX_SCANS_PER_REQUEST:
         raise InvalidRequest(
             f"at most {MAX_SCANS_PER_REQUEST} scans per request: send a long outbox in parts"
@@ -144,7 +150,16 @@ def check_scans(
         scan = signed.scan
         reason = refusal(scan, actor.role, actor.jurisdiction)
         if reason is None:
-            reason = _unauthentic(keys.get((log_id, scan.device)), signed, actor, log_id)
+            device = keys.get((log_id, scan.device))
+            reason = _unauthentic(device, signed, actor, log_id)
+            if reason is None and scan.type in ATTESTATIONS:
+                assert device is not None
+                if device.nrp is None:
+                    reason = (
+                        f"device {scan.device} was registered without an NRP: register this phone again "
+                        "once your account has your NRP (a pickup or delivery names its escort by it)"
+                    )
+                signed = replace(signed, nrp=device.nrp)
         elif home is not None and straying(scan, actor):
             device = keys.get((home, scan.device))
             if device is not None and _unauthentic(device, signed, actor, home) is None:
@@ -157,7 +172,15 @@ def check_scans(
         if cached_only:
             return None  # recording them writes to the database
         raise_once(databases.for_log(strays[0].log_id), strays)
-    return Intake(results, accepted)
+    dispatches = [s.scan for batch in accepted.values() for _, s in batch if s.scan.type is ScanType.DISPATCH]
+    named = {nrp for scan in dispatches for nrp in scan.escorts}
+    if named and cached_only:
+        return None
+    escorts = {}
+    if named:
+        with databases.home.reads() as session:  # accounts live on the home database
+            escorts = escort_jurisdictions(session, named)
+    return Intake(results, accepted, escorts)
 
 
 def straying(scan: Scan, actor: Actor) -> bool:
@@ -188,8 +211,8 @@ def _stray(log_id: str, device: DeviceKey, scan: Scan, actor: Actor) -> Alert:
         item_id=scan.item,
         site=scan.site,
         event_id=scan.event_id,
-        detail=f"{scan.type} of {scan.item} at {scan.site} refused: device {scan.device} belongs to a "
-        f"{actor.role} of {actor.jurisdiction}",
+        detail=f"{scan.type} of {scan.item or f'truckload {scan.handoff}'} at {scan.site} refused: device "
+        f"{scan.device} belongs to a {actor.role} of {actor.jurisdiction}",
         evidence=[device.registered_index],
     )
 
@@ -214,7 +237,8 @@ def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:
         return ScanResult(event_id, "rejected", "sig: missing or not the base64 Ed25519 signature")
     try:
         scan = parse_scan(envelope["scan"])
-        log_id = log_of_item(scan.item)
+        # A truckload is in the log of the site that dispatched it.
+        log_id = log_of_item(scan.item) if scan.item is not None else log_of_handoff(scan.handoff or "")
     except ValueError as error:
         return ScanResult(event_id, "rejected", str(error))
     except JejakError as error:

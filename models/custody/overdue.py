@@ -10,14 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from models.core.base import utcnow
 from models.core.db import Database
-from models.core.periodic import Periodic
 from models.core.routing import LogDatabases
 from models.core.settings import Settings
-from models.custody.alerts import Alert, new_alert, raise_once
+from models.custody.alerts import Alert, new_alert
 from models.custody.events import Event
 from models.custody.items import Item, ItemStatus
+from models.custody.timers import AlertWatch, raise_found
 from models.places.sites import Kerawanan, Site
 
 RULE = "not_received"
@@ -83,21 +82,11 @@ def overdue(session: Session, allowance: Allowance, now: datetime) -> list[Alert
 
 def raise_overdue(db: Database, allowance: Allowance, now: datetime) -> list[Alert]:
     """Raise the alerts for dispatches not received in time; returns the new ones."""
-    with db.reads() as session:
-        found = overdue(session, allowance, now)
-    return raise_once(db, found) if found else []
+    return raise_found(db, lambda session, moment: overdue(session, allowance, moment), now)
 
 
-class OverdueWatch(Periodic):
+class OverdueWatch(AlertWatch):
     """Looks for dispatches not received in time every `interval` seconds."""
 
-    name = "overdue-watch"
-
     def __init__(self, db: LogDatabases, allowance: Allowance, interval: float) -> None:
-        super().__init__(interval)
-        self.db = db
-        self.allowance = allowance
-
-    def tick(self) -> list[Alert]:
-        now = utcnow()
-        return [alert for database in self.db.each() for alert in raise_overdue(database, self.allowance, now)]
+        super().__init__("overdue-watch", db, lambda session, now: overdue(session, allowance, now), interval)

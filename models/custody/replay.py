@@ -6,14 +6,17 @@ entry named. `jejak verify` runs it over every entry it reads.
 One pass, in log order: `register` and `label` entries make each box's state,
 `rules` entries set the limits in force, and each scan entry is judged again at its
 `received_at` (the time the server judged it): its `flags` must be the ones the rules
-give. Dispatches that moved their box fill its truckload; each `missing` entry must
-name a box of that truckload still awaited, followed by its handoff's closing, whose
-`received` and `missing` lists must be the rules' own. Entries of other types change
-no custody and are passed over.
+give. Dispatches that moved their box fill its truckload, with the escorts they name;
+an escort's pickup or delivery is judged against that truckload, by the NRP its
+phone's `device_register` entry records. Each `missing` entry must name a box of that
+truckload still awaited, followed by its handoff's closing, whose `received` and
+`missing` lists must be the rules' own. Entries of other types change no custody and
+are passed over.
 
-What the log does not hold cannot be replayed: sites' coordinates. A site's level is
-spelled by its code, so the scans are judged without positions, and the two flags
-that need them, `far_from_site` and `impossible_travel`, are not re-checked.
+What the log does not hold cannot be replayed: sites' coordinates and people's
+accounts. A site's level is spelled by its code, and a dispatch's entry records its
+destination's kerawanan, so the scans are judged without positions, and the flags
+that need what is missing (`NOT_RECHECKED`) are not re-checked.
 
 The standard library, ledger/ and the rules only: the verifier needs no database."""
 
@@ -26,12 +29,17 @@ from typing import Any
 from ledger.audit import Failure
 
 from models.custody.rules import (
+    ATTESTATIONS,
+    Escorts,
     ItemState,
     ItemStatus,
     Leg,
     Outcome,
     Rules,
     ScanType,
+    Truckload,
+    attest,
+    join_truckload,
     judge,
     pending_receipts,
     sync_order,
@@ -40,8 +48,20 @@ from models.core.errors import InvalidRequest
 from models.core.times import parse_time
 from models.places.codes import SiteLevel, level_of
 
-# The flags that need the sites' coordinates, which are not in the log.
-NOT_RECHECKED = ("far_from_site", "impossible_travel")
+# The flags that need what the log does not hold, and what that is.
+NOT_RECHECKED = {
+    "far_from_site": "site coordinates",
+    "impossible_travel": "site coordinates",
+    "unknown_escort": "accounts",  # which NRPs are escorts'
+}
+
+
+def not_rechecked() -> str:
+    """The flags not re-checked and why, as `jejak verify` says it."""
+    by_why: dict[str, list[str]] = {}
+    for flag, missing in NOT_RECHECKED.items():
+        by_why.setdefault(missing, []).append(flag)
+    return "; ".join(f"{', '.join(flags)} ({missing} are not in the log)" for missing, flags in by_why.items())
 _SCAN_TYPES = frozenset(ScanType)
 # What a malformed entry raises on its way through the rules: a finding, not a crash.
 _MALFORMED = (TypeError, ValueError, KeyError, AttributeError, AssertionError, InvalidRequest)
@@ -49,9 +69,11 @@ _MALFORMED = (TypeError, ValueError, KeyError, AttributeError, AssertionError, I
 
 @dataclass(frozen=True, slots=True)
 class _Site:
-    """A site as far as the log tells: its level (rules.Place), no coordinates."""
+    """A site as far as the log tells: its level (rules.Place) and the kerawanan the
+    latest dispatch to it recorded; no coordinates."""
 
     level: SiteLevel
+    kerawanan: str | None = None
     lat: None = None
     lon: None = None
 
@@ -71,6 +93,7 @@ class _Scan:
     site: str
     counterparty: str | None
     handoff: str | None
+    escorts: list[str]
     seals: list[str]
     label: int | None
     incident: str | None
@@ -83,7 +106,8 @@ def _read_scan(signed: dict[str, Any]) -> _Scan:
     get = signed.get
     return _Scan(
         get("event_id"), ScanType(get("type")), get("site"), get("counterparty"), get("handoff"),
-        list(get("seals") or ()), get("label"), get("incident"), get("ref"), parse_time(get("observed_at")),
+        list(get("escorts") or ()), list(get("seals") or ()), get("label"), get("incident"), get("ref"),
+        parse_time(get("observed_at")),
     )  # fmt: skip
 
 
@@ -101,6 +125,8 @@ class CustodyReplay:
         self.rules: Rules | None = None
         self.sites = _Sites()
         self.truckloads: dict[str, dict[str, None]] = {}  # handoff → its boxes, in order
+        self.loads: dict[str, Truckload] = {}  # handoff → its ends, escorts and delivery
+        self.nrps: dict[str, str | None] = {}  # device → the escort's NRP its registration records
         self.closed: dict[str, int] = {}  # handoff → the index of its closing
         self.reported: list[tuple[int, str, str]] = []  # missing entries awaiting their closing
         self.highest: dict[str, int] = {}  # device → its highest device_seq in the log so far
@@ -117,6 +143,8 @@ class CustodyReplay:
                 self._scan(index, item, record)
             elif kind == "register":
                 self._register(index, item, record)
+            elif kind == "device_register":
+                self.nrps[record["device"]] = record.get("nrp")
             elif kind == "label" and item in self.items:
                 self.items[item].label_serial = int(record["serial"])
             elif kind == "rules":
@@ -143,18 +171,33 @@ class CustodyReplay:
             seen_at=None, seen_lat=None, seen_lon=None, seen_index=None,
         )  # fmt: skip
 
-    def _scan(self, index: int, item: str, record: dict[str, Any]) -> None:
+    def _scan(self, index: int, item: str | None, record: dict[str, Any]) -> None:
         self.scans += 1
-        state = self.items.get(item)
-        if state is None:
+        scan = _read_scan(record["scan"])
+        state = self.items.get(item) if item is not None else None
+        if state is None and (item is not None or scan.type not in ATTESTATIONS):
             self._fail(index, item, "scans a box that no register entry before it brings into the log")
             return
         if self.rules is None:
             self._fail(index, item, "is a scan before any rules entry: the limits it was judged by are not in the log")
             return
-        scan = _read_scan(record["scan"])
-        verdict = judge(state, scan, self.sites, parse_time(record["received_at"]), self.rules)
-        device, seq = record["scan"]["device"], int(record["scan"]["device_seq"])
+        now = parse_time(record["received_at"])
+        device = record["scan"]["device"]
+        if scan.type in ATTESTATIONS:
+            load = self.loads.get(scan.handoff or "")
+            if load is None:
+                self._fail(index, item, f"attests truckload {scan.handoff}, which no dispatch before it opened")
+                return
+            verdict = attest(load, state, scan, self.nrps.get(device), self.sites, now, self.rules)
+        else:
+            assert state is not None and item is not None
+            if scan.type is ScanType.DISPATCH and scan.counterparty is not None:
+                self.sites[scan.counterparty] = _Site(level_of(scan.counterparty), record.get("kerawanan"))
+            verdict = judge(state, scan, self.sites, now, self.rules, Escorts(self.loads))
+            if verdict.outcome is Outcome.MOVES and scan.type is ScanType.DISPATCH and scan.handoff is not None:
+                join_truckload(self.loads, scan)
+                self.truckloads.setdefault(scan.handoff, {})[item] = None
+        seq = int(record["scan"]["device_seq"])
         flags = verdict.flags + sync_order(seq, self.highest.get(device))
         self.highest[device] = max(seq, self.highest.get(device, seq))
         recorded, expected = _rechecked(record["flags"]), _rechecked(flags)
@@ -163,8 +206,6 @@ class CustodyReplay:
                 index, item,
                 f"records the flags [{', '.join(recorded)}], but the custody rules give [{', '.join(expected)}]",
             )  # fmt: skip
-        if verdict.outcome is Outcome.MOVES and scan.type is ScanType.DISPATCH and scan.handoff is not None:
-            self.truckloads.setdefault(scan.handoff, {})[item] = None
 
     def _missing(self, index: int, item: str, record: dict[str, Any]) -> None:
         handoff = record["handoff"]

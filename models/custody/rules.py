@@ -10,6 +10,12 @@ receiver named by a dispatch takes custody over. Refusals (the scan never enters
 log) are for what no one may do: a role scanning what it does not scan, a truckload
 joined with other ends.
 
+Escort officers guard; they never hold custody. Their two scans, `pickup` and
+`delivery`, attest a truckload (or one box of it) and are judged by `attest`: by an
+escort the truckload names, at its origin or destination, a scan attests; by anyone
+else, or elsewhere, it is evidence. Custody rules read what they attest: a receive of
+an escorted truckload that no escort delivered is flagged.
+
 No database, no web framework, no I/O: the server judges scans under the log's lock
 with it, and `jejak verify` replays a log's custody with the same functions, so an
 operator who suppresses or invents a flag is caught. It imports only the standard
@@ -19,11 +25,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from models.core.times import parse_time
-from models.places.codes import LEADING_CODE, SiteLevel, level_of, route_to, within
+from models.places.codes import LEADING_CODE, Kerawanan, SiteLevel, level_of, route_to, within
 from models.places.geo import Point, distance_km
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -39,6 +46,13 @@ class ScanType(enum.StrEnum):
     INCIDENT = "incident"  # damaged, wet, lost, seal broken...
     CORRECTION = "correction"  # annotates an earlier scan; never edits it
     STORE = "store"  # put in storage at the custodian site
+    # An escort's own attestations, about a truckload: custody stays with the custodians.
+    PICKUP = "pickup"  # taken under guard at the truckload's origin, after its dispatch
+    DELIVERY = "delivery"  # handed over at its destination, before its receive
+
+
+# The scans that attest a truckload rather than move a box (judged by `attest`).
+ATTESTATIONS = frozenset({ScanType.PICKUP, ScanType.DELIVERY})
 
 
 class IncidentKind(enum.StrEnum):
@@ -71,12 +85,14 @@ class Party(enum.StrEnum):
     CUSTODIAN = "custodian"  # the site holding custody, the box not in transit
     DISPATCHER = "dispatcher"  # the site holding custody of a box it has dispatched
     RECEIVER = "receiver"  # the site the pending dispatch names
+    ESCORT = "escort"  # an escort officer the truckload names (pickups and deliveries)
     OTHER = "other"  # anyone else
 
 
 class Outcome(enum.StrEnum):
     MOVES = "moves"  # accepted, and the box's custody state follows the scan
     EVIDENCE = "evidence"  # accepted as evidence only: flagged, nothing moves
+    ATTESTS = "attests"  # accepted: the truckload's pickup or delivery; custody does not move
     REFUSED = "refused"  # not recorded
 
 
@@ -97,10 +113,22 @@ TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
     ScanType.INCIDENT: dict.fromkeys(Party, _E),
     ScanType.CORRECTION: dict.fromkeys(Party, _E),
 }
+# Why an escort's pickup or delivery attests nothing (`attest`): not an escort the
+# truckload names, not at the end the scan is about, a box not in the truckload.
+UNATTESTED = frozenset({"not_escort", "pickup_wrong_site", "delivery_wrong_site", "not_in_truckload"})
+
+
+
+
+def attests(flags: Collection[str]) -> bool:
+    """Whether a recorded pickup or delivery with these flags attests its truckload."""
+    return UNATTESTED.isdisjoint(flags)
+
+
 # The flag that says why a scan by the wrong party moved nothing.
 _WHY_NOTHING_MOVED = {Party.DISPATCHER: "in_transit", Party.RECEIVER: "not_custodian", Party.OTHER: "not_custodian"}
 
-# The site level each field role scans at; escorts report incidents anywhere.
+# The site level each field role scans at; escorts attest truckloads and report incidents anywhere.
 ROLE_LEVEL = {"kpu": SiteLevel.KPU, "ppk": SiteLevel.PPK, "pps": SiteLevel.PPS, "kpps": SiteLevel.TPS}
 SCANNING_ROLES = frozenset(ROLE_LEVEL) | {"escort"}
 
@@ -126,6 +154,8 @@ class ScanFacts(Protocol):
     @property
     def handoff(self) -> str | None: ...
     @property
+    def escorts(self) -> list[str]: ...
+    @property
     def seals(self) -> list[str]: ...
     @property
     def location(self) -> Located | None: ...
@@ -148,6 +178,8 @@ class Place(Protocol):
     def lat(self) -> float | None: ...
     @property
     def lon(self) -> float | None: ...
+    @property
+    def kerawanan(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -158,6 +190,8 @@ class Rules:
     far_km: float
     max_kmh: float
     return_deadline: datetime | None
+    # The kerawanan (Kerawanan values) whose destinations a dispatch names an escort for.
+    escort_required: frozenset[str] = frozenset()
 
     def record(self) -> dict[str, Any]:
         """The limits as a `rules` entry states them (docs/ENTRIES.md)."""
@@ -168,17 +202,23 @@ class Rules:
             "far_from_site_km": self.far_km,
             "max_travel_kmh": self.max_kmh,
             "return_deadline": None if deadline is None else deadline.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "escort_required": sorted(self.escort_required),
         }
 
     @classmethod
     def of_record(cls, record: dict[str, Any]) -> Rules:
-        """The limits a `rules` entry states; ValueError, TypeError or KeyError if it is malformed."""
+        """The limits a `rules` entry states; ValueError, TypeError or KeyError if it is
+        malformed. An entry from before escorts were required requires none."""
         deadline = record["return_deadline"]
+        required = record.get("escort_required", [])
+        if not isinstance(required, list) or not set(required) <= set(Kerawanan):
+            raise ValueError(f"escort_required {required!r} is not a list of kerawanan")
         return cls(
             late_after=timedelta(hours=float(record["late_sync_hours"])),
             far_km=float(record["far_from_site_km"]),
             max_kmh=float(record["max_travel_kmh"]),
             return_deadline=None if deadline is None else parse_time(deadline),
+            escort_required=frozenset(required),
         )
 
 
@@ -212,13 +252,34 @@ class ItemState:
         return None if self.seen_lat is None or self.seen_lon is None else Point(self.seen_lat, self.seen_lon)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Truckload:
-    """A handoff's fixed facts: its ends are set by its first dispatch."""
+    """A handoff as the rules see it: its ends are set by its first dispatch; the
+    escorts its dispatches name (NRPs) guard it, and it is delivered once one of them
+    attests handing it over at its destination."""
 
     from_site: str
     to_site: str
     closed: bool = False
+    escorts: frozenset[str] = frozenset()
+    delivered: bool = False
+
+
+def join_truckload(truckloads: dict[str, Truckload], scan: ScanFacts) -> None:
+    """A dispatch that moved its box joins its truckload: the first sets its ends, and
+    each adds the escorts it names."""
+    assert scan.handoff is not None and scan.counterparty is not None
+    load = truckloads.get(scan.handoff)
+    if load is None:
+        load = truckloads[scan.handoff] = Truckload(scan.site, scan.counterparty)
+    load.escorts |= frozenset(scan.escorts)
+
+
+def guards(jurisdiction: str, from_site: str, to_site: str) -> bool:
+    """Whether an escort of this jurisdiction may guard a truckload between these ends:
+    one of them is theirs (a Polsek guards what comes into or leaves its district; a
+    Polres, its regency's)."""
+    return within(from_site, jurisdiction) or within(to_site, jurisdiction)
 
 
 @dataclass(frozen=True)
@@ -235,8 +296,16 @@ def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> str | None:
     if not within(scan.site, jurisdiction):
         return f"site {scan.site} is outside your jurisdiction {jurisdiction or 'national'}"
     if role == "escort":
-        if scan.type is not ScanType.INCIDENT:
-            return "escort officers report incidents; handoffs are scanned by the custodians"
+        if scan.type is not ScanType.INCIDENT and scan.type not in ATTESTATIONS:
+            return (
+                "escort officers attest pickups and deliveries and report incidents; "
+                "handoffs are scanned by the custodians"
+            )
+    elif scan.type in ATTESTATIONS:
+        return (
+            f"a {scan.type} is an escort officer's own attestation, made on their phone; "
+            "the custodians dispatch and receive"
+        )
     elif level_of(scan.site) is not ROLE_LEVEL[role]:
         return f"a {role} officer scans at a {ROLE_LEVEL[role].upper()} site"
     if scan.type is ScanType.DISPATCH and scan.counterparty is None:
@@ -268,6 +337,22 @@ def truckload_refusal(scan: ScanFacts, truckload: Truckload | None) -> str | Non
     return None
 
 
+def attestation_refusal(scan: ScanFacts, truckload: Truckload | None, jurisdiction: str) -> str | None:
+    """Why an escort may not attest this truckload at all: it is not in the log yet, or
+    neither of its ends is in the escort's jurisdiction."""
+    if truckload is None:
+        return (
+            f"there is no truckload {scan.handoff} in this log yet: a {scan.type} is accepted once its "
+            "dispatch is in the log (send it again then)"
+        )
+    if not guards(jurisdiction, truckload.from_site, truckload.to_site):
+        return (
+            f"truckload {scan.handoff} goes from {truckload.from_site} to {truckload.to_site}, "
+            f"outside your jurisdiction {jurisdiction}"
+        )
+    return None
+
+
 def party_of(item: ItemState, site: str) -> Party:
     if item.status is ItemStatus.IN_TRANSIT:
         if site == item.custodian:
@@ -279,7 +364,24 @@ def party_of(item: ItemState, site: str) -> Party:
     return Party.OTHER
 
 
-def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: datetime, rules: Rules) -> Verdict:
+@dataclass(frozen=True)
+class Escorts:
+    """What the escort rules know beyond the log's own entries: the truckloads so far
+    (a receive asks whether its truckload was delivered), and of the NRPs a dispatch
+    names, those of escort accounts that may guard it (None: not known, as in a replay
+    of the log alone, which holds no accounts)."""
+
+    truckloads: Mapping[str, Truckload]
+    known: Collection[str] | None = None
+
+
+NO_ESCORTS = Escorts({})
+
+
+def judge(
+    item: ItemState, scan: ScanFacts, sites: Mapping[str, Place], now: datetime, rules: Rules,
+    escorts: Escorts = NO_ESCORTS,
+) -> Verdict:  # fmt: skip
     """Apply a scan to its item's custody state (in place, when the scan moves it);
     returns who made it, what it did and the irregularities it shows."""
     party = party_of(item, scan.site)
@@ -288,7 +390,7 @@ def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: dateti
     travelling_in = item.dispatch_handoff  # a receive that moves the box ends it
     flags: list[str] = []
     if outcome is Outcome.MOVES:
-        flags += _move(item, scan, party, sites)
+        flags += _move(item, scan, party, sites, rules, escorts)
     elif scan.type is ScanType.INCIDENT:
         flags.append(f"incident_{scan.incident}")
     elif scan.type is ScanType.RECEIVE:
@@ -299,21 +401,67 @@ def judge(item: ItemState, scan: ScanFacts, sites: dict[str, Place], now: dateti
     # (models/custody/manifests.py), or already taken off it.
     if scan.type is ScanType.RECEIVE and scan.handoff is not None and scan.handoff != travelling_in:
         flags.append("manifest_mismatch")
-    observed = scan.observed
-    if observed > now + FUTURE_TOLERANCE:
-        flags.append("future_time")
-    elif now - observed > rules.late_after:
-        flags.append("late_sync")
+    flags += _timing(scan, now, rules)
     flags += _whereabouts(item, scan, sites[scan.site], rules, moves=outcome is Outcome.MOVES)
-    if scan.label is not None and scan.label < item.label_serial:
-        flags.append("revoked_label")
-    deadline = rules.return_deadline
-    if deadline is not None and observed > deadline and (was_returning or _returning(item)):
-        flags.append("late_return")
+    flags += _of_the_box(item, scan, rules, was_returning)
     return Verdict(party, outcome, flags)
 
 
-def _move(item: ItemState, scan: ScanFacts, party: Party, sites: dict[str, Place]) -> list[str]:
+def attest(
+    truckload: Truckload, item: ItemState | None, scan: ScanFacts, nrp: str | None,
+    sites: Mapping[str, Place], now: datetime, rules: Rules,
+) -> Verdict:  # fmt: skip
+    """Judge an escort's pickup or delivery of a truckload (of one box of it, when
+    `item` is given), made by the escort whose NRP is `nrp` (their phone's). It
+    attests only if the truckload names them and it is made at the truckload's
+    origin (pickup) or destination (delivery), and, for a box, if the box travels in
+    that truckload (its seals are checked then); otherwise it is evidence. Nothing moves
+    either way: an attesting delivery marks the truckload delivered."""
+    party = Party.ESCORT if nrp is not None and nrp in truckload.escorts else Party.OTHER
+    flags = [] if party is Party.ESCORT else ["not_escort"]
+    end = truckload.from_site if scan.type is ScanType.PICKUP else truckload.to_site
+    if scan.site != end:
+        flags.append(f"{scan.type}_wrong_site")
+    if item is not None and (item.status is not ItemStatus.IN_TRANSIT or item.dispatch_handoff != scan.handoff):
+        flags.append("not_in_truckload")
+    outcome = Outcome.ATTESTS if attests(flags) else Outcome.EVIDENCE
+    if outcome is Outcome.ATTESTS and scan.type is ScanType.DELIVERY:
+        truckload.delivered = True
+    # Seals an escort counting boxes sees, against those dispatched: the box was guarded all the same.
+    if outcome is Outcome.ATTESTS and item is not None and scan.seals:
+        if sorted(scan.seals) != sorted(item.dispatch_seals or []):
+            flags.append("seal_mismatch")
+    flags += _timing(scan, now, rules)
+    if item is not None:
+        flags += _whereabouts(item, scan, sites[scan.site], rules, moves=False)
+        flags += _of_the_box(item, scan, rules, _returning(item))
+    elif _far_from_site(scan, sites[scan.site], rules):
+        flags.append("far_from_site")
+    return Verdict(party, outcome, flags)
+
+
+def _timing(scan: ScanFacts, now: datetime, rules: Rules) -> list[str]:
+    """When the scan was observed against when the server judges it."""
+    observed = scan.observed
+    if observed > now + FUTURE_TOLERANCE:
+        return ["future_time"]
+    return ["late_sync"] if now - observed > rules.late_after else []
+
+
+def _of_the_box(item: ItemState, scan: ScanFacts, rules: Rules, was_returning: bool) -> list[str]:
+    """The label read, and the return deadline."""
+    flags = []
+    if scan.label is not None and scan.label < item.label_serial:
+        flags.append("revoked_label")
+    deadline = rules.return_deadline
+    if deadline is not None and scan.observed > deadline and (was_returning or _returning(item)):
+        flags.append("late_return")
+    return flags
+
+
+def _move(
+    item: ItemState, scan: ScanFacts, party: Party, sites: Mapping[str, Place], rules: Rules, escorts: Escorts
+) -> list[str]:
     kind = scan.type
     if kind is ScanType.SEAL:
         item.seals = list(scan.seals)
@@ -321,9 +469,10 @@ def _move(item: ItemState, scan: ScanFacts, party: Party, sites: dict[str, Place
             item.status = ItemStatus.SEALED
         return []
     if kind is ScanType.DISPATCH:
-        return _dispatch(item, scan)
+        return _dispatch(item, scan) + _escorted(scan, sites, rules, escorts)
     if kind is ScanType.RECEIVE:
-        return _receive(item, scan, party, sites)
+        undelivered = _undelivered(item, party, escorts)
+        return _receive(item, scan, party, sites) + undelivered
     if kind in (ScanType.OPEN, ScanType.COUNT, ScanType.RESEAL):
         return _at_polling_station(item, scan)
     return []  # store: the custodian keeps it where it is
@@ -334,18 +483,25 @@ def _returning(item: ItemState) -> bool:
     return item.leg is Leg.RETURN and item.status is not ItemStatus.RETURNED
 
 
+def _far_from_site(scan: ScanFacts, site: Place, rules: Rules) -> bool:
+    """The phone's fix, less its stated accuracy, farther than `rules.far_km` from the site."""
+    located = scan.location
+    if located is None or site.lat is None or site.lon is None:
+        return False
+    error_km = (located.accuracy_m or 0) / 1000
+    return distance_km(Point(located.lat, located.lon), Point(site.lat, site.lon)) - error_km > rules.far_km
+
+
 def _whereabouts(item: ItemState, scan: ScanFacts, site: Place, rules: Rules, *, moves: bool) -> list[str]:
     """Where the scan was made, against its site and against the box's last scan.
     A position is the phone's fix (less its stated accuracy) or else the site's
     coordinates; `rules.far_km` of error is allowed in both. Only a scan that moves
     the box places it: evidence cannot shift where the box is believed to be."""
-    flags = []
+    flags = ["far_from_site"] if _far_from_site(scan, site, rules) else []
     located = scan.location
     fix = Point(located.lat, located.lon) if located else None
     error_km = (located.accuracy_m or 0) / 1000 if located else 0.0
     at_site = None if site.lat is None or site.lon is None else Point(site.lat, site.lon)
-    if fix and at_site and distance_km(fix, at_site) - error_km > rules.far_km:
-        flags.append("far_from_site")
     here = fix or at_site
     # A correction annotates an earlier scan and may be made away from the box.
     if here is None or scan.type is ScanType.CORRECTION:
@@ -388,7 +544,28 @@ def _dispatch(item: ItemState, scan: ScanFacts) -> list[str]:
     return flags
 
 
-def _receive(item: ItemState, scan: ScanFacts, party: Party, sites: dict[str, Place]) -> list[str]:
+def _escorted(scan: ScanFacts, sites: Mapping[str, Place], rules: Rules, escorts: Escorts) -> list[str]:
+    """A dispatch to a destination whose kerawanan needs an escort names one, in a
+    truckload (`handoff`) for them to attest; the NRPs it names are escorts' who may
+    guard it, where that is known."""
+    assert scan.counterparty is not None
+    flags = []
+    if sites[scan.counterparty].kerawanan in rules.escort_required and not (scan.escorts and scan.handoff):
+        flags.append("no_escort")
+    if escorts.known is not None and not set(scan.escorts) <= set(escorts.known):
+        flags.append("unknown_escort")
+    return flags
+
+
+def _undelivered(item: ItemState, party: Party, escorts: Escorts) -> list[str]:
+    """A box taken over from an escorted truckload that no named escort has delivered."""
+    load = escorts.truckloads.get(item.dispatch_handoff or "")
+    if party is Party.RECEIVER and load is not None and load.escorts and not load.delivered:
+        return ["no_delivery"]
+    return []
+
+
+def _receive(item: ItemState, scan: ScanFacts, party: Party, sites: Mapping[str, Place]) -> list[str]:
     flags = []
     if party is Party.DISPATCHER:
         flags.append("wrong_site")  # taken back by the site that sent it

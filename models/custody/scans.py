@@ -10,12 +10,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from models.core.inputs import FreeText
 from models.core.times import parse_time
 from models.custody.devices import DeviceKey
-from models.custody.rules import IncidentKind, ScanType
+from models.custody.rules import ATTESTATIONS, IncidentKind, ScanType
 
 
 Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^[0-9.\-]+$")]
@@ -23,6 +23,7 @@ Code = Annotated[str, StringConstraints(min_length=5, max_length=32, pattern=r"^
 TOKEN_PATTERN = r"^[A-Za-z0-9._:\-]+$"
 Token = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=TOKEN_PATTERN)]
 Seal = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-/.]+$")]
+Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
 class Location(BaseModel):
@@ -40,7 +41,9 @@ class Scan(BaseModel):
 
     event_id: Token = Field(description="Chosen by the device; a replay returns the first result")
     type: ScanType
-    item: Annotated[str, StringConstraints(min_length=5, max_length=64)]
+    item: Annotated[str, StringConstraints(min_length=5, max_length=64)] | None = Field(
+        default=None, description="The box; an escort's pickup or delivery of a whole truckload names none"
+    )
     observed_at: str = Field(
         description="When the scan was made, on the device: RFC 3339 with its zone, a year from 2000 to 2100"
     )
@@ -53,8 +56,11 @@ class Scan(BaseModel):
     escorts: list[Token] = Field(default_factory=list, max_length=20, description="Officers' NRP")
     seals: list[Seal] = Field(default_factory=list, max_length=50)
     location: Location | None = None
-    evidence: list[Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]] = Field(
-        default_factory=list, max_length=20
+    evidence: list[Digest] = Field(default_factory=list, max_length=20)
+    manifest: Digest | None = Field(
+        default=None,
+        description="pickup, delivery: the truckload manifest the escort read, `sha256:` and the hex SHA-256 "
+        "of the manifest's signed form (docs/ENTRIES.md)",
     )
     incident: IncidentKind | None = None
     label: int | None = Field(
@@ -74,6 +80,18 @@ class Scan(BaseModel):
         parse_time(value)
         return value
 
+    @model_validator(mode="after")
+    def _about(self) -> Scan:
+        """A custody scan is about a box; an escort's attestation about a truckload."""
+        if self.type in ATTESTATIONS:
+            if self.handoff is None:
+                raise ValueError(f"handoff: a {self.type} names the truckload it attests")
+        elif self.item is None:
+            raise ValueError(f"item: a {self.type} names its box")
+        if self.manifest is not None and self.type not in ATTESTATIONS:
+            raise ValueError("manifest: only an escort's pickup or delivery reads a truckload manifest")
+        return self
+
     @cached_property  # the rules read it several times a scan, under the log's lock
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
@@ -85,7 +103,8 @@ def parse_scan(raw: Any) -> Scan:
         return Scan.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
         )
         raise ValueError(problems) from None
 

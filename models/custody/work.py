@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from ledger.jcs import Canonical, canonicalize
@@ -26,7 +27,8 @@ from models.custody.alerts import new_alert
 from models.custody.devices import revoked
 from models.custody.events import Event
 from models.custody.rules import (
-    ItemState, Outcome, Rules, ScanType, Truckload, judge, sync_order, truckload_refusal,
+    ATTESTATIONS, Escorts, ItemState, Outcome, Rules, ScanType, Truckload, attest, attestation_refusal, guards,
+    join_truckload, judge, sync_order, truckload_refusal,
 )  # fmt: skip
 from models.accounts.actor import Actor
 from models.core.settings import Settings
@@ -47,6 +49,7 @@ def rules_of(settings: Settings) -> Rules:
         far_km=settings.far_from_site_km,
         max_kmh=settings.max_travel_kmh,
         return_deadline=settings.return_deadline,
+        escort_required=settings.escort_required,
     )
 
 
@@ -55,6 +58,8 @@ class SignedScan:
     scan: Scan
     raw: dict[str, Any]  # exactly as the device signed it
     sig: str
+    # An escort's pickup or delivery: the NRP its phone was registered with (their account's).
+    nrp: str | None = None
 
     @cached_property
     def canonical(self) -> Canonical:
@@ -203,7 +208,7 @@ class _State:
         session, log_id = batch.session, batch.log.id
         works = [w for w in batch.works if isinstance(w, CustodyWork)]
         scans = [s.scan for w in works for s in w.scans]
-        item_ids = sorted({s.item for s in scans})
+        item_ids = sorted({s.item for s in scans if s.item})
         self.items = batch.state(ItemsInBatch)
         self.items |= _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
@@ -224,15 +229,26 @@ class _State:
         self.sites = {code: site for w in works if w.ahead for code, site in w.ahead.sites.items()}
         self.sites |= _load_sites(session, [c for c in _site_codes(scans) if c not in self.sites])
         self.revoked = revoked(session, log_id, {s.device for s in scans})
-        # The truckloads the batch's dispatches join, read at once: one query, not a
-        # query and an insert per truck.
-        handoff_ids = sorted({s.handoff for s in scans if s.type is ScanType.DISPATCH and s.handoff})
-        self.handoffs: dict[str, Handoff] = {
-            h.id: h for h in _in(session, select(Handoff).where(Handoff.log_id == log_id), Handoff.id, handoff_ids)
+        # The truckloads the batch's dispatches join, its escorts attest, and its
+        # receives take boxes from, read at once: one query, not a query and an insert
+        # per truck.
+        joining = (ScanType.DISPATCH, *ATTESTATIONS)
+        handoff_ids = {s.handoff for s in scans if s.handoff and s.type in joining}
+        handoff_ids |= {
+            self.items[s.item].dispatch_handoff for s in scans if s.type is ScanType.RECEIVE and s.item in self.items
         }
-        # Their fixed ends, with those the batch's dispatches set before they are written.
+        handoff_ids.discard(None)
+        self.handoffs: dict[str, Handoff] = {
+            h.id: h
+            for h in _in(session, select(Handoff).where(Handoff.log_id == log_id), Handoff.id, sorted(handoff_ids))
+        }
+        # As the rules see them, with what the batch's scans change before it is written.
         self.truckloads = {
-            h.id: Truckload(h.from_site, h.to_site, h.status is HandoffStatus.CLOSED) for h in self.handoffs.values()
+            h.id: Truckload(
+                h.from_site, h.to_site, closed=h.status is HandoffStatus.CLOSED, escorts=frozenset(h.escorts),
+                delivered=h.delivered_at is not None,
+            )
+            for h in self.handoffs.values()
         }
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
@@ -249,7 +265,7 @@ class _State:
     def write(self, session: Session, log_id: str) -> None:
         if self.new_events:  # not the ORM: its unit of work costs more than the insert
             _INSERT_EVENTS.execute(session.connection(), self.new_events)
-            moved = dict.fromkeys(e["item_id"] for e in self.new_events)
+            moved = dict.fromkeys(e["item_id"] for e in self.new_events if e["item_id"] is not None)
             _save_items(session, log_id, [self.items[i] for i in moved])
 
 
@@ -292,13 +308,18 @@ def _in(session: Any, query: Any, column: Any, values: list[Any], *, scalars: bo
 class CustodyWork:
     """One request's scans, for the sequencer: judged and appended in order."""
 
-    def __init__(self, scans: list[SignedScan], actor: Actor, rules: Rules) -> None:
+    def __init__(
+        self, scans: list[SignedScan], actor: Actor, rules: Rules, escorts: Mapping[str, str] | None = None
+    ) -> None:
         self.scans = scans
         self.actor = actor
         self.rules = rules
+        # Of the NRPs the scans' dispatches name, the active escort accounts' with their
+        # jurisdictions (accounts are not in the log; None: not known, as in a restore).
+        self.escorts = escorts
         self._plan: list[ScanResult | _SameAs | None] = []
         self._flags: list[list[str]] = []
-        self._moves: list[bool] = []  # whether each scan moved its box
+        self._outcomes: list[Outcome | None] = []  # what each scan did (None: not judged)
         # The scan that placed the box before each one: an entry index, or the event id
         # of a scan of this batch (its index is known in finish).
         self._earlier: list[int | str | None] = []
@@ -313,7 +334,7 @@ class CustodyWork:
         if size is None:
             return
         scans = [s.scan for s in self.scans]
-        items = _load_items(session, log_id, sorted({s.item for s in scans}))
+        items = _load_items(session, log_id, sorted({s.item for s in scans if s.item}))
         self.ahead = ReadAhead(size, items, _load_sites(session, _site_codes(scans)))
 
     def prepare(self, batch: Batch) -> list[NewEntry | Refused]:
@@ -328,7 +349,7 @@ class CustodyWork:
             if early is not None:
                 self._plan.append(early)
                 self._flags.append([])
-                self._moves.append(False)
+                self._outcomes.append(None)
                 self._earlier.append(None)
                 why = early.reason if isinstance(early, ScanResult) else None
                 planned.append(Refused(why or early.status))
@@ -336,13 +357,25 @@ class CustodyWork:
             if not judged:
                 judged = True
                 self._record_rules(batch, planned)
-            item = state.items[scan.item]
-            self._earlier.append(item.seen_event or item.seen_index)
-            verdict = judge(item, scan, state.sites, now, self.rules)
-            moves = verdict.outcome is Outcome.MOVES
-            if moves and scan.type is ScanType.DISPATCH and scan.handoff and scan.handoff not in state.truckloads:
-                assert scan.counterparty is not None
-                state.truckloads[scan.handoff] = Truckload(scan.site, scan.counterparty)
+            record: dict[str, Any] = {}
+            if scan.type in ATTESTATIONS:
+                assert scan.handoff is not None
+                box = state.items[scan.item] if scan.item else None
+                self._earlier.append(None if box is None else box.seen_event or box.seen_index)
+                verdict = attest(state.truckloads[scan.handoff], box, scan, signed.nrp, state.sites, now, self.rules)
+            else:
+                assert scan.item is not None
+                item = state.items[scan.item]
+                self._earlier.append(item.seen_event or item.seen_index)
+                verdict = judge(item, scan, state.sites, now, self.rules, Escorts(state.truckloads, self._known(scan)))
+                if scan.type is ScanType.DISPATCH:
+                    assert scan.counterparty is not None
+                    # Sites are not in the log: the destination's rating, by which the rules
+                    # asked for an escort, is recorded for an auditor to replay them.
+                    rating = state.sites[scan.counterparty].kerawanan
+                    record["kerawanan"] = None if rating is None else rating.value
+                    if verdict.outcome is Outcome.MOVES and scan.handoff:
+                        join_truckload(state.truckloads, scan)
             flags = verdict.flags + sync_order(scan.device_seq, state.highest.get(scan.device))
             state.highest[scan.device] = max(scan.device_seq, state.highest.get(scan.device, scan.device_seq))
             state.numbered[(scan.device, scan.device_seq)] = scan.event_id
@@ -350,7 +383,7 @@ class CustodyWork:
             state.signed[scan.event_id] = signed.canonical.data
             self._plan.append(None)
             self._flags.append(flags)
-            self._moves.append(moves)
+            self._outcomes.append(verdict.outcome)
             planned.append(
                 NewEntry(
                     {
@@ -360,6 +393,7 @@ class CustodyWork:
                         "sig": signed.sig,
                         "device": scan.device,
                         **actor,
+                        **record,
                         "flags": flags,
                     },
                     item=scan.item,
@@ -367,6 +401,13 @@ class CustodyWork:
                 )
             )
         return planned
+
+    def _known(self, scan: Scan) -> set[str] | None:
+        """Of the escorts a dispatch names, those of escort accounts that may guard it."""
+        if self.escorts is None or scan.type is not ScanType.DISPATCH or scan.counterparty is None:
+            return None
+        ends = (scan.site, scan.counterparty)
+        return {nrp for nrp in scan.escorts if nrp in self.escorts and guards(self.escorts[nrp], *ends)}
 
     def _record_rules(self, batch: Batch, planned: list[NewEntry | Refused]) -> None:
         """Limits the log has not recorded enter it before the first scan judged by them,
@@ -392,15 +433,18 @@ class CustodyWork:
             return _conflict(scan, holder, "device_seq") if isinstance(holder, int) else _SameAs(holder, "device_seq")
         if scan.device in state.revoked:
             return ScanResult(scan.event_id, "rejected", f"device {scan.device} was revoked")
-        if scan.item not in state.items:
+        if scan.item is not None and scan.item not in state.items:
             return ScanResult(scan.event_id, "rejected", f"there is no item {scan.item} in this log")
-        if scan.label is not None and scan.label > state.items[scan.item].label_serial:
+        if scan.item is not None and scan.label is not None and scan.label > state.items[scan.item].label_serial:
             return ScanResult(scan.event_id, "rejected", f"{scan.item} has no label {scan.label}: it was never printed")
         for code in (scan.site, scan.counterparty):
             if code is not None and code not in state.sites:
                 return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
         if scan.handoff is not None:
-            reason = truckload_refusal(scan, state.truckloads.get(scan.handoff))
+            truckload = state.truckloads.get(scan.handoff)
+            reason = truckload_refusal(scan, truckload)
+            if scan.type in ATTESTATIONS:
+                reason = attestation_refusal(scan, truckload, self.actor.jurisdiction)
             if reason is not None:
                 return ScanResult(scan.event_id, "rejected", reason)
         if scan.type is ScanType.CORRECTION:
@@ -432,18 +476,19 @@ class CustodyWork:
         if self._rules_at is not None:
             results = results[: self._rules_at] + results[self._rules_at + 1 :]
         out = []
-        for signed, plan, flags, moved, earlier, result in zip(
-            self.scans, self._plan, self._flags, self._moves, self._earlier, results, strict=True
+        for signed, plan, flags, outcome, earlier, result in zip(
+            self.scans, self._plan, self._flags, self._outcomes, self._earlier, results, strict=True
         ):
             scan = signed.scan
             if plan is not None:
                 out.append(plan.result(scan, state.results[plan.first]) if isinstance(plan, _SameAs) else plan)
                 continue
             assert isinstance(result, Appended)
-            item = state.items[scan.item]
-            item.last_index = result.index
-            if item.seen_event == scan.event_id:
-                item.seen_index = result.index
+            item = state.items[scan.item] if scan.item else None
+            if item is not None:
+                item.last_index = result.index
+                if item.seen_event == scan.event_id:
+                    item.seen_index = result.index
             state.new_events.append(
                 {
                     "log_id": log_id,
@@ -463,8 +508,10 @@ class CustodyWork:
                     "flags": flags,
                 }
             )
-            if moved and scan.type is ScanType.DISPATCH and scan.handoff:
+            if outcome is Outcome.MOVES and scan.type is ScanType.DISPATCH and scan.handoff:
                 _join_handoff(session, state, log_id, scan)
+            if outcome is Outcome.ATTESTS:
+                _attested(state.handoffs[scan.handoff or ""], scan)
             for flag in flags:
                 if flag == "impossible_travel":
                     before = state.results[earlier].index if isinstance(earlier, str) else earlier
@@ -480,7 +527,7 @@ class CustodyWork:
                         item_id=scan.item,
                         site=scan.site,
                         event_id=scan.event_id,
-                        detail=describe(flag, scan, item, self.rules),
+                        detail=describe(flag, scan, item, self.rules, state.truckloads.get(scan.handoff or "")),
                         evidence=evidence,
                     )
                 )
@@ -501,15 +548,29 @@ def _join_handoff(session: Any, state: _State, log_id: str, scan: Scan) -> None:
             from_site=scan.site,
             to_site=scan.counterparty,
             vehicle=scan.vehicle,
-            escorts=list(scan.escorts),
+            escorts=[],
             items=[],
             status=HandoffStatus.OPEN,
             dispatched_at=scan.observed,
+            dispatch_event=scan.event_id,
         )
         session.add(handoff)
     state.handoffs[scan.handoff] = handoff
+    # JSON columns are reassigned, so that the change is seen.
     if scan.item not in handoff.items:
-        handoff.items = [*handoff.items, scan.item]  # reassigned, so the JSON change is seen
+        handoff.items = [*handoff.items, scan.item]
+    if not set(scan.escorts) <= set(handoff.escorts):
+        handoff.escorts = sorted({*handoff.escorts, *scan.escorts})
+        handoff.escorted = True
+
+
+def _attested(handoff: Handoff, scan: Scan) -> None:
+    """A named escort's pickup or delivery: the truckload's first of each is when it
+    was taken under guard, or handed over (an offline scan synced late may be earlier)."""
+    column = "picked_up_at" if scan.type is ScanType.PICKUP else "delivered_at"
+    earlier = getattr(handoff, column)
+    if earlier is None or scan.observed < earlier:
+        setattr(handoff, column, scan.observed)
 
 
 def _revocation(session: Any, log_id: str, scan: Scan) -> list[int]:
@@ -526,37 +587,63 @@ def _revocation(session: Any, log_id: str, scan: Scan) -> list[int]:
     return []
 
 
-def describe(flag: str, scan: Scan, item: ItemState, rules: Rules) -> str:
+def describe(flag: str, scan: Scan, item: ItemState | None, rules: Rules, truckload: Truckload | None) -> str:
     """The alert's message, in the terms of the people who read it."""
+    if flag.startswith("incident_"):
+        return f"incident reported at {scan.site}: {scan.incident}" + (f" ({scan.reason})" if scan.reason else "")
+    if truckload is not None and scan.type in ATTESTATIONS and (about := _of_the_truckload(flag, scan, truckload)):
+        return about
     messages = {
         "seal_mismatch": f"seal numbers at {scan.type} ({', '.join(scan.seals) or 'none'}) differ from those recorded",
-        "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}: "
-        f"custody stays with {item.custodian}",
-        "wrong_origin": f"received as coming from {scan.counterparty}, but {item.custodian} dispatched it",
-        "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
         "manifest_mismatch": f"received at {scan.site} as part of truckload {scan.handoff}, whose manifest does not "
         "list it (or it was received already)",
         "level_skipped": f"dispatched from {scan.site} to {scan.counterparty}, skipping a level of the route",
-        "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",
         "already_in_transit": "dispatched again while an earlier dispatch was not received",
-        "not_custodian": f"{scan.type} at {scan.site}, which does not hold custody ({item.custodian} does): "
-        "recorded as evidence, nothing moved",
-        "in_transit": f"{scan.type} at {scan.site} while the box is on its way to {item.dispatch_to}: "
-        "recorded as evidence, nothing moved",
-        "not_at_destination": f"{scan.type} at {scan.site}, not at its polling station {item.destination}",
         "out_of_order": f"{scan.type} out of the order seal, open, count, reseal",
         "future_time": f"observed at {scan.observed_at}, later than the server's clock",
         "late_sync": f"observed at {scan.observed_at} and synced long after",
         "far_from_site": f"{scan.type} at {scan.site} located more than {rules.far_km:g} km from the site",
         "impossible_travel": f"{scan.type} at {scan.site} too far from the box's previous scan to have "
         f"travelled there at {rules.max_kmh:g} km/h: two boxes carry one label?",
-        "revoked_label": f"{scan.type} read label {scan.label}, revoked by a reprint (the current label "
-        f"is {item.label_serial})",
         "late_return": f"{scan.type} on the return leg observed at {scan.observed_at}, after the return "
         f"deadline {rules.return_deadline}",
         "out_of_order_sync": f"scan {scan.device_seq} of device {scan.device} synced after a later-numbered "
         "scan of the same phone: held back on the phone and released later?",
+        "no_escort": f"dispatched to {scan.counterparty}, where an escort is required, with no escort named in a "
+        "truckload (handoff) for them to attest",
+        "unknown_escort": f"the dispatch names escorts ({', '.join(scan.escorts)}), not all of them escort "
+        "accounts that may guard this truckload",
+        "no_delivery": f"received at {scan.site} from an escorted truckload that no escort it names has "
+        "delivered there",
     }
-    if flag.startswith("incident_"):
-        return f"incident reported at {scan.site}: {scan.incident}" + (f" ({scan.reason})" if scan.reason else "")
+    if item is not None:
+        messages |= {
+            "wrong_site": f"received at {scan.site}, but it was dispatched to {item.dispatch_to or 'another site'}: "
+            f"custody stays with {item.custodian}",
+            "wrong_origin": f"received as coming from {scan.counterparty}, but {item.custodian} dispatched it",
+            "no_dispatch": f"received at {scan.site} while no dispatch was pending: custody stays at {item.custodian}",
+            "off_route": f"dispatched from {scan.site} to {scan.counterparty}, off the route to {item.destination}",
+            "not_custodian": f"{scan.type} at {scan.site}, which does not hold custody ({item.custodian} does): "
+            "recorded as evidence, nothing moved",
+            "in_transit": f"{scan.type} at {scan.site} while the box is on its way to {item.dispatch_to}: "
+            "recorded as evidence, nothing moved",
+            "not_at_destination": f"{scan.type} at {scan.site}, not at its polling station {item.destination}",
+            "revoked_label": f"{scan.type} read label {scan.label}, revoked by a reprint (the current label "
+            f"is {item.label_serial})",
+        }
     return messages.get(flag, flag)
+
+
+def _of_the_truckload(flag: str, scan: Scan, truckload: Truckload) -> str | None:
+    """An escort's pickup or delivery, flagged: what it says of the truckload."""
+    return {
+        "not_escort": f"{scan.type} of truckload {scan.handoff} by an escort it does not name: recorded as "
+        "evidence, it attests nothing",
+        "pickup_wrong_site": f"pickup of truckload {scan.handoff} at {scan.site}, not at its origin "
+        f"{truckload.from_site}",
+        "delivery_wrong_site": f"delivery of truckload {scan.handoff} at {scan.site}, not at its destination "
+        f"{truckload.to_site}: where did the truck go?",
+        "not_in_truckload": f"{scan.type} of {scan.item} with truckload {scan.handoff}, which does not carry it",
+        "seal_mismatch": f"seal numbers at {scan.type} of {scan.item} ({', '.join(scan.seals) or 'none'}) "
+        "differ from those dispatched",
+    }.get(flag)

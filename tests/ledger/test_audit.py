@@ -97,8 +97,9 @@ def test_an_honest_log_passes_with_its_summary():
     assert found(audit) == [] and audit.ok
     s = audit.summary
     assert s.entries == len(log.entries) and s.signatures == len(log.samples)
-    assert s.types["device_register"] == 8 and s.types["label_key"] == 1
-    assert len(audit.devices) == 8 and len(audit.label_keys) == 1
+    assert s.types["device_register"] == 9 and s.types["label_key"] == 1  # eight custodians' phones, an escort's
+    assert len(audit.devices) == 9 and len(audit.label_keys) == 1
+    assert s.types["pickup"] == s.types["delivery"] > 0
     assert len(audit.chains) == s.types["register"]
     assert s.first_received == record(log.entries[0])["received_at"]
     assert s.last_received == record(log.entries[-1])["received_at"]
@@ -252,21 +253,23 @@ def test_a_missing_entry_is_named():
     log = realistic_log(ORIGIN, 300, phones=8)
     listed = [leaf_hash(e) for e in log.entries]
     served = Served(log.entries, listed)
+    items = [record(e)["item"] for e in log.entries]
+    gone = next(i for i in range(40, 200) if items[i] and items[i] in items[i + 1 : 256])  # mid-chain, in bundle 0
 
-    def without_40(index: int, width: int) -> bytes:  # as a server serves a deleted row
+    def without_it(index: int, width: int) -> bytes:  # as a server serves a deleted row
         entries = log.entries[index * TILE_WIDTH : index * TILE_WIDTH + width]
-        return encode_entry_bundle(entries[:40] + entries[41:] if index == 0 else entries)
+        return encode_entry_bundle(entries[:gone] + entries[gone + 1 :] if index == 0 else entries)
 
     audit = Audit(ORIGIN)
-    audit_log(len(listed), without_40, served.tiles, audit)
+    audit_log(len(listed), without_it, served.tiles, audit)
     audit.finish(served.checkpoint(), served.tiles)
-    assert has(audit, 40, None, "is missing: its bundle lacks the entry its hash tile lists")
+    assert has(audit, gone, None, "is missing: its bundle lacks the entry its hash tile lists")
     assert has(audit, 0, None, "its entry bundle holds 255 entries, expected 256")
     # Entries after the gap keep their own indexes: the item that lost one shows the gap.
-    item = record(log.entries[40])["item"]
-    after = next(i for i in range(41, 300) if record(log.entries[i])["item"] == item)
+    item = items[gone]
+    after = items.index(item, gone + 1)
     assert has(audit, after, item, "expected")
-    assert {f.index for f in audit.failures} == {0, 40, after}
+    assert {f.index for f in audit.failures} == {0, gone, after}
     assert audit.edge.size == len(listed)  # the tree stays aligned with the log's indexes
 
 
