@@ -8,10 +8,11 @@ flagged. Handoffs are scanned by the custodians (models/custody/rules.py): PPK I
 dispatches the box under the escort's guard (their pickup and delivery go through the
 API: their scanner reads a manifest, and this truck's is not printed); the village's
 PPS, offline, reopens the scanner from the service worker, receives it and sees the
-scan queued;
-back online it is in the log with a checked receipt. The dashboard shows the box on
-the road and the counts moving; the public check page verifies the trail in the
-browser, and fails when a proof is tampered with.
+scan queued; back online it is in the log with a checked receipt. The dashboard shows
+the box on the road and the counts moving; the public check page verifies the trail in
+the browser, and fails when a proof is tampered with. A printed truckload manifest is
+read by its escort with no signal, picked up in one tap, delivered at the district, and
+shown to the receiving PPK before the box is received.
 
 Screenshots of every page at 360 × 740 land in test-artifacts/screenshots/. No page
 may log a console error. Without /usr/bin/chromium the tests skip, unless
@@ -55,6 +56,9 @@ PASSWORD = seed_demo.PASSWORD
 BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
 VILLAGE = "53.03.08.2010"
 RECEIVER = "pps.tapenpah"  # the village's PPS officer: the demo has none, the test adds one
+# Insana Utara's truckload left the warehouse under escort.polres.ttu's name, not yet picked up.
+TRUCK, TRUCK_TO = "53.03-53.03.09-demo", "53.03.09"
+TRUCK_RECEIVER = "ppk.insanautara"  # the demo has none, the test adds one
 
 
 def _playwright() -> Any:
@@ -98,6 +102,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             seed_demo.seed(runtime, out=lambda line: None)
             with runtime.db.session(write=True) as session:
                 create_user(session, username=RECEIVER, password=PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
+                create_user(session, username=TRUCK_RECEIVER, password=PASSWORD, role=Role.PPK, jurisdiction=TRUCK_TO)
             with runtime.db.reads() as session:
                 qr_text = label_url(settings.public_url, get_item(session, BOX))
         finally:
@@ -107,7 +112,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             item = httpx.get(f"{base}/api/v1/items/{BOX}", headers=kpu).json()
             png = httpx.get(f"{base}/api/v1/items/{BOX}/label.png", headers=kpu).content
             coords = {}
-            for code in ("53.03.08", VILLAGE):
+            for code in ("53.03", "53.03.08", TRUCK_TO, VILLAGE):
                 site = httpx.get(f"{base}/api/v1/sites/{code}").json()
                 coords[code] = (site["lat"], site["lon"])
             yield Demo(base, qr_text, png, item["seals"], coords)
@@ -419,3 +424,78 @@ def test_a_truckloads_manifest_checked_publicly(phones, demo):
     assert "Insana (53.03.08)" in public.page.locator(".facts").inner_text()
     assert "85061234" not in public.page.locator("main").inner_text()  # the escort counted, not named
     public.shot("truckload-verified")
+
+
+def _qr_photo(text: str, path: Path) -> Path:
+    qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_Q, box_size=4).save(path)
+    return path
+
+
+def test_an_escort_attests_a_truckload_by_its_manifest_offline_and_the_receiver_takes_it(phones, demo, tmp_path):
+    """dispatch (the demo) -> pickup -> delivery -> receive through the scanner: the
+    escort reads the printed manifest with no signal and signs the pickup in one tap;
+    at the district the delivery, then the PPK sees what the truck should carry and
+    receives a box with no flag (the truck was delivered)."""
+    kpu = {"Authorization": f"Bearer {_token(demo.base, 'kpu.ttu')}"}
+    signed = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/{TRUCK}/manifest", headers=kpu).json()
+    manifest = _qr_photo(signed["url"], tmp_path / "manifest.png")
+    box = signed["boxes"][0]
+
+    escort = phones("53.03")
+    escort.context.clock.set_system_time(datetime.now(UTC) - timedelta(minutes=45))  # the drive takes that long
+    escort.open("/scan")
+    escort.sign_in("escort.polres.ttu")
+    escort.page.wait_for_selector("body[data-ready]")  # label keys and place names cached
+    escort.context.set_offline(True)  # no signal at the warehouse's gate
+    escort.page.set_input_files("#photo", manifest)
+    escort.page.wait_for_selector("#truck:not([hidden])")
+    assert "Manifes asli" in escort.page.locator("#verdict").inner_text()
+    card = escort.page.locator("#truck")
+    assert TRUCK in card.inner_text() and "53.03.09 Insana Utara" in card.inner_text()
+    assert f"{signed['payload']['n']} kotak" in card.inner_text()
+    assert card.locator("#truck-unnamed").is_hidden()  # the dispatch named this escort
+    escort.shot("scan-manifest-escort")
+    card.locator("[data-attest=pickup]").click()  # one tap from the decoded manifest
+    queued = escort.page.locator("#outbox li[data-state=queued]")
+    queued.wait_for()
+    assert "Diambil pengawal" in queued.inner_text() and TRUCK in queued.inner_text()
+    escort.context.set_offline(False)
+    logged = escort.page.locator("#outbox li[data-state=logged]")
+    logged.wait_for(timeout=15_000)
+    assert "Catatan" not in logged.inner_text()  # attested: the escort the truck names, at its origin
+
+    # At the district, the app reopened (a fresh position fix) 45 minutes later.
+    escort.context.set_geolocation(dict(zip(("latitude", "longitude"), demo.coords[TRUCK_TO], strict=True)))
+    escort.context.clock.set_system_time(datetime.now(UTC))
+    escort.page.reload()
+    escort.page.wait_for_selector("body[data-ready]")
+    escort.page.set_input_files("#photo", manifest)
+    escort.page.locator("#truck [data-attest=delivery]").click()
+    delivered = escort.page.locator("#outbox li[data-state=logged]", has_text="Diserahkan pengawal")
+    delivered.wait_for(timeout=15_000)
+    assert "Catatan" not in delivered.inner_text()
+
+    # The district's PPK reads the manifest first: what the truck should carry.
+    ppk = phones(TRUCK_TO)
+    ppk.open("/scan")
+    ppk.sign_in(TRUCK_RECEIVER)
+    ppk.page.wait_for_selector("body[data-ready]")
+    ppk.page.set_input_files("#photo", manifest)
+    ppk.page.wait_for_selector("#truck-boxes summary")
+    assert ppk.page.locator("#truck [data-attest=pickup]").is_hidden()  # custodians do not attest
+    ppk.page.click("#truck-boxes summary")
+    assert box["item"] in ppk.page.locator("#truck-boxes").inner_text()
+    ppk.shot("scan-manifest-receiver")
+    label = httpx.get(f"{demo.base}/api/v1/items/{box['item']}/label.png", headers=kpu).content
+    ppk.page.set_input_files("#photo", {"name": "label.png", "mimeType": "image/png", "buffer": label})
+    form = ppk.page.wait_for_selector("#scan:not([hidden])")
+    assert form.query_selector("select[name=type]").input_value() == "receive"
+    form.query_selector("input[name=seals]").fill(", ".join(box["seals"]))
+    form.query_selector("button[type=submit]").click()
+    received = ppk.page.locator("#outbox li[data-state=logged]")
+    received.wait_for(timeout=15_000)
+    assert "Catatan" not in received.inner_text()  # no no_delivery: the escort delivered it
+
+    truck = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/{TRUCK}", headers=kpu).json()
+    assert truck["picked_up_at"] and truck["delivered_at"]
+
