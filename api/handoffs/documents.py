@@ -276,7 +276,10 @@ def _parties(pdf: FPDF, ba: BeritaAcara) -> None:
     ]
     loads = [leg.dispatch.index for leg in truckload.legs]
     rows += [
-        ["Pengawal (Polri)", "-", _escort(escort), f"disebut pada pengiriman {_entries(_naming(truckload.legs, escort))}"]
+        [
+            "Pengawal (Polri)", "-", _escort(escort),
+            f"disebut pada pengiriman {_entries(_naming(truckload.legs, escort))}{_attested(ba, escort)}",
+        ]
         for escort in ba.escorts
     ] or [["Pengawal (Polri)", "-", "tidak ada yang disebut pada pengiriman", _entries(loads)]]
     rows += [
@@ -292,6 +295,16 @@ def _parties(pdf: FPDF, ba: BeritaAcara) -> None:
 
 def _escort(person: Person) -> str:
     return f"{person.name}, NRP {person.nrp}" if person.name else f"NRP {person.nrp} (tidak ada akun di Jejak)"
+
+
+def _attested(ba: BeritaAcara, escort: Person) -> str:
+    """What the escort signed of this truckload on their own phone: `; diambil #12
+    (07/12/2026 09.15 WITA), diserahkan #40 (...)`, or that they signed nothing."""
+    signed = [a for a in ba.attestations if a.nrp == escort.nrp and a.attests]
+    if not signed:
+        return "; tidak menandatangani pengambilan maupun penyerahan"
+    words = {"pickup": "diambil", "delivery": "diserahkan"}
+    return "; " + ", ".join(f"{words[a.type]} #{a.entry_index} ({waktu(a.observed_at, a.site)})" for a in signed)
 
 
 def _naming(legs: Sequence[Leg], escort: Person) -> list[int]:

@@ -22,7 +22,7 @@ from models.core.errors import Conflict
 from models.core.times import parse_time
 from models.custody import manifests
 from models.custody.events import Event
-from models.custody.handoffs import Handoff, HandoffStatus
+from models.custody.handoffs import Attestation, Handoff, HandoffStatus, attestations
 from models.custody.items import TrailEntry, prove
 from models.custody.labels import LabelKey, LabelKeyRetired
 from models.custody.scans import ScanType
@@ -252,6 +252,7 @@ class BeritaAcara:
     names: dict[str, str]  # site code → place name, for the sites it mentions
     people: dict[str, Person]  # actor id → the person, for every actor it cites
     escorts: list[Person]  # the NRPs the dispatches named, with their accounts' names
+    attestations: list[Attestation]  # the escorts' pickups and deliveries, in log order
     receipt: ProofBundle  # the closing's C2SP tlog-proof
     url: str  # the public check page, pinned to the closing entry (its QR code)
 
@@ -296,6 +297,7 @@ def berita_acara(session: Session, tiles: TileStore, public_url: str, handoff: H
         site_names(session, codes),
         people,
         escorts,
+        attestations(session, log_id, handoff.id),
         ProofBundle.parse(proof),
         receipt_url(public_url, log_id, handoff.id, closing),
     )
