@@ -6,7 +6,12 @@ its own from tests/factories.py's new_regency), which is how a deployment keeps
 jurisdictions apart too, so no test can see another's entries.
 
 Set JEJAK_TEST_REQUIRE_POSTGRES=1 (CI does) to make a missing PostgreSQL, or a
-skipped PostgreSQL-only test, a failure rather than a quiet skip."""
+skipped PostgreSQL-only test, a failure rather than a quiet skip.
+
+Tests that start the service in a process of its own, drive a browser or run a
+benchmark are marked `slow`: those on the live_server fixture and the browser tests
+here, the rest where they are written. `pytest -m "not slow"` is the quick loop; CI
+runs everything."""
 
 from __future__ import annotations
 
@@ -172,12 +177,14 @@ def own_cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pat
     get_settings.cache_clear()
 
 
+@pytest.hookimpl(tryfirst=True)  # marked slow before -m chooses
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
-        return
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the DATABASE_URL=postgresql pass")
     for item in items:
-        if "postgres" in item.keywords:
+        if "live_server" in getattr(item, "fixturenames", ()) or "browser" in item.keywords:
+            item.add_marker(pytest.mark.slow)
+        if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
 
 

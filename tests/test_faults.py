@@ -48,6 +48,7 @@ SCANS = int(os.environ.get("JEJAK_FAULT_SCANS", "10000"))
 CHUNK = 500  # scans per request, as the field app sends a long outbox
 SCANS_PER_BOX = 100
 RULES = 1  # the rules in force enter a fresh log just before its first scan
+pytestmark = pytest.mark.slow  # every test here starts the service in a process of its own
 
 
 def register_boxes(kpu: Person, area: Area, count: int) -> list[str]:

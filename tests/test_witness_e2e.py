@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.cosignature import CosignatureVerifier
@@ -23,6 +24,7 @@ from ledger.witness import AddCheckpoint
 from tests.helpers import append, free_port, scans, serve_live, wait_for
 
 JEJAK = [sys.executable, "-m", "scripts.cli"]
+pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)
