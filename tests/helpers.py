@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import orjson
@@ -238,19 +238,28 @@ def module_name(root: Path, source: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(root: Path, source: Path) -> Iterator[tuple[str, int]]:
-    """Every module a Python file under `root` names in an import statement, anywhere
-    in it (inside functions and under TYPE_CHECKING too), with the line: for `from a.b
-    import c` both `a.b` and `a.b.c`, since c may be a module; relative ones resolved."""
+class Imported(NamedTuple):
+    module: str  # `a.b` of `import a.b` and of `from a.b import c`
+    name: str | None  # `c` of `from a.b import c`
+    line: int
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What it may bring in: `a.b`, and `a.b.c` too, for c may be a module."""
+        return (self.module,) if self.name is None else (self.module, f"{self.module}.{self.name}")
+
+
+def imports(root: Path, source: Path) -> Iterator[Imported]:
+    """Every import statement of a Python file under `root`, anywhere in it (inside
+    functions and under TYPE_CHECKING too), relative ones resolved."""
     name = module_name(root, source)
     package = name if source.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield alias.name, node.lineno
+                yield Imported(alias.name, None, node.lineno)
         elif isinstance(node, ast.ImportFrom):
             base = package.rsplit(".", node.level - 1)[0] if node.level else ""
             module = ".".join(part for part in (base, node.module) if part)
-            yield module, node.lineno
             for alias in node.names:
-                yield f"{module}.{alias.name}", node.lineno
+                yield Imported(module, alias.name, node.lineno)
