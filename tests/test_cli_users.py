@@ -75,7 +75,7 @@ def test_the_interactive_prompt_asks_twice(cli_env, client, monkeypatch, capsys)
         ("\n", ["--role", "admin", "--jurisdiction", ""], "no password given"),
         ("short\n", ["--role", "admin", "--jurisdiction", ""], "at least 10 characters"),
         (PASSWORD, ["--role", "bupati", "--jurisdiction", ""], "--role is one of admin, kpu, ppk"),
-        (PASSWORD, ["--role", "kpu", "--jurisdiction", "89.98"], "there is no site 89.98"),
+        (PASSWORD, ["--role", "kpu", "--jurisdiction", "79.98"], "there is no site 79.98"),
         (PASSWORD, ["--role", "kpu", "--jurisdiction", ""], "a kpu user needs a jurisdiction"),
         (PASSWORD, ["--role", "admin", "--jurisdiction", "", "--scopes", "items:read"], "only integrator accounts"),
     ],
