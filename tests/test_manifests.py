@@ -326,7 +326,7 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
         assert words in text, words
     assert "UTC" not in text.replace("UTC+", "")  # every time in the site's zone
     # What the escort signed on their own phone, with its entries and times.
-    signed = truck.ppk.get(f"/api/v1/handoffs/{REGENCY}/{truck.handoff}").json()["attestations"]
+    signed = truck.ppk.get(f"/api/v1/handoffs/{truck.area.kpu}/{truck.handoff}").json()["attestations"]
     pickup, delivery = (a["entry_index"] for a in signed)
     assert f"diambil #{pickup} ({witawaktu(SENT + timedelta(minutes=1))})" in text
     assert f"diserahkan #{delivery} ({witawaktu(ARRIVED - timedelta(minutes=1))})" in text
