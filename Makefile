@@ -23,6 +23,8 @@ run: install
 	$(JEJAK) seed-demo --if-empty
 	$(JEJAK) serve --host 127.0.0.1 --port 8000
 
+# PYTEST_ARGS='-m "not slow"' is the quick loop: without the live-server, browser and
+# benchmark tests (tests/conftest.py).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

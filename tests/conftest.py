@@ -1,28 +1,39 @@
 """One suite, two databases: SQLite by default, PostgreSQL when DATABASE_URL says so.
 
 The session starts from an empty database and applies the real Alembic migrations.
-Tests never share a log: each takes a fresh one (the `new_log` fixture), which is how
-a deployment keeps jurisdictions apart too, so no test can see another's entries.
+Tests never share a log: each takes a fresh one (the `new_log` fixture, or a regency of
+its own from tests/factories.py's new_regency), which is how a deployment keeps
+jurisdictions apart too, so no test can see another's entries.
 
 Set JEJAK_TEST_REQUIRE_POSTGRES=1 (CI does) to make a missing PostgreSQL, or a
-skipped PostgreSQL-only test, a failure rather than a quiet skip."""
+skipped PostgreSQL-only test, a failure rather than a quiet skip.
+
+Tests that start the service in a process of its own, drive a browser or run a
+benchmark are marked `slow`: those on the live_server fixture and the browser tests
+here, the rest where they are written. `pytest -m "not slow"` is the quick loop; CI
+runs everything."""
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from api.app import create_app
+from models.accounts.actor import SCOPES, Role
 from models.core import migrations
-from models.core.settings import Settings
+from models.core.settings import Settings, get_settings
 from models.log.tables import Log
 from models.runtime import Runtime
-from tests.helpers import serve_live
+from models.webhooks.subscriptions import Subscription, delete_subscription
+from tests.factories import (
+    Area, Cast, Person, Phone, World, add_district, make_area, make_crew, make_person, make_world, new_regency,
+)  # fmt: skip
+from tests.helpers import fresh_database, serve_live
 
 REQUIRE_POSTGRES = os.environ.get("JEJAK_TEST_REQUIRE_POSTGRES") == "1"
 
@@ -86,35 +97,94 @@ def app_runtime(client: TestClient) -> Runtime:
     return runtime
 
 
-_log_numbers = itertools.count(1)
-
-
 @pytest.fixture
 def new_log(runtime: Runtime) -> Log:
-    """A fresh, empty log with a code no other test uses (90.01, 90.02, ...). Modules
-    with regencies of their own use fixed codes below 90, one module each: 81 account
-    stops, 82 security, 83 fuzz, 84 audit trail, 85 custody reports, 86 EPCIS, 87 alert
-    rules, 88 authorization, 89 export."""
-    return _fresh_log(runtime)
+    """A fresh, empty log of a regency no other test uses (new_regency)."""
+    return runtime.create_log(new_regency())
 
 
 @pytest.fixture
-def second_log(runtime: Runtime) -> Log:
-    """Another fresh log, for a test that needs a second regency beside new_log's."""
-    return _fresh_log(runtime)
+def area(runtime: Runtime, new_log: Log) -> Area:
+    """The test's own route (make_area) in the test's own log: a regency's KPU, a
+    district, two villages, three polling stations."""
+    return make_area(runtime, new_log.id)
 
 
-def _fresh_log(runtime: Runtime) -> Log:
-    n = next(_log_numbers)
-    return runtime.create_log(f"{90 + n // 100:02d}.{n % 100:02d}")
+@pytest.fixture
+def other_district(runtime: Runtime, area: Area) -> Area:
+    """A second district of the area's regency (add_district), as an Area of its own."""
+    return add_district(runtime, area.kpu)
 
 
+@pytest.fixture
+def crew(client: TestClient, runtime: Runtime, area: Area) -> Cast[Phone]:
+    """The area's custodians, each with a registered phone, made as a test first asks
+    for them: crew["kpu"], "ppk", "pps", "kpps" (the first polling station), "escort"."""
+    return make_crew(client, runtime, area)
+
+
+@pytest.fixture(scope="module")
+def world(client: TestClient, runtime: Runtime) -> World:
+    """Two regencies of the module's own, A and B, and everyone of each, made as the
+    module's tests first ask for them: world.people["kpu"] of A, ["kpu-B"] of B."""
+    return make_world(client, runtime)
+
+
+@pytest.fixture
+def integrator(client: TestClient, runtime: Runtime, area: Area) -> Person:
+    """An integrator of the area's regency, with every scope (subscribes to webhooks)."""
+    return make_person(client, runtime, Role.INTEGRATOR, area.kpu, scopes=SCOPES)
+
+
+@pytest.fixture
+def no_subscriptions_left(runtime: Runtime) -> Iterator[None]:
+    """Every webhook subscription deleted when the test ends, so that no later test's
+    delivery worker sends to a receiver that is gone."""
+    yield
+    with runtime.db.session(write=True) as session:
+        for subscription in session.scalars(select(Subscription)).all():
+            delete_subscription(session, subscription)
+
+
+@pytest.fixture
+def fresh_settings(settings: Settings, database_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """The suite's settings on a new, empty database of the same kind (fresh_database),
+    with a keys directory of its own: where a restore, or a key backup put back, goes."""
+    with fresh_database(database_url, tmp_path) as url:
+        yield settings.model_copy(update={"database_url": url, "keys_dir": tmp_path / "keys-from-backup"})
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
+    """`jejak` on the suite's database and keys, as another process of the service would be."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("JEJAK_KEYS_DIR", str(settings.keys_dir))
+    monkeypatch.setenv("JEJAK_HOST", settings.host)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def own_cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """`jejak` on a SQLite database (tmp/cli.db, not yet migrated) and keys (tmp/keys)
+    of its own, for host jejak.example; yields the folder."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("JEJAK_HOST", "jejak.example")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.hookimpl(tryfirst=True)  # marked slow before -m chooses
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
-        return
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the DATABASE_URL=postgresql pass")
     for item in items:
-        if "postgres" in item.keywords:
+        if "live_server" in getattr(item, "fixturenames", ()) or "browser" in item.keywords:
+            item.add_marker(pytest.mark.slow)
+        if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
 
 

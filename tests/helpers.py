@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import base64
 import json
 import os
@@ -9,28 +11,50 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import orjson
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from models.core import migrations
 from models.core.settings import Settings
 from models.log.sequencer import Appended, NewEntry
 from models.runtime import Runtime
 
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], what: str, *, timeout: float = 30, every: float = 0.05) -> T:
+    """What `condition()` returns once it is true, asked every `every` seconds; the test
+    fails, naming `what`, if it is still false after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+        time.sleep(every)
+    return found
+
+
+async def wait_for_async(condition: Callable[[], T], what: str, *, timeout: float = 30) -> T:
+    """As wait_for, on an event loop: the loop goes on running meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+        await asyncio.sleep(0.01)
+    return found
+
 
 def wait_until_queued(runtime: Runtime, log_id: str, count: int) -> None:
-    """Until `count` requests wait in the runtime's queue for the log (at most 30 s)."""
+    """Until `count` requests wait in the runtime's queue for the log."""
     queue = runtime.sequencer._queues[log_id]
-    deadline = time.monotonic() + 30
-    while len(queue.pending) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: len(queue.pending) >= count, f"{count} requests queued for log {log_id}", every=0.01)
 
 
 def scans(count: int, *, items: int = 7, start: int = 0) -> list[NewEntry]:
@@ -86,17 +110,20 @@ class LiveServer:
         self.process = server = subprocess.Popen(
             [sys.executable, "-m", "scripts.cli", "serve", "--port", str(self.port)], env=self.env
         )
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answers() -> bool:
+            assert server.poll() is None, f"the server exited with {server.returncode}"
             try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self.base
+                return httpx.get(self.base + "/healthz", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+                return False
+
+        try:
+            wait_for(answers, "the server to answer", every=0.1)
+        except BaseException:
+            self.stop()
+            raise
+        return self.base
 
     def kill(self) -> None:
         """kill -9: the process dies where it stands, with no shutdown of any kind."""
@@ -111,14 +138,14 @@ class LiveServer:
 
 
 def wait_for_checkpoint(base: str, log_id: str, size: int) -> str:
-    """The log's checkpoint once the server has signed one covering `size` entries."""
-    deadline = time.monotonic() + 15
-    while True:
+    """The log's checkpoint note once the server at `base` has signed one covering
+    `size` entries."""
+
+    def covering() -> str | None:
         note = httpx.get(f"{base}/logs/{log_id}/checkpoint").text
-        if int(note.split("\n")[1]) >= size:
-            return note
-        assert time.monotonic() < deadline, f"no checkpoint of {log_id} covers {size} entries"
-        time.sleep(0.1)
+        return note if int(note.split("\n")[1]) >= size else None
+
+    return wait_for(covering, f"a checkpoint of {log_id} covering {size} entries", timeout=15, every=0.1)
 
 
 @contextmanager
@@ -178,3 +205,61 @@ def lies_found(
     status, out = verify_copy(signed_anew(runtime, log_id, origin, records, root), vkey, capsys)
     assert status == verify.EXIT_FAILED, out
     return [line.strip() for line in out.splitlines() if line.startswith("  ")]
+
+
+@contextmanager
+def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A new, migrated, empty database of the suite's kind, gone afterwards: for tests
+    that count rows of shared tables, need real codes such as 53.03, or restore into an
+    empty database. PostgreSQL: a schema of its own in the suite's database, chosen by
+    search_path."""
+    if not database_url.startswith("postgresql"):
+        url = f"sqlite:///{tmp_path / f'fresh-{uuid.uuid4().hex[:8]}.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        migrations.upgrade(url.render_as_string(hide_password=False))
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def module_name(root: Path, source: Path) -> str:
+    """The dotted name a file under `root` is imported by (a package by its folder's)."""
+    parts = source.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+class Imported(NamedTuple):
+    module: str  # `a.b` of `import a.b` and of `from a.b import c`
+    name: str | None  # `c` of `from a.b import c`
+    line: int
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What it may bring in: `a.b`, and `a.b.c` too, for c may be a module."""
+        return (self.module,) if self.name is None else (self.module, f"{self.module}.{self.name}")
+
+
+def imports(root: Path, source: Path) -> Iterator[Imported]:
+    """Every import statement of a Python file under `root`, anywhere in it (inside
+    functions and under TYPE_CHECKING too), relative ones resolved."""
+    name = module_name(root, source)
+    package = name if source.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Imported(alias.name, None, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            for alias in node.names:
+                yield Imported(module, alias.name, node.lineno)

@@ -12,53 +12,21 @@ from models.accounts.actor import Actor, Role
 from models.accounts.policy import AlertFacts, permit_acknowledgement
 from models.core.errors import Forbidden
 from models.custody.alerts import new_alert, raise_once
-from models.places.sites import Site, SiteLevel
-from tests.factories import Area, Phone, make_area, make_person
+from tests.factories import Person, Phone, make_person, register
 
 
 @pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
+def auditor(client, runtime, area) -> Person:
+    """The regency's auditor (Bawaslu)."""
+    return make_person(client, runtime, Role.AUDITOR, area.kpu)
 
 
-@pytest.fixture
-def other_district(runtime, area) -> str:
-    """A second district of the regency, with a polling station; returns its TPS."""
-    district, village = f"{area.kpu}.02", f"{area.kpu}.02.2001"
-    with runtime.db.session(write=True) as session:
-        session.add_all([
-            Site(code=district, level=SiteLevel.PPK, name="Kecamatan Lain", parent_code=area.kpu, regency=area.kpu),
-            Site(code=village, level=SiteLevel.PPS, name="Desa", parent_code=district, regency=area.kpu),
-            Site(code=f"{village}-001", level=SiteLevel.TPS, name="TPS 001", parent_code=village, regency=area.kpu),
-        ])  # fmt: skip
-    return f"{village}-001"
-
-
-@pytest.fixture
-def crew(client, runtime, area):
-    """Phones of the regency's KPU, the district's PPK, a village's PPS and an escort,
-    and the regency's auditor (Bawaslu)."""
-    phones = {
-        role.value: Phone(make_person(client, runtime, role, jurisdiction)).register()
-        for role, jurisdiction in (
-            (Role.KPU, area.kpu), (Role.PPK, area.ppk), (Role.PPS, area.pps), (Role.ESCORT, area.kpu),
-        )
-    }  # fmt: skip
-    return {**phones, "auditor": make_person(client, runtime, Role.AUDITOR, area.kpu)}
-
-
-def register(kpu: Phone, *destinations: str) -> None:
-    body = {"items": [{"kind": "kotak_suara", "destination": d, "code": "BUP"} for d in destinations]}
-    response = kpu.person.post("/api/v1/items", json=body)
-    assert response.status_code == 201, response.text
-
-
-def flagged(crew, phone: Phone, rule: str, *args, **fields) -> dict:
+def flagged(auditor: Person, phone: Phone, rule: str, *args, **fields) -> dict:
     """Send one scan, which must be accepted with `rule` among its flags; the alert it
     raised, as the regency's auditor lists it (escorts do not list alerts)."""
     (result,) = phone.send(phone.scan(*args, **fields))
     assert result["status"] == "accepted" and rule in result["flags"], result
-    alerts = crew["auditor"].get("/api/v1/alerts", params={"rule": rule, "item": args[1]})
+    alerts = auditor.get("/api/v1/alerts", params={"rule": rule, "item": args[1]})
     assert alerts.status_code == 200, alerts.text
     (alert,) = [a for a in alerts.json()["alerts"] if a["event_id"] == result["event_id"]]
     assert alert["evidence"][-1] == result["index"]
@@ -76,58 +44,58 @@ def refused(response, *words: str) -> None:
         assert word in response.json()["detail"], response.json()["detail"]
 
 
-def test_a_ppk_cannot_acknowledge_the_wrong_site_it_caused(area, other_district, crew):
+def test_a_ppk_cannot_acknowledge_the_wrong_site_it_caused(area, other_district, crew, auditor):
     """Finding 2: the PPK receives at its district a box dispatched to another district
     and closes the critical alert itself. Only the regency's KPU may."""
     kpu, ppk = crew["kpu"], crew["ppk"]
-    register(kpu, other_district)
-    box = f"{other_district}-BUP"
-    kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=f"{area.kpu}.02", handoff=f"{area.kpu}-truck-2"))
-    alert = flagged(crew, ppk, "wrong_site", "receive", box, area.ppk, counterparty=area.kpu)
+    register(crew, (other_district.tps[0], "BUP"))
+    box = other_district.item()
+    kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=other_district.ppk, handoff=f"{area.kpu}-truck-2"))
+    alert = flagged(auditor, ppk, "wrong_site", "receive", box, area.ppk, counterparty=area.kpu)
     assert alert["severity"] == "critical" and alert["site"] == area.ppk
     refused(ack(ppk.person, alert), f"you made entry {alert['evidence'][-1]}", "another official")
     assert ack(kpu.person, alert).status_code == 200
 
 
-def test_a_ppk_cannot_acknowledge_the_seal_mismatch_it_caused(area, crew):
+def test_a_ppk_cannot_acknowledge_the_seal_mismatch_it_caused(area, crew, auditor):
     kpu, ppk = crew["kpu"], crew["ppk"]
-    register(kpu, area.tps[0])
+    register(crew, (area.tps[0], "BUP"))
     kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"]))
     kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff=f"{area.kpu}-truck-1"))
-    alert = flagged(crew, ppk, "seal_mismatch", "receive", area.item(), area.ppk, counterparty=area.kpu, seals=["X-9"])
+    alert = flagged(auditor, ppk, "seal_mismatch", "receive", area.item(), area.ppk, counterparty=area.kpu, seals=["X-9"])
     refused(ack(ppk.person, alert), "you made entry")
     acked = ack(kpu.person, alert)
     assert acked.status_code == 200 and acked.json()["acked_by"] == str(kpu.person.id)
 
 
-def test_a_ppk_cannot_acknowledge_a_warning_at_its_own_site(area, crew):
+def test_a_ppk_cannot_acknowledge_a_warning_at_its_own_site(area, crew, auditor):
     """An escort reports a damaged box at the district office: the PPK holds that site,
     so someone else (its KPU, an auditor) acknowledges."""
-    kpu, ppk, escort = crew["kpu"], crew["ppk"], crew["escort"]
-    register(kpu, area.tps[0])
-    alert = flagged(crew, escort, "incident_damaged", "incident", area.item(), area.ppk, incident="damaged")
+    ppk, escort = crew["ppk"], crew["escort"]
+    register(crew, (area.tps[0], "BUP"))
+    alert = flagged(auditor, escort, "incident_damaged", "incident", area.item(), area.ppk, incident="damaged")
     assert alert["severity"] == "warning"
     refused(ack(ppk.person, alert), f"{area.ppk}", "in your custody")
-    assert ack(crew["auditor"], alert).status_code == 200
+    assert ack(auditor, alert).status_code == 200
 
 
-def test_critical_alerts_go_to_the_regencys_kpu(area, crew):
+def test_critical_alerts_go_to_the_regencys_kpu(area, crew, auditor):
     """A critical alert in a village of the PPK's district: not the PPK's to close, nor
     the auditor's; the KPU's."""
     kpu, pps = crew["kpu"], crew["pps"]
-    register(kpu, area.tps[0])
-    alert = flagged(crew, crew["escort"], "incident_lost", "incident", area.item(), area.pps, incident="lost")
+    register(crew, (area.tps[0], "BUP"))
+    alert = flagged(auditor, crew["escort"], "incident_lost", "incident", area.item(), area.pps, incident="lost")
     assert alert["severity"] == "critical"
     refused(ack(crew["ppk"].person, alert), "critical", f"KPU of {area.kpu}")
-    refused(ack(crew["auditor"], alert), "critical", f"KPU of {area.kpu}")
+    refused(ack(auditor, alert), "critical", f"KPU of {area.kpu}")
     refused(ack(pps.person, alert))  # a PPS never acknowledges
     assert ack(kpu.person, alert).status_code == 200
 
 
-def test_an_auditor_acknowledges_a_critical_alert_at_the_kpus_warehouse(area, crew):
-    kpu, escort, auditor = crew["kpu"], crew["escort"], crew["auditor"]
-    register(kpu, area.tps[0])
-    alert = flagged(crew, escort, "incident_seal_broken", "incident", area.item(), area.kpu, incident="seal_broken")
+def test_an_auditor_acknowledges_a_critical_alert_at_the_kpus_warehouse(area, crew, auditor):
+    kpu, escort = crew["kpu"], crew["escort"]
+    register(crew, (area.tps[0], "BUP"))
+    alert = flagged(auditor, escort, "incident_seal_broken", "incident", area.item(), area.kpu, incident="seal_broken")
     assert alert["severity"] == "critical" and alert["site"] == area.kpu
     refused(ack(kpu.person, alert), "warehouse", "auditor")
     acked = ack(auditor, alert)
@@ -138,7 +106,7 @@ def test_the_kpu_who_made_a_cited_entry_is_refused(client, runtime, area, crew):
     """A dispatch not received in time: the KPU officer who dispatched it does not
     close the alert; another officer of the regency's KPU does."""
     kpu = crew["kpu"]
-    register(kpu, area.tps[0])
+    register(crew, (area.tps[0], "BUP"))
     truck = f"{area.kpu}-truck-3"
     (dispatch,) = kpu.send(kpu.scan("dispatch", area.item(), area.kpu, counterparty=area.ppk, handoff=truck))
     (alert,) = raise_once(runtime.db, [new_alert(

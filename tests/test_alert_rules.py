@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,9 +17,11 @@ from models.core.settings import Settings
 from models.custody.alerts import raise_once
 from models.custody.overdue import Allowance, OverdueWatch, overdue, raise_overdue
 from models.places.geo import Point, distance_km
-from models.places.sites import Kerawanan, Site, SiteLevel
-from tests.factories import Area, Phone, hours_ago, make_area, make_person
-from tests.test_custody import _crew, accepted, register
+from models.places.sites import Kerawanan, Site
+from tests.factories import (
+    Area, Phone, accepted, hours_ago, make_area, make_crew, make_person, new_area, new_regency, register,
+)  # fmt: skip
+from tests.helpers import wait_for
 
 # Kefamenanu, a district office 26 km away, a village and its polling stations near it.
 COORDS = {"kpu": Point(-9.46, 124.48), "ppk": Point(-9.30, 124.65), "pps": Point(-9.28, 124.67),
@@ -28,8 +29,10 @@ COORDS = {"kpu": Point(-9.46, 124.48), "ppk": Point(-9.30, 124.65), "pps": Point
 RULES = ("far_from_site", "impossible_travel", "revoked_label", "late_return", "outside_jurisdiction", "not_received")
 
 
-def place(runtime, area: Area) -> None:
-    """Give the area's sites coordinates, and each polling station its own kerawanan."""
+def placed(runtime, regency: str) -> Area:
+    """A route of four polling stations, the fourth a TPS khusus, its sites placed near
+    Kefamenanu, each polling station with its own kerawanan."""
+    area = make_area(runtime, regency, tps_count=4)
     ratings = [Kerawanan.KURANG_RAWAN, Kerawanan.RAWAN, Kerawanan.SANGAT_RAWAN, Kerawanan.KURANG_RAWAN]
     with runtime.db.session(write=True) as session:
         for level, code in (("kpu", area.kpu), ("ppk", area.ppk), ("pps", area.pps)):
@@ -38,18 +41,13 @@ def place(runtime, area: Area) -> None:
             session.execute(update(Site).where(Site.code == code).values(
                 lat=COORDS["tps"].lat, lon=COORDS["tps"].lon, kerawanan=ratings[n], special=n == 3,
             ))  # fmt: skip
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    area = make_area(runtime, new_log.id, tps_count=4)  # the fourth is a TPS khusus
-    place(runtime, area)
     return area
 
 
 @pytest.fixture
-def crew(client, runtime, area):
-    return _crew(client, runtime, area)
+def area(runtime, new_log) -> Area:
+    """Overrides the suite's: this module's rules need places and a TPS khusus."""
+    return placed(runtime, new_log.id)
 
 
 def located(point: Point, accuracy_m: float = 15.0) -> dict:
@@ -110,10 +108,8 @@ def clean_route(client, runtime, app_runtime):
     """A box out and back by its own custodians, every scan where its site is, on the
     current label, before the return deadline (armed for the walk), each dispatch
     received; and what the timer would find a month later."""
-    log = runtime.create_log("87.01")  # a code of this module's own
-    area = make_area(runtime, log.id, tps_count=4)
-    place(runtime, area)
-    crew = _crew(client, runtime, area)
+    area = placed(runtime, runtime.create_log(new_regency()).id)
+    crew = make_crew(client, runtime, area)
     register(crew, (area.tps[0], "BUP"))
     deadline = app_runtime.settings.return_deadline
     app_runtime.settings.return_deadline = datetime.now(UTC) + timedelta(days=1)
@@ -247,7 +243,7 @@ def test_a_scan_outside_the_jurisdiction_is_refused_and_raises_outside_jurisdict
 
 def test_an_outsider_from_another_regency_is_recorded_in_their_own_log(client, runtime, area, crew):
     register(crew, (area.tps[0], "BUP"))
-    other = make_area(runtime, runtime.create_log("87.02").id)  # a code of this test's own
+    other = new_area(runtime)
     outsider = Phone(make_person(client, runtime, Role.PPK, other.ppk)).register()
     (result,) = outsider.send(outsider.scan("receive", area.item(), area.ppk, counterparty=area.kpu))
     assert result["status"] == "rejected"
@@ -317,9 +313,7 @@ def test_the_watch_raises_overdue_alerts_on_its_own(runtime, area, crew):
     watch = OverdueWatch(runtime.db, Allowance.of(runtime.settings), interval=0.05)
     watch.start()
     try:
-        deadline = time.monotonic() + 20
-        while not (found := alerts_of(kpu.person, rule="not_received", item=box)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        found = wait_for(lambda: alerts_of(kpu.person, rule="not_received", item=box), "the watch's alert", timeout=20)
     finally:
         watch.stop()
     assert [a["evidence"] for a in found] == [[dispatch["index"]]]
@@ -382,7 +376,7 @@ def test_who_may_acknowledge(client, runtime, area, crew):
     it made the flagged scans, at its own warehouse (tests/test_alert_ack_rules.py)."""
     register(crew, (area.tps[0], "BUP"))
     alerts = iter(far_alerts(crew, area.item(), area.kpu, 3))  # two acknowledged, one left
-    other = make_area(runtime, runtime.create_log("87.03").id)  # a code of this test's own
+    other = new_area(runtime)
     people = {
         "kpu": crew["kpu"].person,
         "ppk": crew["ppk"].person,
@@ -411,16 +405,9 @@ def test_who_may_acknowledge(client, runtime, area, crew):
     assert len(alerts_of(crew["kpu"].person, state="acked")) == 2
 
 
-def test_a_ppk_acknowledges_only_its_own_districts_alerts(client, runtime, area, crew):
-    with runtime.db.session(write=True) as session:
-        district, village = f"{area.kpu}.02", f"{area.kpu}.02.2001"
-        session.add_all([
-            Site(code=district, level=SiteLevel.PPK, name="Kecamatan Lain", parent_code=area.kpu, regency=area.kpu),
-            Site(code=village, level=SiteLevel.PPS, name="Desa", parent_code=district, regency=area.kpu),
-            Site(code=f"{village}-001", level=SiteLevel.TPS, name="TPS 001", parent_code=village, regency=area.kpu),
-        ])  # fmt: skip
-    register(crew, (area.tps[0], "BUP"), (f"{village}-001", "BUP"))
-    (theirs,) = far_alerts(crew, f"{village}-001-BUP", area.kpu, 1)
+def test_a_ppk_acknowledges_only_its_own_districts_alerts(area, other_district, crew):
+    register(crew, (area.tps[0], "BUP"), (other_district.tps[0], "BUP"))
+    (theirs,) = far_alerts(crew, other_district.item(), area.kpu, 1)
     (ours,) = far_alerts(crew, area.item(), area.kpu, 1)
     ppk = crew["ppk"].person
     refused = ppk.post(f"/api/v1/alerts/{theirs['id']}/ack", json={"reason": "bukan wilayah kami"})

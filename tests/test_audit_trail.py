@@ -11,52 +11,35 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from models.accounts import trail
-from models.accounts.actor import SCOPES, Role
-from models.core.settings import get_settings
+from models.accounts.actor import Role
 from scripts.cli import main
-from tests.factories import Phone, make_area, make_person
+from tests.factories import Phone, make_person
 
 
 @pytest.fixture(scope="module")
-def world(client, runtime):
-    """Regencies A (84.01) and B (84.02), their auditors, and a KPU of A at work."""
-    a, b = make_area(runtime, runtime.create_log("84.01").id), make_area(runtime, runtime.create_log("84.02").id)
-    people = {
-        "admin": make_person(client, runtime, Role.ADMIN, ""),
-        "kpu": make_person(client, runtime, Role.KPU, a.kpu),
-        "ppk": make_person(client, runtime, Role.PPK, a.ppk),
-        "auditor": make_person(client, runtime, Role.AUDITOR, a.kpu),
-        "district auditor": make_person(client, runtime, Role.AUDITOR, a.ppk),
-        "auditor-B": make_person(client, runtime, Role.AUDITOR, b.kpu),
-        "integrator": make_person(client, runtime, Role.INTEGRATOR, a.kpu, scopes=SCOPES),
-    }
-    return a, b, people
+def district_auditor(client, runtime, world):
+    """An auditor of A's district (Panwascam)."""
+    return make_person(client, runtime, Role.AUDITOR, world.a.ppk)
 
 
-def trail_seen_by(person, **params) -> list[dict]:
+def records(person, **params) -> list[dict]:
     response = person.get("/api/v1/audit", params=params)
     assert response.status_code == 200, response.text
     return response.json()["records"]
 
 
-def test_accounts_made_anywhere_are_recorded(world, monkeypatch, settings):
+def test_accounts_made_anywhere_are_recorded(world, cli_env, monkeypatch):
     a, b, people = world
-    (made,) = trail_seen_by(people["admin"], action="user.create", target=people["ppk"].username)
+    (made,) = records(people["admin"], action="user.create", target=people["ppk"].username)
     assert (made["actor_id"], made["jurisdiction"], made["details"]["role"]) == (None, a.ppk, "ppk")
     assert made["details"]["id"] == str(people["ppk"].id) and "password" not in str(made).lower()
     # On the command line too (`jejak user add`), by no one signed in.
-    for name, value in [("DATABASE_URL", settings.database_url), ("JEJAK_KEYS_DIR", str(settings.keys_dir))]:
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
-    try:
-        args = ["user", "add", "--username", "cli.audited", "--role", "auditor", "--jurisdiction", b.kpu]
-        assert main([*args, "--password-stdin"]) == 0
-        assert main(["user", "unlock", "cli.audited"]) == 0
-    finally:
-        get_settings.cache_clear()
-    records = trail_seen_by(people["auditor-B"], target="cli.audited")
-    assert [(r["action"], r["actor_id"]) for r in records] == [("user.unlock", None), ("user.create", None)]
+    args = ["user", "add", "--username", "cli.audited", "--role", "auditor", "--jurisdiction", b.kpu]
+    assert main([*args, "--password-stdin"]) == 0
+    assert main(["user", "unlock", "cli.audited"]) == 0
+    found = records(people["auditor-B"], target="cli.audited")
+    assert [(r["action"], r["actor_id"]) for r in found] == [("user.unlock", None), ("user.create", None)]
 
 
 def test_devices_registered_and_revoked_are_recorded(world):
@@ -65,7 +48,7 @@ def test_devices_registered_and_revoked_are_recorded(world):
     target = f"{a.kpu}/{phone.id}"
     revoked = people["kpu"].post(f"/api/v1/devices/{a.kpu}/{phone.id}/revoke")
     assert revoked.status_code == 200, revoked.text
-    revoke, register = trail_seen_by(people["auditor"], target=target)
+    revoke, register = records(people["auditor"], target=target)
     assert (register["action"], register["actor_id"], register["jurisdiction"]) == (
         "device.register", str(people["ppk"].id), a.ppk,
     )  # fmt: skip
@@ -74,14 +57,14 @@ def test_devices_registered_and_revoked_are_recorded(world):
     assert revoke["details"] == {"name": "hp", "owner": str(people["ppk"].id), "index": revoked.json()["revoked_index"]}
 
 
-def test_webhooks_subscribed_and_deleted_are_recorded(world):
+def test_webhooks_subscribed_and_deleted_are_recorded(world, district_auditor):
     a, b, people = world
     body = {"url": "https://silog.example/hook?token=s3cret", "kinds": ["events"], "jurisdiction": a.ppk}
     made = people["integrator"].post("/api/v1/webhooks", json=body)
     assert made.status_code == 201, made.text
     webhook = made.json()["id"]
     assert people["kpu"].client.delete(f"/api/v1/webhooks/{webhook}", headers=people["kpu"].headers).status_code == 204
-    deleted, subscribed = trail_seen_by(people["district auditor"], target=webhook)
+    deleted, subscribed = records(district_auditor, target=webhook)
     assert (subscribed["action"], subscribed["actor_id"]) == ("webhook.subscribe", str(people["integrator"].id))
     assert (deleted["action"], deleted["actor_id"]) == ("webhook.delete", str(people["kpu"].id))
     # Where it sends, never a secret a receiver put in its URL's query.
@@ -100,22 +83,22 @@ def test_alert_acknowledgements_are_recorded(world):
     # The KPU, not the PPK who made the flagged scan (tests/test_alert_ack_rules.py).
     acked = people["kpu"].post(f"/api/v1/alerts/{alert['id']}/ack", json={"reason": "dispatch scanned offline"})
     assert acked.status_code == 200, acked.text
-    (record,) = trail_seen_by(people["auditor"], action="alert.ack", target=alert["id"])
+    (record,) = records(people["auditor"], action="alert.ack", target=alert["id"])
     assert record["actor_id"] == str(people["kpu"].id) and record["jurisdiction"] == a.ppk
     assert record["details"] == {"log": a.kpu, "rule": "no_dispatch", "reason": "dispatch scanned offline",
                                  "index": acked.json()["ack_index"]}  # fmt: skip
 
 
-def test_only_admins_and_auditors_read_it_each_in_their_jurisdiction(client, world, runtime):
+def test_only_admins_and_auditors_read_it_each_in_their_jurisdiction(client, world, district_auditor, runtime):
     a, b, people = world
     with runtime.db.session(write=True) as session:
         trail.record(session, None, "key.rotate", f"log {a.kpu}", {"retired": "k1"}, jurisdiction=a.kpu)
         trail.record(session, None, "key.rotate", f"log {b.kpu}", {"retired": "k2"}, jurisdiction=b.kpu)
-    targets = lambda who: {r["target"] for r in trail_seen_by(people[who], action="key.rotate")}  # noqa: E731
-    assert {f"log {a.kpu}", f"log {b.kpu}"} <= targets("admin")
-    assert f"log {a.kpu}" in targets("auditor") and f"log {b.kpu}" not in targets("auditor")
-    assert f"log {b.kpu}" in targets("auditor-B") and f"log {a.kpu}" not in targets("auditor-B")
-    assert f"log {a.kpu}" not in targets("district auditor")  # the regency's keys are above a district
+    targets = lambda person: {r["target"] for r in records(person, action="key.rotate")}  # noqa: E731
+    assert {f"log {a.kpu}", f"log {b.kpu}"} <= targets(people["admin"])
+    assert f"log {a.kpu}" in targets(people["auditor"]) and f"log {b.kpu}" not in targets(people["auditor"])
+    assert f"log {b.kpu}" in targets(people["auditor-B"]) and f"log {a.kpu}" not in targets(people["auditor-B"])
+    assert f"log {a.kpu}" not in targets(district_auditor)  # the regency's keys are above a district
     for who in ("kpu", "ppk", "integrator"):
         response = people[who].get("/api/v1/audit")
         assert response.status_code == 403, f"{who}: {response.text}"

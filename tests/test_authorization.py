@@ -22,7 +22,7 @@ from models.accounts.policy import POLICY, Reach, Rule, markdown_table
 from models.custody.alerts import new_alert, raise_once
 from models.places.sites import within
 from models.runtime import Runtime
-from tests.factories import Area, Person, Phone, make_area, make_person
+from tests.factories import Area, Person, Phone, World, make_person
 
 # Served to anyone, without an account: the log and its proofs (anyone may verify),
 # the site hierarchy, the public check, pages, health and the API's own description.
@@ -74,15 +74,15 @@ def _actions(route: Any) -> list[str]:
     return found
 
 
-# -- The world: two regencies, everyone of each ------------------------------------------
+# -- The scene: two regencies, everyone of each, and what the routes act on --------------
 
 
 @dataclass
-class World:
+class Scene:
     runtime: Runtime
     a: Area
     b: Area
-    people: dict[str, Person]
+    people: dict[str, Person]  # the world's (conftest), and an integrator of A without scopes
     kpu: Phone  # the KPU of A's phone
     owner: Person  # a PPS officer of A, owner of the devices others try to revoke
     dispatch: dict[str, Any] = field(default_factory=dict)  # truck-1's dispatch result
@@ -90,26 +90,12 @@ class World:
     client: Any = None  # the app, to make more officers
 
 
-INSIDE = {
-    Role.ADMIN: lambda a: "", Role.KPU: lambda a: a.kpu, Role.PPK: lambda a: a.ppk, Role.PPS: lambda a: a.pps,
-    Role.KPPS: lambda a: a.tps[0], Role.ESCORT: lambda a: a.kpu, Role.AUDITOR: lambda a: a.kpu,
-    Role.INTEGRATOR: lambda a: a.kpu,
-}  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def world(client, runtime: Runtime) -> World:
-    """Regencies A and B (codes of their own: no other test uses 88.xx); every role of
-    A, and of B every role that has a jurisdiction; a box of A in a truck."""
-    a_log, b_log = runtime.create_log("88.01"), runtime.create_log("88.02")
-    a, b = make_area(runtime, a_log.id), make_area(runtime, b_log.id)
-    people = {}
-    for role, where in INSIDE.items():
-        scopes = SCOPES if role is Role.INTEGRATOR else frozenset()
-        people[role.value] = make_person(client, runtime, role, where(a), scopes=scopes)
-        if role is not Role.ADMIN:  # an admin is national: nowhere is outside
-            people[f"{role.value}-B"] = make_person(client, runtime, role, where(b), scopes=scopes)
-    people["integrator-unscoped"] = make_person(client, runtime, Role.INTEGRATOR, a.kpu)
+def scene(client, runtime: Runtime, world: World) -> Scene:
+    """The world (regencies A and B, every role of each; an admin is national), an
+    integrator of A without scopes, and a box of A in a truck."""
+    a, b = world.a, world.b
+    people = {**world.people, "integrator-unscoped": make_person(client, runtime, Role.INTEGRATOR, a.kpu)}
     kpu = Phone(people["kpu"]).register()
     body = {"items": [{"kind": "kotak_suara", "destination": a.tps[n], "code": "BUP"} for n in (0, 2)]}
     assert people["kpu"].post("/api/v1/items", json=body).status_code == 201
@@ -118,7 +104,7 @@ def world(client, runtime: Runtime) -> World:
     subscribed = people["integrator"].post("/api/v1/webhooks", json=hook)
     assert subscribed.status_code == 201, subscribed.text
     owner = make_person(client, runtime, Role.PPS, a.pps)
-    return World(runtime, a, b, people, kpu, owner, dispatch, subscribed.json()["id"], client)
+    return Scene(runtime, a, b, people, kpu, owner, dispatch, subscribed.json()["id"], client)
 
 
 # -- One request per route -----------------------------------------------------------------
@@ -130,8 +116,8 @@ class Case:
     webhook, an acknowledged alert), and the target the route's action is judged at:
     a code (or codes, any of which will do), a log for a rule of Reach.LOG, or None."""
 
-    request: Callable[[World], tuple[str, Any]]  # the URL and the JSON body
-    target: Callable[[World], str | tuple[str, ...] | None]
+    request: Callable[[Scene], tuple[str, Any]]  # the URL and the JSON body
+    target: Callable[[Scene], str | tuple[str, ...] | None]
     allowed: frozenset[int] = frozenset({200, 201, 204})
     refused: frozenset[int] = frozenset({403})
 
@@ -140,7 +126,7 @@ def _public_key() -> str:
     return base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
 
 
-def _fresh_handoff(w: World) -> str:
+def _fresh_handoff(w: Scene) -> str:
     """A new truck from A's KPU to its district, for closing."""
     handoff = f"{w.a.kpu}-truck-{uuid.uuid4().hex[:8]}"
     (sent,) = w.kpu.send(w.kpu.scan("dispatch", w.a.item(2), w.a.kpu, counterparty=w.a.ppk, handoff=handoff))
@@ -148,13 +134,13 @@ def _fresh_handoff(w: World) -> str:
     return handoff
 
 
-def _fresh_officer(w: World) -> Person:
+def _fresh_officer(w: Scene) -> Person:
     """A new PPS officer of A, for disabling or enabling (either ends the tokens the
     officer holds: never the owner's, which later tests use)."""
     return make_person(w.client, w.runtime, Role.PPS, w.a.pps)
 
 
-def _fresh_alert(w: World) -> str:
+def _fresh_alert(w: Scene) -> str:
     """A warning at a village of A that cites no one's entry: only the table decides."""
     (alert,) = raise_once(w.runtime.db, [new_alert(
         w.a.kpu, "far_from_site", item_id=w.a.item(), site=w.a.pps, event_id=str(uuid.uuid4()), detail="far",
@@ -163,7 +149,7 @@ def _fresh_alert(w: World) -> str:
     return str(alert.id)
 
 
-def _fresh_subscription(w: World) -> str:
+def _fresh_subscription(w: Scene) -> str:
     hook = {"url": "https://silog.example/hook", "kinds": ["events"], "jurisdiction": w.a.kpu}
     return str(w.people["integrator"].post("/api/v1/webhooks", json=hook).json()["id"])
 
@@ -303,7 +289,7 @@ WHO = sorted({*(r.value for r in Role), *(f"{r.value}-B" for r in Role if r is n
 
 
 @pytest.mark.parametrize("key", sorted(CASES), ids=lambda key: f"{key[0]} {key[1]}")
-def test_matrix(client, world, key):
+def test_matrix(client, scene, key):
     """Every role inside (regency A) and outside (regency B) its jurisdiction, and no
     one signed in, against what the table says for the route's action."""
     routes = _app_routes(client)
@@ -312,39 +298,39 @@ def test_matrix(client, world, key):
     rule, case = POLICY[action], CASES[key]
     method = key[0]
     for who in [*WHO, "anonymous"]:
-        person = world.people.get(who)
-        url, body = case.request(world)
+        person = scene.people.get(who)
+        url, body = case.request(scene)
         response = client.request(method, url, json=body, headers=person.headers if person else {})
         if person is None:
             expected = {401}
         else:
             scopes = SCOPES if who in ("integrator", "integrator-B") else frozenset()
-            expected = case.allowed if permitted(rule, person, scopes, case.target(world)) else case.refused
+            expected = case.allowed if permitted(rule, person, scopes, case.target(scene)) else case.refused
         assert response.status_code in expected, f"{who} on {action}: {response.status_code} {response.text}"
         if response.status_code in (401, 403):
             assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_outsiders_see_none_of_the_items(world):
-    listed = world.people["auditor-B"].get("/api/v1/items").json()["items"]
-    assert all(not item["id"].startswith(world.a.kpu) for item in listed)
+def test_outsiders_see_none_of_the_items(scene):
+    listed = scene.people["auditor-B"].get("/api/v1/items").json()["items"]
+    assert all(not item["id"].startswith(scene.a.kpu) for item in listed)
 
 
-def test_an_outsiders_scans_are_refused(world):
-    phone = Phone(world.people["ppk-B"]).register()
-    (result,) = phone.send(phone.scan("receive", world.a.item(), world.a.ppk, counterparty=world.a.kpu))
+def test_an_outsiders_scans_are_refused(scene):
+    phone = Phone(scene.people["ppk-B"]).register()
+    (result,) = phone.send(phone.scan("receive", scene.a.item(), scene.a.ppk, counterparty=scene.a.kpu))
     assert result["status"] == "rejected"
     assert "outside your jurisdiction" in result["reason"]
 
 
-def test_a_device_is_revoked_by_its_owner(world):
-    phone = Phone(world.owner).register()
-    revoked = world.owner.post(f"/api/v1/devices/{world.a.kpu}/{phone.id}/revoke")
+def test_a_device_is_revoked_by_its_owner(scene):
+    phone = Phone(scene.owner).register()
+    revoked = scene.owner.post(f"/api/v1/devices/{scene.a.kpu}/{phone.id}/revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked_index"] is not None
 
 
-def test_tokens_are_checked(client, world):
-    token = world.people["kpu"].token
+def test_tokens_are_checked(client, scene):
+    token = scene.people["kpu"].token
     for bad, words in [
         ("", "no bearer token"),
         ("garbage", "not valid"),
@@ -355,8 +341,8 @@ def test_tokens_are_checked(client, world):
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_sign_in_errors_are_clear(client, world):
-    wrong = client.post("/api/v1/auth/token", data={"username": world.people["kpu"].username, "password": "nope"})
+def test_sign_in_errors_are_clear(client, scene):
+    wrong = client.post("/api/v1/auth/token", data={"username": scene.people["kpu"].username, "password": "nope"})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong username or password"
     unknown = client.post("/api/v1/auth/token", data={"username": "nobody.at.all", "password": "whatever"})
     assert unknown.status_code == 401
@@ -364,13 +350,13 @@ def test_sign_in_errors_are_clear(client, world):
     assert missing.status_code == 422
 
 
-def test_jwks_publishes_the_token_key(client, world):
+def test_jwks_publishes_the_token_key(client, scene):
     import jwt
 
     keys = client.get("/.well-known/jwks.json").json()["keys"]
-    token = world.people["auditor"].token
+    token = scene.people["auditor"].token
     header = jwt.get_unverified_header(token)
     (jwk,) = [k for k in keys if k["kid"] == header["kid"]]
     assert (jwk["kty"], jwk["crv"], jwk["alg"]) == ("OKP", "Ed25519", "EdDSA")
     claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["EdDSA"], audience="jejak")
-    assert (claims["role"], claims["jur"]) == ("auditor", world.a.kpu)
+    assert (claims["role"], claims["jur"]) == ("auditor", scene.a.kpu)

@@ -22,10 +22,8 @@ from scripts.backup import MANIFEST, POSTGRES_FILE, SQLITE_FILE, backup
 from scripts.cli import main as cli
 from scripts.mirror import mirror
 from scripts.verify import main as verify
-from tests.factories import make_area
-from tests.test_cli import env  # noqa: F401 - a fixture: `jejak` on a database and keys of its own
+from tests.factories import walk_out_and_back
 from tests.helpers import serve_live, wait_for_checkpoint
-from tests.test_custody import _crew, walk_out_and_back
 
 
 @pytest.fixture
@@ -60,10 +58,9 @@ def _restore(backup: Path, database_url: str, keys: Path) -> None:
 
 
 def test_a_restored_backup_verifies_and_matches_a_mirror(
-    client, runtime, settings, new_log, live_server, empty_database, tmp_path, capsys
+    client, runtime, settings, new_log, area, crew, live_server, empty_database, tmp_path, capsys
 ):
-    area = make_area(runtime, new_log.id)
-    walk_out_and_back(client, runtime, area, _crew(client, runtime, area))
+    walk_out_and_back(client, runtime, area, crew)
     with runtime.db.session() as session:
         size = session.get_one(type(new_log), new_log.id).size
     wait_for_checkpoint(live_server, new_log.id, size)
@@ -91,7 +88,7 @@ def test_a_restored_backup_verifies_and_matches_a_mirror(
     assert (differ, errors) == ([], [])
 
 
-def test_a_backup_never_overwrites_and_says_what_it_lacks(env, monkeypatch, tmp_path, capsys):
+def test_a_backup_never_overwrites_and_says_what_it_lacks(own_cli_env, monkeypatch, tmp_path, capsys):
     assert cli(["migrate"]) == 0 and cli(["log", "create", "53.03"]) == 0
     taken = tmp_path / "taken"
     taken.mkdir()

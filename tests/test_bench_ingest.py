@@ -11,6 +11,7 @@ import pytest
 from scripts.cli import main
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_the_ingest_benchmark_runs_its_rounds_and_counts_every_scan_once(
     database_url: str, capsys: pytest.CaptureFixture[str]

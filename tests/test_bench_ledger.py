@@ -11,6 +11,7 @@ import pytest
 from scripts.cli import main
 
 
+@pytest.mark.slow
 def test_the_ledger_benchmark_runs_its_baselines_and_agrees_on_the_root(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "ledger", "--database", "sqlite://", "--entries", "3000", "--rounds", "2"]
     assert main([*args, "--proof-tree", "600", "--proofs", "20"]) == 0

@@ -9,7 +9,10 @@ import re
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_manifest_benchmark_times_the_request_and_its_parts() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "scripts.cli", "bench", "manifest", "--boxes", "3", "--rounds", "1"],

@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-import pytest
 from ledger.note import Verifier
 
-from models.core.settings import get_settings
 from scripts.cli import main
 
 
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("JEJAK_HOST", "jejak.example")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def test_keys_create_then_show(env, capsys):
+def test_keys_create_then_show(own_cli_env, capsys):
     assert main(["keys", "create", "--log", "53.03"]) == 0
     created = capsys.readouterr().out.strip()
     verifier = Verifier.from_vkey(created)
     assert verifier.name == "jejak.example/log/53.03"
-    assert (env / "keys" / "log-53.03.skey").stat().st_mode & 0o777 == 0o600
+    assert (own_cli_env / "keys" / "log-53.03.skey").stat().st_mode & 0o777 == 0o600
     assert main(["keys", "show", "--log", "53.03"]) == 0
     assert capsys.readouterr().out.strip() == created
 
 
-def test_keys_are_never_replaced(env, capsys):
+def test_keys_are_never_replaced(own_cli_env, capsys):
     assert main(["keys", "create", "--log", "53.03"]) == 0
     assert main(["keys", "create", "--log", "53.03"]) == 1
     assert "is never silently replaced" in capsys.readouterr().err
 
 
-def test_keys_reject_a_bad_log_name(env, capsys):
+def test_keys_reject_a_bad_log_name(own_cli_env, capsys):
     assert main(["keys", "create", "--log", "../etc"]) == 1
     assert "not a log name" in capsys.readouterr().err
-    assert not (env / "keys").exists()
+    assert not (own_cli_env / "keys").exists()
 
 
-def test_migrate_then_create_a_log(env, capsys):
+def test_migrate_then_create_a_log(own_cli_env, capsys):
     assert main(["migrate"]) == 0
     assert "database at" in capsys.readouterr().out
     assert main(["log", "create", "53.03"]) == 0
@@ -52,13 +40,13 @@ def test_migrate_then_create_a_log(env, capsys):
     assert "log 53.03 exists" in capsys.readouterr().err
 
 
-def test_label_and_token_keys(env, capsys):
+def test_label_and_token_keys(own_cli_env, capsys):
     import json
 
     assert main(["keys", "create", "--label", "53.03"]) == 0
     created = json.loads(capsys.readouterr().out)
     assert (created["kty"], created["crv"]) == ("OKP", "Ed25519") and created["kid"]
-    assert (env / "keys" / "label-53.03.pem").stat().st_mode & 0o777 == 0o600
+    assert (own_cli_env / "keys" / "label-53.03.pem").stat().st_mode & 0o777 == 0o600
     assert main(["keys", "show", "--label", "53.03"]) == 0
     assert json.loads(capsys.readouterr().out) == created
     assert main(["keys", "create", "--label", "53.03"]) == 1

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from models.core.settings import get_settings
-from models.places.sites import Site, SiteLevel
 from scripts import cli
 from scripts.cli import main
 from tests.factories import new_nrp
 
 PASSWORD = "a long enough secret"
-
-
-@pytest.fixture
-def env(monkeypatch, settings) -> Iterator[None]:
-    """`jejak` on the suite's database, the one the app under test serves."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(settings.keys_dir))
-    monkeypatch.setenv("JEJAK_HOST", settings.host)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def regency(runtime, new_log) -> str:
-    with runtime.db.session(write=True) as session:
-        session.add(Site(code=new_log.id, level=SiteLevel.KPU, name="Kabupaten Uji", regency=new_log.id))
-    return str(new_log.id)
 
 
 def username() -> str:
@@ -48,36 +27,36 @@ def sign_in(client, name: str, password: str):
     return client.post("/api/v1/auth/token", data={"username": name, "password": password})
 
 
-def test_a_user_added_with_password_stdin_signs_in(env, client, regency, monkeypatch, capsys):
+def test_a_user_added_with_password_stdin_signs_in(cli_env, client, area, monkeypatch, capsys):
     name = username()
-    args = ["--username", name, "--role", "kpu", "--jurisdiction", regency, "--full-name", "Operator Gudang"]
+    args = ["--username", name, "--role", "kpu", "--jurisdiction", area.kpu, "--full-name", "Operator Gudang"]
     assert add(monkeypatch, PASSWORD + "\n", *args, "--password-stdin") == 0
-    assert f"created kpu {name} ({regency})" in capsys.readouterr().out
+    assert f"created kpu {name} ({area.kpu})" in capsys.readouterr().out
     response = sign_in(client, name, PASSWORD)
     assert response.status_code == 200, response.text
-    assert (response.json()["role"], response.json()["jurisdiction"]) == ("kpu", regency)
+    assert (response.json()["role"], response.json()["jurisdiction"]) == ("kpu", area.kpu)
     assert sign_in(client, name, PASSWORD + "x").status_code == 401
     assert add(monkeypatch, PASSWORD + "\n", *args, "--password-stdin") == 1
     assert f"user {name} exists" in capsys.readouterr().err
 
 
-def test_an_integrator_with_scopes_and_an_escort_with_an_nrp(env, client, regency, monkeypatch):
+def test_an_integrator_with_scopes_and_an_escort_with_an_nrp(cli_env, client, area, monkeypatch):
     integrator = username()
     assert add(
-        monkeypatch, PASSWORD, "--username", integrator, "--role", "integrator", "--jurisdiction", regency,
+        monkeypatch, PASSWORD, "--username", integrator, "--role", "integrator", "--jurisdiction", area.kpu,
         "--scopes", "items:read events:read", "--password-stdin",
     ) == 0
     token = sign_in(client, integrator, PASSWORD).json()
     assert (token["role"], token["scope"]) == ("integrator", "events:read items:read")
     escort = username()
     assert add(
-        monkeypatch, PASSWORD + "\r\n", "--username", escort, "--role", "escort", "--jurisdiction", regency,
+        monkeypatch, PASSWORD + "\r\n", "--username", escort, "--role", "escort", "--jurisdiction", area.kpu,
         "--nrp", new_nrp(), "--password-stdin",
     ) == 0
     assert sign_in(client, escort, PASSWORD).status_code == 200  # the line ending is not part of it
 
 
-def test_the_interactive_prompt_asks_twice(env, client, monkeypatch, capsys):
+def test_the_interactive_prompt_asks_twice(cli_env, client, monkeypatch, capsys):
     answers = iter([PASSWORD, PASSWORD])
     monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
     name = username()
@@ -96,12 +75,12 @@ def test_the_interactive_prompt_asks_twice(env, client, monkeypatch, capsys):
         ("\n", ["--role", "admin", "--jurisdiction", ""], "no password given"),
         ("short\n", ["--role", "admin", "--jurisdiction", ""], "at least 10 characters"),
         (PASSWORD, ["--role", "bupati", "--jurisdiction", ""], "--role is one of admin, kpu, ppk"),
-        (PASSWORD, ["--role", "kpu", "--jurisdiction", "89.98"], "there is no site 89.98"),
+        (PASSWORD, ["--role", "kpu", "--jurisdiction", "79.98"], "there is no site 79.98"),
         (PASSWORD, ["--role", "kpu", "--jurisdiction", ""], "a kpu user needs a jurisdiction"),
         (PASSWORD, ["--role", "admin", "--jurisdiction", "", "--scopes", "items:read"], "only integrator accounts"),
     ],
 )
-def test_refusals_are_one_clear_line(env, monkeypatch, capsys, stdin, args, message):
+def test_refusals_are_one_clear_line(cli_env, monkeypatch, capsys, stdin, args, message):
     assert add(monkeypatch, stdin, "--username", username(), *args, "--password-stdin") == 1
     err = capsys.readouterr().err
     assert message in err and err.startswith("jejak: ") and err.count("\n") == 1
@@ -112,12 +91,12 @@ def test_the_password_is_never_an_argument():
         main(["user", "add", "--username", "x.user", "--role", "admin", "--jurisdiction", "", "--password", PASSWORD])
 
 
-def test_an_escort_is_added_with_their_nrp(env, regency, monkeypatch, capsys):
+def test_an_escort_is_added_with_their_nrp(cli_env, area, monkeypatch, capsys):
     name, nrp = username(), new_nrp()
-    args = ["--username", name, "--role", "escort", "--jurisdiction", regency, "--password-stdin"]
+    args = ["--username", name, "--role", "escort", "--jurisdiction", area.kpu, "--password-stdin"]
     assert add(monkeypatch, PASSWORD + "\n", *args) == 1
     assert "an escort account needs the officer's NRP" in capsys.readouterr().err
     assert add(monkeypatch, PASSWORD + "\n", *args, "--nrp", nrp) == 0
-    assert f"created escort {name} ({regency})" in capsys.readouterr().out
+    assert f"created escort {name} ({area.kpu})" in capsys.readouterr().out
     assert add(monkeypatch, PASSWORD + "\n", *[a if a != name else username() for a in args], "--nrp", nrp) == 1
     assert f"NRP {nrp} is another account's" in capsys.readouterr().err

@@ -5,14 +5,12 @@ full disk; SQLite's WAL kept its largest size for ever."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import namedtuple
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
 from models.accounts.actor import Role
@@ -27,30 +25,10 @@ from models.places.sites import Site
 from models.runtime import Runtime
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy
-from tests.factories import Phone, make_area, make_person
+from tests.factories import make_area, make_person, register
 from tests.helpers import append, wait_for_checkpoint
 
 KEFAMENANU, DISTRICT, DILI = Point(-9.46, 124.48), Point(-9.30, 124.65), Point(-8.60, 125.50)
-
-
-@pytest.fixture
-def fresh_settings(settings: Settings, tmp_path) -> Iterator[Settings]:
-    """An empty database of the same kind, for a restore."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "postgresql":
-        name = f"jejak_restore_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        fresh = url.set(database=name).render_as_string(hide_password=False)
-    else:
-        fresh = f"sqlite:///{tmp_path / 'restored.db'}"
-    migrations.upgrade(fresh)
-    yield settings.model_copy(update={"database_url": fresh, "keys_dir": tmp_path / "keys-from-backup"})
-    if url.get_backend_name() == "postgresql":
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def located(point: Point) -> dict:
@@ -71,20 +49,17 @@ def _alert_rows(runtime: Runtime, log_id: str) -> list[tuple]:
 
 
 def test_a_restore_brings_back_impossible_travel_alerts_as_they_were(
-    settings, client, runtime, new_log, live_server, fresh_settings, tmp_path
+    settings, client, runtime, new_log, area, crew, live_server, fresh_settings, tmp_path
 ):
     """The office's sites had coordinates; the restored database has the areas from the
     import file, which holds none. Impossible travel measured by those coordinates
     (scans without a phone's fix) comes back naming the same earlier scan: in the same
     request, and from an earlier one; one of them acknowledged."""
-    area = make_area(runtime, new_log.id)
     with runtime.db.session(write=True) as session:
         for code, point in ((area.kpu, KEFAMENANU), (area.ppk, DISTRICT)):
             session.execute(update(Site).where(Site.code == code).values(lat=point.lat, lon=point.lon))
-    kpu = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
-    ppk = Phone(make_person(client, runtime, Role.PPK, area.ppk)).register()
-    boxes = {"items": [{"kind": "kotak_suara", "destination": t, "code": "BUP", "contest": "BUP"} for t in area.tps]}
-    assert kpu.person.post("/api/v1/items", json=boxes).status_code == 201
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    register(crew, *[(t, "BUP") for t in area.tps])
     seen = datetime.now(UTC) - timedelta(hours=2)
     # One request: sealed at the office (its coordinates), stored in Dili half an hour later.
     sealed, stored = kpu.send(
@@ -127,8 +102,7 @@ def test_a_restore_brings_back_impossible_travel_alerts_as_they_were(
     ("stored", "shown"),
     [([None, 7], [None, 7]), ([3.5, "x", True, 2], [None, None, None, 2]), (None, []), ({"odd": 1}, [None])],
 )
-def test_the_alerts_list_answers_whatever_evidence_a_row_holds(client, runtime, new_log, stored, shown):
-    area = make_area(runtime, new_log.id)
+def test_the_alerts_list_answers_whatever_evidence_a_row_holds(client, runtime, new_log, area, stored, shown):
     person = make_person(client, runtime, Role.KPU, area.kpu)
     with runtime.db.session(write=True) as session:
         session.add(new_alert(new_log.id, "impossible_travel", item_id=area.item(), detail="stored oddly",

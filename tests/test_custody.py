@@ -12,11 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from ledger import merkle
-from ledger.checkpoint import open_checkpoint
-from ledger.jcs import canonicalize
-from ledger.note import Verifier
 from sqlalchemy import event
 
 from models.accounts.actor import Actor, Role
@@ -25,15 +20,10 @@ from models.custody.work import rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel
 from models.places.wilayah import import_areas
 from models.runtime import Runtime
-from tests.factories import Area, Phone, hours_ago, make_area, make_person
+from tests.factories import Area, Phone, accepted, hours_ago, make_crew, make_person, register, walk_out_and_back
 from tests.helpers import wait_until_queued
 
 WILAYAH = Path(__file__).resolve().parent.parent / "scripts" / "wilayah"
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
 
 
 @pytest.fixture
@@ -54,127 +44,12 @@ def ttu_area(runtime) -> Area:
 _ttu_tps = itertools.count(901)
 
 
-def _crew(client, runtime, area):
-    people = {
-        "kpu": make_person(client, runtime, Role.KPU, area.kpu),
-        "ppk": make_person(client, runtime, Role.PPK, area.ppk),
-        "pps": make_person(client, runtime, Role.PPS, area.pps),
-        "kpps": make_person(client, runtime, Role.KPPS, area.tps[0]),
-    }
-    return {level: Phone(person).register() for level, person in people.items()}
-
-
-@pytest.fixture
-def crew(client, runtime, area):
-    """The custodians at each level with a registered phone, and a KPU to register boxes."""
-    return _crew(client, runtime, area)
-
-
-def register(crew, *item_specs: tuple[str, str]) -> None:
-    body = {"items": [{"kind": "kotak_suara", "destination": d, "code": c, "contest": c} for d, c in item_specs]}
-    response = crew["kpu"].person.post("/api/v1/items", json=body)
-    assert response.status_code == 201, response.text
-
-
-def accepted(results, flags=()):
-    for result in results:
-        assert result["status"] == "accepted", result
-        assert result["flags"] == list(flags), result
-    return results
-
-
 def test_a_box_travels_out_and_back_with_a_verifiable_trail(client, runtime, area, crew):
     walk_out_and_back(client, runtime, area, crew)
 
 
 def test_a_bupati_box_of_a_real_ttu_polling_station_travels_out_and_back(client, runtime, ttu_area):
-    walk_out_and_back(client, runtime, ttu_area, _crew(client, runtime, ttu_area))
-
-
-def walk_out_and_back(client, runtime, area, crew):
-    """Seal, three handoffs down under a police escort who takes each truckload under
-    guard and hands it over, open, count, reseal, three handoffs back, then check the
-    whole trail as an outsider would."""
-    box = area.item()
-    register(crew, (area.tps[0], "BUP"))
-    kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
-    police = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
-    seals = ["TTU-000101", "TTU-000102"]
-    escort = {"escorts": [police.person.nrp], "vehicle": "DH 1234 KA"}
-    accepted(kpu.send(kpu.scan("seal", box, area.kpu, seals=seals)))
-    legs = [
-        (kpu, area.kpu, ppk, area.ppk),
-        (ppk, area.ppk, pps, area.pps),
-        (pps, area.pps, kpps, area.tps[0]),
-    ]
-    for sender, origin, receiver, destination in legs:
-        truck = {"handoff": f"{origin}-{destination}-1", **escort}
-        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=seals, **truck)))
-        accepted(police.send(police.scan("pickup", None, origin, handoff=truck["handoff"])))
-        accepted(police.send(police.scan("delivery", None, destination, handoff=truck["handoff"])))
-        accepted(receiver.send(receiver.scan("receive", box, destination, counterparty=origin, seals=seals)))
-    new_seals = ["TTU-900001", "TTU-900002"]
-    accepted(kpps.send(
-        kpps.scan("open", box, area.tps[0]),
-        kpps.scan("count", box, area.tps[0]),
-        kpps.scan("reseal", box, area.tps[0], seals=new_seals),
-    ))
-    for sender, origin, receiver, destination in [(r, d, s, o) for s, o, r, d in reversed(legs)]:
-        accepted(sender.send(sender.scan("dispatch", box, origin, counterparty=destination, seals=new_seals)))
-        accepted(receiver.send(receiver.scan("receive", box, destination, counterparty=origin, seals=new_seals)))
-
-    item = kpu.person.get(f"/api/v1/items/{box}").json()
-    assert (item["status"], item["custodian"], item["leg"]) == ("returned", area.kpu, "return")
-    assert item["seals"] == new_seals
-
-    runtime.checkpointer.sign_grown_logs()
-    history = client.get(f"/api/v1/items/{box}/history").json()  # public: no token
-    verify_trail(client, history, expected_types=[
-        "register", "label", "seal",
-        "dispatch", "receive", "dispatch", "receive", "dispatch", "receive",
-        "open", "count", "reseal",
-        "dispatch", "receive", "dispatch", "receive", "dispatch", "receive",
-    ])
-    devices = {e["entry"].get("device") for e in history["trail"]} - {None}
-    assert len(devices) == 4  # four phones signed this box's scans
-
-
-def verify_trail(client, history, expected_types):
-    """What an outsider does with ledger/ alone: checkpoint, proofs, chain, signatures."""
-    log = {entry["log"]: entry for entry in client.get("/api/v1/logs").json()["logs"]}[history["log"]]
-    checkpoint, _ = open_checkpoint(history["checkpoint"], Verifier.from_vkey(log["verifier_key"]))
-    trail = history["trail"]
-    assert [t["entry"]["type"] for t in trail] == expected_types
-    keys = device_keys(client, history["log"], checkpoint.size)
-    previous = None
-    for seq, step in enumerate(trail, start=1):
-        data = base64.b64decode(step["entry_b64"])
-        leaf = merkle.leaf_hash(data)
-        assert base64.b64encode(leaf).decode() == step["leaf_hash"]
-        merkle.verify_inclusion(
-            leaf, step["index"], checkpoint.size, [base64.b64decode(h) for h in step["inclusion_proof"]], checkpoint.root
-        )
-        entry = json.loads(data)
-        assert entry["seq"] == seq
-        assert entry["prev"] == previous
-        previous = step["leaf_hash"]
-        if "scan" in entry:
-            keys[entry["device"]].verify(base64.b64decode(entry["sig"]), canonicalize(entry["scan"]))
-            assert "flags" in entry and entry["flags"] == []
-
-
-def device_keys(client, log_id, size):
-    """Every device key the log itself publishes."""
-    keys = {}
-    start = 0
-    while start < size:
-        page = client.get(f"/api/v1/logs/{log_id}/entries", params={"start": start}).json()
-        for raw in page["entries"]:
-            entry = json.loads(base64.b64decode(raw["entry"]))
-            if entry["type"] == "device_register":
-                keys[entry["device"]] = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["key"]))
-        start = page["end"]
-    return keys
+    walk_out_and_back(client, runtime, ttu_area, make_crew(client, runtime, ttu_area))
 
 
 def test_a_replayed_scan_returns_its_first_result_and_appends_nothing(runtime, area, crew):
@@ -364,7 +239,7 @@ def test_irregularities_are_recorded_and_flagged(client, runtime, area, crew, ca
     elif case == "late_sync":
         result = kpu.send(kpu.scan("store", box, area.kpu, observed=hours_ago(30)))
     else:
-        escort = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
+        escort = crew["escort"]
         result = escort.send(escort.scan("incident", box, area.ppk, incident="wet", reason="hujan deras"))
     assert result[0]["status"] == "accepted" and flag in result[0]["flags"], result
     alerts = kpu.person.get("/api/v1/alerts", params={"item": box}).json()["alerts"]

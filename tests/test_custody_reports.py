@@ -17,14 +17,12 @@ from models.accounts.actor import Role
 from models.custody.items import get_item
 from models.custody.reports import item_report
 from models.log.tables import LogCheckpoint
-from tests.factories import make_area, make_person
-from tests.test_custody import _crew, accepted, register
-from tests.test_epcis import NEW_SEALS, SEALS, Route, walk
+from tests.factories import NEW_SEALS, SEALS, Route, accepted, make_person, new_area, register, walk
 
 
 @pytest.fixture(scope="module")
 def route(client, runtime) -> Route:
-    route = walk(client, runtime, "85.01")  # a code of this module's own
+    route = walk(client, runtime)
     runtime.checkpointer.sign_grown_logs()
     return route
 
@@ -63,13 +61,19 @@ def read_pdf(document: bytes) -> str:
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{}, {"type": "dispatch"}, {"type": "receive", "site": "85.01.01"}, {"item": "85.01.01.2001-001-BUP"}],
+    "filters",
+    [
+        lambda route: {},
+        lambda route: {"type": "dispatch"},
+        lambda route: {"type": "receive", "site": route.area.ppk},
+        lambda route: {"item": route.box},
+    ],
     ids=["all", "dispatches", "receives at the district", "one item"],
 )
-def test_the_events_csv_has_what_the_events_list_has(route, monkeypatch, params):
+def test_the_events_csv_has_what_the_events_list_has(route, monkeypatch, filters):
     monkeypatch.setattr(export_endpoints, "CSV_CHUNK", 4)  # several chunks, even for a few rows
     kpu = route.crew["kpu"].person
+    params = filters(route)
     rows = read_csv(kpu.get("/api/v1/export/events.csv", params=params))
     listed = all_events(kpu, **params)
     assert listed, params
@@ -86,7 +90,7 @@ def test_the_events_csv_has_what_the_events_list_has(route, monkeypatch, params)
 def test_the_events_csv_columns(route):
     kpu = route.crew["kpu"].person
     response = kpu.get("/api/v1/export/events.csv")
-    assert response.headers["content-disposition"] == 'attachment; filename="events-85.01.csv"'
+    assert response.headers["content-disposition"] == f'attachment; filename="events-{route.area.kpu}.csv"'
     header = response.content.decode("utf-8").splitlines()[0]
     assert header == (
         "log,entry_index,event_id,item,type,site,counterparty,role,actor,device,handoff,observed_at,received_at,flags"
@@ -153,8 +157,8 @@ def test_an_items_report_lists_its_handoffs_with_what_proves_them(client, route)
     for words in ("BERITA ACARA", "RIWAYAT PENGUASAAN DAN SERAH TERIMA", "Pada hari ini", route.box, "kotak suara BUP"):
         assert words in text, words
     # Both parties of every handoff, by role and site.
-    for words in ("KPU Kab/Kota", "Kabupaten 85.01 (85.01)", "PPK", "Kecamatan (85.01.01)", "PPS",
-                  "Desa (85.01.01.2001)", "KPPS", f"TPS 001 ({a.tps[0]})"):  # fmt: skip
+    for words in ("KPU Kab/Kota", f"Kabupaten {a.kpu} ({a.kpu})", "PPK", f"Kecamatan ({a.ppk})", "PPS",
+                  f"Desa ({a.pps})", "KPPS", f"TPS 001 ({a.tps[0]})"):  # fmt: skip
         assert words in text, words
     # Escorts by NRP, the vehicle, the truckload, the seals on both sides, irregularities.
     for words in (*route.escorts, "DH 1234 KA", f"{route.area.kpu}-truk-1", *SEALS, "TTU-999999", *NEW_SEALS,
@@ -188,9 +192,7 @@ def test_a_report_marks_the_entries_its_checkpoint_does_not_cover(runtime, route
     assert "ukuran 0," in older
 
 
-def test_a_report_of_an_item_not_yet_handed_over(client, runtime, new_log):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
+def test_a_report_of_an_item_not_yet_handed_over(area, crew):
     register(crew, (area.tps[0], "BUP"))
     kpu = crew["kpu"]
     accepted(kpu.send(kpu.scan("seal", area.item(), area.kpu, seals=["S-1"])))
@@ -213,9 +215,7 @@ def test_a_district_report_covers_every_item_bound_for_it(route):
     assert "Ketua PPS" in village and route.box in village
 
 
-def test_a_report_prints_what_latin1_cannot_as_question_marks(client, runtime, new_log):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
+def test_a_report_prints_what_latin1_cannot_as_question_marks(area, crew):
     register(crew, (area.tps[0], "BUP"))
     kpu = crew["kpu"]
     accepted(kpu.send(kpu.scan("incident", area.item(), area.kpu, incident="other", reason="kotak ✓ basah 🌧")),
@@ -229,20 +229,20 @@ def test_report_requests_that_cannot_be_answered(client, runtime, route):
     for params, status, words in [
         ({"site": a.kpu}, 400, "not a district"),
         ({"site": a.tps[0]}, 400, "not a district"),
-        ({"site": "85.01.77"}, 404, "no site"),
+        ({"site": f"{a.kpu}.77"}, 404, "no site"),
         ({"site": a.other_pps}, 404, "no items"),
         ({"site": "x"}, 422, "site"),
     ]:
         response = kpu.get("/api/v1/reports/custody.pdf", params=params)
         assert response.status_code == status, (params, response.text)
         assert words in response.json()["detail"], response.text
-    assert kpu.get("/api/v1/items/85.01.01.2001-009-BUP/report.pdf").status_code == 404
+    assert kpu.get(f"/api/v1/items/{a.pps}-009-BUP/report.pdf").status_code == 404
     assert kpu.get("/api/v1/items/kotak/report.pdf").status_code == 400
 
 
 def test_reports_are_refused_outside_ones_jurisdiction(client, runtime, route):
     a = route.area
-    other = make_area(runtime, runtime.create_log("85.02").id)
+    other = new_area(runtime)
     for role in (Role.KPU, Role.AUDITOR):
         outsider = make_person(client, runtime, role, other.kpu)
         assert outsider.get(f"/api/v1/items/{route.box}/report.pdf").status_code == 403

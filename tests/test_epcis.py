@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,84 +14,20 @@ import pytest
 from jsonschema import Draft7Validator
 
 from models.accounts.actor import Role
-from models.runtime import Runtime
-from tests.factories import Area, Phone, make_area, make_person
-from tests.test_custody import _crew, accepted, register
+from tests.factories import SEALS, Route, make_person, new_area, walk
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "epcis" / "EPCIS-JSON-Schema.json").read_text())
 # Formats checked too: every URI, every date-time.
 VALIDATOR = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
-WITA = timezone(timedelta(hours=8))  # Nusa Tenggara Timur's time zone
-SEALS, NEW_SEALS = ["TTU-000101", "TTU-000102"], ["TTU-900001", "TTU-900002"]
 
 
 def invalid(document: dict[str, Any]) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(document)]
 
 
-@dataclass
-class Route:
-    """A regency's boxes part-way along their routes, every kind of scan among them."""
-
-    area: Area
-    crew: dict[str, Phone]
-    box: str  # out to its TPS (seals swapped on the way), counted, and on its way back
-    in_transit: str  # dispatched to the PPK, not received yet
-    unsent: str  # received at the PPK while nothing was dispatched
-    scans: dict[str, dict[str, Any]]  # the box's signed scans by name, with their results
-    escorts: list[str]  # the NRP of the escort guarding the trucks
-
-
-def walk(client, runtime: Runtime, regency: str) -> Route:
-    area = make_area(runtime, runtime.create_log(regency).id)
-    crew = _crew(client, runtime, area)
-    escort = Phone(make_person(client, runtime, Role.ESCORT, area.kpu)).register()
-    box, in_transit, unsent = area.item(0), area.item(1), area.item(0, "GUB")
-    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"), (area.tps[0], "GUB"))
-    kpu, ppk, pps, kpps = crew["kpu"], crew["ppk"], crew["pps"], crew["kpps"]
-    swapped = [SEALS[0], "TTU-999999"]
-    scans: dict[str, dict[str, Any]] = {}
-    truck = {"escorts": [escort.person.nrp], "vehicle": "DH 1234 KA"}
-    first, last = f"{area.kpu}-truk-1", f"{area.pps}-truk-2"
-
-    def scan(name: str, phone: Phone, kind: str, site: str, flags: tuple[str, ...] = (), **fields: Any) -> None:
-        # Made now, on a phone set to WITA.
-        envelope = phone.scan(kind, box, site, observed_at=datetime.now(WITA).isoformat(timespec="seconds"), **fields)
-        (result,) = accepted(phone.send(envelope), flags)
-        scans[name] = {**envelope["scan"], "result": result}
-
-    scan("seal", kpu, "seal", area.kpu, seals=SEALS)
-    scan("dispatch kpu", kpu, "dispatch", area.kpu, counterparty=area.ppk, seals=SEALS, handoff=first, **truck)
-    # The escort takes the whole first truckload under guard, and hands it over, in one scan each.
-    accepted(escort.send(escort.scan("pickup", None, area.kpu, handoff=first)))
-    accepted(escort.send(escort.scan("delivery", None, area.ppk, handoff=first)))
-    scan("receive ppk", ppk, "receive", area.ppk, counterparty=area.kpu, seals=SEALS)
-    scan("dispatch ppk", ppk, "dispatch", area.ppk, counterparty=area.pps, seals=SEALS, **truck)
-    scan("receive pps", pps, "receive", area.pps, ("seal_mismatch",), counterparty=area.ppk, seals=swapped)
-    scan("store", pps, "store", area.pps)
-    scan("incident", escort, "incident", area.pps, ("incident_damaged",), incident="damaged", reason="tutup retak")
-    scan("dispatch pps", pps, "dispatch", area.pps, counterparty=area.tps[0], seals=swapped, handoff=last, **truck)
-    # To the polling station the escort counts the box itself.
-    scan("pickup", escort, "pickup", area.pps, handoff=last, seals=swapped)
-    scan("delivery", escort, "delivery", area.tps[0], handoff=last, seals=swapped)
-    scan("receive tps", kpps, "receive", area.tps[0], counterparty=area.pps, seals=swapped)
-    scan("open", kpps, "open", area.tps[0])
-    scan("count", kpps, "count", area.tps[0])
-    scan("reseal", kpps, "reseal", area.tps[0], seals=NEW_SEALS)
-    scan("return", kpps, "dispatch", area.tps[0], counterparty=area.pps, seals=NEW_SEALS)
-    scan("correction", kpu, "correction", area.kpu, ref=scans["seal"]["event_id"], reason="nomor segel salah ketik")
-
-    accepted(kpu.send(
-        kpu.scan("seal", in_transit, area.kpu, seals=["S-2"]),
-        kpu.scan("dispatch", in_transit, area.kpu, counterparty=area.ppk, seals=["S-2"]),
-    ))  # fmt: skip
-    accepted(ppk.send(ppk.scan("receive", unsent, area.ppk, counterparty=area.kpu)), ["no_dispatch"])
-    return Route(area, crew, box, in_transit, unsent, scans, truck["escorts"])
-
-
 @pytest.fixture(scope="module")
 def route(client, runtime) -> Route:
-    return walk(client, runtime, "86.01")  # a code of this module's own
+    return walk(client, runtime)
 
 
 def export(person, **params: Any) -> dict[str, Any]:
@@ -310,7 +245,7 @@ def test_officers_below_the_regency_export_what_they_may_list(client, runtime, r
     assert items(kpps) == {route.box, route.unsent}
     neighbour = make_person(client, runtime, Role.PPS, a.other_pps)  # another village: nothing of these
     assert items(neighbour) == set()
-    outsider = make_person(client, runtime, Role.KPU, make_area(runtime, runtime.create_log("86.02").id).kpu)
+    outsider = make_person(client, runtime, Role.KPU, new_area(runtime).kpu)
     refused = outsider.get("/api/v1/export/epcis", params={"log": a.kpu})
     assert refused.status_code == 403 and "outside your jurisdiction" in refused.json()["detail"]
     assert items(outsider) == set()  # their own log: none of A's

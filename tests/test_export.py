@@ -11,10 +11,9 @@ from ledger.mirror import bundles_between
 from ledger.note import Verifier
 
 from models.accounts.actor import Role
-from models.core.settings import get_settings
 from scripts.cli import main
 from scripts.logsource import open_source
-from tests.factories import make_area, make_person
+from tests.factories import make_area, make_person, new_regency
 from tests.helpers import append, scans
 
 
@@ -66,7 +65,7 @@ def test_the_export_is_for_auditors_and_the_log_s_own_kpu(client, runtime, expor
         (Role.KPU, exported_log.id, 200),
         (Role.AUDITOR, "", 200),  # national
         (Role.ADMIN, "", 200),
-        (Role.AUDITOR, make_area(runtime, "89.01").kpu, 403),  # another regency's
+        (Role.AUDITOR, make_area(runtime, new_regency()).kpu, 403),  # another regency's
         (Role.PPK, f"{exported_log.id}.01", 403),
         (Role.ESCORT, exported_log.id, 403),
     ]:
@@ -83,19 +82,12 @@ def test_an_unknown_or_malformed_log_is_a_clear_4xx(client, runtime):
     assert auditor.get("/api/v1/logs/nope/export").status_code == 422
 
 
-def test_the_command_line_writes_a_bundle(runtime, exported_log, tmp_path, settings, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(settings.keys_dir))
-    monkeypatch.setenv("JEJAK_HOST", settings.host)
-    get_settings.cache_clear()
+def test_the_command_line_writes_a_bundle(runtime, exported_log, tmp_path, cli_env, capsys):
     out = tmp_path / "log.tar.gz"
-    try:
-        assert main(["export", exported_log.id, "--out", str(out)]) == 0
-        written = out.read_bytes()
-        assert main(["export", exported_log.id, "--out", str(out)]) == 1
-        assert "exists" in capsys.readouterr().err
-    finally:
-        get_settings.cache_clear()
+    assert main(["export", exported_log.id, "--out", str(out)]) == 0
+    written = out.read_bytes()
+    assert main(["export", exported_log.id, "--out", str(out)]) == 1
+    assert "exists" in capsys.readouterr().err
     assert out.read_bytes() == written  # never overwritten
     with tarfile.open(out) as tar:
         member = tar.extractfile("checkpoints/700")

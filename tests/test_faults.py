@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,12 +42,13 @@ from models.log.tables import Log, LogEntry
 from models.runtime import Runtime
 from scripts import verify
 from tests.factories import Area, Outbox, Person, Phone, make_area, make_person, sign
-from tests.helpers import LiveServer, free_port, serve_live, wait_for_checkpoint
+from tests.helpers import LiveServer, free_port, serve_live, wait_for, wait_for_checkpoint
 
 SCANS = int(os.environ.get("JEJAK_FAULT_SCANS", "10000"))
 CHUNK = 500  # scans per request, as the field app sends a long outbox
 SCANS_PER_BOX = 100
 RULES = 1  # the rules in force enter a fresh log just before its first scan
+pytestmark = pytest.mark.slow  # every test here starts the service in a process of its own
 
 
 def register_boxes(kpu: Person, area: Area, count: int) -> list[str]:
@@ -128,21 +129,13 @@ def writing(runtime: Runtime, log_id: str) -> bool:
         return True
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, f"never saw {what}"
-        time.sleep(0.002)
-
-
-def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, runtime, new_log):
+def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, runtime, new_log, area, crew):
     """kill -9 the server three times while a phone syncs SCANS scans in chunks of CHUNK:
     as a chunk has just reached it; while a write transaction of its is open (on
     PostgreSQL, the chunk's own); and just after it committed a chunk, whose answer the
     phone then never gets (so it sends the chunk again). Each time the server is started
     again on the same port and database."""
-    area = make_area(runtime, new_log.id)
-    phone = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
+    phone = crew["kpu"]
     boxes = register_boxes(phone.person, area, SCANS // SCANS_PER_BOX)
     outbox = offline_batch(phone, boxes, area.kpu, SCANS)
     before = log_size(runtime, new_log.id)
@@ -155,9 +148,10 @@ def test_a_server_killed_mid_sync_ends_with_every_scan_once(settings, client, ru
     def on_sent(chunk: int) -> None:
         moment = plan.pop(chunk, None)
         if moment == "writing":
-            wait_for(lambda: writing(runtime, new_log.id), "the server's write transaction")
+            # Asked often: the transaction is open for moments only.
+            wait_for(lambda: writing(runtime, new_log.id), "the server's write transaction", timeout=60, every=0.002)
         elif moment == "committed":
-            wait_for(lambda: log_size(runtime, new_log.id) == before + RULES + (chunk + 1) * CHUNK, "the commit")
+            wait_for(lambda: log_size(runtime, new_log.id) == before + RULES + (chunk + 1) * CHUNK, "the commit", timeout=60)
         if moment is not None:
             server.kill()
             kills.append(moment)
@@ -284,12 +278,12 @@ def test_postgres_stopped_under_load_is_a_503_and_the_service_recovers(own_postg
             outbox.chunk = 100  # many requests in flight around the stop
         with ThreadPoolExecutor(len(outboxes)) as pool:
             syncs = [pool.submit(outbox.sync, server.base) for outbox in outboxes]
-            wait_for(lambda: all(o.acknowledged >= 300 for o in outboxes), "every phone under way")
+            wait_for(lambda: all(o.acknowledged >= 300 for o in outboxes), "every phone under way", timeout=60)
             own_postgres.crash()
             tried = [len(o.attempts) for o in outboxes]
             refused = kpu.get("/api/v1/events")
             wait_for(lambda: all(o.attempts[n:] for o, n in zip(outboxes, tried, strict=True)),
-                     "every phone answered while the database is down")
+                     "every phone answered while the database is down", timeout=60)
             own_postgres.start()
             for sync in syncs:
                 assert sync.result() is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import httpx
 from ledger import merkle
@@ -10,19 +9,9 @@ from ledger.checkpoint import open_checkpoint
 from ledger.note import Verifier
 from ledger.tiles import TileHashReader, decode_entry_bundle, entries_path, tile_path
 
-from tests.helpers import append, b64decode, scans
+from tests.helpers import append, b64decode, scans, wait_for_checkpoint
 
 ENTRIES = 600  # more than two full tiles, so stored level-8 nodes are exercised
-
-
-def _signed_checkpoint(http: httpx.Client, log_id: str, verifier: Verifier, size: int):
-    deadline = time.monotonic() + 10
-    while True:
-        note = http.get(f"/api/v1/logs/{log_id}/checkpoint").text
-        checkpoint, _ = open_checkpoint(note, verifier)
-        if checkpoint.size >= size or time.monotonic() > deadline:
-            return checkpoint
-        time.sleep(0.1)
 
 
 def test_outsider_verifies_the_whole_log(runtime, new_log, live_server):
@@ -33,7 +22,8 @@ def test_outsider_verifies_the_whole_log(runtime, new_log, live_server):
     listed = {log["log"]: log for log in http.get("/api/v1/logs").json()["logs"]}[new_log.id]
     verifier = Verifier.from_vkey(listed["verifier_key"])
     assert verifier.name == listed["origin"]
-    checkpoint = _signed_checkpoint(http, new_log.id, verifier, ENTRIES)
+    wait_for_checkpoint(live_server, new_log.id, ENTRIES)
+    checkpoint, _ = open_checkpoint(http.get(f"/api/v1/logs/{new_log.id}/checkpoint").text, verifier)
     assert (checkpoint.origin, checkpoint.size) == (listed["origin"], ENTRIES)
 
     leaves: list[bytes] = []
@@ -80,7 +70,8 @@ def test_outsider_verifies_through_the_tiles(runtime, new_log, live_server):
     http = httpx.Client(base_url=live_server, timeout=10)
     vkey = http.get("/api/v1/logs").json()["logs"]
     verifier = Verifier.from_vkey({log["log"]: log for log in vkey}[new_log.id]["verifier_key"])
-    checkpoint = _signed_checkpoint(http, new_log.id, verifier, 300)
+    wait_for_checkpoint(live_server, new_log.id, 300)
+    checkpoint, _ = open_checkpoint(http.get(f"/api/v1/logs/{new_log.id}/checkpoint").text, verifier)
     assert http.get(f"/logs/{new_log.id}/checkpoint").text.startswith(checkpoint.origin + "\n")
 
     def fetch(tiles):

@@ -4,34 +4,7 @@ evidence that moves nothing (issue: "Custody that no insider can bend")."""
 
 from __future__ import annotations
 
-import pytest
-
-from models.accounts.actor import Role
-from models.places.sites import Site, SiteLevel
-from tests.factories import Area, Phone, make_area, make_person
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def second_district(runtime, area) -> str:
-    code = f"{area.kpu}.02"
-    with runtime.db.session(write=True) as session:
-        session.add(Site(code=code, level=SiteLevel.PPK, name="Kecamatan Dua", parent_code=area.kpu, regency=area.kpu))
-    return code
-
-
-def phones(client, runtime, area: Area, *roles: Role) -> list[Phone]:
-    at = {Role.KPU: area.kpu, Role.PPK: area.ppk, Role.PPS: area.pps, Role.KPPS: area.tps[0]}
-    return [Phone(make_person(client, runtime, role, at[role])).register() for role in roles]
-
-
-def register(kpu: Phone, *boxes: tuple[str, str]) -> None:
-    body = {"items": [{"kind": "kotak_suara", "destination": d, "code": c, "contest": c} for d, c in boxes]}
-    assert kpu.person.post("/api/v1/items", json=body).status_code == 201
+from tests.factories import Phone, register
 
 
 def item_of(phone: Phone, box: str) -> dict:
@@ -40,11 +13,12 @@ def item_of(phone: Phone, box: str) -> dict:
     return response.json()
 
 
-def test_a_truckload_cannot_be_hijacked_by_naming_its_handoff(client, runtime, area, second_district):
+def test_a_truckload_cannot_be_hijacked_by_naming_its_handoff(area, crew, other_district):
+    second_district = other_district.ppk
     """Finding 1: the KPU names the PPK's truckload for a box bound elsewhere."""
-    kpu, ppk, pps = phones(client, runtime, area, Role.KPU, Role.PPK, Role.PPS)
+    kpu, ppk, pps = crew["kpu"], crew["ppk"], crew["pps"]
     insana_box, kpu_box = area.item(0), area.item(1)
-    register(kpu, *[(tps, "BUP") for tps in area.tps])
+    register(crew, *[(tps, "BUP") for tps in area.tps])
     # The district's box goes down to the village in the district's truck.
     kpu.send(kpu.scan("dispatch", insana_box, area.kpu, counterparty=area.ppk, handoff=f"{area.kpu}-{area.ppk}-1"))
     ppk.send(ppk.scan("receive", insana_box, area.ppk, counterparty=area.kpu))
@@ -74,11 +48,11 @@ def test_a_truckload_cannot_be_hijacked_by_naming_its_handoff(client, runtime, a
     assert late["status"] == "rejected" and "was closed" in late["reason"]
 
 
-def test_a_box_one_does_not_hold_cannot_be_moved(client, runtime, area):
+def test_a_box_one_does_not_hold_cannot_be_moved(area, crew):
     """Finding 3: a KPPS 'dispatches' a box the KPU holds; the village 'receives' it."""
-    kpu, pps, kpps = phones(client, runtime, area, Role.KPU, Role.PPS, Role.KPPS)
+    kpu, pps, kpps = crew["kpu"], crew["pps"], crew["kpps"]
     box = area.item(0)
-    register(kpu, (area.tps[0], "BUP"))
+    register(crew, (area.tps[0], "BUP"))
     kpu.send(kpu.scan("seal", box, area.kpu, seals=["S-1"]))
     [grab] = kpps.send(kpps.scan("dispatch", box, area.tps[0], counterparty=area.pps, seals=["S-1"]))
     assert grab["status"] == "accepted" and grab["flags"] == ["not_custodian"]
@@ -92,10 +66,10 @@ def test_a_box_one_does_not_hold_cannot_be_moved(client, runtime, area):
     assert rules == {"not_custodian", "no_dispatch"}
 
 
-def test_a_receive_at_the_wrong_site_leaves_custody_with_the_dispatcher(client, runtime, area):
-    kpu, ppk, pps = phones(client, runtime, area, Role.KPU, Role.PPK, Role.PPS)
+def test_a_receive_at_the_wrong_site_leaves_custody_with_the_dispatcher(area, crew):
+    kpu, ppk, pps = crew["kpu"], crew["ppk"], crew["pps"]
     box = area.item(0)
-    register(kpu, (area.tps[0], "BUP"))
+    register(crew, (area.tps[0], "BUP"))
     kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk))
     ppk.send(ppk.scan("receive", box, area.ppk, counterparty=area.kpu))
     ppk.send(ppk.scan("dispatch", box, area.ppk, counterparty=area.other_pps))

@@ -40,11 +40,8 @@ from scripts.cli import main as cli
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy
 from scripts.verify import main as verify
-from tests.factories import make_area, make_person
+from tests.factories import accepted, make_area, make_person, register, walk_out_and_back
 from tests.helpers import append, b64decode, scans, wait_for_checkpoint
-from tests.test_cli import env  # noqa: F401 - a fixture: `jejak` on a database and keys of its own
-from tests.test_custody import _crew, accepted, register, walk_out_and_back
-from tests.test_restore import fresh_settings  # noqa: F401 - a fixture: an empty database and keys folder
 
 
 def _entry(client, log_id: str, index: int) -> dict:
@@ -83,9 +80,9 @@ def _bundle(runtime: Runtime, log_id: str, path) -> str:
     return str(path)
 
 
-def test_a_verifier_pinning_the_old_log_key_follows_the_rotation(client, runtime, new_log, live_server, tmp_path, capsys):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
+def test_a_verifier_pinning_the_old_log_key_follows_the_rotation(
+    client, runtime, new_log, area, crew, live_server, tmp_path, capsys
+):
     walk_out_and_back(client, runtime, area, crew)
     old = new_log.verifier_key
     url = f"{live_server}/logs/{new_log.id}"
@@ -151,10 +148,8 @@ def test_a_verifier_pinning_the_old_log_key_follows_the_rotation(client, runtime
 
 
 def test_a_log_restored_from_its_mirror_across_rotations_is_the_same_log(
-    client, runtime, settings, new_log, live_server, fresh_settings, tmp_path, capsys
+    runtime, settings, new_log, area, crew, live_server, fresh_settings, tmp_path, capsys
 ):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
     register(crew, (area.tps[0], "BUP"))  # its label signed by the first label key
     label = rotation.rotate_label_key(runtime.sequencer, runtime.keys, new_log.id)
     log_key = rotation.rotate_log_key(runtime.sequencer, runtime.keys, runtime.tiles, new_log.id)
@@ -254,9 +249,7 @@ def test_an_interrupted_log_key_rotation_is_finished_by_running_it_again(runtime
     assert len(list(runtime.keys.retired_directory.glob(f"log-{new_log.id}-*.skey"))) == 1
 
 
-def test_labels_signed_before_a_label_key_rotation_still_verify(client, runtime, new_log, tmp_path, capsys):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
+def test_labels_signed_before_a_label_key_rotation_still_verify(client, runtime, new_log, area, crew, tmp_path, capsys):
     kpu = crew["kpu"].person
     register(crew, (area.tps[0], "BUP"))
     old_key = runtime.keys.label_key(new_log.id)
@@ -301,10 +294,9 @@ def own_keys(settings, tmp_path):
     app.state.runtime.close()
 
 
-def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime, new_log):
+def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime, area):
     isolated, app_client = own_keys
-    make_area(runtime, new_log.id)
-    person = make_person(app_client, runtime, Role.KPU, new_log.id)
+    person = make_person(app_client, runtime, Role.KPU, area.kpu)
     operator = Runtime(isolated)
     try:
         old_key = operator.keys.token_key()
@@ -316,7 +308,7 @@ def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime
 
     def forged_by_old_key() -> str:
         now = datetime.now(UTC)
-        claims = {"iss": isolated.host, "aud": AUDIENCE, "sub": str(person.id), "role": "kpu", "jur": new_log.id,
+        claims = {"iss": isolated.host, "aud": AUDIENCE, "sub": str(person.id), "role": "kpu", "jur": area.kpu,
                   "iat": now, "exp": now + timedelta(minutes=5), "jti": uuid.uuid4().hex}
         return jwt.encode(claims, old_key, algorithm="EdDSA", headers={"kid": old_kid})
 
@@ -341,7 +333,7 @@ def test_tokens_signed_by_a_rotated_key_work_until_they_expire(own_keys, runtime
     assert record.details == {"retired": old_kid, "current": rotated.current}
 
 
-def test_keys_rotate_on_the_command_line(env, capsys):
+def test_keys_rotate_on_the_command_line(own_cli_env, capsys):
     assert cli(["migrate"]) == 0
     assert cli(["log", "create", "53.03"]) == 0
     old = capsys.readouterr().out.split("\t")[2].strip()

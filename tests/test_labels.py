@@ -25,14 +25,9 @@ from api.labels import endpoints as label_endpoints
 from models.accounts.actor import Role
 from models.custody.items import LABEL_TYPE
 from models.places.sites import Site, SiteLevel
-from tests.factories import Area, Person, make_area, make_person
+from tests.factories import Person, make_person
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
 
 
 @pytest.fixture

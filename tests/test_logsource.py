@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import time
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from scripts.logsource import (
     bundle_widths,
     open_source,
 )
-from tests.helpers import append, scans
+from tests.helpers import append, scans, wait_for_checkpoint
 
 
 @pytest.fixture
@@ -31,11 +30,8 @@ def served_log(runtime, new_log, live_server):
     """A log of 300 entries behind the live server, with a checkpoint at 300."""
     append(runtime, new_log.id, scans(300))
     runtime.checkpointer.sign_grown_logs()
-    url = f"{live_server}/logs/{new_log.id}"
-    deadline = time.monotonic() + 10
-    while _size(httpx.get(f"{url}/checkpoint").text) < 300 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return new_log, url
+    wait_for_checkpoint(live_server, new_log.id, 300)
+    return new_log, f"{live_server}/logs/{new_log.id}"
 
 
 def _size(note: str) -> int:

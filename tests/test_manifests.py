@@ -37,10 +37,8 @@ from models.custody.manifests import Loading, Mismatch
 from models.custody.handoffs import Handoff
 from models.custody.truckloads import SignedManifest, Truckload
 from models.places.codes import WITA
-from models.places.sites import Site, SiteLevel
-from tests.factories import Area, Person, Phone, make_area, make_person
+from tests.factories import Area, Person, Phone, add_district, make_person, new_area
 
-REGENCY, OTHER_REGENCY = "80.01", "80.02"  # this module's own codes
 NRP = "85061234"
 SENT = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
 ARRIVED = SENT + timedelta(minutes=12)
@@ -79,7 +77,7 @@ def truck(client, runtime) -> Truck:
     """KPU → PPK: six boxes sealed and dispatched in one truckload under escort; the PPK
     receives five of them (one with other seals), and a box of another truck as this
     one's; then closes it, the sixth missing. All in a signed checkpoint."""
-    area = make_area(runtime, runtime.create_log(REGENCY).id)
+    area = new_area(runtime)
     kpu = named(runtime, make_person(client, runtime, Role.KPU, area.kpu), "Maria Kase")
     ppk = named(runtime, make_person(client, runtime, Role.PPK, area.ppk), "Yohanes Taek")
     escort = named(runtime, make_person(client, runtime, Role.ESCORT, area.kpu), "Bripka Andreas Nahak", NRP)
@@ -161,20 +159,20 @@ def test_the_manifest_is_signed_like_a_label_and_verifies_offline(client, truck)
     assert answer.headers["cache-control"] == "no-store"
     signed = answer.json()
     # The QR code's URL: the public check page, the JWS in its fragment (never sent to the server).
-    assert signed["url"] == f"http://127.0.0.1:8000/v/m/{REGENCY}/{truck.handoff}#{signed['jws']}"
-    keys = label_keys(client, REGENCY)  # fetched once, kept on the phone
+    assert signed["url"] == f"http://127.0.0.1:8000/v/m/{truck.area.kpu}/{truck.handoff}#{signed['jws']}"
+    keys = label_keys(client, truck.area.kpu)  # fetched once, kept on the phone
     header, payload = jws.verify(signed["jws"], keys, manifests.MANIFEST_TYPE)  # the labels' verifier, offline
     assert (header["alg"], header["typ"], header["kid"]) == ("EdDSA", "jejak-manifest+jws", signed["kid"])
     assert payload == signed["payload"]
     assert payload == {
-        "handoff": truck.handoff, "from": REGENCY, "to": truck.area.ppk, "vehicle": "DH 8101 EA",
+        "handoff": truck.handoff, "from": truck.area.kpu, "to": truck.area.ppk, "vehicle": "DH 8101 EA",
         "escorts": [NRP], "n": 6, "boxes": manifests.digest(signed["boxes"]),
         "observed": int(SENT.timestamp()), "iat": payload["iat"], "last": max(a["index"] for a in truck.loaded.values()),
     }  # fmt: skip
     assert manifests.check(signed["jws"], keys, truck.handoff, signed["boxes"]) == payload
     # What an escort's attestation of the whole truckload cites.
     assert signed["digest"] == manifests.manifest_digest(payload) == "sha256:" + hashlib.sha256(canonicalize(payload)).hexdigest()
-    assert signed["origin"] == {"code": REGENCY, "name": f"Kabupaten {REGENCY}"}
+    assert signed["origin"] == {"code": truck.area.kpu, "name": f"Kabupaten {truck.area.kpu}"}
     assert signed["destination"] == {"code": truck.area.ppk, "name": "Kecamatan"}
     # Ed25519 is deterministic: the same truckload, the same manifest.
     assert truck.ppk.get(url(truck, "/manifest")).json()["jws"] == signed["jws"]
@@ -188,7 +186,7 @@ def test_the_boxes_and_seals_are_those_the_dispatches_loaded(truck):
     assert truck.stray[0] not in {box["item"] for box in signed["boxes"]}  # dispatched in another truck
     # Each line is a dispatch entry of the log, as anyone can read it.
     for box in signed["boxes"]:
-        (entry,) = truck.kpu.get(f"/api/v1/logs/{REGENCY}/entries", params={"start": box["index"], "end": box["index"] + 1}).json()["entries"]
+        (entry,) = truck.kpu.get(f"/api/v1/logs/{truck.area.kpu}/entries", params={"start": box["index"], "end": box["index"] + 1}).json()["entries"]
         scan = json.loads(base64.b64decode(entry["entry"]))["scan"]
         assert (scan["type"], scan["item"], scan["handoff"], sorted(scan["seals"])) == ("dispatch", box["item"], truck.handoff, box["seals"])
 
@@ -202,7 +200,7 @@ def _forge(token: str, change) -> str:
 
 def test_tampering_with_a_manifest_is_found(client, truck):
     signed = truck.kpu.get(url(truck, "/manifest")).json()
-    keys, token, boxes = label_keys(client, REGENCY), signed["jws"], signed["boxes"]
+    keys, token, boxes = label_keys(client, truck.area.kpu), signed["jws"], signed["boxes"]
     fewer = _forge(token, lambda claims: claims.update(n=5))
     with pytest.raises(manifests.ManifestError, match="does not verify"):
         manifests.check(fewer, keys, truck.handoff)
@@ -211,8 +209,8 @@ def test_tampering_with_a_manifest_is_found(client, truck):
         with pytest.raises(manifests.ManifestError, match="not those the manifest signs"):
             manifests.check(token, keys, truck.handoff, changed)
     # Genuine, but of another truckload; signed by a key that is not the KPU's; a label's.
-    with pytest.raises(manifests.ManifestError, match="not 80.01-other"):
-        manifests.check(token, keys, "80.01-other")
+    with pytest.raises(manifests.ManifestError, match=f"not {truck.area.kpu}-other"):
+        manifests.check(token, keys, f"{truck.area.kpu}-other")
     forged = manifests.sign(manifests.Manifest(signed["payload"], boxes), Ed25519PrivateKey.generate())
     with pytest.raises(manifests.ManifestError, match="unknown key"):
         manifests.check(forged, keys, truck.handoff)
@@ -221,8 +219,7 @@ def test_tampering_with_a_manifest_is_found(client, truck):
         manifests.check(a_label, keys, truck.handoff)
 
 
-def test_a_box_joining_the_truckload_changes_the_manifest(client, runtime, new_log):
-    area = make_area(runtime, new_log.id)
+def test_a_box_joining_the_truckload_changes_the_manifest(client, runtime, area):
     kpu = make_person(client, runtime, Role.KPU, area.kpu)
     assert kpu.post("/api/v1/items", json={"items": [
         {"kind": "kotak_suara", "destination": area.tps[0], "code": code} for code in ("BUP", "GUB")]}).status_code == 201  # fmt: skip
@@ -292,7 +289,7 @@ def test_the_manifest_pdf_is_one_page_with_every_box_and_its_signed_qr(truck):
     pages, text = pdf_text(answer.content)
     assert pages == 1
     signed = truck.kpu.get(url(truck, "/manifest")).json()
-    for words in ("MANIFES MUATAN", truck.handoff, f"Kabupaten {REGENCY} ({REGENCY})", f"Kecamatan ({truck.area.ppk})",
+    for words in ("MANIFES MUATAN", truck.handoff, f"Kabupaten {truck.area.kpu} ({truck.area.kpu})", f"Kecamatan ({truck.area.ppk})",
                   "DH 8101 EA", NRP, witawaktu(SENT), "Jumlah barang : 6", signed["digest"]):  # fmt: skip
         assert words in text, words
     for item, sent in truck.loaded.items():
@@ -302,14 +299,14 @@ def test_the_manifest_pdf_is_one_page_with_every_box_and_its_signed_qr(truck):
 
 def test_a_200_box_manifest_fits_one_page():
     loaded = [
-        Loading(n, f"80.01.01.{2001 + n // 50}-{n % 50 + 1:03d}-BUP", REGENCY, "80.01.01", (f"S-{n:06d}", f"S-{n:06d}B"),
+        Loading(n, f"53.03.08.{2001 + n // 50}-{n % 50 + 1:03d}-BUP", "53.03", "53.03.08", (f"S-{n:06d}", f"S-{n:06d}B"),
                 "DH 8101 EA", (NRP,), SENT, SENT)  # fmt: skip
         for n in range(200)
     ]
-    handoff = Handoff(log_id=REGENCY, id="80.01-80.01.01-besar", from_site=REGENCY, to_site="80.01.01")
+    handoff = Handoff(log_id="53.03", id="53.03-53.03.08-besar", from_site="53.03", to_site="53.03.08")
     built = manifests.build(handoff.id, loaded)
     token = manifests.sign(built, Ed25519PrivateKey.generate())
-    signed = SignedManifest(Truckload(handoff, built, [], None), token, "kid", f"https://jejak.example/v/m/{REGENCY}/{handoff.id}#{token}", {})
+    signed = SignedManifest(Truckload(handoff, built, [], None), token, "kid", f"https://jejak.example/v/m/53.03/{handoff.id}#{token}", {})
     pages, text = pdf_text(manifest_pdf(signed))
     assert pages == 1
     assert all(box["item"] in text for box in built.boxes) and "S-000199, S-000199B" in text
@@ -321,7 +318,7 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
     assert answer.headers["content-disposition"] == f'inline; filename="berita-acara-{truck.handoff}.pdf"'
     _, text = pdf_text(answer.content)
     for words in ("BERITA ACARA SERAH TERIMA", truck.handoff, "Maria Kase (KPU Kab/Kota)", "Yohanes Taek (PPK)",
-                  f"Bripka Andreas Nahak, NRP {NRP}", f"Kabupaten {REGENCY} ({REGENCY})", f"Kecamatan ({truck.area.ppk})",
+                  f"Bripka Andreas Nahak, NRP {NRP}", f"Kabupaten {truck.area.kpu} ({truck.area.kpu})", f"Kecamatan ({truck.area.ppk})",
                   "6 barang; 5 diterima, 1 tidak diterima", witawaktu(SENT), witawaktu(ARRIVED),
                   f"Selisih dengan manifes: 2 barang, 1 tidak diterima ({truck.lost}); 1 diterima tetapi tidak "
                   f"tercantum dalam manifes ({truck.stray[0]})",
@@ -329,7 +326,7 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
         assert words in text, words
     assert "UTC" not in text.replace("UTC+", "")  # every time in the site's zone
     # What the escort signed on their own phone, with its entries and times.
-    signed = truck.ppk.get(f"/api/v1/handoffs/{REGENCY}/{truck.handoff}").json()["attestations"]
+    signed = truck.ppk.get(f"/api/v1/handoffs/{truck.area.kpu}/{truck.handoff}").json()["attestations"]
     pickup, delivery = (a["entry_index"] for a in signed)
     assert f"diambil #{pickup} ({witawaktu(SENT + timedelta(minutes=1))})" in text
     assert f"diserahkan #{delivery} ({witawaktu(ARRIVED - timedelta(minutes=1))})" in text
@@ -343,7 +340,7 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
     # The receipt's QR code pins the closing entry; the checkpoint it is in is printed whole.
     (pinned,) = qr_codes(answer.content)
     base, _, pin = pinned.partition("#r=")
-    assert base == f"http://127.0.0.1:8000/v/m/{REGENCY}/{truck.handoff}"
+    assert base == f"http://127.0.0.1:8000/v/m/{truck.area.kpu}/{truck.handoff}"
     index, leaf = pin.split(".")
     bundle = ProofBundle.parse(truck.ppk.get(url(truck, "/receipt")).text)
     assert int(index) == bundle.index and jws.b64url_decode(leaf) == leaf_hash(bundle.extra)
@@ -354,7 +351,7 @@ def test_the_truckload_receipt_verifies_offline(client, truck):
     answer = truck.escort.get(url(truck, "/receipt"))
     assert answer.status_code == 200, answer.text
     bundle = ProofBundle.parse(answer.text)
-    listed = {log["log"]: log for log in client.get("/api/v1/logs").json()["logs"]}[REGENCY]
+    listed = {log["log"]: log for log in client.get("/api/v1/logs").json()["logs"]}[truck.area.kpu]
     checkpoint = verify_bundle(bundle, bundle.extra, Verifier.from_vkey(listed["verifier_key"]))
     closing = json.loads(bundle.extra)
     assert checkpoint.size > bundle.index
@@ -362,8 +359,7 @@ def test_the_truckload_receipt_verifies_offline(client, truck):
     assert closing["actor"] == str(truck.ppk.id)
 
 
-def test_a_truckload_not_closed_has_no_berita_acara_yet(client, runtime, new_log):
-    area = make_area(runtime, new_log.id)
+def test_a_truckload_not_closed_has_no_berita_acara_yet(client, runtime, area):
     kpu = make_person(client, runtime, Role.KPU, area.kpu)
     assert kpu.post("/api/v1/items", json={"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]}).status_code == 201
     phone, handoff = Phone(kpu).register(), f"{area.kpu}-{area.ppk}-1"
@@ -386,8 +382,8 @@ def test_the_public_sees_the_truckloads_entries_proven_and_no_names(client, truc
     answer = client.get(url(truck, "/history"))  # no token
     assert answer.status_code == 200, answer.text
     history = answer.json()
-    assert (history["from_site"], history["to_site"], history["status"]) == (REGENCY, truck.area.ppk, "closed")
-    listed = {log["log"]: log for log in client.get("/api/v1/logs").json()["logs"]}[REGENCY]
+    assert (history["from_site"], history["to_site"], history["status"]) == (truck.area.kpu, truck.area.ppk, "closed")
+    listed = {log["log"]: log for log in client.get("/api/v1/logs").json()["logs"]}[truck.area.kpu]
     size, root = history["tree_size"], base64.b64decode(history["checkpoint"].split("\n")[2])
     Verifier.from_vkey(listed["verifier_key"])  # the page checks the note with it (tests/test_web_e2e.py does the browser)
     indexes = []
@@ -409,14 +405,14 @@ def test_the_public_sees_the_truckloads_entries_proven_and_no_names(client, truc
 
 
 def test_the_public_page_of_a_truckload(client, truck):
-    page = client.get(f"/v/m/{REGENCY}/{truck.handoff}")
+    page = client.get(f"/v/m/{truck.area.kpu}/{truck.handoff}")
     assert page.status_code == 200, page.text
     assert truck.handoff in page.text and f"Kecamatan ({truck.area.ppk})" in page.text
-    assert f'data-log="{REGENCY}"' in page.text and "/static/js/truckload.js" in page.text
+    assert f'data-log="{truck.area.kpu}"' in page.text and "/static/js/truckload.js" in page.text
     assert "Serah terima ditutup" in page.text and NRP not in page.text  # the escort counted, not named
     assert client.get("/static/js/truckload.js").status_code == 200
     assert client.get("/static/js/manifest.js").status_code == 200
-    for path, status in [(f"/v/m/{REGENCY}/{REGENCY}-nope", 404), (f"/v/m/{REGENCY}/bad%20id", 400), ("/v/m/8001/x", 400)]:
+    for path, status in [(f"/v/m/{truck.area.kpu}/{truck.area.kpu}-nope", 404), (f"/v/m/{truck.area.kpu}/bad%20id", 400), ("/v/m/8001/x", 400)]:
         answer = client.get(path)
         assert answer.status_code == status and "muatan" in answer.text.lower(), (path, answer.text)
 
@@ -452,11 +448,11 @@ def test_the_check_pages_manifest_check_agrees_with_the_server(client, runtime, 
     tokens = {
         "genuine": token,
         "fewer": _forge(token, lambda claims: claims.update(n=5)),
-        "other": manifests.sign(manifests.Manifest({**signed["payload"], "handoff": "80.01-x"}, []), runtime.keys.label_key(REGENCY)),
+        "other": manifests.sign(manifests.Manifest({**signed["payload"], "handoff": f"{truck.area.kpu}-x"}, []), runtime.keys.label_key(truck.area.kpu)),
         "stranger": manifests.sign(manifests.Manifest(signed["payload"], []), Ed25519PrivateKey.generate()),
     }
     stdin = {
-        "handoff": truck.handoff, "tokens": tokens, "keys": client.get(f"/api/v1/logs/{REGENCY}/label-keys").json()["keys"],
+        "handoff": truck.handoff, "tokens": tokens, "keys": client.get(f"/api/v1/logs/{truck.area.kpu}/label-keys").json()["keys"],
         "entries": [{"index": e["index"], "record": e["entry"]} for e in history["entries"]], "last": signed["payload"]["last"],
     }  # fmt: skip
     done = subprocess.run([node, str(script)], input=json.dumps(stdin), capture_output=True, text=True, timeout=60)
@@ -517,7 +513,7 @@ def page(live_server, truck, tmp_path_factory):
         pytest.skip("node is not installed: the page runs in the browser test alone")
     script = tmp_path_factory.mktemp("page") / "page.mjs"
     script.write_text(_NODE_PAGE % (Path(__file__).parent.parent / "api/static/js/truckload.js").as_uri())
-    dataset = {"handoff": truck.handoff, "log": REGENCY, "to": truck.area.ppk}
+    dataset = {"handoff": truck.handoff, "log": truck.area.kpu, "to": truck.area.ppk}
 
     def open_page(fragment: str, *, tamper: bool = False) -> dict[str, Any]:
         argument = json.dumps([live_server, dataset, MESSAGES["id"], f"#{fragment}" if fragment else "", tamper])
@@ -554,7 +550,7 @@ def test_the_check_page_fails_a_forged_manifest_or_receipt(runtime, truck, page,
     insiders = {**signed["payload"], "n": len(listed), "boxes": manifests.digest(listed)}
     fragment = {
         "fewer boxes": _forge(manifest, lambda claims: claims.update(n=5)),
-        "an insider's list": manifests.sign(manifests.Manifest(insiders, listed), runtime.keys.label_key(REGENCY)),
+        "an insider's list": manifests.sign(manifests.Manifest(insiders, listed), runtime.keys.label_key(truck.area.kpu)),
         "another leaf": f"r={bundle.index}.{jws.b64url(bytes(32))}",
         "another entry": f"r={truck.received[next(iter(truck.received))]['index']}.{jws.b64url(leaf_hash(bundle.extra))}",
         "a lying server": manifest,
@@ -578,14 +574,12 @@ def test_the_check_page_fails_a_forged_manifest_or_receipt(runtime, truck, page,
 def outsiders(client, runtime, truck) -> list[Person]:
     """Insiders of another regency, of another district, and of a village below the
     truckload's destination: none holds either of its ends."""
-    make_area(runtime, runtime.create_log(OTHER_REGENCY).id)
-    with runtime.db.session(write=True) as session:
-        session.add(Site(code=f"{REGENCY}.02", level=SiteLevel.PPK, name="Kecamatan Lain", parent_code=REGENCY, regency=REGENCY))
+    other, district = new_area(runtime).kpu, add_district(runtime, truck.area.kpu).ppk
     return [
-        make_person(client, runtime, Role.KPU, OTHER_REGENCY),
-        make_person(client, runtime, Role.AUDITOR, OTHER_REGENCY),
-        make_person(client, runtime, Role.ESCORT, OTHER_REGENCY),
-        make_person(client, runtime, Role.PPK, f"{REGENCY}.02"),
+        make_person(client, runtime, Role.KPU, other),
+        make_person(client, runtime, Role.AUDITOR, other),
+        make_person(client, runtime, Role.ESCORT, other),
+        make_person(client, runtime, Role.PPK, district),
         make_person(client, runtime, Role.PPS, truck.area.pps),
     ]
 
@@ -599,24 +593,24 @@ def test_only_the_truckloads_ends_read_its_papers(client, runtime, truck, outsid
         assert answer.status_code == 403, (person.role, person.jurisdiction, answer.text)
         assert "outside your jurisdiction" in answer.json()["detail"]
     assert client.get(url(truck, what)).status_code == 401
-    for person in (truck.kpu, truck.ppk, truck.escort, make_person(client, runtime, Role.AUDITOR, REGENCY)):
+    for person in (truck.kpu, truck.ppk, truck.escort, make_person(client, runtime, Role.AUDITOR, truck.area.kpu)):
         assert person.get(url(truck, what)).status_code == 200, (person.role, what)
 
 
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        (f"/api/v1/handoffs/{REGENCY}/80.01-nope/manifest", 404),
-        (f"/api/v1/handoffs/{REGENCY}/bad%20id/manifest", 422),
-        (f"/api/v1/handoffs/{REGENCY}/{'x' * 65}/manifest.pdf", 422),
+        ("/api/v1/handoffs/{log}/{log}-nope/manifest", 404),
+        ("/api/v1/handoffs/{log}/bad%20id/manifest", 422),
+        ("/api/v1/handoffs/{log}/" + "x" * 65 + "/manifest.pdf", 422),
         ("/api/v1/handoffs/80-01/x/manifest", 422),
         ("/api/v1/handoffs/99.99/99.99-x/berita-acara.pdf", 404),
-        (f"/api/v1/handoffs/{REGENCY}/80.01-nope/history", 404),
-        (f"/api/v1/handoffs/{REGENCY}/a%2Fb/receipt", 404),
+        ("/api/v1/handoffs/{log}/{log}-nope/history", 404),
+        ("/api/v1/handoffs/{log}/a%2Fb/receipt", 404),
     ],
 )
 def test_bad_handoff_ids_are_clear_4xx(client, truck, path, status):
-    answer = truck.kpu.get(path)
+    answer = truck.kpu.get(path.format(log=truck.area.kpu))
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
 
@@ -624,6 +618,6 @@ def test_bad_handoff_ids_are_clear_4xx(client, truck, path, status):
 def test_a_box_received_as_another_trucks_raises_manifest_mismatch(truck):
     stray, taken = truck.stray
     assert taken["flags"] == ["manifest_mismatch"]
-    alerts = truck.kpu.get("/api/v1/alerts", params={"log": REGENCY, "rule": "manifest_mismatch"}).json()["alerts"]
+    alerts = truck.kpu.get("/api/v1/alerts", params={"log": truck.area.kpu, "rule": "manifest_mismatch"}).json()["alerts"]
     assert [(a["item_id"], a["severity"], a["evidence"]) for a in alerts] == [(stray, "warning", [taken["index"]])]
     assert truck.handoff in alerts[0]["detail"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,22 +15,13 @@ from ledger.note import Signer, Verifier
 
 from scripts.logsource import DirectorySource, LogSource, MissingResource
 from scripts.mirror import LogMirror, MirrorRefused, mirror
-from tests.helpers import append, scans
-
-
-def _wait_for_checkpoint(base: str, log_id: str, size: int) -> str:
-    deadline = time.monotonic() + 15
-    while True:
-        note = httpx.get(f"{base}/logs/{log_id}/checkpoint").text
-        if int(note.split("\n")[1]) >= size or time.monotonic() > deadline:
-            return note
-        time.sleep(0.1)
+from tests.helpers import append, scans, wait_for_checkpoint
 
 
 @pytest.fixture
 def grown_log(runtime, new_log, live_server):
     append(runtime, new_log.id, scans(300))
-    _wait_for_checkpoint(live_server, new_log.id, 300)
+    wait_for_checkpoint(live_server, new_log.id, 300)
     return new_log
 
 
@@ -56,7 +45,7 @@ def test_a_mirror_copies_the_log_and_grows_with_it(runtime, grown_log, live_serv
     assert (tmp_path / log_id / "checkpoints" / "300").read_text() == (tmp_path / log_id / "checkpoint").read_text()
 
     append(runtime, log_id, scans(600, start=300))
-    _wait_for_checkpoint(live_server, log_id, 900)
+    wait_for_checkpoint(live_server, log_id, 900)
     # Pinned by the first pass: no --key needed any more.
     assert mirror(tmp_path, [url], [], progress=False) == 0
     held = LogMirror(tmp_path / log_id, Verifier.from_vkey(grown_log.verifier_key)).held()

@@ -19,8 +19,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
 from api.app import create_app
-from models.accounts.actor import SCOPES, Role
-from tests.factories import make_area, make_person
 
 EXAMPLES = int(os.environ.get("JEJAK_FUZZ_EXAMPLES", "3"))
 COVERAGE = os.environ.get("JEJAK_FUZZ_COVERAGE") == "1"
@@ -51,21 +49,11 @@ class _WithoutLifespan:
 
 
 @pytest.fixture(scope="module")
-def fuzzed(settings, runtime, client):
-    """The app, and a signed-in person of every role in a regency of the fuzzer's own."""
+def fuzzed(settings, world):
+    """The app, and a signed-in person of every role in a regency of the fuzzer's own
+    (the world's A)."""
     app = create_app(settings, start_background=False)
-    area = make_area(runtime, runtime.create_log("83.01").id)
-    people = {
-        "admin": make_person(client, runtime, Role.ADMIN, ""),
-        "kpu": make_person(client, runtime, Role.KPU, area.kpu),
-        "ppk": make_person(client, runtime, Role.PPK, area.ppk),
-        "pps": make_person(client, runtime, Role.PPS, area.pps),
-        "kpps": make_person(client, runtime, Role.KPPS, area.tps[0]),
-        "escort": make_person(client, runtime, Role.ESCORT, area.kpu),
-        "auditor": make_person(client, runtime, Role.AUDITOR, area.kpu),
-        "integrator": make_person(client, runtime, Role.INTEGRATOR, area.kpu, scopes=SCOPES),
-    }
-    yield _WithoutLifespan(app), people
+    yield _WithoutLifespan(app), world.people
     app.state.runtime.close()
 
 

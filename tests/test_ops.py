@@ -8,7 +8,6 @@ import logging
 
 from api import app as app_module
 from api.observability import JsonFormatter
-from models.core.settings import get_settings
 from tests.helpers import append, scans
 
 
@@ -71,15 +70,12 @@ def test_access_log_is_json_with_request_id(client, caplog):
     assert "duration_ms" in line
 
 
-def test_the_server_freezes_what_it_loaded_before_serving(settings, monkeypatch):
+def test_the_server_freezes_what_it_loaded_before_serving(cli_env, monkeypatch):
     """Every full collection walked each module, route and schema the server had loaded
     (about 190,000 objects: a pause of 55 ms or more for every request in flight, the
     single scans' p99): the server's entry point freezes them, so that collections walk
     only what came after."""
-    for name, value in [("DATABASE_URL", settings.database_url), ("JEJAK_KEYS_DIR", str(settings.keys_dir))]:
-        monkeypatch.setenv(name, value)
     monkeypatch.setattr(app_module, "configure_logging", lambda level: None)  # the suite's logging stays
-    get_settings.cache_clear()
     assert gc.get_freeze_count() == 0
     try:
         app = app_module.app_from_env()
@@ -87,4 +83,3 @@ def test_the_server_freezes_what_it_loaded_before_serving(settings, monkeypatch)
         app.state.runtime.close()
     finally:
         gc.unfreeze()
-        get_settings.cache_clear()

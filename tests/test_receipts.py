@@ -16,18 +16,7 @@ from models.accounts.actor import Role
 from models.log.reads import latest_checkpoint
 from models.log.tables import Log
 from models.log.witnesses import Witness, accept_cosignatures
-from tests.factories import make_area, make_person
-from tests.test_custody import _crew, register
-
-
-@pytest.fixture
-def area(runtime, new_log):
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def crew(client, runtime, area):
-    return _crew(client, runtime, area)
+from tests.factories import make_area, make_person, new_regency, register
 
 
 @pytest.fixture
@@ -93,7 +82,7 @@ def test_a_receipt_carries_the_witnesses_cosignatures(client, runtime, area, cre
         verify_bundle(bundle, bundle.extra, _log_verifier(client, area.kpu), [other], quorum=1)
 
 
-def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, sealed, second_log):
+def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, sealed):
     _, scan = sealed
     url = f"/api/v1/events/{scan['scan']['event_id']}/receipt"
 
@@ -102,7 +91,7 @@ def test_receipts_are_for_those_who_may_read_the_event(client, runtime, area, se
     # The receiving village's officer sees the boxes bound for it, not others' scans.
     kpps_elsewhere = make_person(client, runtime, Role.KPPS, area.tps[1])
     assert kpps_elsewhere.get(url).status_code == 403
-    other = make_area(runtime, second_log.id)
+    other = make_area(runtime, new_regency())
     outsider = make_person(client, runtime, Role.AUDITOR, other.kpu)
     assert outsider.get(url).status_code == 404  # their own log holds no such event
     assert client.get(url).status_code == 401

@@ -5,20 +5,15 @@ entries, every proof checks, custody state as it was, and it goes on appending."
 from __future__ import annotations
 
 import shutil
-import time
-import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.note import Verifier
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from models.accounts.users import User
-from models.core import migrations
 from models.core.settings import Settings
 from models.custody.alerts import Alert
 from models.custody.devices import Device
@@ -31,41 +26,17 @@ from models.runtime import Runtime
 from scripts.mirror import mirror
 from scripts.restore import log_copies, restore_copy
 from scripts.verify import main as verify
-from tests.factories import make_area
-from tests.helpers import append, b64decode, scans, serve_live
-from tests.test_custody import _crew, accepted, register, walk_out_and_back
-
-
-@pytest.fixture
-def fresh_settings(settings: Settings, tmp_path) -> Iterator[Settings]:
-    """A new, empty database of the same kind; its keys directory is where the key
-    backup is put back (see _put_back_keys)."""
-    keys = tmp_path / "keys-from-backup"
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "postgresql":
-        name = f"jejak_restore_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        fresh = url.set(database=name).render_as_string(hide_password=False)
-    else:
-        fresh = f"sqlite:///{tmp_path / 'restored.db'}"
-    migrations.upgrade(fresh)
-    yield settings.model_copy(update={"database_url": fresh, "keys_dir": keys})
-    if url.get_backend_name() == "postgresql":
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.factories import accepted, make_area, register, walk_out_and_back
+from tests.helpers import append, b64decode, scans, serve_live, wait_for_checkpoint
 
 
 def _put_back_keys(settings: Settings, fresh: Settings) -> None:
     shutil.copytree(settings.keys_dir, fresh.keys_dir)
 
 
-def _history(client, runtime, area):
+def _history(client, runtime, area, crew):
     """A log with every kind of entry: devices (one revoked), labels (one reprinted),
     a full route out and back, a flagged scan, a handoff closed with a box missing."""
-    crew = _crew(client, runtime, area)
     walk_out_and_back(client, runtime, area, crew)
     register(crew, (area.tps[1], "BUP"), (area.tps[2], "BUP"))
     kpu, ppk = crew["kpu"], crew["ppk"]
@@ -111,19 +82,13 @@ def _alerts(runtime: Runtime, log_id: str) -> list[Alert]:
         return list(session.scalars(select(Alert).where(Alert.log_id == log_id)))
 
 
-def _wait_for_checkpoint(base: str, log_id: str, size: int) -> None:
-    deadline = time.monotonic() + 15
-    while int(httpx.get(f"{base}/logs/{log_id}/checkpoint").text.split("\n")[1]) < size:
-        assert time.monotonic() < deadline, "no checkpoint"
-        time.sleep(0.1)
-
-
-def test_a_log_restored_from_its_mirror_is_the_same_log(settings, client, runtime, new_log, live_server, fresh_settings, tmp_path):
-    area = make_area(runtime, new_log.id)
-    _history(client, runtime, area)
+def test_a_log_restored_from_its_mirror_is_the_same_log(
+    settings, client, runtime, new_log, area, crew, live_server, fresh_settings, tmp_path
+):
+    _history(client, runtime, area, crew)
     with runtime.db.session() as session:
         size = session.get_one(type(new_log), new_log.id).size
-    _wait_for_checkpoint(live_server, new_log.id, size)
+    wait_for_checkpoint(live_server, new_log.id, size)
     assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
     before = _state(runtime, new_log.id)
 
@@ -165,19 +130,19 @@ def test_a_log_restored_from_its_mirror_is_the_same_log(settings, client, runtim
             saved = tmp_path / "restored.checkpoint"
             saved.write_text(mirrored_note)
             append(restored_runtime, new_log.id, scans(3))
-            _wait_for_checkpoint(restored, new_log.id, size + 3)
+            wait_for_checkpoint(restored, new_log.id, size + 3)
             assert verify([url, "--key", new_log.verifier_key, "--since", str(saved), "--workers", "1"]) == 0
     finally:
         restored_runtime.close()
 
 
-def test_a_restore_refuses_what_it_cannot_rebuild(settings, client, runtime, new_log, live_server, fresh_settings, tmp_path):
-    area = make_area(runtime, new_log.id)
-    crew = _crew(client, runtime, area)
+def test_a_restore_refuses_what_it_cannot_rebuild(
+    settings, runtime, new_log, area, crew, live_server, fresh_settings, tmp_path
+):
     register(crew, (area.tps[0], "BUP"))
     with runtime.db.session() as session:
         size = session.get_one(type(new_log), new_log.id).size
-    _wait_for_checkpoint(live_server, new_log.id, size)
+    wait_for_checkpoint(live_server, new_log.id, size)
     assert mirror(tmp_path / "mirror", [f"{live_server}/logs/{new_log.id}"], [new_log.verifier_key], progress=False) == 0
     copy_dir = tmp_path / "mirror" / new_log.id
 

@@ -83,6 +83,7 @@ def _logs_held(url: str) -> dict[str, set[str]]:
     return held
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_log_routed_to_another_server_appends_verifies_and_keeps_to_itself(
     settings: Settings, second_cluster: str, capsys: pytest.CaptureFixture[str]

@@ -9,24 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.accounts.actor import Role
 from models.custody.device_gaps import gaps, raise_gaps
-from tests.factories import Area, Phone, hours_ago, make_area, make_person
+from tests.factories import Phone, hours_ago, register
 
 
 @pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def kpu(client, runtime, area) -> Phone:
+def kpu(area, crew) -> Phone:
     """A KPU officer's registered phone, with one box of the area registered to scan."""
-    phone = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
-    body = {"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP", "contest": "BUP"}]}
-    response = phone.person.post("/api/v1/items", json=body)
-    assert response.status_code == 201, response.text
-    return phone
+    register(crew, (area.tps[0], "BUP"))
+    return crew["kpu"]
 
 
 def log_size(phone: Phone, log_id: str) -> int:

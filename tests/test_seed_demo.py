@@ -33,7 +33,7 @@ from models.places.sites import Kerawanan, Site, SiteLevel, within
 from models.runtime import Runtime
 from scripts import seed_demo
 from scripts.cli import main
-from tests.test_wilayah import fresh_database
+from tests.helpers import fresh_database
 
 TTU = seed_demo.REGENCY
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import multiprocessing
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,7 +25,7 @@ from models.log.checkpointer import Checkpointer
 from models.log.sequencer import MAX_ENTRY_BYTES, LogHead, NewEntry
 from models.log.tables import Log, LogEntry, LogTreeNode
 from models.runtime import Runtime
-from tests.helpers import append, record, scans, wait_until_queued
+from tests.helpers import append, record, scans, wait_for, wait_for_async, wait_until_queued
 
 
 def _stored(runtime: Runtime, log_id: str) -> list[LogEntry]:
@@ -238,8 +237,7 @@ def test_requests_queued_while_another_writer_holds_the_log_share_one_commit(run
     with _log_held_elsewhere(runtime, new_log.id):
         for thread in requests:
             thread.start()
-        wait_until_queued(runtime, new_log.id, 5)  # the leader waits on the lock
-        time.sleep(0.2)
+        wait_until_queued(runtime, new_log.id, len(requests))  # their leader's among them, waiting for the lock
     for thread in requests:
         thread.join(timeout=30)
     assert sorted(i for r in results for i in r) == list(range(30))
@@ -304,9 +302,7 @@ def test_a_starting_process_reads_its_logs_heads_before_their_first_appends(runt
     starting = Runtime(settings)
     try:
         starting.sequencer.warm_in_background(lambda: [new_log.id])
-        deadline = time.monotonic() + 30
-        while not reads and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: reads, "the head being read", every=0.01)
         blocked: list[list[int]] = []
         awaited: list[list[int]] = []
         callers = [
@@ -412,7 +408,8 @@ def test_a_queued_request_is_appended_even_if_its_caller_hangs_up(runtime, new_l
 
     async def hang_up() -> None:
         request = asyncio.ensure_future(runtime.sequencer.submit_async(new_log.id, _Append(scans(4)), 4))
-        await asyncio.sleep(0.3)  # queued, its leader waiting for the log
+        queue = runtime.sequencer._queue(new_log.id)
+        await wait_for_async(lambda: queue.pending, "the request queued, its leader waiting for the log")
         request.cancel()
         with pytest.raises(asyncio.CancelledError):
             await request

@@ -28,6 +28,7 @@ def _args(*extra: str) -> argparse.Namespace:
     return parser.parse_args([*SLICE, "--verify-workers", "1", *extra])
 
 
+@pytest.mark.slow
 def test_the_slice_is_driven_through_the_api_checked_and_verified(
     runtime: Runtime, capsys: pytest.CaptureFixture[str]
 ) -> None:

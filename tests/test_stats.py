@@ -5,32 +5,28 @@ from __future__ import annotations
 import pytest
 
 from models.accounts.actor import SCOPES, Role
-from tests.factories import Phone, make_area, make_person
+from tests.factories import make_person, register
 
 
 @pytest.fixture
-def world(client, runtime, new_log):
-    """Three boxes of one village: one still in the warehouse, one on the road to the
-    PPK, one received by the PPK and sent on to the village."""
-    area = make_area(runtime, new_log.id, tps_count=3)
-    kpu = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
-    ppk = Phone(make_person(client, runtime, Role.PPK, area.ppk)).register()
-    body = {"items": [{"kind": "kotak_suara", "destination": tps, "code": "BUP"} for tps in area.tps]}
-    assert kpu.person.post("/api/v1/items", json=body).status_code == 201
+def under_way(area, crew) -> None:
+    """Three boxes of the area's village: one still in the warehouse, one on the road to
+    the PPK, one received by the PPK and sent on to the village."""
+    kpu, ppk = crew["kpu"], crew["ppk"]
+    register(crew, *[(tps, "BUP") for tps in area.tps])
     _, on_road, sent_on = (area.item(n) for n in range(3))
     for box in (on_road, sent_on):
         kpu.send(kpu.scan("dispatch", box, area.kpu, counterparty=area.ppk))
     ppk.send(ppk.scan("receive", sent_on, area.ppk, counterparty=area.kpu))
     ppk.send(ppk.scan("dispatch", sent_on, area.ppk, counterparty=area.pps))
-    return area, kpu.person, ppk.person
 
 
 def counts(stages: dict[str, int]) -> dict[str, int]:
     return {stage: n for stage, n in stages.items() if n}
 
 
-def test_progress_counts_items_by_stage_per_area_one_level_down(world):
-    area, kpu, ppk = world
+def test_progress_counts_items_by_stage_per_area_one_level_down(area, crew, under_way):
+    kpu, ppk = crew["kpu"].person, crew["ppk"].person
     response = kpu.get("/api/v1/stats/progress")  # defaults to the KPU's regency
     assert response.status_code == 200, response.text
     body = response.json()
@@ -51,9 +47,8 @@ def test_progress_counts_items_by_stage_per_area_one_level_down(world):
     assert [(a["code"], a["items"]["total"]) for a in district["areas"]] == [(area.pps, 3), (area.other_pps, 0)]
 
 
-def test_a_received_box_counts_where_its_custodian_is(client, runtime, world):
-    area, kpu, ppk = world
-    pps = Phone(make_person(client, runtime, Role.PPS, area.pps)).register()
+def test_a_received_box_counts_where_its_custodian_is(area, crew, under_way):
+    kpu, pps = crew["kpu"].person, crew["pps"]
     pps.send(pps.scan("receive", area.item(2), area.pps, counterparty=area.ppk))
     body = kpu.get("/api/v1/stats/progress", params={"site": area.ppk}).json()
     assert counts(body["site"]["items"]["outbound"]) == {"kpu": 1, "in_transit": 1, "pps": 1}
@@ -73,8 +68,7 @@ def test_a_received_box_counts_where_its_custodian_is(client, runtime, world):
         ("anonymous", "kpu", 401),
     ],
 )
-def test_progress_is_read_by_role_in_jurisdiction(client, runtime, world, who, site, status):
-    area, _, _ = world
+def test_progress_is_read_by_role_in_jurisdiction(client, runtime, area, under_way, who, site, status):
     role, jurisdiction, scopes = {
         "ppk": (Role.PPK, area.ppk, frozenset()),
         "pps": (Role.PPS, area.pps, frozenset()),

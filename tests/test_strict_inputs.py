@@ -9,7 +9,7 @@ import base64
 import pytest
 
 from models.accounts.actor import Role
-from tests.factories import Area, Phone, make_area, make_person, sign
+from tests.factories import Phone, make_person, register, sign
 
 # The eight points of Ed25519's small-order subgroup, as encoded keys (libsodium's
 # ge25519_has_small_order blocklist, with both x signs; also ed25519-dalek's EIGHT_TORSION).
@@ -27,17 +27,10 @@ HIDDEN = ["\x00", "\u202e"]  # NUL; RIGHT-TO-LEFT OVERRIDE
 
 
 @pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def kpu(client, runtime, area) -> Phone:
+def kpu(area, crew) -> Phone:
     """A KPU officer's phone, and two boxes registered to scan."""
-    phone = Phone(make_person(client, runtime, Role.KPU, area.kpu)).register()
-    items = [{"kind": "kotak_suara", "destination": area.tps[0], "code": c, "contest": c} for c in ("BUP", "GUB")]
-    assert phone.person.post("/api/v1/items", json={"items": items}).status_code == 201
-    return phone
+    register(crew, (area.tps[0], "BUP"), (area.tps[0], "GUB"))
+    return crew["kpu"]
 
 
 def resigned(phone: Phone, envelope: dict, **changes) -> dict:

@@ -43,8 +43,7 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import serve_live
-from tests.test_wilayah import fresh_database
+from tests.helpers import fresh_database, serve_live
 
 pytestmark = pytest.mark.browser
 

@@ -23,19 +23,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from models.accounts.actor import SCOPES, Role
+from models.accounts.actor import Role
 from models.core.errors import InvalidRequest
 from models.core.settings import Settings
 from models.runtime import Runtime
 from models.webhooks.delivery import Deliverer
 from models.webhooks.destinations import Destinations
-from models.webhooks.subscriptions import Subscription, delete_subscription
-from tests.factories import Area, Person, Phone, make_area, make_person
+from models.webhooks.subscriptions import Subscription
+from tests.factories import Area, Person, Phone, make_person
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
 PUBLIC = "93.184.215.14"  # an address on the internet
+pytestmark = pytest.mark.usefixtures("no_subscriptions_left")
 
 
 class Receiver:
@@ -73,25 +74,6 @@ def receiver() -> Iterator[Receiver]:
     receiver = Receiver()
     yield receiver
     receiver.stop()
-
-
-@pytest.fixture(autouse=True)
-def _subscriptions_end_with_their_test(runtime: Runtime) -> Iterator[None]:
-    """So that no later test's worker sends to a receiver that is gone."""
-    yield
-    with runtime.db.session(write=True) as session:
-        for subscription in session.scalars(select(Subscription)).all():
-            delete_subscription(session, subscription)
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def integrator(client, runtime, area) -> Person:
-    return make_person(client, runtime, Role.INTEGRATOR, area.kpu, scopes=SCOPES)
 
 
 def allow(app_runtime: Runtime, monkeypatch: pytest.MonkeyPatch, networks: tuple[Any, ...]) -> None:

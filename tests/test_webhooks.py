@@ -27,12 +27,12 @@ from models.accounts.actor import SCOPES, Role
 from models.core.base import utcnow
 from models.runtime import Runtime
 from models.webhooks.delivery import Deliverer
-from models.webhooks.subscriptions import Subscription, delete_subscription
-from tests.factories import Area, Person, Phone, make_area, make_person
-from tests.test_custody import accepted, register
+from models.webhooks.subscriptions import Subscription
+from tests.factories import Person, accepted, make_person, new_area, register
 
 HANG = "hang"  # a receiver's plan step: hold the request until released
 LOOPBACK = (ip_network("127.0.0.0/8"),)  # where the receivers listen
+pytestmark = pytest.mark.usefixtures("no_subscriptions_left")
 
 
 @dataclass
@@ -137,34 +137,6 @@ def deliverer(runtime: Runtime) -> Iterator[Deliverer]:
     deliverer = worker(runtime, timeout=2.0)
     yield deliverer
     deliverer.stop()
-
-
-@pytest.fixture(autouse=True)
-def _subscriptions_end_with_their_test(runtime: Runtime) -> Iterator[None]:
-    """So that no later test's worker sends to a receiver that is gone."""
-    yield
-    with runtime.db.session(write=True) as session:
-        for subscription in session.scalars(select(Subscription)).all():
-            delete_subscription(session, subscription)
-
-
-@pytest.fixture
-def area(runtime, new_log) -> Area:
-    return make_area(runtime, new_log.id)
-
-
-@pytest.fixture
-def crew(client, runtime, area) -> dict[str, Phone]:
-    people = {
-        "kpu": make_person(client, runtime, Role.KPU, area.kpu),
-        "ppk": make_person(client, runtime, Role.PPK, area.ppk),
-    }
-    return {level: Phone(person).register() for level, person in people.items()}
-
-
-@pytest.fixture
-def integrator(client, runtime, area) -> Person:
-    return make_person(client, runtime, Role.INTEGRATOR, area.kpu, scopes=SCOPES)
 
 
 def subscribe(person: Person, receiver: Receiver, jurisdiction: str, kinds=("events", "alerts")) -> dict[str, Any]:
@@ -373,8 +345,8 @@ def test_bad_subscriptions_are_clear_4xx(area, integrator, body, status):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_who_may_subscribe_and_read(client, runtime, area, integrator, receiver, second_log):
-    other = make_area(runtime, second_log.id)
+def test_who_may_subscribe_and_read(client, runtime, area, integrator, receiver):
+    other = new_area(runtime)
     people = {
         "kpu": make_person(client, runtime, Role.KPU, area.kpu),
         "admin": make_person(client, runtime, Role.ADMIN, ""),

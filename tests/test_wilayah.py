@@ -3,50 +3,23 @@ checks on every row, and the `jejak sites` commands."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from models.core import migrations
 from models.core.db import Database
 from models.core.errors import InvalidRequest
-from models.core.settings import get_settings
 from models.log.tables import Log
 from models.places.sites import Kerawanan, Site, SiteLevel
 from models.places.wilayah import SHIPPED, import_areas, import_tps
 from scripts.cli import main
+from tests.helpers import fresh_database
 
 TTU = "53.03"
 AREAS = (SiteLevel.KPU, SiteLevel.PPK, SiteLevel.PPS)
-
-
-@contextmanager
-def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A new, migrated, empty database of the suite's kind, gone afterwards: for tests
-    that count rows of the shared `sites` table or need the real code 53.03.
-    PostgreSQL: a schema of its own in the suite's database, chosen by search_path."""
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / f'fresh-{uuid.uuid4().hex[:8]}.db'}"
-        migrations.upgrade(url)
-        yield url
-        return
-    schema = f"fresh_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        migrations.upgrade(url.render_as_string(hide_password=False))
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -261,20 +234,15 @@ def test_import_tps_refuses_a_repeated_code(runtime, village_area, tmp_path):
 
 
 @pytest.fixture
-def cli_env(monkeypatch, tmp_path) -> Iterator[Database]:
-    """`jejak` on a database of its own (SQLite), migrated."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("JEJAK_KEYS_DIR", str(tmp_path / "keys"))
-    get_settings.cache_clear()
+def cli_db(own_cli_env) -> Iterator[Database]:
+    """`jejak` on a database of its own, migrated; the database, to read what it did."""
     assert main(["migrate"]) == 0
-    db = Database(url)
+    db = Database(f"sqlite:///{own_cli_env / 'cli.db'}")
     yield db
     db.dispose()
-    get_settings.cache_clear()
 
 
-def test_cli_imports_regencies_and_creates_their_logs(cli_env, tmp_path, capsys):
+def test_cli_imports_regencies_and_creates_their_logs(cli_db, tmp_path, capsys):
     assert main(["sites", "import", "--regency", TTU]) == 0
     out = capsys.readouterr().out
     assert "villages.csv: 193 villages, 193 of them new" in out
@@ -283,9 +251,9 @@ def test_cli_imports_regencies_and_creates_their_logs(cli_env, tmp_path, capsys)
     assert main(["sites", "import", "--province", "53", "--regency", "52.01"]) == 0
     out = capsys.readouterr().out
     assert "regencies: 22 created, 1 already there" in out and "logs: 22 created, 1 already there" in out
-    counts = levels(cli_env, TTU)
+    counts = levels(cli_db, TTU)
     assert counts == {SiteLevel.KPU: 1, SiteLevel.PPK: 24, SiteLevel.PPS: 193}
-    with cli_env.reads() as session:
+    with cli_db.reads() as session:
         logs = set(session.scalars(select(Log.id)))
     assert TTU in logs and "52.01" in logs and len(logs) == 23
 
@@ -298,7 +266,7 @@ def test_cli_imports_regencies_and_creates_their_logs(cli_env, tmp_path, capsys)
     assert "polling stations: 1 created, 0 already there" in capsys.readouterr().out
 
 
-def test_cli_reports_bad_input_without_a_traceback(cli_env, tmp_path, capsys):
+def test_cli_reports_bad_input_without_a_traceback(cli_db, tmp_path, capsys):
     assert main(["sites", "import", "--regency", "53"]) == 1
     assert "not regency codes (like 53.03): 53" in capsys.readouterr().err
     assert main(["sites", "import", "--province", "99"]) == 1

@@ -30,7 +30,7 @@ from models.log.tables import LogCosignature
 from models.log.witnesses import Cosigners, Witness as LogWitness, WitnessClient
 from scripts.cli import main as jejak
 from scripts.witness import Witness, WitnessState, create_app as witness_app, load_key
-from tests.helpers import append, scans
+from tests.helpers import append, scans, wait_for
 
 ORIGIN = "jejak.example/log/53.03"
 
@@ -322,7 +322,7 @@ def test_a_hanging_witness_delays_neither_signing_nor_the_other_witness(runtime,
         checkpointer.sign_grown_logs()
         assert _signed_size(runtime, new_log.id) == 10  # ...signing goes on
         assert not left.is_set()
-        _wait_for(lambda: (10, live.name) in _stored(runtime, new_log.id))
+        wait_for(lambda: (10, live.name) in _stored(runtime, new_log.id), "the live witness's cosignature", timeout=20)
         assert hung.name not in {name for _, name in _stored(runtime, new_log.id)}
     finally:
         release.set()
@@ -332,13 +332,6 @@ def test_a_hanging_witness_delays_neither_signing_nor_the_other_witness(runtime,
 def _signed_size(runtime, log_id: str) -> int:
     with runtime.db.session() as session:
         return latest_checkpoint(session, log_id).tree_size
-
-
-def _wait_for(condition, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_stored_cosignatures_refuse_update_and_delete(runtime, new_log, log_witness):

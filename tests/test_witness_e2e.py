@@ -8,22 +8,23 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.cosignature import CosignatureVerifier
 from ledger.merkle import MemoryTree, leaf_hash
 from ledger.note import Verifier
 from ledger.witness import AddCheckpoint
-from tests.helpers import append, free_port, scans, serve_live
+from tests.helpers import append, free_port, scans, serve_live, wait_for
 
 JEJAK = [sys.executable, "-m", "scripts.cli"]
+pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,17 @@ def witness_process(directory: Path, name: str, log_vkey: str) -> Iterator[Witne
         [*JEJAK, "witness", "serve", "--key", str(key), "--log", log_vkey,
          "--state", str(state), "--port", str(port)]
     )
+
+    def listening() -> bool:
+        assert process.poll() is None, f"the witness exited with {process.returncode}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "witness did not start"
-                time.sleep(0.1)
+        wait_for(listening, f"witness {name} to listen", every=0.1)
         yield WitnessProcess(f"http://127.0.0.1:{port}", created.stdout.strip(), state)
     finally:
         process.terminate()
@@ -67,16 +70,15 @@ def witness_process(directory: Path, name: str, log_vkey: str) -> Iterator[Witne
 
 
 def _cosigned_checkpoint(http: httpx.Client, log, keys, size: int) -> Checkpoint:
-    """Wait until the served checkpoint reaches `size` with a verified cosignature by
-    every key; fail after a generous deadline."""
-    deadline = time.monotonic() + 30
-    while True:
+    """The served checkpoint once it reaches `size` with a verified cosignature by every
+    key."""
+
+    def cosigned() -> Checkpoint | None:
         note = http.get(f"/logs/{log.id}/checkpoint").text
         checkpoint, opened = open_checkpoint(note, Verifier.from_vkey(log.verifier_key), keys)
-        if checkpoint.size >= size and set(opened.verified) >= {k.name for k in keys}:
-            return checkpoint
-        assert time.monotonic() < deadline, f"not cosigned by all at size {size}: {note}"
-        time.sleep(0.1)
+        return checkpoint if checkpoint.size >= size and set(opened.verified) >= {k.name for k in keys} else None
+
+    return wait_for(cosigned, f"a checkpoint of size {size} cosigned by every witness", every=0.1)
 
 
 def test_two_witness_processes_cosign_the_live_log_and_refuse_a_fork(
