@@ -489,12 +489,15 @@ def test_an_escort_attests_a_truckload_by_its_manifest_offline_and_the_receiver_
     ppk.page.set_input_files("#photo", {"name": "label.png", "mimeType": "image/png", "buffer": label})
     form = ppk.page.wait_for_selector("#scan:not([hidden])")
     assert form.query_selector("select[name=type]").input_value() == "receive"
+    assert form.query_selector("input[name=handoff]").input_value() == TRUCK  # the truckload just read
     form.query_selector("input[name=seals]").fill(", ".join(box["seals"]))
     form.query_selector("button[type=submit]").click()
     received = ppk.page.locator("#outbox li[data-state=logged]")
     received.wait_for(timeout=15_000)
     assert "Catatan" not in received.inner_text()  # no no_delivery: the escort delivered it
 
+    receives = httpx.get(f"{demo.base}/api/v1/events", params={"item": box["item"], "type": "receive"}, headers=kpu)
+    assert receives.json()["events"][-1]["handoff_id"] == TRUCK  # checked against its manifest (manifest_mismatch)
     truck = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/{TRUCK}", headers=kpu).json()
     assert truck["picked_up_at"] and truck["delivered_at"]
 

@@ -232,7 +232,13 @@ function showForm() {
   const places = item ? [item.custodian, item.dispatch_to].filter(Boolean) : routeTo(id.slice(0, 17));
   form.elements.site.replaceChildren(...[...new Set(places)].map((code) => el("option", { value: code }, code)));
   form.elements.seals.value = "";
-  form.elements.handoff.value = next.counterparty ? `${site}-${next.counterparty}-${new Date().toISOString().slice(0, 10)}` : "";
+  // A receive names the truckload whose manifest was read here, so a box it does not
+  // carry is flagged; a dispatch proposes a truckload of this site's for today.
+  const today = new Date().toISOString().slice(0, 10);
+  form.elements.handoff.value =
+    next.type === "receive"
+      ? (truck?.payload.to === site ? truck.handoff : "")
+      : (next.counterparty ? `${site}-${next.counterparty}-${today}` : "");
   $("seals-recorded").textContent = item?.seals?.length ? t("seals_recorded", { seals: item.seals.join(", ") }) : "";
   form.hidden = false;
   showFields();
@@ -279,12 +285,14 @@ function formScan() {
   // The serial of the label read, so a revoked (reprinted) label scanned raises an alert.
   if (opened.label) scan.label = opened.label.n;
   const shown = (name) => !form.querySelector(`[name=${name}]`).closest("[data-for]")?.hidden;
-  if (["dispatch", "receive"].includes(type) && f.counterparty.value) scan.counterparty = f.counterparty.value.trim();
+  if (["dispatch", "receive"].includes(type)) {
+    if (f.counterparty.value) scan.counterparty = f.counterparty.value.trim();
+    if (f.handoff.value.trim()) scan.handoff = f.handoff.value.trim();
+  }
   if (shown("seals") && f.seals.value.trim()) scan.seals = listOf(f.seals.value);
   if (type === "dispatch") {
     if (f.vehicle.value.trim()) scan.vehicle = f.vehicle.value.trim();
     if (f.escorts.value.trim()) scan.escorts = listOf(f.escorts.value);
-    if (f.handoff.value.trim()) scan.handoff = f.handoff.value.trim();
   }
   if (type === "incident") {
     scan.incident = f.incident.value;
