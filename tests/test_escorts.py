@@ -156,14 +156,31 @@ def test_an_escort_may_count_the_boxes_one_by_one(convoy, area):
     ]  # fmt: skip
 
 
-def test_the_manifest_read_is_recorded_with_the_attestation(runtime, convoy, area):
-    """The truckload manifest (issue 27: another branch signs it) is named by its digest."""
-    convoy.register(area.item(0))
+def test_the_manifest_read_is_recorded_with_the_attestation(runtime, convoy, area, new_log, capsys, tmp_path):
+    """The truckload manifest the escort read is named by its digest, and must be one the
+    truckload has had: one citing a forged paper attests nothing, and jejak verify
+    rebuilds the manifests from the dispatches to check it again."""
+    convoy.register(area.item(0), area.item(1))
     truck = f"{area.kpu}-{area.ppk}-1"
     convoy.dispatch([area.item(0)], truck)
-    digest = "sha256:" + "ab" * 32
-    result = accepted(convoy.escort.send(convoy.escort.scan("pickup", None, area.kpu, handoff=truck, manifest=digest)))
-    assert log_records(runtime, area.kpu)[result["index"]]["scan"]["manifest"] == digest
+    printed = convoy.kpu.person.get(f"/api/v1/handoffs/{area.kpu}/{truck}/manifest").json()["digest"]
+    convoy.dispatch([area.item(1)], truck)  # a box loaded after the paper was printed: it is still the truck's
+    forged = "sha256:" + "ab" * 32
+    fake = accepted(convoy.escort.send(convoy.escort.scan("pickup", None, area.kpu, handoff=truck, manifest=forged)),
+                    ["unknown_manifest"])  # fmt: skip
+    assert truckload(convoy.kpu, area.kpu, truck)["picked_up_at"] is None
+    result = accepted(convoy.escort.send(convoy.escort.scan("pickup", None, area.kpu, handoff=truck, manifest=printed)))
+    assert log_records(runtime, area.kpu)[result["index"]]["scan"]["manifest"] == printed
+    assert truckload(convoy.kpu, area.kpu, truck)["picked_up_at"] is not None
+    records = log_records(runtime, area.kpu)
+    assert records[fake["index"]]["flags"] == ["unknown_manifest"]
+    # jejak verify rebuilds the manifests from the dispatch entries: the operator who
+    # hides the forgery (drops the flag) is named.
+    records[fake["index"]]["flags"] = []
+    assert lies_found(runtime, new_log.id, new_log.origin, new_log.verifier_key, records, tmp_path, capsys) == [
+        f"entry {fake['index']}: records the flags [], but the custody rules give [unknown_manifest]"
+    ]
+    digest = printed
     rejected(convoy.escort.send(convoy.escort.scan("pickup", None, area.kpu, handoff=truck, manifest="md5:1")), "manifest")
     rejected(convoy.kpu.send(convoy.kpu.scan("seal", area.item(0), area.kpu, manifest=digest)), "only an escort's")
 

@@ -61,6 +61,7 @@ SEVERITY = {
     "not_escort": Severity.WARNING,
     "pickup_wrong_site": Severity.WARNING,
     "not_in_truckload": Severity.WARNING,
+    "unknown_manifest": Severity.CRITICAL,  # the escort was shown a forged truckload paper
     # A phone's outbox sends in device_seq order: a number arriving late, or one missing
     # while later ones arrived, is a scan held back or lost, and only the phone can say
     # which (a refused scan leaves a gap too). Worth a look, not proof of anything.

@@ -51,17 +51,25 @@ class Loading:
     received: datetime
 
 
+def loads(handoff: str, record: Mapping[str, Any]) -> bool:
+    """Whether a log entry's record loads a box on the truckload: a dispatch naming it
+    that moved its box."""
+    scan = record.get("scan") or {}
+    return (
+        record.get("type") == "dispatch" and scan.get("handoff") == handoff
+        and LOADED_NOTHING not in record.get("flags", ())
+    )  # fmt: skip
+
+
 def loadings(handoff: str, entries: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Loading]:
     """The boxes a truckload carries, from log entries (index and decoded record, in log
     order): for each box, the last dispatch naming the handoff that moved it. A box sent
     on elsewhere later stays on this truckload's manifest: it was loaded."""
     loaded: dict[str, Loading] = {}
     for index, record in entries:
-        scan = record.get("scan") or {}
-        if record.get("type") != "dispatch" or scan.get("handoff") != handoff:
+        if not loads(handoff, record):
             continue
-        if LOADED_NOTHING in record.get("flags", ()):
-            continue
+        scan = record["scan"]
         loaded[scan["item"]] = Loading(
             index=index,
             item=scan["item"],
@@ -103,6 +111,19 @@ def box_list(loaded: Sequence[Loading]) -> list[dict[str, Any]]:
         {"index": box.index, "item": box.item, "seals": sorted(box.seals)}
         for box in sorted(loaded, key=lambda box: box.item)
     ]
+
+
+def digests(handoff: str, entries: Iterable[tuple[int, Mapping[str, Any]]]) -> set[str]:
+    """The digests of every manifest the truckload has had, from log entries (index and
+    decoded record, in log order): one after each dispatch that loaded a box, since a
+    manifest may have been printed at any of them. What an escort's attestation may cite."""
+    seen: list[tuple[int, Mapping[str, Any]]] = []
+    found = set()
+    for index, record in entries:
+        seen.append((index, record))
+        if loads(handoff, record):
+            found.add(build(handoff, loadings(handoff, seen)).digest)
+    return found
 
 
 def build(handoff: str, loaded: Sequence[Loading]) -> Manifest:

@@ -28,6 +28,7 @@ from typing import Any
 
 from ledger.audit import Failure
 
+from models.custody import manifests
 from models.custody.rules import (
     ATTESTATIONS,
     Escorts,
@@ -94,6 +95,7 @@ class _Scan:
     counterparty: str | None
     handoff: str | None
     escorts: list[str]
+    manifest: str | None
     seals: list[str]
     label: int | None
     incident: str | None
@@ -106,7 +108,7 @@ def _read_scan(signed: dict[str, Any]) -> _Scan:
     get = signed.get
     return _Scan(
         get("event_id"), ScanType(get("type")), get("site"), get("counterparty"), get("handoff"),
-        list(get("escorts") or ()), list(get("seals") or ()), get("label"), get("incident"), get("ref"),
+        list(get("escorts") or ()), get("manifest"), list(get("seals") or ()), get("label"), get("incident"), get("ref"),
         parse_time(get("observed_at")),
     )  # fmt: skip
 
@@ -126,6 +128,7 @@ class CustodyReplay:
         self.sites = _Sites()
         self.truckloads: dict[str, dict[str, None]] = {}  # handoff → its boxes, in order
         self.loads: dict[str, Truckload] = {}  # handoff → its ends, escorts and delivery
+        self.dispatches: dict[str, list[tuple[int, dict[str, Any]]]] = {}  # handoff → its dispatch entries
         self.nrps: dict[str, str | None] = {}  # device → the escort's NRP its registration records
         self.closed: dict[str, int] = {}  # handoff → the index of its closing
         self.reported: list[tuple[int, str, str]] = []  # missing entries awaiting their closing
@@ -188,7 +191,9 @@ class CustodyReplay:
             if load is None:
                 self._fail(index, item, f"attests truckload {scan.handoff}, which no dispatch before it opened")
                 return
-            verdict = attest(load, state, scan, self.nrps.get(device), self.sites, now, self.rules)
+            dispatches = self.dispatches.get(scan.handoff or "", [])
+            cited = manifests.digests(scan.handoff or "", dispatches) if scan.manifest else frozenset()
+            verdict = attest(load, state, scan, self.nrps.get(device), self.sites, now, self.rules, cited)
         else:
             assert state is not None and item is not None
             if scan.type is ScanType.DISPATCH and scan.counterparty is not None:
@@ -197,6 +202,8 @@ class CustodyReplay:
             if verdict.outcome is Outcome.MOVES and scan.type is ScanType.DISPATCH and scan.handoff is not None:
                 join_truckload(self.loads, scan)
                 self.truckloads.setdefault(scan.handoff, {})[item] = None
+            if scan.type is ScanType.DISPATCH and scan.handoff is not None:  # what its manifests are made of
+                self.dispatches.setdefault(scan.handoff, []).append((index, record))
         seq = int(record["scan"]["device_seq"])
         flags = verdict.flags + sync_order(seq, self.highest.get(device))
         self.highest[device] = max(seq, self.highest.get(device, seq))

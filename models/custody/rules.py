@@ -115,7 +115,9 @@ TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
 }
 # Why an escort's pickup or delivery attests nothing (`attest`): not an escort the
 # truckload names, not at the end the scan is about, a box not in the truckload.
-UNATTESTED = frozenset({"not_escort", "pickup_wrong_site", "delivery_wrong_site", "not_in_truckload"})
+UNATTESTED = frozenset(
+    {"not_escort", "pickup_wrong_site", "delivery_wrong_site", "not_in_truckload", "unknown_manifest"}
+)
 
 
 
@@ -155,6 +157,8 @@ class ScanFacts(Protocol):
     def handoff(self) -> str | None: ...
     @property
     def escorts(self) -> list[str]: ...
+    @property
+    def manifest(self) -> str | None: ...
     @property
     def seals(self) -> list[str]: ...
     @property
@@ -409,13 +413,15 @@ def judge(
 
 def attest(
     truckload: Truckload, item: ItemState | None, scan: ScanFacts, nrp: str | None,
-    sites: Mapping[str, Place], now: datetime, rules: Rules,
+    sites: Mapping[str, Place], now: datetime, rules: Rules, manifests: Collection[str] = frozenset(),
 ) -> Verdict:  # fmt: skip
     """Judge an escort's pickup or delivery of a truckload (of one box of it, when
     `item` is given), made by the escort whose NRP is `nrp` (their phone's). It
     attests only if the truckload names them and it is made at the truckload's
     origin (pickup) or destination (delivery), and, for a box, if the box travels in
-    that truckload (its seals are checked then); otherwise it is evidence. Nothing moves
+    that truckload (its seals are checked then), and, when it cites the manifest the
+    escort read, if that is one the truckload has had (`manifests`: their digests, one
+    after each dispatch that loaded a box); otherwise it is evidence. Nothing moves
     either way: an attesting delivery marks the truckload delivered."""
     party = Party.ESCORT if nrp is not None and nrp in truckload.escorts else Party.OTHER
     flags = [] if party is Party.ESCORT else ["not_escort"]
@@ -424,6 +430,8 @@ def attest(
         flags.append(f"{scan.type}_wrong_site")
     if item is not None and (item.status is not ItemStatus.IN_TRANSIT or item.dispatch_handoff != scan.handoff):
         flags.append("not_in_truckload")
+    if scan.manifest is not None and scan.manifest not in manifests:
+        flags.append("unknown_manifest")  # a forged manifest, or another truckload's
     outcome = Outcome.ATTESTS if attests(flags) else Outcome.EVIDENCE
     if outcome is Outcome.ATTESTS and scan.type is ScanType.DELIVERY:
         truckload.delivered = True

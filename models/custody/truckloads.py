@@ -123,6 +123,17 @@ def read_truckload(session: Session, handoff: Handoff) -> Truckload:
     )
 
 
+def manifest_digests(session: Session, handoff: Handoff) -> set[str]:
+    """Every manifest the truckload has had in the log (manifests.digests): what an
+    escort's pickup or delivery may cite."""
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.data)
+        .where(LogEntry.log_id == handoff.log_id, one_of(session, LogEntry.item_id, handoff.items))
+        .order_by(LogEntry.idx)
+    )
+    return manifests.digests(handoff.id, ((index, orjson.loads(data)) for index, data in rows))
+
+
 def _leg(handoff: Handoff, loaded_at: int, trail: list[Entry]) -> Leg:
     """A box's leg from the dispatch that loaded it (entry `loaded_at` of its trail, in
     log order) to its receive at the destination or its `missing` entry."""

@@ -35,6 +35,7 @@ from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
 from models.custody.items import Item, ItemsInBatch
 from models.custody.scans import Scan
+from models.custody.truckloads import manifest_digests
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
 from models.log.tables import Log, LogEntry
 from models.places.sites import Site
@@ -242,6 +243,9 @@ class _State:
             h.id: h
             for h in _in(session, select(Handoff).where(Handoff.log_id == log_id), Handoff.id, sorted(handoff_ids))
         }
+        # The manifests the truckloads cited by the batch's escorts have had.
+        cited = sorted({s.handoff for s in scans if s.type in ATTESTATIONS and s.manifest} & set(self.handoffs))
+        self.manifests = {h: manifest_digests(session, self.handoffs[h]) for h in cited}
         # As the rules see them, with what the batch's scans change before it is written.
         self.truckloads = {
             h.id: Truckload(
@@ -362,7 +366,10 @@ class CustodyWork:
                 assert scan.handoff is not None
                 box = state.items[scan.item] if scan.item else None
                 self._earlier.append(None if box is None else box.seen_event or box.seen_index)
-                verdict = attest(state.truckloads[scan.handoff], box, scan, signed.nrp, state.sites, now, self.rules)
+                verdict = attest(
+                    state.truckloads[scan.handoff], box, scan, signed.nrp, state.sites, now, self.rules,
+                    state.manifests.get(scan.handoff, frozenset()),
+                )
             else:
                 assert scan.item is not None
                 item = state.items[scan.item]
@@ -644,6 +651,8 @@ def _of_the_truckload(flag: str, scan: Scan, truckload: Truckload) -> str | None
         "delivery_wrong_site": f"delivery of truckload {scan.handoff} at {scan.site}, not at its destination "
         f"{truckload.to_site}: where did the truck go?",
         "not_in_truckload": f"{scan.type} of {scan.item} with truckload {scan.handoff}, which does not carry it",
+        "unknown_manifest": f"{scan.type} of truckload {scan.handoff} citing a manifest it never had "
+        f"({scan.manifest}): a forged manifest, or another truckload's",
         "seal_mismatch": f"seal numbers at {scan.type} of {scan.item} ({', '.join(scan.seals) or 'none'}) "
         "differ from those dispatched",
     }.get(flag)
