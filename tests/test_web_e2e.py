@@ -316,6 +316,10 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     ppk.page.wait_for_selector("#outbox li[data-state=logged] a.receipt", timeout=15_000)
     assert "Catatan" not in ppk.page.locator("#outbox li").inner_text()  # no custody flag
     ppk.shot("scan-dispatch-in-log")
+    # The truckload's manifest, to print for the escort, from the dispatch just made.
+    with ppk.page.expect_response("**/manifest.pdf") as printed:
+        ppk.page.click("#outbox li[data-state=logged] [data-manifest]")
+    assert printed.value.status == 200 and printed.value.headers["content-type"] == "application/pdf"
     _escort_attests(demo.base, BOX)
 
     # The KPU opens Insana (a tap on its bar): the box is on the road to Tapenpah.

@@ -320,6 +320,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "NRP Anda tidak tercantum di manifes ini: tanda tangan Anda dicatat sebagai bukti saja, bukan pengawalan.",
         "Your NRP is not on this manifest: your signature is recorded as evidence only, not as the escort.",
     ),
+    "manifest_print": ("Cetak manifes muatan", "Print the truckload's manifest"),
     "attest_pickup": ("Ambil alih pengawalan di asal", "Take the truck under guard at its origin"),
     "attest_delivery": ("Serahkan di tujuan", "Hand it over at its destination"),
     "truck_count_hint": (

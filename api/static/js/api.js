@@ -8,7 +8,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function call(path, { token, method = "GET", json, form, text = false } = {}) {
+// The answer as JSON, or as text (`text`) or a Blob (`blob`).
+export async function call(path, { token, method = "GET", json, form, text = false, blob = false } = {}) {
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;
@@ -33,5 +34,6 @@ export async function call(path, { token, method = "GET", json, form, text = fal
     }
     throw new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || undefined);
   }
+  if (blob) return response.blob();
   return text ? response.text() : response.json();
 }

@@ -358,6 +358,10 @@ async function render() {
       if (r.state === "conflict") item.append(el("p", { class: "error" }, t("conflict", { index: r.index })));
       if (r.reason) item.append(el("p", { class: r.state === "conflict" ? "muted" : "error" }, r.reason));
       if (r.receiptError) item.append(el("p", { class: "error" }, t("receipt_bad", { reason: r.receiptError })));
+      // A truckload dispatched from here: its manifest, to print and hand to the escort.
+      if (s.type === "dispatch" && s.handoff && ["sent", "logged"].includes(r.state)) {
+        item.append(el("button", { type: "button", class: "link", "data-manifest": s.handoff }, t("manifest_print")));
+      }
       if (r.receipt) {
         const href = URL.createObjectURL(new Blob([r.receipt], { type: "text/plain" }));
         item.append(
@@ -444,6 +448,19 @@ $("scan-seal").addEventListener("click", async () => {
     });
   } catch (failure) {
     verdict("warn", t("camera_denied", { detail: failure.message }));
+  }
+});
+
+$("outbox").addEventListener("click", async (event) => {
+  const handoff = event.target.closest("[data-manifest]")?.dataset.manifest;
+  if (!handoff || !device) return;
+  try {
+    const path = `/api/v1/handoffs/${device.log}/${encodeURIComponent(handoff)}/manifest.pdf`;
+    const pdf = await call(path, { token: session.token, blob: true });
+    window.open(URL.createObjectURL(pdf), "_blank");
+  } catch (failure) {
+    if (failure.status === 401) askAgain();
+    else verdict("warn", t("error", { detail: failure.message }));
   }
 });
 
