@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import orjson
+import pytest
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
 from sqlalchemy import create_engine, text
@@ -263,3 +265,14 @@ def imports(root: Path, source: Path) -> Iterator[Imported]:
             module = ".".join(part for part in (base, node.module) if part)
             for alias in node.names:
                 yield Imported(module, alias.name, node.lineno)
+
+
+def node_or_skip() -> str:
+    """Node's path, for tests that run a page's JavaScript as the browser does; a skip
+    without it, and a failure under CI (JEJAK_TEST_REQUIRE_BROWSER=1), which installs it."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail("JEJAK_TEST_REQUIRE_BROWSER=1 but node is missing: apt-get install nodejs", pytrace=False)
+        pytest.skip("node is not installed: the page's JavaScript runs in the browser tests alone")
+    return node

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import io
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from models.custody.handoffs import Handoff
 from models.custody.truckloads import SignedManifest, Truckload
 from models.places.codes import WITA
 from tests.factories import Area, Person, Phone, add_district, make_person, new_area
+from tests.helpers import node_or_skip
 
 NRP = "85061234"
 SENT = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
@@ -437,9 +437,7 @@ console.log(JSON.stringify(out));
 
 
 def test_the_check_pages_manifest_check_agrees_with_the_server(client, runtime, truck, tmp_path):
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the page's check runs in the browser test alone")
+    node = node_or_skip()
     script = tmp_path / "check.mjs"
     script.write_text(_NODE_CHECK % (Path(__file__).parent.parent / "api/static/js/manifest.js").as_uri())
     signed = truck.kpu.get(url(truck, "/manifest")).json()
@@ -508,9 +506,7 @@ console.log(JSON.stringify({
 @pytest.fixture(scope="module")
 def page(live_server, truck, tmp_path_factory):
     """Open the truckload's check page with a fragment: what the page found."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the page runs in the browser test alone")
+    node = node_or_skip()
     script = tmp_path_factory.mktemp("page") / "page.mjs"
     script.write_text(_NODE_PAGE % (Path(__file__).parent.parent / "api/static/js/truckload.js").as_uri())
     dataset = {"handoff": truck.handoff, "log": truck.area.kpu, "to": truck.area.ppk}
