@@ -24,7 +24,7 @@ const $ = (id) => document.getElementById(id);
 const form = $("scan");
 
 let session = null;
-let device = null; // {id, log, key, seq}
+let device = null; // {id, log, key, seq, nrp (an escort's)}
 let opened = null; // the item being scanned: {id, item (state or null), label (payload or null)}
 let truck = null; // the truckload whose manifest was read last: {log, handoff, payload, digest}
 let places = {}; // names of the log's regency and districts, by code
@@ -163,7 +163,8 @@ function showTruck() {
     vehicle: p.vehicle ?? "—",
     escorts: p.escorts.join(", ") || "—",
   });
-  $("truck-unnamed").hidden = !escort || names(truck, device?.nrp);
+  // A phone cached before it knew its NRP cannot tell: no warning rather than a false one.
+  $("truck-unnamed").hidden = !escort || !device?.nrp || names(truck, device.nrp);
   for (const node of $("truck").querySelectorAll("[data-attest], [data-attest-hint]")) node.hidden = !escort;
   $("truck-boxes").replaceChildren();
   $("truck").hidden = false;
