@@ -9,5 +9,8 @@ and how each scan moves a box.
   pickups.py (the timed rules, on timers.py), and the readers' reports, stats and
   EPCIS export. Escorts' pickups and deliveries are scans too: rules.py judges them,
   handoffs.py shows them with their truckload.
+- manifests.py: a truckload's manifest as a pure function of its dispatch entries (its
+  digest, its signature, the receiver's comparison); truckloads.py reads a truckload
+  from the log for its manifest, berita acara, receipt and public page.
 
 May import core/, log/, places/ and accounts/; never webhooks/ or api/."""
