@@ -34,14 +34,13 @@ from models.accounts.users import actor_of, create_user
 from models.core import migrations
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
+from models.custody.ingest import MAX_SCANS_PER_REQUEST
 from models.custody.items import MAX_ITEMS_PER_REQUEST, ItemKind, ItemSpec, register_items
 from models.custody.truckloads import read_truckload, sign_manifest
-from models.custody.work import rules_of
 from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
 from scripts.bench_ledger import recreate_database
-from scripts.seed_demo import new_phone
+from scripts.seed_demo import new_phone, submit
 
 REGENCY, DISTRICT, VILLAGE = "53.03", "53.03.08", "53.03.08.2001"
 USER, PASSWORD = "kpu.bench", "bench manifest password"
@@ -90,8 +89,7 @@ def _load_truck(runtime: Runtime, boxes: int) -> None:
                        handoff=HANDOFF, vehicle="DH 8101 EA", escorts=["85061234", "85061235"], seals=seals[item])
             for item in chunk
         ]  # fmt: skip
-        services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
-        results = submit_scans(*services, kpu, scans)
+        results = submit(runtime, kpu, scans)
         assert {r.status for r in results} == {"accepted"}, [r.reason for r in results if r.status != "accepted"][:3]
 
 

@@ -36,7 +36,7 @@ from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec
 from models.custody.handoffs import Handoff
 from models.custody.pickups import raise_unpicked
 from models.custody.truckloads import read_truckload
-from models.custody.work import rules_of
+from models.custody.work import ScanResult, rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
 from models.runtime import Runtime
@@ -240,6 +240,12 @@ class Phone:
         return {"scan": scan, "sig": base64.b64encode(self.key.sign(canonicalize(scan))).decode()}
 
 
+def submit(runtime: Runtime, actor: Actor, envelopes: list[dict[str, Any]]) -> list[ScanResult]:
+    """Signed scans taken in as the API takes them, by this process's services."""
+    services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
+    return submit_scans(*services, actor, envelopes)
+
+
 def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> Phone:
     """A phone registered in the log; an escort's carries their NRP."""
     key = Ed25519PrivateKey.generate()
@@ -269,11 +275,9 @@ class _Story:
         return {"site": site, "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}}
 
     def _send(self, phone: Phone, envelopes: list[dict[str, Any]]) -> None:
-        runtime = self.runtime
-        services = (runtime.databases, runtime.device_keys, runtime.sequencer, rules_of(runtime.settings))
         for start in range(0, len(envelopes), MAX_SCANS_PER_REQUEST):
             chunk = envelopes[start : start + MAX_SCANS_PER_REQUEST]
-            for result in submit_scans(*services, phone.actor, chunk):
+            for result in submit(self.runtime, phone.actor, chunk):
                 if result.status != "accepted" or result.flags:
                     raise RuntimeError(
                         f"demo scan {result.event_id}: {result.status} {result.reason or ''} {result.flags}"
