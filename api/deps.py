@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from models.accounts import policy
 from models.accounts.actor import Actor
 from models.accounts.standing import Standings
 from models.core.db import Database
+from models.core.errors import Unprocessable, TooManyRequests, Unauthenticated
 from models.core.routing import Databases
 from models.core.settings import Settings
 from models.core.times import TIME_FORMAT, parse_time
@@ -104,14 +105,12 @@ async def current_actor(
     keys: KeysDep, settings: SettingsDep, standings: StandingsDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Actor:
     if token is None:
-        raise HTTPException(401, "sign in first: no bearer token", headers=_CHALLENGE)
+        raise Unauthenticated("sign in first: no bearer token")
     try:
         return await tokens.admit(keys, settings, standings, token)
     except tokens.BadToken as error:
-        raise HTTPException(401, str(error), headers=_CHALLENGE) from error
+        raise Unauthenticated(str(error), code="invalid_token") from error
 
-
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
@@ -135,7 +134,7 @@ def actor_log(actor: Actor, action: str, requested: str | None) -> str:
     if actor.jurisdiction:
         log_id = check_log_id(requested) if requested else regency_of(actor.jurisdiction)
     elif requested is None:
-        raise HTTPException(422, "a national account says which regency's log: log=53.03")
+        raise Unprocessable("a national account says which regency's log: log=53.03", code="log_required")
     else:
         log_id = check_log_id(requested)
     policy.permit(actor, action, log=log_id)
@@ -164,7 +163,4 @@ def public_wait(request: Request, settings: Settings) -> int:
 def public_rate(request: Request, settings: SettingsDep) -> None:
     """Refuse (429) a client over its rate of public checks."""
     if wait := public_wait(request, settings):
-        raise HTTPException(
-            429, "too many public checks from your address; try again shortly",
-            headers={"Retry-After": str(wait)},
-        )
+        raise TooManyRequests("too many public checks from your address; try again shortly", wait)

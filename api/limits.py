@@ -63,6 +63,7 @@ class BodyLimit:
                 "status": 413,
                 "detail": f"a request body may have at most {self.limit:,} bytes; "
                 "send an offline batch in several requests",
+                "code": "body_too_large",
             }
         ).encode()
         await send(

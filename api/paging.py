@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Query
+from fastapi import Query
+from models.core.errors import InvalidRequest
 
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
@@ -29,7 +30,7 @@ def decode(cursor: str | None, *types: type) -> list[Any] | None:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError as error:
-        raise HTTPException(400, "cursor is not one this service gave out") from error
+        raise InvalidRequest("cursor is not one this service gave out", code="invalid_cursor") from error
     if (
         not isinstance(key, list)
         or len(key) != len(types)
@@ -37,7 +38,7 @@ def decode(cursor: str | None, *types: type) -> list[Any] | None:
         # A database integer has 64 bits: a larger one would fail in the query, not here.
         or any(type(v) is int and not -(2**63) <= v < 2**63 for v in key)
     ):
-        raise HTTPException(400, "cursor is not one this service gave out")
+        raise InvalidRequest("cursor is not one this service gave out", code="invalid_cursor")
     return key
 
 
@@ -49,9 +50,9 @@ def decode_time_and_id(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     try:
         at, row = datetime.fromisoformat(key[0]), uuid.UUID(key[1])
     except ValueError as error:
-        raise HTTPException(400, "cursor is not one this service gave out") from error
+        raise InvalidRequest("cursor is not one this service gave out", code="invalid_cursor") from error
     if at.tzinfo is None:
-        raise HTTPException(400, "cursor is not one this service gave out")
+        raise InvalidRequest("cursor is not one this service gave out", code="invalid_cursor")
     return at, row
 
 

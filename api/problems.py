@@ -19,15 +19,26 @@ from starlette.routing import Match
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, detail: str, title: str | None = None, **extra: Any) -> JSONResponse:
+# The code of a problem raised by the framework rather than by Jejak's own errors.
+_STATUS_CODES = {
+    400: "invalid_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "body_too_large", 422: "invalid_request",
+    429: "rate_limited", 503: "unavailable", 507: "disk_full",
+}
+
+
+def problem(status: int, detail: str, title: str | None = None, code: str | None = None, **extra: Any) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
+        "code": code or _STATUS_CODES.get(status, "error"),
         **extra,
     }
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": "5"} if status == 503 else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 6750 §3
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -54,9 +65,14 @@ PROBLEM_SCHEMA = {
     "type": "object",
     "title": "Problem",
     "description": "RFC 9457 problem details",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "code"],
     "properties": {
         "type": {"type": "string"},
+        "code": {
+            "type": "string",
+            "description": "What went wrong, as a stable snake_case word a client can act on "
+            "and a page can translate (the detail is prose and may change)",
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -147,7 +163,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(JejakError)
     async def _domain(_: Request, exc: JejakError) -> JSONResponse:
-        response = problem(exc.status, exc.detail, exc.title)
+        response = problem(exc.status, exc.detail, exc.title, exc.code)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -169,12 +185,12 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(_validation_message(e) for e in exc.errors()) or "invalid request"
-        return problem(422, detail, "Invalid request", errors=errors)
+        return problem(422, detail, "Invalid request", "invalid_request", errors=errors)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests raced to create the same thing; the database kept the first.
-        return problem(409, "this conflicts with something recorded a moment ago; reload and retry")
+        return problem(409, "this conflicts with something recorded a moment ago; reload and retry", code="raced")
 
     @app.exception_handler(DataError)
     async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
@@ -192,8 +208,9 @@ def install(app: FastAPI) -> None:
                 "the database disk is full: this was not recorded. Keep the scans and send "
                 "them again later; the operators must free space",
                 "Database disk full",
+                "disk_full",
             )
             response.headers["Retry-After"] = "60"
             return response
         # A lost, refused or unanswered database connection is temporary: say so, don't 500.
-        return problem(503, "the database is unreachable; retry shortly", "Database unavailable")
+        return problem(503, "the database is unreachable; retry shortly", "Database unavailable", "database_unavailable")

@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from models.accounts import users
+from models.core.errors import TooManyRequests, Unauthenticated
 
 from api.auth import tokens
 from api.auth.schemas import Token
@@ -38,10 +39,7 @@ def sign_in(
     failures = client_rate(request, "sign_in_failures", settings.sign_in_failures_per_minute)
     address = client_address(request)
     if wait := failures.wait(address):
-        raise HTTPException(
-            429, "too many failed sign-ins from your address; try again shortly",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        raise TooManyRequests("too many failed sign-ins from your address; try again shortly", math.ceil(wait))
     lockout = users.Lockout(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lock_minutes))
     try:
         actor = users.sign_in(db, form.username, form.password, lockout)
@@ -50,9 +48,7 @@ def sign_in(
         raise
     if actor is None:
         failures.take(address)
-        raise HTTPException(
-            401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("wrong username or password", code="invalid_credentials")
     if form.scopes:  # an integrator may ask for a narrower token than its account allows
         actor = replace(actor, scopes=actor.scopes & set(form.scopes))
     token, lifetime = tokens.issue(keys, settings, actor)

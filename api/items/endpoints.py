@@ -7,7 +7,7 @@ import io
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from models.accounts import policy
 from models.custody.items import (
     Item,
@@ -20,6 +20,7 @@ from models.custody.items import (
     reprint_label,
 )
 from models.accounts.actor import Actor
+from models.core.errors import Unprocessable
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -52,7 +53,7 @@ async def _specs(request: Request) -> list[ItemSpec]:
             parsed = ItemsIn.model_validate(json.loads(body))
     except (ValueError, TypeError, csv.Error, RecursionError) as error:
         detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
-        raise HTTPException(422, f"the item list is not valid: {detail}") from error
+        raise Unprocessable(f"the item list is not valid: {detail}", code="invalid_item_list") from error
     return [ItemSpec(i.kind, i.destination, i.code, i.contest, i.serial) for i in parsed.items]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from models.accounts import policy
+from models.core.errors import Unprocessable
 from models.custody.stats import Progress, progress
 from models.places.sites import Site
 
@@ -47,7 +48,7 @@ def distribution_progress(
     on the way back, in all and for each area one level down (with its coordinates)."""
     code = site or actor.jurisdiction
     if not code:
-        raise HTTPException(422, "a national account names the area: site=53.03")
+        raise Unprocessable("a national account names the area: site=53.03", code="area_required")
     policy.permit(actor, "stats.progress", at=code)
     with databases.for_log(code).reads() as session:
         report = progress(session, code)

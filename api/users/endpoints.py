@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 from models.accounts import users
 from models.accounts import policy
+from models.core.errors import Forbidden
 
 from api.deps import DbDep, Permit, StandingsDep
 from api.users.schemas import AccountOut
@@ -40,7 +41,7 @@ def disable(username: UsernamePath, actor: Disabler, db: DbDep, standings: Stand
         user = users.get_user(session, username)
         policy.permit(actor, "users.disable", at=user.jurisdiction)
         if user.id == actor.id:
-            raise HTTPException(403, "you may not disable your own account: ask another administrator")
+            raise Forbidden("you may not disable your own account: ask another administrator", code="own_account")
         users.disable(session, actor, user)
         account = AccountOut.model_validate(user)
     standings.forget(account.id)  # this process sees it at once, the others within FRESH_FOR

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Path, Response
 from models.accounts import policy
 from models.accounts.actor import Actor, Role
+from models.core.errors import InvalidRequest, NotFound
 from models.places.sites import level_of
 from models.webhooks.destinations import Destinations
 from models.webhooks.subscriptions import (
@@ -125,7 +126,7 @@ def redeliver(
         delivery = get_delivery(session, found, number)
     attempt = webhooks.redeliver(found, delivery)
     if attempt is None:
-        raise HTTPException(404, f"webhook {subscription_id} was deleted meanwhile")
+        raise NotFound(f"webhook {subscription_id} was deleted meanwhile", code="webhook_not_found")
     return DeliveryOut.model_validate(attempt)
 
 
@@ -133,4 +134,4 @@ def _uuid(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError as error:
-        raise HTTPException(400, "cursor is not one this service gave out") from error
+        raise InvalidRequest("cursor is not one this service gave out", code="invalid_cursor") from error

@@ -120,15 +120,15 @@ def permit(
         return
     if actor.role not in rule.roles:
         allowed = ", ".join(sorted(r.value for r in rule.roles))
-        raise Forbidden(f"{_article(actor.role)} {actor.role} account may not {rule.what} (allowed: {allowed})")
+        raise Forbidden(f"{_article(actor.role)} {actor.role} account may not {rule.what} (allowed: {allowed})", code="role_not_allowed")
     if actor.role is Role.INTEGRATOR and rule.scope is not None and rule.scope not in actor.scopes:
-        raise Forbidden(f"this token lacks the scope {rule.scope}, which is needed to {rule.what}")
+        raise Forbidden(f"this token lacks the scope {rule.scope}, which is needed to {rule.what}", code="scope_missing")
     if log is not None and actor.jurisdiction and log != regency_of(actor.jurisdiction):
-        raise Forbidden(f"log {log} is outside your jurisdiction {actor.jurisdiction}")
+        raise Forbidden(f"log {log} is outside your jurisdiction {actor.jurisdiction}", code="outside_jurisdiction")
     if at is not None:
         codes = [at] if isinstance(at, str) else [code for code in at if code]
         if not any(within(code, actor.jurisdiction) for code in codes):
-            raise Forbidden(f"{codes[0]} is outside your jurisdiction {actor.jurisdiction or 'national'}")
+            raise Forbidden(f"{codes[0]} is outside your jurisdiction {actor.jurisdiction or 'national'}", code="outside_jurisdiction")
 
 
 def _article(role: Role) -> str:
@@ -162,21 +162,24 @@ def permit_acknowledgement(alert: AlertFacts, actor: Actor, cited: Mapping[int, 
     if mine:
         entries = ", ".join(str(index) for index in mine)
         raise Forbidden(
-            f"you made entry {entries} that this alert cites: another official must acknowledge it"
+            f"you made entry {entries} that this alert cites: another official must acknowledge it",
+            code="ack_own_entry",
         )
     if alert.critical:
         if alert.site == alert.log_id:
             if (actor.role, actor.jurisdiction) != (Role.AUDITOR, alert.log_id):
                 raise Forbidden(
                     f"a critical alert at the KPU's own warehouse {alert.site} is acknowledged "
-                    f"by the regency's Bawaslu (an auditor of {alert.log_id})"
+                    f"by the regency's Bawaslu (an auditor of {alert.log_id})",
+                    code="ack_critical_role",
                 )
         elif (actor.role, actor.jurisdiction) != (Role.KPU, alert.log_id):
-            raise Forbidden(f"a critical alert is acknowledged by the KPU of {alert.log_id}")
+            raise Forbidden(f"a critical alert is acknowledged by the KPU of {alert.log_id}", code="ack_critical_role")
     if actor.role in CUSTODIANS and alert.site is not None and alert.site == actor.jurisdiction:
         raise Forbidden(
             f"this alert is at {alert.site}, a site in your custody: another official "
-            "(your superior or Bawaslu) must acknowledge it"
+            "(your superior or Bawaslu) must acknowledge it",
+            code="ack_own_site",
         )
 
 

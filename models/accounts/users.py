@@ -124,7 +124,7 @@ def create_user(
     if unknown := scopes - SCOPES:
         raise InvalidRequest(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username} exists")
+        raise Conflict(f"user {username} exists", code="user_exists")
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -160,6 +160,7 @@ def stand_in(session: Session, actor: Actor, username: str, jurisdiction: str, w
 class AccountLocked(JejakError):
     status = 423
     title = "Account locked"
+    code = "account_locked"
 
     def __init__(self, until: datetime) -> None:
         super().__init__(
@@ -213,7 +214,7 @@ def sign_in(db: Database, username: str, password: str, lockout: Lockout) -> Act
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"there is no user {username}")
+        raise NotFound(f"there is no user {username}", code="user_not_found")
     return user
 
 

@@ -173,7 +173,7 @@ def list_alerts(
 def get_alert(session: Session, log_id: str, alert_id: uuid.UUID) -> Alert:
     alert = session.get(Alert, (log_id, alert_id))
     if alert is None:
-        raise NotFound(f"there is no alert {alert_id} in log {log_id}")
+        raise NotFound(f"there is no alert {alert_id} in log {log_id}", code="alert_not_found")
     return alert
 
 
@@ -189,7 +189,7 @@ class AlertAcknowledgement:
     def prepare(self, batch: Batch) -> list[NewEntry]:
         alert = get_alert(batch.session, self.log_id, self.alert_id)
         if alert.acked_at is not None:
-            raise Conflict(f"alert {self.alert_id} was acknowledged at {alert.acked_at.isoformat()}")
+            raise Conflict(f"alert {self.alert_id} was acknowledged at {alert.acked_at.isoformat()}", code="alert_acknowledged")
         # Who made the cited entries, read here under the log's lock: segregation of duties.
         cited = batch.session.execute(
             select(LogEntry.idx, LogEntry.data).where(

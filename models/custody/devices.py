@@ -69,7 +69,7 @@ def parse_public_key(text: str) -> bytes:
 def get_device(session: Session, log_id: str, device_id: str) -> Device:
     device = session.get(Device, (log_id, device_id))
     if device is None:
-        raise NotFound(f"there is no device {device_id} in log {log_id}")
+        raise NotFound(f"there is no device {device_id} in log {log_id}", code="device_not_found")
     return device
 
 
@@ -139,7 +139,7 @@ class DeviceRevocation:
     def prepare(self, batch: Batch) -> list[NewEntry]:
         current = batch.session.get(Device, (self.device.log_id, self.device.id))
         if current is None or current.revoked_at is not None:
-            raise Conflict(f"device {self.device.id} is already revoked")
+            raise Conflict(f"device {self.device.id} is already revoked", code="device_revoked")
         return [
             NewEntry(
                 {

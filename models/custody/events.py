@@ -110,7 +110,7 @@ def observed_between(query: Select[Any], since: datetime | None, until: datetime
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        raise InvalidRequest("times need a time zone, e.g. 2024-11-27T07:00:00Z")
+        raise InvalidRequest("times need a time zone, e.g. 2024-11-27T07:00:00Z", code="time_without_zone")
     return moment.astimezone(UTC)
 
 

@@ -65,9 +65,9 @@ class HandoffClose:
     def prepare(self, batch: Batch) -> list[NewEntry]:
         handoff = batch.session.get(Handoff, (batch.log.id, self.handoff_id))
         if handoff is None:
-            raise NotFound(f"there is no handoff {self.handoff_id} in log {batch.log.id}")
+            raise NotFound(f"there is no handoff {self.handoff_id} in log {batch.log.id}", code="handoff_not_found")
         if handoff.status is HandoffStatus.CLOSED:
-            raise Conflict(f"handoff {self.handoff_id} was closed at {handoff.closed_at}")
+            raise Conflict(f"handoff {self.handoff_id} was closed at {handoff.closed_at}", code="handoff_closed")
         self.closed = handoff
         items = batch.session.scalars(
             select(Item).where(Item.log_id == batch.log.id, one_of(batch.session, Item.id, handoff.items))
@@ -148,5 +148,5 @@ def attestations(session: Session, log_id: str, handoff_id: str) -> list[Attesta
 def get_handoff(session: Session, log_id: str, handoff_id: str) -> Handoff:
     handoff = session.get(Handoff, (log_id, handoff_id))
     if handoff is None:
-        raise NotFound(f"there is no handoff {handoff_id} in log {log_id}")
+        raise NotFound(f"there is no handoff {handoff_id} in log {log_id}", code="handoff_not_found")
     return handoff

@@ -112,7 +112,7 @@ def log_of_item(item_id: str) -> str:
 def get_item(session: Session, item_id: str) -> Item:
     item = session.get(Item, (log_of_item(item_id), item_id))
     if item is None:
-        raise NotFound(f"there is no item {item_id}")
+        raise NotFound(f"there is no item {item_id}", code="item_not_found")
     return item
 
 
@@ -287,7 +287,7 @@ class LabelReprint:
     def prepare(self, batch: Batch) -> list[NewEntry]:
         item = batch.session.get(Item, (batch.log.id, self.item_id))
         if item is None:
-            raise NotFound(f"there is no item {self.item_id}")
+            raise NotFound(f"there is no item {self.item_id}", code="item_not_found")
         self.item = item
         self._labels = _Labels(batch, self.label_key)
         return [*self._labels.key_entries(self.actor), self._labels.issue(item, item.label_serial + 1, self.actor)]

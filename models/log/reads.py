@@ -51,7 +51,7 @@ def create_log(session: Session, log_id: str, signer: Signer) -> Log:
 def get_log(session: Session, log_id: str) -> Log:
     log = session.get(Log, check_log_id(log_id))
     if log is None:
-        raise NotFound(f"there is no log {log_id} here")
+        raise NotFound(f"there is no log {log_id} here", code="log_not_found")
     return log
 
 

@@ -351,7 +351,7 @@ class Sequencer:
         with self.db.for_log(log_id).session() as session:  # a transaction: a long tip is streamed
             size = session.scalar(select(Log.size).where(Log.id == log_id))
             if size is None:
-                raise InvalidRequest(f"there is no log {log_id} here")
+                raise InvalidRequest(f"there is no log {log_id} here", code="log_not_found")
             return LogHead.load(session, self.tiles, log_id, size)
 
     def _integrate(self, log_id: str, queue: _LogQueue, batch: list[_Request]) -> None:

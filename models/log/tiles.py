@@ -66,7 +66,7 @@ class TileStore:
         if at_least > known or known < 0:
             size = session.scalar(select(Log.size).where(Log.id == log_id))
             if size is None:
-                raise NotFound(f"there is no log {log_id} here")
+                raise NotFound(f"there is no log {log_id} here", code="log_not_found")
             known = max(known, size)
             self._sizes[log_id] = known
         return known

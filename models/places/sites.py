@@ -48,7 +48,7 @@ def get_site(session: Session, code: str) -> Site:
     site = session.get(Site, code)
     if site is None:
         level_of(code)  # a malformed code is a 400, not a 404
-        raise NotFound(f"there is no site {code}")
+        raise NotFound(f"there is no site {code}", code="site_not_found")
     return site
 
 
