@@ -104,11 +104,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "flag_not_in_truckload": ("tidak termasuk muatan ini", "not in this truckload"),
     "flag_unknown_manifest": ("manifes tidak dikenal (palsu?)", "an unknown manifest (forged?)"),
     "flag_out_of_order_sync": ("dikirim tidak berurutan dari ponsel", "synced out of order from the phone"),
-    "flag_incident_damaged": ("kejadian: rusak", "incident: damaged"),
-    "flag_incident_wet": ("kejadian: basah", "incident: wet"),
-    "flag_incident_lost": ("kejadian: hilang", "incident: lost"),
-    "flag_incident_seal_broken": ("kejadian: segel rusak", "incident: seal broken"),
-    "flag_incident_other": ("kejadian: lainnya", "incident: other"),
+    "flag_incident_damaged": ("insiden: rusak", "incident: damaged"),
+    "flag_incident_wet": ("insiden: basah", "incident: wet"),
+    "flag_incident_lost": ("insiden: hilang", "incident: lost"),
+    "flag_incident_seal_broken": ("insiden: segel rusak", "incident: seal broken"),
+    "flag_incident_other": ("insiden: lainnya", "incident: other"),
     "flag_unknown": ("catatan {flag}", "flag {flag}"),
     # Alert rules (models/custody/alerts.py SEVERITY): what each alert means, for the dashboard.
     "rule_seal_mismatch": (
