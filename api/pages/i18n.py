@@ -343,6 +343,43 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "checkpoint_signed": ("Tanda tangan log sah.", "The log's signature verifies."),
     "cosignatures": ("Tanda tangan saksi: {n} ({names})", "Witness cosignatures: {n} ({names})"),
+    # Dashboard: acting on alerts, reports, the map, timelines (issue 23)
+    "dash_noscript": (
+        "Dasbor ini memerlukan JavaScript: aktifkan JavaScript di peramban untuk melihat kemajuan distribusi, "
+        "peringatan dan laporan.",
+        "This dashboard needs JavaScript: turn JavaScript on in the browser to see distribution progress, "
+        "alerts and reports.",
+    ),
+    "alert_item": ("Kotak {item}", "Box {item}"),
+    "alert_technical": ("Rincian teknis (bahasa Inggris)", "Technical details"),
+    "ack": ("Akui peringatan…", "Acknowledge…"),
+    "ack_reason": (
+        "Alasan atau tindakan yang diambil (masuk log publik)",
+        "Reason, or what was done (it enters the public log)",
+    ),
+    "ack_submit": ("Akui", "Acknowledge"),
+    "ack_done": ("Diakui: entri log #{index}.", "Acknowledged: log entry #{index}."),
+    "problem_ack_own_entry": (
+        "Anda membuat entri yang dikutip peringatan ini: pejabat lain harus mengakuinya.",
+        "You made an entry this alert cites: another official must acknowledge it.",
+    ),
+    "problem_ack_critical_role": (
+        "Peringatan kritis diakui oleh KPU kabupaten (di gudang KPU sendiri: oleh Bawaslu kabupaten).",
+        "A critical alert is acknowledged by the regency's KPU (at the KPU's own warehouse: by the regency's Bawaslu).",
+    ),
+    "problem_ack_own_site": (
+        "Peringatan ini ada di tempat yang Anda pegang: atasan Anda atau Bawaslu harus mengakuinya.",
+        "This alert is at a site in your custody: your superior or Bawaslu must acknowledge it.",
+    ),
+    "ack_refused": ("Tidak dapat diakui: {reason}", "Cannot be acknowledged: {reason}"),
+    "reports": ("Laporan", "Reports"),
+    "report_custody_pdf": ("Berita acara penguasaan {area} (PDF)", "Custody report of {area} (PDF)"),
+    "report_custody_csv": ("Penguasaan saat ini di {area} (CSV)", "Current custody in {area} (CSV)"),
+    "report_events_csv": ("Semua peristiwa di {area} (CSV)", "Every event in {area} (CSV)"),
+    "report_item_pdf": ("Berita acara kotak ini (PDF)", "This box's custody report (PDF)"),
+    "report_downloading": ("Mengunduh…", "Downloading…"),
+    "recorded_at": ("dicatat {time}", "recorded {time}"),
+    "map_sites": ("Wilayah di peta", "Areas on the map"),
     # Public check page
     "check_title": ("Cek kotak {item}", "Check box {item}"),
     "check_intro": (
