@@ -285,6 +285,24 @@ DESKTOP = {"width": 1366, "height": 900}
 RESULTS = Path(__file__).resolve().parent.parent / "test-results"  # screenshots: CI artifacts, not committed
 
 
+@contextmanager
+def demo_served(database_url: str, tmp: Path, prepare: Callable[[Runtime, Settings], T]) -> Iterator[tuple[str, T]]:
+    """The seeded demo of Timor Tengah Utara in a database of its own, `prepare`d, then
+    served: (base URL, what `prepare` gave)."""
+    from scripts import seed_demo
+
+    with fresh_database(database_url, tmp) as url:
+        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
+        runtime = Runtime(settings)
+        try:
+            seed_demo.seed(runtime, out=lambda line: None)
+            prepared = prepare(runtime, settings)
+        finally:
+            runtime.close()
+        with serve_live(settings) as base:
+            yield base, prepared
+
+
 def playwright_or_skip() -> Any:
     """Playwright's sync API, or a skip (a failure when JEJAK_TEST_REQUIRE_BROWSER=1, as in CI)."""
     reason = None
@@ -299,6 +317,17 @@ def playwright_or_skip() -> Any:
             pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     return sync_api
+
+
+@contextmanager
+def launched_chromium(*args: str) -> Iterator[Any]:
+    """Debian's Chromium, headless, with `args`; screenshots go to RESULTS."""
+    sync_api = playwright_or_skip()
+    RESULTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(args))
+        yield browser
+        browser.close()
 
 
 # Every visible control a finger must hit: its smallest side, with what it is.

@@ -9,6 +9,7 @@ size, in Debian's Chromium; screenshots land in test-results/ (not committed).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,9 +18,7 @@ from models.core.settings import Settings
 from models.custody.alerts import new_alert, raise_once
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import (
-    DESKTOP, PHONE, RESULTS, fresh_database, lowest_contrast, playwright_or_skip, serve_live, smallest_target,
-)  # fmt: skip
+from tests.helpers import DESKTOP, PHONE, RESULTS, demo_served, launched_chromium, lowest_contrast, smallest_target
 
 pytestmark = pytest.mark.browser
 
@@ -29,68 +28,52 @@ AT_THE_WAREHOUSE = "Label lama yang sudah diganti dipindai"  # a critical alert 
 LATE_SYNC = "Pindaian terlambat disinkronkan"
 
 
+def _more_alerts(runtime: Runtime, settings: Settings) -> None:
+    raise_once(runtime.db, [
+        new_alert("53.03", "late_sync", item_id=BOX, site="53.03.08", event_id="t-info", detail="synced late"),
+        new_alert("53.03", "seal_mismatch", item_id=BOX, site="53.03.08", event_id="t-seal",
+                  detail="seal numbers at receive (X) differ from those recorded"),
+        new_alert("53.03", "revoked_label", item_id=BOX, site="53.03", event_id="t-warehouse",
+                  detail="seal read label 1, revoked by a reprint"),
+    ])  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def base(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The seeded demo, with alerts of every severity besides its own (no_pickup, a
     warning): a critical one in a district, a critical one at the KPU's warehouse (for
     the regency's Bawaslu to acknowledge, not its KPU) and an informational one."""
-    tmp = tmp_path_factory.mktemp("dashboard")
-    with fresh_database(database_url, tmp) as url:
-        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
-        runtime = Runtime(settings)
-        try:
-            seed_demo.seed(runtime, out=lambda line: None)
-            raise_once(runtime.db, [
-                new_alert("53.03", "late_sync", item_id=BOX, site="53.03.08", event_id="t-info", detail="synced late"),
-                new_alert("53.03", "seal_mismatch", item_id=BOX, site="53.03.08", event_id="t-seal",
-                          detail="seal numbers at receive (X) differ from those recorded"),
-                new_alert("53.03", "revoked_label", item_id=BOX, site="53.03", event_id="t-warehouse",
-                          detail="seal read label 1, revoked by a reprint"),
-            ])  # fmt: skip
-        finally:
-            runtime.close()
-        with serve_live(settings) as served:
-            yield served
+    with demo_served(database_url, tmp_path_factory.mktemp("dashboard"), _more_alerts) as (served, _):
+        yield served
 
 
 @pytest.fixture(scope="module")
 def chromium(base: str) -> Iterator[Any]:
-    sync_api = playwright_or_skip()
-    RESULTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
-def _open(chromium: Any, base: str, viewport: dict[str, int], path: str = "/dashboard") -> Any:
+@contextmanager
+def _signed_in(chromium: Any, base: str, viewport: dict[str, int]) -> Iterator[Any]:
+    """The dashboard opened by the regency's KPU; no script error allowed."""
     context = chromium.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors
-    page.goto(base + path)
+    page.goto(base + "/dashboard")
     page.fill("#login input[name=username]", "kpu.ttu")
     page.fill("#login input[name=password]", seed_demo.PASSWORD)
     page.click("#login button")
     page.wait_for_selector("body[data-loaded]", timeout=30_000)
-    return page
+    yield page
+    context.close()
+    assert errors == []
 
 
 @pytest.fixture
 def phone(chromium: Any, base: str) -> Iterator[Any]:
-    page = _open(chromium, base, PHONE)
-    yield page
-    page.context.close()
-    assert page.errors == []
-
-
-@pytest.fixture
-def desktop(chromium: Any, base: str) -> Iterator[Any]:
-    page = _open(chromium, base, DESKTOP)
-    yield page
-    page.context.close()
-    assert page.errors == []
+    with _signed_in(chromium, base, PHONE) as page:
+        yield page
 
 
 def _box(page: Any, selector: str) -> dict[str, float]:
@@ -181,21 +164,21 @@ def test_a_timeline_is_in_the_order_things_happened_with_the_logs_time_beside(ph
     assert phone.locator("#item-report a").inner_text() == "Berita acara kotak ini (PDF)"
 
 
-def test_on_a_desktop_alerts_and_progress_stand_side_by_side(desktop):
-    alerts, progress = _box(desktop, "#alerts-card"), _box(desktop, "#bars-outbound")
-    assert alerts["x"] + alerts["width"] <= progress["x"]  # two columns
-    assert alerts["y"] < 300  # at the top, no scrolling
-    desktop.screenshot(path=RESULTS / "dashboard-desktop.png", full_page=True)
+def test_on_a_desktop_alerts_and_progress_stand_side_by_side(chromium, base):
+    with _signed_in(chromium, base, DESKTOP) as desktop:
+        alerts, progress = _box(desktop, "#alerts-card"), _box(desktop, "#bars-outbound")
+        assert alerts["x"] + alerts["width"] <= progress["x"]  # two columns
+        assert alerts["y"] < 300  # at the top, no scrolling
+        desktop.screenshot(path=RESULTS / "dashboard-desktop.png", full_page=True)
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_dashboard_has_big_targets_and_readable_contrast(chromium, base, size):
-    page = _open(chromium, base, PHONE if size == "phone" else DESKTOP)
-    page.click("#alerts li[data-rule=late_sync] details.ack summary")  # an open form counts too
-    target, contrast = smallest_target(page), lowest_contrast(page)
+    with _signed_in(chromium, base, PHONE if size == "phone" else DESKTOP) as page:
+        page.click("#alerts li[data-rule=late_sync] details.ack summary")  # an open form counts too
+        target, contrast = smallest_target(page), lowest_contrast(page)
     print(f"/dashboard at {size} size: smallest tap target {target['width']:.0f}×{target['height']:.0f} px "
           f"({target['what'][:70]}), lowest contrast {contrast['ratio']:.2f}:1 ({contrast['what'][:70]})")
-    page.context.close()
     assert target["side"] >= 44, target
     assert contrast["ratio"] >= 4.5, contrast
 

@@ -21,11 +21,8 @@ from models.accounts.actor import Role
 from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
-from scripts import seed_demo
 from tests.factories import Phone, make_area, make_person
-from tests.helpers import (
-    PHONE, RESULTS, fresh_database, lowest_contrast, playwright_or_skip, serve_live, smallest_target,
-)  # fmt: skip
+from tests.helpers import PHONE, RESULTS, demo_served, launched_chromium, lowest_contrast, smallest_target
 
 BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
 
@@ -38,13 +35,6 @@ def _forged(jws: str) -> str:
 
 
 # ---- As HTTP answers -------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def no_language_cookie(client):
-    client.cookies.clear()
-    yield
-    client.cookies.clear()
 
 
 @pytest.fixture
@@ -77,6 +67,7 @@ def test_the_trail_is_in_the_page_without_javascript_in_words_and_the_sites_time
     assert "6 Des 2026 23.05 WITA" in trail
     assert "<noscript>" in page.text and MESSAGES["id"]["check_noscript"] in page.text
     english = _trail(client.get(f"/v/{flagged_box}", params={"lang": "en"}).text)
+    client.cookies.clear()  # the suite shares one client: not the next test's language
     assert "6 Dec 2026 23:05 WITA" in english and "not checked yet" in english
 
 
@@ -100,31 +91,23 @@ def test_the_api_keeps_its_problems(client):
 # ---- In the browser --------------------------------------------------------------------
 
 
+def _label_path(runtime: Runtime, settings: Settings) -> str:
+    with runtime.db.reads() as session:
+        link = label_url(settings.public_url, get_item(session, BOX))
+    return link[link.index("/v/") :]
+
+
 @pytest.fixture(scope="module")
 def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The seeded demo of Timor Tengah Utara, served; (base URL, the box's label path)."""
-    tmp = tmp_path_factory.mktemp("public")
-    with fresh_database(database_url, tmp) as url:
-        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
-        runtime = Runtime(settings)
-        try:
-            seed_demo.seed(runtime, out=lambda line: None)
-            with runtime.db.reads() as session:
-                link = label_url(settings.public_url, get_item(session, BOX))
-        finally:
-            runtime.close()
-        with serve_live(settings) as base:
-            yield base, link[link.index("/v/"):]
+    """The seeded demo, served; (base URL, the box's label path)."""
+    with demo_served(database_url, tmp_path_factory.mktemp("public"), _label_path) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def chromium(demo: tuple[str, str]) -> Iterator[Any]:
-    sync_api = playwright_or_skip()
-    RESULTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
