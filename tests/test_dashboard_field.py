@@ -161,6 +161,7 @@ def test_a_timeline_is_in_the_order_things_happened_with_the_logs_time_beside(ph
     assert len(observed) > 2 and observed == sorted(observed, key=lambda moment: moment)
     text = phone.locator("#timeline").inner_text()
     assert "dicatat" in text and "WITA" in text and " AM" not in text and " PM" not in text
+    assert "Insana (53.03.08)" in text  # places by name beside their codes
     assert phone.locator("#item-report a").inner_text() == "Berita acara kotak ini (PDF)"
 
 

@@ -100,6 +100,13 @@ async function showLog(log) {
   }
 }
 
+// Names for the codes a timeline shows that no progress report has named yet.
+async function learnNames(codes) {
+  const unknown = [...new Set(codes.filter((code) => code && !(code in names)))];
+  const sites = await Promise.all(unknown.map((code) => call(`/api/v1/sites/${code}`).catch(() => null)));
+  for (const site of sites) if (site) names[site.code] = site.name;
+}
+
 // The moment a step happened: the scan's, else when the log recorded it.
 const observed = (entry) => entry.scan?.observed_at ?? entry.received_at;
 
@@ -108,6 +115,7 @@ async function search(id) {
   $("item-report").hidden = true;
   try {
     const [item, history] = await Promise.all([get(`/api/v1/items/${encodeURIComponent(id)}`), call(`/api/v1/items/${encodeURIComponent(id)}/history`)]);
+    await learnNames([item.custodian, item.dispatch_to, ...history.trail.flatMap(({ entry }) => [entry.scan?.site, entry.scan?.counterparty])]);
     $("found").textContent = `${id}: ${t(`status_${item.status}`)} · ${t("custodian")}: ${place(item.custodian)}` +
       (item.dispatch_to ? ` → ${place(item.dispatch_to)}` : "");
     const report = el("a", { href: `/api/v1/items/${encodeURIComponent(id)}/report.pdf`, "data-report": `berita-acara-${id}.pdf` }, t("report_item_pdf"));
