@@ -121,7 +121,7 @@ def test_the_regencys_reports_are_a_tap_away(phone):
     assert links.count() == 3
     text = phone.locator("#reports").inner_text()
     assert "Berita acara penguasaan" in text and "(PDF)" in text and "(CSV)" in text
-    for name, start in (("berita-acara-53.03.pdf", b"%PDF"), ("custody-53.03.csv", b"item,kind")):
+    for name, start in (("berita-acara-53.03.pdf", b"%PDF"), ("custody-53.03.csv", b"item,kind"), ("events-53.03.csv", b"log,entry_index")):
         with phone.expect_download(timeout=120_000) as download:
             phone.click(f"#reports a[data-report='{name}']")
         assert download.value.suggested_filename == name

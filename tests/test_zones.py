@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.places.zones import zone_of
+from models.places.zones import zone_of, zone_table
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,10 @@ def test_the_same_moment_reads_an_hour_apart_across_the_zones():
 def test_a_code_with_no_province_is_refused(code):
     with pytest.raises(ValueError, match="province"):
         zone_of(code)
+
+
+def test_the_pages_table_gives_what_zone_of_gives():
+    table = zone_table()
+    for code in ("31.71", "53.03", "61.71", "81.71", "91.71", "96.01", "83.01"):
+        iana, name = table.get(code[:2], table["default"])
+        assert zone_of(code) == (ZoneInfo(iana), name), code

@@ -21,7 +21,7 @@ from models.log.sequencer import b64
 from models.places.sites import SiteLevel
 from models.places.zones import zone_of
 
-from api.pages.i18n import flag_words
+from api.pages.i18n import flags_in_words
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = (
@@ -282,7 +282,7 @@ def tanggal(moment: datetime, code: str) -> str:
 
 def catatan(flags: list[str]) -> str:
     """The flags of an entry in words, once each; "sesuai" when there are none."""
-    return "; ".join(flag_words(flag) for flag in dict.fromkeys(flags)) or "sesuai"
+    return flags_in_words(flags) or "sesuai"
 
 
 def _entries(report: CustodyReport, *steps: Step | None) -> str:

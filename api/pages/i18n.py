@@ -571,6 +571,11 @@ def flag_words(flag: str, lang: str = DEFAULT) -> str:
     return messages.get(f"flag_{flag}") or messages["flag_unknown"].format(flag=flag)
 
 
+def flags_in_words(flags: list[str], lang: str = DEFAULT) -> str:
+    """An entry's flags in words, once each, separated by semicolons ("" for none)."""
+    return "; ".join(flag_words(flag, lang) for flag in dict.fromkeys(flags))
+
+
 _MONTHS = {
     "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),

@@ -39,8 +39,8 @@ def zone_of(site_code: str) -> tuple[ZoneInfo, str]:
 
 
 def zone_table() -> dict[str, list[str]]:
-    """Every province code with a zone other than WITA's, and the default, as the pages'
-    scripts read it: {"53": …} is not listed (WITA is the default); {"31": ["Asia/Jakarta", "WIB"]}."""
+    """The rule as the pages' scripts read it: each province outside WITA, by its code
+    ({"31": ["Asia/Jakarta", "WIB"]}), and "default" for the rest (WITA, NTT's)."""
     table = {f"{p:02d}": [IANA[name], name] for p, name in _PROVINCES.items()}
     table.update({str(p): [IANA[WIT], WIT] for p in range(FIRST_PAPUA, 100)})
     table["default"] = [IANA[WITA], WITA]
