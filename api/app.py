@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         redoc_url=None,
     )
     app.state.runtime = runtime  # the services' owner: api/deps.py hands each endpoint those it uses
-    problems.install(app)
+    problems.install(app, pages.error_page)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)

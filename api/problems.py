@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from models.core.db import disk_full
 from models.core.errors import JejakError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -158,18 +158,27 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(set(served(request.app.routes))))
 
 
-def install(app: FastAPI) -> None:
+# A page's own answer to a problem, for the paths people open in a browser rather than
+# through the API (None: the problem+json stands).
+PageFor = Callable[[Request, int], Response | None]
+
+
+def install(app: FastAPI, page_for: PageFor = lambda request, status: None) -> None:
     document(app)
 
     @app.exception_handler(JejakError)
-    async def _domain(_: Request, exc: JejakError) -> JSONResponse:
+    async def _domain(request: Request, exc: JejakError) -> Response:
+        if page := page_for(request, exc.status):
+            return page
         response = problem(exc.status, exc.detail, exc.title, exc.code)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if page := page_for(request, exc.status_code):
+            return page
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         response = problem(exc.status_code, detail)
         if exc.headers:
@@ -179,7 +188,9 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if page := page_for(request, 422):
+            return page
         errors = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in exc.errors()
@@ -200,7 +211,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        if page := page_for(request, 503):
+            return page
         if isinstance(exc, DBAPIError) and disk_full(exc):
             # Not over in seconds: someone must make room. The transaction was rolled back.
             response = problem(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from typing import Any
 
 import pytest
@@ -163,7 +164,7 @@ def test_an_items_report_lists_its_handoffs_with_what_proves_them(client, route)
     # Escorts by NRP, the vehicle, the truckload, the seals on both sides, irregularities.
     for words in (*route.escorts, "DH 1234 KA", f"{route.area.kpu}-truk-1", *SEALS, "TTU-999999", *NEW_SEALS,
                   "nomor segel tidak cocok", "insiden: rusak", "tutup retak", "Penyimpanan", "Koreksi",
-                  "Penghitungan", "belum diterima", "UTC+08:00"):  # fmt: skip
+                  "Penghitungan", "belum diterima", " WITA"):  # fmt: skip
         assert words in text, words
     # The entries and the checkpoint (size and root) that proves them, its signed note whole.
     checkpoint = client.get(f"/api/v1/logs/{a.kpu}/checkpoint").text
@@ -227,8 +228,7 @@ def test_a_report_prints_what_latin1_cannot_as_question_marks(area, crew):
 def test_report_requests_that_cannot_be_answered(client, runtime, route):
     a, kpu = route.area, route.crew["kpu"].person
     for params, status, words in [
-        ({"site": a.kpu}, 400, "not a district"),
-        ({"site": a.tps[0]}, 400, "not a district"),
+        ({"site": a.tps[0]}, 400, "not a regency (KPU), district"),
         ({"site": f"{a.kpu}.77"}, 404, "no site"),
         ({"site": a.other_pps}, 404, "no items"),
         ({"site": "x"}, 422, "site"),
@@ -251,3 +251,28 @@ def test_reports_are_refused_outside_ones_jurisdiction(client, runtime, route):
     neighbour = make_person(client, runtime, Role.PPS, a.other_pps)
     assert neighbour.get(f"/api/v1/items/{route.box}/report.pdf").status_code == 403
     assert client.get(f"/api/v1/items/{route.box}/report.pdf").status_code == 401
+
+
+def test_a_regency_report_covers_the_whole_regency_in_one_pdf(route):
+    """Issue 23 (11): an auditor downloads one file for the regency, not one per district."""
+    a, kpu = route.area, route.crew["kpu"].person
+    response = kpu.get("/api/v1/reports/custody.pdf", params={"site": a.kpu})
+    text = pdf_text(response)
+    assert f"KPU Kabupaten {a.kpu} ({a.kpu})" in text
+    for item in (route.box, route.in_transit, route.unsent):
+        assert item in text, item
+    for words in ("Ketua KPU Kabupaten/Kota", "Bawaslu Kabupaten/Kota"):
+        assert words in text, words
+    rows = read_csv(kpu.get("/api/v1/export/custody.csv", params={"site": a.kpu}))
+    assert {route.box, route.in_transit, route.unsent} <= {row["item"] for row in rows}
+
+
+def test_report_times_are_the_sites_on_a_24_hour_clock(route):
+    """Issue 23 (words and times): a scan made at 23.05 WITA prints as 23.05 WITA, not in UTC."""
+    kpu = route.crew["kpu"].person
+    text = pdf_text(kpu.get(f"/api/v1/items/{route.box}/report.pdf"))
+    assert "UTC" not in text
+    stamps = re.findall(r"\d\d/\d\d/\d{4} (\d\d)\.(\d\d) (WIB|WITA|WIT)\b", text)
+    assert stamps and {zone for *_, zone in stamps} == {"WITA"}
+    assert all(int(hour) < 24 and int(minute) < 60 for hour, minute, _ in stamps)
+    assert "AM" not in text and "PM" not in text

@@ -222,9 +222,10 @@ def item_report_pdf(item_id: str, actor: ItemReportReader, databases: DatabasesD
 
 @router.get("/api/v1/reports/custody.pdf", response_class=Response, responses=PDF)
 def area_report_pdf(actor: AreaReportReader, databases: DatabasesDep, site: SiteQuery) -> Response:
-    """The custody report of every item bound for a district (or a village), item by
-    item, with signature lines for the PPK and the Panwaslu Kecamatan. `site` is a
-    district (PPK) code, or a village (PPS) code for a district too big for one report."""
+    """The custody report of every item bound for a regency, a district or a village,
+    item by item, with signature lines for its officials and their supervisors (KPU and
+    Bawaslu, PPK and Panwaslu Kecamatan, PPS and the village's supervisor). `site` is a
+    regency (KPU), district (PPK) or village (PPS) code."""
     level_of(site)  # a malformed code is a 400 whoever asks
     policy.permit(actor, "exports.area_report", at=site)
     with databases.for_log(site).reads() as session:

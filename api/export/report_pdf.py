@@ -19,6 +19,9 @@ from models.core.base import utcnow
 from models.custody.reports import CustodyReport, Handoff, ItemCustody, Step
 from models.log.sequencer import b64
 from models.places.sites import SiteLevel
+from models.places.zones import zone_of
+
+from api.pages.i18n import flags_in_words
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = (
@@ -60,29 +63,9 @@ STATUS = {
     "returned": "kembali ke KPU",
 }
 TAHAP = {"outbound": "distribusi", "return": "pengembalian"}
-# The custody flags (docs/ENTRIES.md); a flag not named here is printed as it is.
-CATATAN = {
-    "not_custodian": "bukan pemegang barang",
-    "already_in_transit": "dikirim lagi sebelum diterima",
-    "level_skipped": "melompati tingkatan",
-    "off_route": "di luar rute",
-    "seal_mismatch": "nomor segel tidak cocok",
-    "wrong_site": "diterima di tempat yang salah",
-    "wrong_origin": "pengirim tidak sesuai",
-    "no_dispatch": "diterima tanpa pengiriman",
-    "manifest_mismatch": "tidak ada dalam manifes muatan",
-    "not_at_destination": "bukan di TPS tujuan",
-    "out_of_order": "urutan tidak sesuai",
-    "late_sync": "terlambat disinkronkan",
-    "future_time": "waktu melewati jam server",
-    "incident_damaged": "insiden: rusak",
-    "incident_wet": "insiden: basah",
-    "incident_lost": "insiden: hilang",
-    "incident_seal_broken": "insiden: segel rusak",
-    "incident_other": "insiden: lainnya",
-}
 # The officials who sign a printed area report.
 PENANDA_TANGAN = {
+    SiteLevel.KPU: ("Ketua KPU Kabupaten/Kota", "Bawaslu Kabupaten/Kota"),
     SiteLevel.PPK: ("Ketua PPK", "Panwaslu Kecamatan"),
     SiteLevel.PPS: ("Ketua PPS", "Pengawas Kelurahan/Desa"),
 }
@@ -139,13 +122,13 @@ def _opening(pdf: FPDF, report: CustodyReport, subject: str) -> None:
     pdf.cell(0, 5, printable(subject), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     now = utcnow()
+    where = report.area.code if report.area is not None else report.log_id
     count = len(report.items)
     pdf.multi_cell(
         0,
         4.6,
         printable(
-            f"Pada hari ini, {HARI[now.weekday()]}, tanggal {now.day} {BULAN[now.month - 1]} {now.year}, "
-            f"pukul {now:%H.%M} UTC, sistem Jejak menyusun berita acara ini dari log transparansi "
+            f"Pada hari ini, {tanggal(now, where)}, sistem Jejak menyusun berita acara ini dari log transparansi "
             f"{report.origin} (KPU {report.log_id}) untuk {count} barang logistik. Setiap serah terima dan "
             "peristiwa di bawah ini adalah entri log yang ditandatangani perangkat pemindai pihak yang "
             "bersangkutan; nomor indeks entri menunjukkan tempatnya di log, dan setiap entri dapat "
@@ -241,7 +224,7 @@ def _handoff_row(report: CustodyReport, number: int, handoff: Handoff) -> list[s
         f"{label}: {', '.join(step.listed('seals')) or '-'}" for label, step in (("Serah", out), ("Terima", into)) if step
     )
     flags = [flag for step in (out, into) if step is not None for flag in step.flags]
-    return [str(number), giver, taker, times, escorts, seals, _notes(flags), _entries(report, out, into)]
+    return [str(number), giver, taker, times, escorts, seals, catatan(flags), _entries(report, out, into)]
 
 
 def _other_row(report: CustodyReport, number: int, step: Step) -> list[str]:
@@ -257,7 +240,7 @@ def _other_row(report: CustodyReport, number: int, step: Step) -> list[str]:
         PERAN.get(step.role, step.role),
         _when(step),
         ", ".join(step.listed("seals")) or "-",
-        _notes(step.flags),
+        catatan(step.flags),
         _entries(report, step),
     ]
 
@@ -276,20 +259,30 @@ def _site(report: CustodyReport, code: str) -> str:
 
 
 def _when(step: Step) -> str:
-    """The time the scan was made, in the device's own offset (WITA is +08:00); an
-    entry that is not a scan has the time the log recorded it."""
+    """The time the scan was made, on the clock of the site where it was made; an entry
+    that is not a scan has the time the log recorded it."""
     if step.observed_at is None:
-        return _stamp(step.received_at) + " (dicatat)"
-    return _stamp(datetime.fromisoformat(step.observed_at.replace("Z", "+00:00")))
+        return waktu(step.received_at, step.site) + " (dicatat)"
+    return waktu(datetime.fromisoformat(step.observed_at.replace("Z", "+00:00")), step.site)
 
 
-def _stamp(moment: datetime) -> str:
-    offset = moment.strftime("%z")
-    return f"{moment:%d/%m/%Y %H:%M} UTC{offset[:3]}:{offset[3:]}"
+def waktu(moment: datetime, code: str) -> str:
+    """A time as the people at the site read it: `07/12/2026 09.15 WITA` (24-hour clock)."""
+    zone, name = zone_of(code)
+    local = moment.astimezone(zone)
+    return f"{local:%d/%m/%Y %H.%M} {name}"
 
 
-def _notes(flags: list[str]) -> str:
-    return "; ".join(CATATAN.get(flag, flag) for flag in dict.fromkeys(flags)) or "sesuai"
+def tanggal(moment: datetime, code: str) -> str:
+    """`Senin, 7 Desember 2026, pukul 09.15 WITA`."""
+    zone, name = zone_of(code)
+    local = moment.astimezone(zone)
+    return f"{HARI[local.weekday()]}, {local.day} {BULAN[local.month - 1]} {local.year}, pukul {local:%H.%M} {name}"
+
+
+def catatan(flags: list[str]) -> str:
+    """The flags of an entry in words, once each; "sesuai" when there are none."""
+    return flags_in_words(flags) or "sesuai"
 
 
 def _entries(report: CustodyReport, *steps: Step | None) -> str:
@@ -343,5 +336,5 @@ def _signatures(pdf: FPDF, report: CustodyReport) -> None:
 
 def _area(report: CustodyReport) -> str:
     assert report.area is not None
-    level = "PPK" if report.area.level is SiteLevel.PPK else "PPS"
+    level = {SiteLevel.KPU: "KPU", SiteLevel.PPK: "PPK"}.get(report.area.level, "PPS")
     return f"{level} {report.area.name} ({report.area.code})"

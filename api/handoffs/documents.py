@@ -20,9 +20,8 @@ from models.core.times import parse_time
 from models.custody.manifests import Mismatch
 from models.custody.truckloads import BeritaAcara, Entry, Leg, Person, SignedManifest
 from models.log.sequencer import b64
-from models.places.codes import zone_of
 
-from api.export.report_pdf import BULAN, CATATAN, HARI, PERAN, Document, printable, table
+from api.export.report_pdf import PERAN, Document, catatan, printable, table, tanggal, waktu
 from api.labels import render
 
 _MARGIN = 15.0
@@ -30,23 +29,9 @@ _LINE = 4.6  # mm: body text
 _QR_MM = 66.0  # the manifest's code with its quiet zone: modules of about 0.5 mm
 _RECEIPT_QR_MM = 42.0
 
-
-def waktu(moment: datetime, code: str) -> str:
-    """A time as the people at the site read it: `07/12/2026 09.15 WITA`."""
-    local = moment.astimezone(zone_of(code))
-    return f"{local:%d/%m/%Y %H.%M} {local.tzname()}"
-
-
-def tanggal(moment: datetime, code: str) -> str:
-    """`Senin, 7 Desember 2026, pukul 09.15 WITA`."""
-    local = moment.astimezone(zone_of(code))
-    return f"{HARI[local.weekday()]}, {local.day} {BULAN[local.month - 1]} {local.year}, pukul {local:%H.%M} {local.tzname()}"
-
-
 def _site(names: dict[str, str], code: str) -> str:
     name = names.get(code)
     return f"{name} ({code})" if name else code
-
 
 def _entries(indexes: Iterable[int]) -> str:
     """`#10-#12, #15`: log indexes, runs of consecutive ones shortened."""
@@ -58,7 +43,6 @@ def _entries(indexes: Iterable[int]) -> str:
             runs.append([index])
     return ", ".join(f"#{run[0]}" if len(run) == 1 else f"#{run[0]}-#{run[-1]}" for run in runs) or "-"
 
-
 def _facts(pdf: FPDF, rows: Sequence[tuple[str, str]], width: float, label: float = 34) -> None:
     for name, value in rows:
         pdf.set_x(_MARGIN)
@@ -67,7 +51,6 @@ def _facts(pdf: FPDF, rows: Sequence[tuple[str, str]], width: float, label: floa
         pdf.set_font("helvetica", size=9)
         pdf.multi_cell(width - label, _LINE, printable(f": {value}"), new_x="LMARGIN", new_y="NEXT")
 
-
 def _qr(pdf: FPDF, data: str, x: float, y: float, side: float) -> None:
     """The code with its quiet zone in a `side` mm square (1-bit image, sharp at any dpi)."""
     modules = render.qr_modules(data)
@@ -75,9 +58,7 @@ def _qr(pdf: FPDF, data: str, x: float, y: float, side: float) -> None:
     quiet = render.QUIET_ZONE * module
     pdf.image(render.code_image(modules, 4), x + quiet, y + quiet, side - 2 * quiet, side - 2 * quiet)
 
-
 # ------------------------------------------------------------------------ manifest
-
 
 def manifest_pdf(signed: SignedManifest) -> bytes:
     """One A4 page (a second only past about 200 boxes): the truckload's facts, its
@@ -132,7 +113,6 @@ def manifest_pdf(signed: SignedManifest) -> bytes:
     _box_grid(pdf, boxes, max(pdf.get_y(), top + _QR_MM + 4) + 3)
     return bytes(pdf.output())
 
-
 def _box_grid(pdf: FPDF, boxes: list[dict], top: float) -> None:
     """Every box and its seals, in columns filled top to bottom, each line its own
     (condensed rather than broken, so an id stays whole when copied or searched)."""
@@ -165,9 +145,7 @@ def _box_grid(pdf: FPDF, boxes: list[dict], top: float) -> None:
                 seals = ", ".join(box["seals"]) or "-"
                 render.fitted_text(pdf, x + number_w + item_w, y, printable(seals), width - number_w - item_w - 2, "", size, 3.0)
 
-
 # -------------------------------------------------------------------- berita acara
-
 
 def berita_acara_pdf(ba: BeritaAcara) -> bytes:
     truckload = ba.truckload
@@ -222,14 +200,13 @@ def berita_acara_pdf(ba: BeritaAcara) -> bytes:
             (8, 40, 34, 40, 58),
             [
                 [str(n), e.record["item"], ", ".join(e.record["scan"].get("seals") or []) or "-",
-                 f"{waktu(e.observed, e.record['scan']['site'])}\n#{e.index}", _notes(e.flags)]
+                 f"{waktu(e.observed, e.record['scan']['site'])}\n#{e.index}", catatan(e.flags)]
                 for n, e in enumerate(truckload.strays, start=1)
             ],
         )  # fmt: skip
     _signatures(pdf, ba)
     _receipt(pdf, ba)
     return bytes(pdf.output())
-
 
 def _differences(found: list[Mismatch]) -> str:
     if not found:
@@ -240,10 +217,8 @@ def _differences(found: list[Mismatch]) -> str:
     parts += [f"{len(strays)} diterima tetapi tidak tercantum dalam manifes ({', '.join(strays)})"] if strays else []
     return f"Selisih dengan manifes: {len(found)} barang, " + "; ".join(parts) + "."
 
-
 def _recorded(entry: Entry) -> datetime:
     return parse_time(entry.record["received_at"])
-
 
 def _heading(pdf: FPDF, text: str) -> None:
     if pdf.will_page_break(30):
@@ -251,18 +226,15 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("helvetica", "B", 10)
     pdf.cell(0, 6, printable(text), new_x="LMARGIN", new_y="NEXT")
 
-
 def _person(ba: BeritaAcara, actor: str | None) -> str:
     person = ba.people.get(actor or "")
     return f"{person.name} ({PERAN.get(person.role, person.role)})" if person else "-"
-
 
 def _by_actor(entries: Iterable[Entry]) -> dict[str | None, list[int]]:
     found: dict[str | None, list[int]] = {}
     for entry in entries:
         found.setdefault(entry.actor, []).append(entry.index)
     return found
-
 
 def _parties(pdf: FPDF, ba: BeritaAcara) -> None:
     truckload, names = ba.truckload, ba.names
@@ -292,10 +264,8 @@ def _parties(pdf: FPDF, ba: BeritaAcara) -> None:
     _heading(pdf, "Para pihak")
     table(pdf, ("Pihak", "Tempat", "Nama", "Entri log"), (40, 50, 50, 40), rows)
 
-
 def _escort(person: Person) -> str:
     return f"{person.name}, NRP {person.nrp}" if person.name else f"NRP {person.nrp} (tidak ada akun di Jejak)"
-
 
 def _attested(ba: BeritaAcara, escort: Person) -> str:
     """What the escort signed of this truckload on their own phone: `; diambil #12
@@ -306,15 +276,13 @@ def _attested(ba: BeritaAcara, escort: Person) -> str:
     words = {"pickup": "diambil", "delivery": "diserahkan"}
     return "; " + ", ".join(f"{words[a.type]} #{a.entry_index} ({waktu(a.observed_at, a.site)})" for a in signed)
 
-
 def _naming(legs: Sequence[Leg], escort: Person) -> list[int]:
     return [leg.dispatch.index for leg in legs if escort.nrp in (leg.dispatch.record["scan"].get("escorts") or [])]
-
 
 def _leg_row(number: int, leg: Leg, origin: str, destination: str) -> list[str]:
     out, into = leg.dispatch, leg.receive
     notes = out.flags + (into.flags if into else [])
-    remark = _notes(notes)
+    remark = catatan(notes)
     if leg.missing is not None:
         remark = f"TIDAK DITERIMA (entri #{leg.missing.index})" + ("" if remark == "sesuai" else f"; {remark}")
     elif into is None:
@@ -328,11 +296,6 @@ def _leg_row(number: int, leg: Leg, origin: str, destination: str) -> list[str]:
         f"{waktu(into.observed, destination)}\n#{into.index}" if into else "-",
         remark,
     ]
-
-
-def _notes(flags: list[str]) -> str:
-    return "; ".join(CATATAN.get(flag, flag) for flag in dict.fromkeys(flags)) or "sesuai"
-
 
 def _signatures(pdf: FPDF, ba: BeritaAcara) -> None:
     """Each party with the entries that are their signatures: a paper copy adds ink."""
@@ -362,7 +325,6 @@ def _signatures(pdf: FPDF, ba: BeritaAcara) -> None:
         0, 3.4, "Tanda tangan digital tiap pihak adalah entri log yang dibuatnya (tabel di atas).",
         new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
-
 
 def _receipt(pdf: FPDF, ba: BeritaAcara) -> None:
     """The truckload's receipt: the QR code pinning its closing entry, and the signed

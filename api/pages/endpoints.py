@@ -24,10 +24,11 @@ from fastapi.templating import Jinja2Templates
 from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.items import get_item, parse_item_id
+from models.custody.items import get_item, parse_item_id, trail_records
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
 from models.places.sites import route_to, site_names
+from models.places.zones import zone_table
 from starlette.types import Scope
 
 from api.deps import SessionDep, SettingsDep, public_wait
@@ -55,6 +56,9 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
             "other_lang": "en" if chosen == "id" else "id",
             "t": lambda key, **values: messages[key].format(**values),
             "messages": messages,
+            "zones": zone_table(),
+            "when": lambda moment, site: i18n.when(moment, site, chosen),
+            "flags": lambda flags: i18n.flags_in_words(flags, chosen),
             **context,
         },
         status_code=status,
@@ -81,7 +85,8 @@ def check(
     item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
 ) -> HTMLResponse:
     """The public check page: what a label's QR code opens. No login; rate limited. The
-    browser fetches the trail and checks the label and every proof itself."""
+    box's trail is in the page as the server tells it (readable without JavaScript); the
+    browser fetches it again with its proofs and checks the label and every proof itself."""
     if busy := _too_many(request, settings, lang):
         return busy
     try:
@@ -93,9 +98,13 @@ def check(
             request, "message.html", lang, error.status, title="not_found",
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
-    # Place names for the codes on the box's route (the trail shows codes as well).
-    names = site_names(session, {*route_to(destination), item.custodian, item.dispatch_to or item.custodian})
-    return _page(request, "check.html", lang, item=item, names=names)
+    trail = trail_records(session, item)
+    # Place names for the codes on the box's route and in its trail.
+    codes = {*route_to(destination), item.custodian, item.dispatch_to or item.custodian}
+    for _, record in trail:
+        scan = record.get("scan") or {}
+        codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
+    return _page(request, "check.html", lang, item=item, names=site_names(session, codes), trail=trail)
 
 
 @router.get("/v/m/{log_id}/{handoff_id}", response_class=HTMLResponse)
@@ -119,6 +128,20 @@ def check_truckload(
         )
     names = site_names(session, {handoff.from_site, handoff.to_site})
     return _page(request, "truckload.html", lang, handoff=handoff, names=names)
+
+
+def error_page(request: Request, status: int) -> HTMLResponse | None:
+    """What a public check path (/v/…) answers when it fails, a wrong address or a bad
+    parameter among them: a page in the reader's language, not problem+json. They are
+    opened from a QR code by anyone; the API's paths keep their problems."""
+    if request.url.path != "/v" and not request.url.path.startswith("/v/"):
+        return None
+    asked = request.query_params.get("lang")
+    detail = "error_unavailable" if status >= 500 else "error_page_detail"
+    return _page(
+        request, "message.html", asked if asked in i18n.LANGUAGES else None, status,
+        title="error_page", detail=detail, item=str(status),
+    )
 
 
 def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLResponse | None:

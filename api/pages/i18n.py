@@ -5,6 +5,11 @@ carries the table of its language as a JSON data block), so a phrase is written 
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from models.core.times import parse_time
+from models.places.zones import zone_of
+
 LANGUAGES = ("id", "en")
 DEFAULT = "id"
 
@@ -70,6 +75,140 @@ _TEXT: dict[str, tuple[str, str]] = {
     "incident_lost": ("Hilang", "Lost"),
     "incident_seal_broken": ("Segel rusak", "Seal broken"),
     "incident_other": ("Lainnya", "Other"),
+    # Flags the custody rules set on an entry (models/custody/rules.py, docs/ENTRIES.md):
+    # the scanner, the public page, the dashboard and the PDFs say them in these words.
+    "flag_not_custodian": ("bukan pemegang barang: dicatat sebagai bukti", "not the custodian: recorded as evidence"),
+    "flag_in_transit": ("barang sedang dalam perjalanan: dicatat sebagai bukti", "the box is on the road: recorded as evidence"),
+    "flag_already_in_transit": ("dikirim lagi sebelum diterima", "dispatched again before it was received"),
+    "flag_level_skipped": ("melompati tingkatan", "a level of the route skipped"),
+    "flag_off_route": ("di luar rute", "off the route"),
+    "flag_seal_mismatch": ("nomor segel tidak cocok", "seal numbers do not match"),
+    "flag_wrong_site": ("diterima di tempat yang salah", "received at the wrong site"),
+    "flag_wrong_origin": ("pengirim tidak sesuai", "not from the site that dispatched it"),
+    "flag_no_dispatch": ("diterima tanpa pengiriman", "received with no dispatch"),
+    "flag_manifest_mismatch": ("tidak ada dalam manifes muatan", "not on the truckload's manifest"),
+    "flag_not_at_destination": ("bukan di TPS tujuan", "not at its polling station"),
+    "flag_out_of_order": ("urutan tidak sesuai", "out of order"),
+    "flag_late_sync": ("terlambat disinkronkan", "synced late"),
+    "flag_future_time": ("waktu melewati jam server", "later than the server's clock"),
+    "flag_far_from_site": ("jauh dari lokasi", "far from the site"),
+    "flag_impossible_travel": ("perjalanan mustahil: terlalu jauh dari pindaian sebelumnya", "impossible travel: too far from the previous scan"),
+    "flag_revoked_label": ("label lama yang sudah diganti", "an old, replaced label"),
+    "flag_late_return": ("kembali melewati batas waktu", "returned after the deadline"),
+    "flag_no_escort": ("tanpa pengawal yang wajib", "no escort, though one is required"),
+    "flag_unknown_escort": ("pengawal tidak dikenal", "an unknown escort"),
+    "flag_no_delivery": ("diterima tanpa penyerahan pengawal", "received with no escort's delivery"),
+    "flag_not_escort": ("bukan pengawal muatan ini", "not this truckload's escort"),
+    "flag_pickup_wrong_site": ("diambil bukan di tempat asal muatan", "picked up away from the truckload's origin"),
+    "flag_delivery_wrong_site": ("diserahkan bukan di tujuan muatan", "delivered away from the truckload's destination"),
+    "flag_not_in_truckload": ("tidak termasuk muatan ini", "not in this truckload"),
+    "flag_unknown_manifest": ("manifes tidak dikenal (palsu?)", "an unknown manifest (forged?)"),
+    "flag_out_of_order_sync": ("dikirim tidak berurutan dari ponsel", "synced out of order from the phone"),
+    "flag_incident_damaged": ("insiden: rusak", "incident: damaged"),
+    "flag_incident_wet": ("insiden: basah", "incident: wet"),
+    "flag_incident_lost": ("insiden: hilang", "incident: lost"),
+    "flag_incident_seal_broken": ("insiden: segel rusak", "incident: seal broken"),
+    "flag_incident_other": ("insiden: lainnya", "incident: other"),
+    "flag_unknown": ("catatan {flag}", "flag {flag}"),
+    # Alert rules (models/custody/alerts.py SEVERITY): what each alert means, for the dashboard.
+    "rule_seal_mismatch": (
+        "Nomor segel yang dipindai berbeda dari yang tercatat: periksa segel kotak.",
+        "The seal numbers scanned differ from those on record: check the box's seals.",
+    ),
+    "rule_wrong_site": (
+        "Kotak diterima di tempat yang bukan tujuan pengirimannya; penguasaan tetap pada pengirim.",
+        "The box was received somewhere it was not dispatched to; custody stays with the dispatcher.",
+    ),
+    "rule_wrong_origin": ("Kotak diterima dari pihak yang tidak mengirimnya.", "The box was received from a party that did not dispatch it."),
+    "rule_missing": (
+        "Kotak tercantum dalam muatan tetapi tidak diterima saat serah terima ditutup.",
+        "The box was in the truckload but not received when the handover closed.",
+    ),
+    "rule_not_received": (
+        "Kotak dikirim tetapi belum diterima dalam batas waktu.",
+        "The box was dispatched and not received in time.",
+    ),
+    "rule_impossible_travel": (
+        "Kotak dipindai terlalu jauh dari pindaian sebelumnya untuk ditempuh dalam waktu itu: dua kotak dengan satu label?",
+        "The box was scanned too far from its previous scan to have travelled there: two boxes with one label?",
+    ),
+    "rule_revoked_label": ("Label lama yang sudah diganti dipindai.", "An old label, replaced by a reprint, was scanned."),
+    "rule_incident_lost": ("Dilaporkan hilang.", "Reported lost."),
+    "rule_incident_seal_broken": ("Dilaporkan segelnya rusak.", "Reported with a broken seal."),
+    "rule_incident_damaged": ("Dilaporkan rusak.", "Reported damaged."),
+    "rule_incident_wet": ("Dilaporkan basah.", "Reported wet."),
+    "rule_incident_other": ("Kejadian lain dilaporkan.", "Another incident reported."),
+    "rule_delivery_wrong_site": (
+        "Pengawal menyerahkan muatan bukan di tujuannya: ke mana truk pergi?",
+        "The escort handed the truckload over away from its destination: where did the truck go?",
+    ),
+    "rule_no_dispatch": (
+        "Kotak diterima padahal tidak ada pengiriman yang menunggu; penguasaan tidak berpindah.",
+        "The box was received while no dispatch was pending; custody did not move.",
+    ),
+    "rule_level_skipped": ("Kotak dikirim melompati satu tingkatan rute.", "The box was dispatched skipping a level of its route."),
+    "rule_off_route": ("Kotak dikirim ke luar rutenya.", "The box was dispatched off its route."),
+    "rule_already_in_transit": (
+        "Kotak dikirim lagi sebelum pengiriman sebelumnya diterima.",
+        "The box was dispatched again before the earlier dispatch was received.",
+    ),
+    "rule_not_custodian": (
+        "Dipindai oleh tempat yang tidak memegang kotak: dicatat sebagai bukti, tidak ada yang berpindah.",
+        "Scanned by a site that does not hold the box: recorded as evidence, nothing moved.",
+    ),
+    "rule_in_transit": (
+        "Dipindai saat kotak dalam perjalanan ke tempat lain: dicatat sebagai bukti.",
+        "Scanned while the box was on its way elsewhere: recorded as evidence.",
+    ),
+    "rule_not_at_destination": ("Dibuka atau dihitung bukan di TPS tujuannya.", "Opened or counted away from its polling station."),
+    "rule_out_of_order": ("Urutan segel, buka, hitung, segel ulang tidak diikuti.", "The order seal, open, count, reseal was not followed."),
+    "rule_future_time": ("Waktu pindaian melewati jam server: jam ponsel salah?", "Scanned later than the server's clock: a wrong phone clock?"),
+    "rule_far_from_site": ("Dipindai jauh dari lokasi tempatnya.", "Scanned far from its site."),
+    "rule_late_return": ("Kotak kembali melewati batas waktu pengembalian.", "The box came back after the return deadline."),
+    "rule_no_escort": (
+        "Dikirim tanpa pengawal ke tempat yang mewajibkan pengawalan.",
+        "Dispatched with no escort where an escort is required.",
+    ),
+    "rule_unknown_escort": (
+        "Pengiriman menyebut pengawal yang bukan akun pengawal untuk muatan ini.",
+        "The dispatch names escorts who are not escort accounts for this truckload.",
+    ),
+    "rule_no_pickup": (
+        "Muatan berpengawal belum diambil alih pengawalnya tepat waktu.",
+        "An escorted truckload was not taken under guard in time.",
+    ),
+    "rule_no_delivery": (
+        "Diterima dari muatan berpengawal yang belum diserahkan pengawalnya di sini.",
+        "Received from an escorted truckload its escort has not delivered here.",
+    ),
+    "rule_not_escort": (
+        "Pengambilan atau penyerahan oleh pengawal yang tidak disebut manifes: hanya bukti.",
+        "A pickup or delivery by an escort the manifest does not name: evidence only.",
+    ),
+    "rule_pickup_wrong_site": ("Muatan diambil pengawal bukan di tempat asalnya.", "The truckload was picked up away from its origin."),
+    "rule_not_in_truckload": ("Kotak dipindai dengan muatan yang tidak membawanya.", "The box was scanned with a truckload that does not carry it."),
+    "rule_unknown_manifest": (
+        "Pengawal ditunjukkan manifes yang tidak pernah dimiliki muatan ini: manifes palsu?",
+        "The escort was shown a manifest this truckload never had: a forged manifest?",
+    ),
+    "rule_out_of_order_sync": (
+        "Pindaian ponsel tiba setelah pindaian bernomor lebih besar: ditahan di ponsel?",
+        "A phone's scan arrived after a later-numbered one: held back on the phone?",
+    ),
+    "rule_device_gap": (
+        "Ada pindaian ponsel yang tidak pernah sampai ke log, padahal pindaian berikutnya sampai.",
+        "A phone's scan never reached the log, though later ones did.",
+    ),
+    "rule_outside_jurisdiction": (
+        "Pindaian ditolak: di luar wilayah petugas.",
+        "A scan refused: outside the officer's area.",
+    ),
+    "rule_manifest_mismatch": (
+        "Kotak diterima sebagai bagian muatan yang manifesnya tidak mencantumkannya: truk tertukar?",
+        "The box was received as part of a truckload whose manifest does not list it: trucks swapped?",
+    ),
+    "rule_late_sync": ("Pindaian terlambat disinkronkan.", "A scan synced late."),
+    "rule_unknown": ("Aturan {rule}.", "Rule {rule}."),
     # Scanner
     "scan_title": ("Pemindai Jejak", "Jejak scanner"),
     "scan_intro": (
@@ -204,6 +343,43 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "checkpoint_signed": ("Tanda tangan log sah.", "The log's signature verifies."),
     "cosignatures": ("Tanda tangan saksi: {n} ({names})", "Witness cosignatures: {n} ({names})"),
+    # Dashboard: acting on alerts, reports, the map, timelines (issue 23)
+    "dash_noscript": (
+        "Dasbor ini memerlukan JavaScript: aktifkan JavaScript di peramban untuk melihat kemajuan distribusi, "
+        "peringatan dan laporan.",
+        "This dashboard needs JavaScript: turn JavaScript on in the browser to see distribution progress, "
+        "alerts and reports.",
+    ),
+    "alert_item": ("Kotak {item}", "Box {item}"),
+    "alert_technical": ("Rincian teknis (bahasa Inggris)", "Technical details"),
+    "ack": ("Akui peringatan…", "Acknowledge…"),
+    "ack_reason": (
+        "Alasan atau tindakan yang diambil (masuk log publik)",
+        "Reason, or what was done (it enters the public log)",
+    ),
+    "ack_submit": ("Akui", "Acknowledge"),
+    "ack_done": ("Diakui: entri log #{index}.", "Acknowledged: log entry #{index}."),
+    "problem_ack_own_entry": (
+        "Anda membuat entri yang dikutip peringatan ini: pejabat lain harus mengakuinya.",
+        "You made an entry this alert cites: another official must acknowledge it.",
+    ),
+    "problem_ack_critical_role": (
+        "Peringatan kritis diakui oleh KPU kabupaten (di gudang KPU sendiri: oleh Bawaslu kabupaten).",
+        "A critical alert is acknowledged by the regency's KPU (at the KPU's own warehouse: by the regency's Bawaslu).",
+    ),
+    "problem_ack_own_site": (
+        "Peringatan ini ada di tempat yang Anda pegang: atasan Anda atau Bawaslu harus mengakuinya.",
+        "This alert is at a site in your custody: your superior or Bawaslu must acknowledge it.",
+    ),
+    "ack_refused": ("Tidak dapat diakui: {reason}", "Cannot be acknowledged: {reason}"),
+    "reports": ("Laporan", "Reports"),
+    "report_custody_pdf": ("Berita acara penguasaan {area} (PDF)", "Custody report of {area} (PDF)"),
+    "report_custody_csv": ("Penguasaan saat ini di {area} (CSV)", "Current custody in {area} (CSV)"),
+    "report_events_csv": ("Semua peristiwa di {area} (CSV)", "Every event in {area} (CSV)"),
+    "report_item_pdf": ("Berita acara kotak ini (PDF)", "This box's custody report (PDF)"),
+    "report_downloading": ("Mengunduh…", "Downloading…"),
+    "recorded_at": ("dicatat {time}", "recorded {time}"),
+    "map_sites": ("Wilayah di peta", "Areas on the map"),
     # Public check page
     "check_title": ("Cek kotak {item}", "Check box {item}"),
     "check_intro": (
@@ -233,6 +409,37 @@ _TEXT: dict[str, tuple[str, str]] = {
     "label_absent": (
         "Dibuka tanpa tanda tangan label: hanya riwayat yang diperiksa.",
         "Opened without the label signature: only the trail was checked.",
+    ),
+    "check_noscript": (
+        "JavaScript mati di peramban ini: riwayat di bawah ditampilkan menurut server dan BELUM diperiksa. "
+        "Pemeriksaan tanda tangan label dan bukti log dilakukan di ponsel Anda dan memerlukan JavaScript.",
+        "JavaScript is off in this browser: the trail below is as the server tells it and NOT checked. "
+        "Checking the label's signature and the log's proofs happens on your phone and needs JavaScript.",
+    ),
+    "truck_noscript": (
+        "JavaScript mati di peramban ini: muatan di atas ditampilkan menurut server dan BELUM diperiksa. "
+        "Pemeriksaan manifes dan bukti log dilakukan di ponsel Anda dan memerlukan JavaScript.",
+        "JavaScript is off in this browser: the truckload above is as the server tells it and NOT checked. "
+        "Checking the manifest and the log's proofs happens on your phone and needs JavaScript.",
+    ),
+    "record_unchecked": ("belum diperiksa", "not checked yet"),
+    "label_counterfeit": ("LABEL PALSU", "COUNTERFEIT LABEL"),
+    "label_counterfeit_detail": (
+        "Label yang Anda pindai tidak sah ({reason}): label itu bukan buatan KPU untuk kotak ini.",
+        "The label you scanned is not genuine ({reason}): the KPU did not make it for this box.",
+    ),
+    "label_counterfeit_trail": (
+        "Riwayat di bawah adalah riwayat kotak asli {item}, terbukti di log ({n} catatan). Kotak yang memakai label ini belum tentu kotak itu.",
+        "The trail below is the genuine box {item}'s, proven in the log ({n} records). The box wearing this label may not be that box.",
+    ),
+    "error_page": ("Halaman tidak dapat dibuka", "The page cannot be opened"),
+    "error_page_detail": (
+        "Alamat ini tidak dapat dibuka (galat {item}). Periksa alamatnya, atau pindai kode QR pada label lagi.",
+        "This address cannot be opened (error {item}). Check the address, or scan the label's QR code again.",
+    ),
+    "error_unavailable": (
+        "Layanan sedang tidak tersedia: coba lagi sebentar lagi.",
+        "The service is unavailable right now: try again shortly.",
     ),
     "why_checkpoint": ("tanda tangan checkpoint tidak sah", "the checkpoint signature does not verify"),
     "why_origin": ("checkpoint milik log lain", "the checkpoint belongs to another log"),
@@ -356,3 +563,29 @@ def pick(requested: str | None, remembered: str | None) -> str:
         if choice in LANGUAGES:
             return choice
     return DEFAULT
+
+
+def flag_words(flag: str, lang: str = DEFAULT) -> str:
+    """A custody flag in words ("seal_mismatch" → "nomor segel tidak cocok")."""
+    messages = MESSAGES[lang]
+    return messages.get(f"flag_{flag}") or messages["flag_unknown"].format(flag=flag)
+
+
+def flags_in_words(flags: list[str], lang: str = DEFAULT) -> str:
+    """An entry's flags in words, once each, separated by semicolons ("" for none)."""
+    return "; ".join(flag_words(flag, lang) for flag in dict.fromkeys(flags))
+
+
+_MONTHS = {
+    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+def when(moment: datetime | str, site: str, lang: str = DEFAULT) -> str:
+    """A time as people at the site read it, on a 24-hour clock: "7 Des 2026 09.15 WITA"
+    (English: "7 Dec 2026 09:15 WITA"). Takes a datetime or an RFC 3339 string."""
+    zone, name = zone_of(site)
+    local = (parse_time(moment) if isinstance(moment, str) else moment).astimezone(zone)
+    clock = f"{local:%H.%M}" if lang == "id" else f"{local:%H:%M}"
+    return f"{local.day} {_MONTHS[lang][local.month - 1]} {local.year} {clock} {name}"

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws, merkle
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, select, text, tuple_
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, Select, String, Text, select, text, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts.actor import Actor
@@ -349,12 +351,19 @@ def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheck
     """The item's entries in chain order, each with its inclusion proof against the
     latest checkpoint."""
     checkpoint = latest_checkpoint(session, item.log_id)
-    rows = session.execute(
-        select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)
-        .where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id)
-        .order_by(LogEntry.seq)
-    ).all()
+    rows = session.execute(_trail_rows(item, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)).all()
     return checkpoint, prove(session, tiles, checkpoint, rows)
+
+
+def trail_records(session: Session, item: Item) -> list[tuple[int, dict[str, Any]]]:
+    """The item's entries in chain order, decoded, with their log indexes: what the
+    public page shows before the browser has checked them."""
+    rows = session.execute(_trail_rows(item, LogEntry.idx, LogEntry.data))
+    return [(index, json.loads(data)) for index, data in rows]
+
+
+def _trail_rows(item: Item, *columns: Any) -> Select[Any]:
+    return select(*columns).where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id).order_by(LogEntry.seq)
 
 
 def prove(

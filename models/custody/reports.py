@@ -20,9 +20,11 @@ from models.log.reads import get_log, latest_checkpoint
 from models.log.tables import LogCheckpoint, LogEntry
 from models.places.sites import Site, SiteLevel, get_site, level_of, regency_of, site_names, under
 
-# A district report reads every entry of these items at once; a bigger area is
-# reported village by village.
-MAX_ITEMS_PER_REPORT = 1000
+# The most items one report prints: a regency of 1,170 boxes is one report; a bigger
+# area is reported district by district (or village by village). Their entries are read
+# READ_CHUNK items at a time.
+MAX_ITEMS_PER_REPORT = 5000
+READ_CHUNK = 1000
 _NOT_SHOWN = {"register", "label"}  # administrative entries: the item's trail has them
 
 
@@ -102,16 +104,16 @@ def item_report(session: Session, item: Item) -> CustodyReport:
 
 
 def area_report(session: Session, code: str) -> CustodyReport:
-    """Every item bound for a district (PPK) or a village (PPS)."""
-    if level_of(code) not in (SiteLevel.PPK, SiteLevel.PPS):
-        raise InvalidRequest(f"{code} is not a district (PPK) or village (PPS) code")
+    """Every item bound for a regency (KPU), a district (PPK) or a village (PPS)."""
+    if level_of(code) not in (SiteLevel.KPU, SiteLevel.PPK, SiteLevel.PPS):
+        raise InvalidRequest(f"{code} is not a regency (KPU), district (PPK) or village (PPS) code")
     area = get_site(session, code)
     items = bound_for(session, code, limit=MAX_ITEMS_PER_REPORT + 1)
     if not items:
         raise NotFound(f"no items are registered for {code} or below")
     if len(items) > MAX_ITEMS_PER_REPORT:
         raise InvalidRequest(
-            f"more than {MAX_ITEMS_PER_REPORT} items are bound for {code}: ask for each village below it in turn"
+            f"more than {MAX_ITEMS_PER_REPORT} items are bound for {code}: ask for each area below it in turn"
         )
     return _report(session, area.regency, items, area=area)
 
@@ -120,10 +122,15 @@ def _report(session: Session, log_id: str, items: list[Item], *, area: Site | No
     # The checkpoint first: every entry it covers is already in the table.
     checkpoint = latest_checkpoint(session, log_id)
     sections = {item.id: ItemCustody(item) for item in items}
-    rows = session.execute(
-        select(LogEntry.item_id, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data, LogEntry.received_at)
-        .where(LogEntry.log_id == log_id, one_of(session, LogEntry.item_id, list(sections)))
-        .order_by(LogEntry.item_id, LogEntry.seq)
+    ids = list(sections)
+    rows = (
+        row
+        for start in range(0, len(ids), READ_CHUNK)
+        for row in session.execute(
+            select(LogEntry.item_id, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data, LogEntry.received_at)
+            .where(LogEntry.log_id == log_id, one_of(session, LogEntry.item_id, ids[start : start + READ_CHUNK]))
+            .order_by(LogEntry.item_id, LogEntry.seq)
+        )
     )
     trails: dict[str, list[Step]] = {}
     for item_id, index, leaf, data, received_at in rows:

@@ -1,10 +1,11 @@
 // The REST API, with problem+json errors turned into ApiError(status, detail).
 
 export class ApiError extends Error {
-  constructor(status, detail, retryAfter) {
+  constructor(status, detail, retryAfter, code) {
     super(detail);
     this.status = status;
     this.retryAfter = retryAfter;
+    this.code = code; // the problem's stable code ("ack_own_site"…), which pages translate
   }
 }
 
@@ -27,12 +28,13 @@ export async function call(path, { token, method = "GET", json, form, text = fal
   }
   if (!response.ok) {
     let detail = response.statusText;
+    let code;
     try {
-      detail = (await response.json()).detail ?? detail;
+      ({ detail = detail, code } = await response.json());
     } catch {
       // not problem+json: keep the status text
     }
-    throw new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || undefined);
+    throw new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || undefined, code);
   }
   if (blob) return response.blob();
   return text ? response.text() : response.json();

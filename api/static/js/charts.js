@@ -26,7 +26,7 @@ export function legend(container, leg, stages) {
 // One bar per row ({code, label, counts}), each the row's items split by stage, as a
 // share of the row's total; tapping a row calls onPick(code).
 export function bars(target, rows, leg, stages, onPick) {
-  const rowHeight = 30;
+  const rowHeight = 50; // a row is a tap target: at least 44 px on a phone's 310 px card
   target.setAttribute("viewBox", `0 0 ${WIDTH} ${rows.length * rowHeight}`);
   target.replaceChildren(
     ...rows.map((row, i) => {
@@ -34,7 +34,7 @@ export function bars(target, rows, leg, stages, onPick) {
       const group = svg("g", { transform: `translate(0 ${i * rowHeight})`, class: onPick && row.code ? "pick" : "", "data-code": row.code ?? "" });
       // A row-sized target: the whole row is tapped, not just the text or the bar.
       group.append(svg("rect", { x: 0, y: 0, width: WIDTH, height: rowHeight, class: "hit" }));
-      group.append(svg("text", { x: 0, y: 10, class: "bar-label" }, `${row.label} · ${total}`));
+      group.append(svg("text", { x: 0, y: 16, class: "bar-label" }, `${row.label} · ${total}`));
       let x = 0;
       for (const stage of stages) {
         const width = total ? (row.counts[stage] / total) * WIDTH : 0;
@@ -42,14 +42,14 @@ export function bars(target, rows, leg, stages, onPick) {
           group.append(
             svg(
               "rect",
-              { x, y: 13, width, height: 12, class: stageClass(leg, stage) },
+              { x, y: 22, width, height: 16, class: stageClass(leg, stage) },
               svg("title", {}, `${stageName(leg, stage)}: ${row.counts[stage]}`),
             ),
           );
         }
         x += width;
       }
-      if (!total) group.append(svg("rect", { x: 0, y: 13, width: WIDTH, height: 12, class: "s-none" }));
+      if (!total) group.append(svg("rect", { x: 0, y: 22, width: WIDTH, height: 16, class: "s-none" }));
       if (onPick && row.code) group.addEventListener("click", () => onPick(row.code));
       return group;
     }),
@@ -66,7 +66,10 @@ export function dominant(items) {
 }
 
 // Sites placed by longitude and latitude (equirectangular, to scale), each coloured by
-// its dominant stage; the area itself is the square.
+// its dominant stage and labelled with its name; tapping a dot (its target is a finger's
+// width) opens that area. The area itself is the square.
+const HIT = 7.5; // viewBox units: 15 of 100 is ≥ 44 px on a phone's 310 px wide map
+
 export function map(target, site, areas, onPick) {
   const placed = areas.filter((a) => a.lat != null && a.lon != null);
   const all = site.lat != null ? [...placed, site] : placed;
@@ -76,13 +79,17 @@ export function map(target, site, areas, onPick) {
   const lons = all.map((a) => a.lon);
   const squeeze = Math.cos((((Math.min(...lats) + Math.max(...lats)) / 2) * Math.PI) / 180);
   const span = Math.max((Math.max(...lons) - Math.min(...lons)) * squeeze, Math.max(...lats) - Math.min(...lats), 1e-6);
-  const x = (lon) => 5 + ((lon - Math.min(...lons)) * squeeze * 90) / span;
-  const y = (lat) => 5 + ((Math.max(...lats) - lat) * 90) / span;
+  const x = (lon) => 8 + ((lon - Math.min(...lons)) * squeeze * 84) / span;
+  const y = (lat) => 8 + ((Math.max(...lats) - lat) * 84) / span;
   for (const area of placed) {
+    const [cx, cy] = [x(area.lon), y(area.lat)];
     const dot = svg(
-      "circle",
-      { cx: x(area.lon), cy: y(area.lat), r: 2.4, class: `${dominant(area.items)} pick`, "data-code": area.code },
+      "g",
+      { class: "site pick", "data-code": area.code },
       svg("title", {}, `${area.name} (${area.code}): ${t("items_total", { n: area.items.total })}`),
+      svg("circle", { cx, cy, r: HIT, class: "hit" }),
+      svg("circle", { cx, cy, r: 2.4, class: dominant(area.items) }),
+      svg("text", { x: cx, y: cy - 3.4, class: "site-name", "text-anchor": "middle" }, area.name),
     );
     dot.addEventListener("click", () => onPick(area.code));
     target.append(dot);

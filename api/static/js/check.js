@@ -5,13 +5,14 @@
 //      checkpoint's root;
 //   3. the entries chain (seq 1, 2, 3…, each `prev` the leaf hash of the one before), so
 //      none was dropped from the middle or slipped in;
-//   4. the label signature in the URL fragment is the KPU's, for this item, and current.
+//   4. the label signature in the URL fragment is the KPU's, for this item, and current;
+//      a label that is not is called counterfeit, and the trail stays the genuine box's.
 // It shows what it finds in plain words. No personal names are shown (entries hold
 // none); the escorts' NRPs are counted, not listed.
 
 import { call } from "./api.js";
 import { encode, hex, utf8 } from "./b64.js";
-import { el, t, when } from "./i18n.js";
+import { el, flagWords, t, when } from "./i18n.js";
 import { checkLabel } from "./label.js";
 import { Failure, proveEntry, verifyPage } from "./proven.js";
 
@@ -36,13 +37,16 @@ async function checkTrail(history, checkpoint) {
   return checked;
 }
 
-// A line about the label in the URL fragment, and whether it is a failure.
+// A line about the label in the URL fragment: {line, bad}, or {line, counterfeit} for a
+// label that is not the KPU's (the trail, proven, is still the genuine box's).
 async function checkFragment(records) {
   const jws = location.hash.slice(1);
   if (!jws) return { line: t("label_absent"), bad: false };
   const { keys } = await call(`/api/v1/logs/${log}/label-keys`);
   const label = await checkLabel(item, jws, keys);
-  if (!label.ok) throw new Failure(t("why_label", { reason: t(label.why, { item: label.item }) }));
+  if (!label.ok) {
+    return { line: t("label_counterfeit_detail", { reason: t(label.why, { item: label.item }) }), counterfeit: true };
+  }
   const current = records.filter((r) => r.record.type === "label").at(-1)?.record;
   const digest = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(jws))));
   if (current && (current.serial !== label.payload.n || current.jws_sha256 !== digest)) {
@@ -80,22 +84,28 @@ function showTrail(checked) {
         " ",
         el("span", { class: `state ${STATE_CLASS[state]}` }, t(`record_${state}`)),
         el("br"),
-        el("small", {}, `${when(moment)} · ${place(site)}`),
+        el("small", {}, `${when(moment, site)} · ${place(site)}`),
         el("br"),
         el("small", {}, describe(record)),
-        record.flags?.length ? el("p", { class: "warning" }, t("flags", { flags: record.flags.join(", ") })) : null,
+        record.flags?.length ? el("p", { class: "warning" }, t("flags", { flags: [...new Set(record.flags)].map(flagWords).join("; ") })) : null,
       );
     }),
   );
 }
 
-verifyPage({
-  path: `/api/v1/items/${encodeURIComponent(item)}/history`,
-  log,
-  entriesOf: (history) => history.trail,
-  check: async (history, checkpoint) => {
-    const checked = await checkTrail(history, checkpoint);
-    return { checked, fragment: await checkFragment(checked) };
-  },
-  show: showTrail,
-});
+// Checked on opening, and again whenever the fragment changes (another label's
+// signature pasted into the address bar, say), without a reload.
+const run = () =>
+  verifyPage({
+    path: `/api/v1/items/${encodeURIComponent(item)}/history`,
+    log,
+    entriesOf: (history) => history.trail,
+    check: async (history, checkpoint) => {
+      const checked = await checkTrail(history, checkpoint);
+      return { checked, fragment: await checkFragment(checked) };
+    },
+    show: showTrail,
+    counterfeitTrail: (n) => t("label_counterfeit_trail", { item, n }),
+  });
+run();
+window.addEventListener("hashchange", run);

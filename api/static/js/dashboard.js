@@ -1,12 +1,16 @@
-// The dashboard (/dashboard), for KPU, PPK, auditors and admins: distribution progress
-// of an area and each area below it, a map of them, the boxes on the road, open alerts,
-// a box's custody timeline and the state of the log. Everything comes from the REST
-// API with the signed-in person's token, so it shows only their jurisdiction.
+// The dashboard (/dashboard), for KPU, PPK, auditors and admins: open alerts to act on
+// (alerts.js), distribution progress of an area and each area below it, a map of them,
+// the area's reports (reports.js), the boxes on the road, a box's custody timeline and
+// the state of the log. Everything comes from the REST API with the signed-in person's
+// token, so it shows only their jurisdiction. The area shown is in the URL (?site=), so
+// Back and bookmarks work.
 
 import { call } from "./api.js";
-import { ago, el, t, when } from "./i18n.js";
+import { ago, el, flagWords, t, when } from "./i18n.js";
+import { showAlerts } from "./alerts.js";
 import { bars, legend, map } from "./charts.js";
 import { openCheckpoint } from "./note.js";
+import { download, reportLinks, showReports } from "./reports.js";
 import { askAgain, signIn } from "./session.js";
 
 const READERS = new Set(["kpu", "ppk", "auditor", "admin"]);
@@ -18,6 +22,7 @@ let session;
 let area; // the site code shown
 
 const get = (path, options = {}) => call(path, { token: session.token, ...options });
+const place = (code) => (names[code] ? `${names[code]} (${code})` : code);
 
 function crumbs() {
   const codes = [area.slice(0, 5), area.slice(0, 8), area.slice(0, 13), area.slice(0, 17)];
@@ -66,7 +71,7 @@ function showTransit(items) {
         { "data-item": item.id },
         el("a", { href: "#timeline", "data-item": item.id }, item.id),
         el("br"),
-        el("small", {}, `${t("from_to", { from: item.custodian, to: item.dispatch_to })} · ${ago(item.dispatched_at)} ${t("since_dispatch")}`),
+        el("small", {}, `${t("from_to", { from: place(item.custodian), to: place(item.dispatch_to) })} · ${ago(item.dispatched_at)} ${t("since_dispatch")}`),
       ),
     ),
   );
@@ -74,21 +79,8 @@ function showTransit(items) {
   if (items.length > TRANSIT_SHOWN) $("transit").append(el("li", { class: "muted" }, t("more", { n: items.length - TRANSIT_SHOWN })));
 }
 
-function showAlerts(alerts) {
-  $("alert-count").textContent = `(${alerts.length})`;
-  $("alerts").replaceChildren(
-    ...alerts.map((alert) =>
-      el(
-        "li",
-        { class: `alert ${alert.severity}` },
-        el("span", { class: `badge ${alert.severity}` }, t(`severity_${alert.severity}`)),
-        ` ${alert.rule} · ${alert.item_id ?? alert.site ?? ""}`,
-        el("br"),
-        el("small", {}, `${alert.detail} · ${ago(alert.created_at)}`),
-      ),
-    ),
-  );
-  if (!alerts.length) $("alerts").append(el("li", { class: "muted" }, t("none")));
+function acknowledge(alert, reason) {
+  return get(`/api/v1/alerts/${alert.id}/ack?log=${alert.log_id}`, { method: "POST", json: { reason } });
 }
 
 async function showLog(log) {
@@ -108,26 +100,45 @@ async function showLog(log) {
   }
 }
 
+// Names for the codes a timeline shows that no progress report has named yet.
+async function learnNames(codes) {
+  const unknown = [...new Set(codes.filter((code) => code && !(code in names)))];
+  const sites = await Promise.all(unknown.map((code) => call(`/api/v1/sites/${code}`).catch(() => null)));
+  for (const site of sites) if (site) names[site.code] = site.name;
+}
+
+// The moment a step happened: the scan's, else when the log recorded it.
+const observed = (entry) => entry.scan?.observed_at ?? entry.received_at;
+
 async function search(id) {
   $("found").textContent = t("loading");
+  $("item-report").hidden = true;
   try {
     const [item, history] = await Promise.all([get(`/api/v1/items/${encodeURIComponent(id)}`), call(`/api/v1/items/${encodeURIComponent(id)}/history`)]);
-    $("found").textContent = `${id}: ${t(`status_${item.status}`)} · ${t("custodian")}: ${item.custodian}` +
-      (item.dispatch_to ? ` → ${item.dispatch_to}` : "");
+    await learnNames([item.custodian, item.dispatch_to, ...history.trail.flatMap(({ entry }) => [entry.scan?.site, entry.scan?.counterparty])]);
+    $("found").textContent = `${id}: ${t(`status_${item.status}`)} · ${t("custodian")}: ${place(item.custodian)}` +
+      (item.dispatch_to ? ` → ${place(item.dispatch_to)}` : "");
+    const report = el("a", { href: `/api/v1/items/${encodeURIComponent(id)}/report.pdf`, "data-report": `berita-acara-${id}.pdf` }, t("report_item_pdf"));
+    $("item-report").replaceChildren(download(report, () => session.token, $("found")));
+    $("item-report").hidden = false;
+    // In the order things happened (a phone offline syncs late), the log's time beside.
+    const steps = [...history.trail].sort((a, b) => Date.parse(observed(a.entry)) - Date.parse(observed(b.entry)));
     $("timeline").replaceChildren(
-      ...history.trail.map(({ entry, index }) =>
-        el(
+      ...steps.map(({ entry, index }) => {
+        const site = entry.scan?.site ?? entry.site ?? item.log_id;
+        return el(
           "li",
-          { "data-type": entry.type, "data-index": index },
+          { "data-type": entry.type, "data-index": index, "data-observed": observed(entry) },
           el("strong", {}, t(`type_${entry.type}`)),
-          ` · ${t(`role_${entry.role}`)}`,
+          ` · ${t(`role_${entry.role}`)} · ${when(observed(entry), site)}`,
           el("br"),
-          el("small", {}, `${when(entry.scan?.observed_at ?? entry.received_at)} · ${entry.scan?.site ?? entry.site ?? item.log_id}` +
-            (entry.scan?.counterparty ? ` (${entry.type === "receive" ? "←" : "→"} ${entry.scan.counterparty})` : "") +
-            (entry.scan?.seals?.length ? ` · ${entry.scan.seals.join(", ")}` : "")),
-          entry.flags?.length ? el("p", { class: "warning" }, t("flags", { flags: entry.flags.join(", ") })) : null,
-        ),
-      ),
+          el("small", {}, `${place(site)}` +
+            (entry.scan?.counterparty ? ` (${entry.type === "receive" ? "←" : "→"} ${place(entry.scan.counterparty)})` : "") +
+            (entry.scan?.seals?.length ? ` · ${t("seals_short")}: ${entry.scan.seals.join(", ")}` : "") +
+            ` · #${index} ${t("recorded_at", { time: when(entry.received_at, site) })}`),
+          entry.flags?.length ? el("p", { class: "warning" }, t("flags", { flags: [...new Set(entry.flags)].map(flagWords).join("; ") })) : null,
+        );
+      }),
     );
   } catch (failure) {
     $("found").textContent = t("error", { detail: failure.message });
@@ -146,8 +157,9 @@ async function load() {
       showLog(log),
     ]);
     showProgress(report);
+    showAlerts($("alerts"), $("alert-count"), alerts.alerts, { place, open, acknowledge });
+    showReports($("reports"), reportLinks(area, names[area], log), () => session.token, $("report-status"));
     showTransit(transit.items);
-    showAlerts(alerts.alerts);
     crumbs();
     document.body.dataset.loaded = String(Date.now());
   } catch (failure) {
@@ -156,11 +168,29 @@ async function load() {
   }
 }
 
+function open(id) {
+  $("search").elements.box.value = id;
+  search(id);
+}
+
+// Drilling into an area is a step in the browser's history: Back comes up again.
 function pick(code) {
   area = code;
-  history.replaceState(null, "", `?site=${code}`);
+  history.pushState({ site: code }, "", `?site=${code}`);
   load();
 }
+
+// The area the URL asks for, if it is within the person's jurisdiction.
+function asked() {
+  const code = new URLSearchParams(location.search).get("site");
+  return code && code.startsWith(session.jurisdiction) ? code : null;
+}
+
+window.addEventListener("popstate", () => {
+  if (!session || !READERS.has(session.role)) return;
+  area = asked() ?? home;
+  load();
+});
 
 $("refresh").addEventListener("click", load);
 $("crumbs").addEventListener("click", (event) => {
@@ -172,15 +202,14 @@ $("crumbs").addEventListener("click", (event) => {
 });
 $("transit").addEventListener("click", (event) => {
   const id = event.target.dataset?.item;
-  if (id) {
-    $("search").elements.box.value = id;
-    search(id);
-  }
+  if (id) open(id);
 });
 $("search").addEventListener("submit", (event) => {
   event.preventDefault();
   search(event.target.elements.box.value.trim().toUpperCase());
 });
+
+let home; // the person's own area: where Back ends
 
 signIn(async (signedIn) => {
   session = signedIn;
@@ -189,10 +218,9 @@ signIn(async (signedIn) => {
     return;
   }
   $("app").hidden = false;
-  const asked = new URLSearchParams(location.search).get("site");
   // A national account starts with the first log hosted here.
-  area = asked && asked.startsWith(session.jurisdiction) ? asked : session.jurisdiction;
-  area ||= (await call("/api/v1/logs")).logs[0]?.log;
+  home = session.jurisdiction || (await call("/api/v1/logs")).logs[0]?.log;
+  area = asked() ?? home;
   await load();
   setInterval(load, REFRESH_EVERY);
 });

@@ -14,8 +14,15 @@ export function ago(iso, now = Date.now()) {
   return minutes < 120 ? t("minutes_ago", { n: minutes }) : t("hours_ago", { n: Math.round(minutes / 60) });
 }
 
-export function when(iso) {
-  return new Date(iso).toLocaleString(lang === "id" ? "id-ID" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+// Each province's zone (models/places/zones.py), handed over like the words.
+const zones = JSON.parse(document.getElementById("zones")?.textContent ?? "{}");
+
+// A time on a 24-hour clock; given a site, in the site's zone and named ("7 Des 2026 09.15 WITA").
+export function when(iso, site = null) {
+  const [timeZone, name] = (site && (zones[site.slice(0, 2)] ?? zones.default)) || [undefined, ""];
+  const options = { dateStyle: "medium", timeStyle: "short", hourCycle: "h23", timeZone };
+  const text = new Date(iso).toLocaleString(lang === "id" ? "id-ID" : "en-GB", options);
+  return name ? `${text} ${name}` : text;
 }
 
 // Element helper: el("li", {class: "x"}, "text", child...).
@@ -31,3 +38,7 @@ export function el(tag, attributes = {}, ...children) {
 // The language link keeps the label signature in the fragment.
 const toggle = document.getElementById("language");
 if (toggle) toggle.addEventListener("click", () => (toggle.hash = location.hash));
+
+// A custody flag, and an alert's rule, in words (flag_<name>, rule_<name>).
+export const flagWords = (flag) => (messages[`flag_${flag}`] ? t(`flag_${flag}`) : t("flag_unknown", { flag }));
+export const ruleWords = (rule) => (messages[`rule_${rule}`] ? t(`rule_${rule}`) : t("rule_unknown", { rule }));

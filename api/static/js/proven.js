@@ -37,6 +37,7 @@ export async function proveEntry(entry, checkpoint) {
 
 function verdict(ok, detail, fragment) {
   const box = document.getElementById("verdict");
+  box.hidden = false;
   box.className = `verdict ${ok ? "good" : "bad"}`;
   box.dataset.result = ok ? "verified" : "failed";
   box.querySelector("h2").textContent = ok ? t("verified") : t("failed");
@@ -46,16 +47,48 @@ function verdict(ok, detail, fragment) {
   line.className = fragment?.bad ? "error" : "";
 }
 
+// A label that is not the KPU's on a box whose trail is proven: the label is what is
+// false, said first and plainly; the trail below is the genuine box's.
+function counterfeit(fragment, trailLine) {
+  const box = document.getElementById("verdict");
+  box.hidden = false;
+  box.className = "verdict bad";
+  box.dataset.result = "counterfeit";
+  box.querySelector("h2").textContent = t("label_counterfeit");
+  document.getElementById("verdict-detail").textContent = fragment.line;
+  const line = document.getElementById("fragment-result");
+  line.textContent = trailLine;
+  line.className = "";
+}
+
+function pending() {
+  const box = document.getElementById("verdict");
+  box.hidden = false;
+  box.className = "verdict pending";
+  delete box.dataset.result;
+  box.querySelector("h2").textContent = t("verifying");
+  document.getElementById("verdict-detail").textContent = "";
+  document.getElementById("fragment-result").textContent = "";
+}
+
+let runs = 0; // a check started later (the fragment changed) overrules one still running
+
 // The page's whole check: fetch its history (`path`) and the logs, open the checkpoint,
-// run `check(history, checkpoint)` → {checked, fragment: {line, bad}} (throwing Failure
-// if anything is wrong), show the verdict, then `show(checked, proven)`. A failed check
-// shows the history's entries (`entriesOf(history)`) for what they claim, unproven.
-export async function verifyPage({ path, log, entriesOf, check, show }) {
+// run `check(history, checkpoint)` → {checked, fragment: {line, bad, counterfeit}}
+// (throwing Failure if anything is wrong), show the verdict, then `show(checked, proven)`.
+// A failed check shows the history's entries (`entriesOf(history)`) for what they claim,
+// unproven. A counterfeit fragment on a proven history is said so with
+// `counterfeitTrail(n)`, the proven entries shown as such.
+export async function verifyPage({ path, log, entriesOf, check, show, counterfeitTrail }) {
+  const run = ++runs;
+  const latest = () => run === runs;
+  pending();
   try {
     const [history, { logs }] = await Promise.all([call(path), call("/api/v1/logs")]);
     const info = logs.find((l) => l.log === log);
     let checked;
     let proven = true;
+    let outcome;
     try {
       let checkpoint;
       try {
@@ -66,18 +99,22 @@ export async function verifyPage({ path, log, entriesOf, check, show }) {
       if (checkpoint.origin !== info.origin) throw new Failure(t("why_origin"));
       const result = await check(history, checkpoint);
       checked = result.checked;
-      const pending = checked.filter((c) => c.state === "pending").length;
-      let detail = t("verified_detail", { n: checked.length - pending, origin: checkpoint.origin, size: checkpoint.size });
-      if (pending) detail += " " + t("verified_pending", { n: pending });
-      verdict(true, detail, result.fragment);
+      const pendingCount = checked.filter((c) => c.state === "pending").length;
+      let detail = t("verified_detail", { n: checked.length - pendingCount, origin: checkpoint.origin, size: checkpoint.size });
+      if (pendingCount) detail += " " + t("verified_pending", { n: pendingCount });
+      outcome = result.fragment?.counterfeit && counterfeitTrail
+        ? () => counterfeit(result.fragment, `${counterfeitTrail(checked.length)} ${detail}`)
+        : () => verdict(true, detail, result.fragment);
     } catch (failure) {
       if (!(failure instanceof Failure)) throw failure;
-      verdict(false, failure.message);
+      outcome = () => verdict(false, failure.message);
       checked = entriesOf(history).map((entry) => ({ record: entry.entry, index: entry.index, state: "bad" }));
       proven = false;
     }
+    if (!latest()) return;
+    outcome();
     show(checked, proven);
   } catch (failure) {
-    verdict(false, t("error", { detail: failure.message }));
+    if (latest()) verdict(false, t("error", { detail: failure.message }));
   }
 }

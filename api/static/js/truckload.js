@@ -81,7 +81,7 @@ function showBoxes(checked, proven) {
         el("small", {}, `${t("seals_short")}: ${box.seals.join(", ") || "-"} · #${box.index}`),
         el("br"),
         el("small", { class: key === "truck_box_missing" ? "error" : "" },
-          t(key, { index: at?.index, time: at ? when(at.record.scan?.observed_at ?? at.record.received_at) : "" })),
+          t(key, { index: at?.index, time: at ? when(at.record.scan?.observed_at ?? at.record.received_at, at.record.scan?.site ?? to) : "" })),
         proven ? null : el("span", { class: "state rejected" }, t("record_bad")),
       );
     }),
