@@ -27,6 +27,7 @@ from models.custody.handoffs import get_handoff
 from models.custody.items import get_item, parse_item_id
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
+from models.places.codes import zone_of
 from models.places.sites import route_to, site_names
 from starlette.types import Scope
 
@@ -40,8 +41,16 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 
 LANG_COOKIE = "jejak_lang"
 LangQuery = Annotated[str | None, Query(pattern="^(id|en)$", description="Page language")]
-# What the scanner's service worker keeps for use with no network: the page and its assets.
-_SHELL_SUFFIXES = (".js", ".css", ".png", ".svg", ".webmanifest")
+# What the scanner's service worker keeps for use with no network besides its modules (found
+# from scanner.js by their imports): the style, the install manifest and its icons, and the
+# libraries loaded on demand (the QR decoder when the camera opens; Ed25519 where the browser
+# has none). The dashboard's and the public page's files are not the scanner's to keep.
+_SHELL_ROOT = "js/scanner.js"
+_SHELL_EXTRA = (
+    "jejak.css", "scan.webmanifest", "icons/icon-192.png", "icons/icon-512.png", "icons/jejak.svg",
+    "vendor/jsQR.js", "vendor/noble-ed25519.js",
+)
+_IMPORT = re.compile(r'^import [^;]*?from "\./([\w-]+\.js)";', re.MULTILINE)
 
 
 def _page(request: Request, template: str, lang: str | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -67,7 +76,7 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
 @router.get("/scan", response_class=HTMLResponse)
 def scanner(request: Request, lang: LangQuery = None) -> HTMLResponse:
     """The field scanner: sign in, register this phone's key, scan, sign, sync."""
-    return _page(request, "scan.html", lang)
+    return _page(request, "scan.html", lang, zones=zones())
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -132,10 +141,35 @@ def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLRes
 
 
 @cache
+def zones() -> dict[str, list[str | int]]:
+    """Each province's time zone for the scanner's clock, as models/places/codes.py
+    zone_of decides it: {"53": ["WITA", 480], ...} (name, minutes east of UTC). The page
+    picks its user's once they sign in, with no network if need be."""
+    table: dict[str, list[str | int]] = {}
+    for province in range(11, 100):
+        zone = zone_of(f"{province}")
+        offset = zone.utcoffset(None)
+        table[f"{province}"] = [zone.tzname(None), int(offset.total_seconds() // 60)]
+    return table
+
+
+def _modules(root: str) -> list[str]:
+    """`root` and every module it imports, directly or not (static/js/*.js)."""
+    found, todo = [root], [root]
+    while todo:
+        source = (STATIC / todo.pop()).read_text(encoding="utf-8")
+        for name in _IMPORT.findall(source):
+            if f"js/{name}" not in found:
+                found.append(f"js/{name}")
+                todo.append(f"js/{name}")
+    return found
+
+
+@cache
 def _shell() -> tuple[str, list[str]]:
     """The static assets the scanner needs offline, and a version that changes with any
     of them (so a new deployment replaces the cached copy)."""
-    files = sorted(p for p in STATIC.rglob("*") if p.suffix in _SHELL_SUFFIXES and p.name != "sw.js")
+    files = sorted(STATIC / name for name in {*_modules(_SHELL_ROOT), *_SHELL_EXTRA})
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())

@@ -1,5 +1,5 @@
 // The scanner's service worker (served at /scan/sw.js, which prepends VERSION and SHELL:
-// the page and every static asset). It keeps the app shell so the scanner opens with no
+// the page and the scanner's own static files, not the dashboard's or the public page's). It keeps the app shell so the scanner opens with no
 // network. The shell is answered from the cache at once and refreshed behind it; the API
 // is never cached here (the app keeps what it needs in IndexedDB).
 /* global VERSION, SHELL */
