@@ -21,8 +21,6 @@ JEJAK_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure."""
 from __future__ import annotations
 
 import base64
-import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +32,6 @@ import pytest
 import qrcode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
-from PIL import Image
 
 from models.accounts.actor import Role
 
@@ -43,14 +40,11 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import fresh_database, serve_live
+from tests.helpers import CHROMIUM, PhonePage, fake_camera, fresh_database, playwright_or_skip, serve_live
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRE_BROWSER = os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1"
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-PHONE = {"width": 360, "height": 740}
 PASSWORD = seed_demo.PASSWORD
 BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
 VILLAGE = "53.03.08.2010"
@@ -58,22 +52,6 @@ RECEIVER = "pps.tapenpah"  # the village's PPS officer: the demo has none, the t
 # Insana Utara's truckload left the warehouse under escort.polres.ttu's name, not yet picked up.
 TRUCK, TRUCK_TO = "53.03-53.03.09-demo", "53.03.09"
 TRUCK_RECEIVER = "ppk.insanautara"  # the demo has none, the test adds one
-
-
-def _playwright() -> Any:
-    """Playwright's sync API, or a skip (a failure when the browser is required)."""
-    reason = None
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        reason = "the playwright package is missing: pip install -e '.[dev]'"
-    if reason:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return sync_api
 
 
 @dataclass
@@ -138,21 +116,10 @@ def _escort_attests(base: str, box: str) -> None:
     assert [(r["status"], r["flags"]) for r in results] == [("accepted", [])] * 2, results
 
 
-def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
-    """A one-frame Y4M video of the label, centred on white: Chromium's fake camera."""
-    label = Image.open(io.BytesIO(png)).convert("L")
-    label.thumbnail((side - 40, side - 40))
-    frame = Image.new("L", (side, side), 255)
-    frame.paste(label, ((side - label.width) // 2, (side - label.height) // 2))
-    chroma = bytes([128]) * (side // 2) * (side // 2)
-    path.write_bytes(b"YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n" % (side, side) + frame.tobytes() + chroma * 2)
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sync_api = _playwright()
-    video = _y4m(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
+    sync_api = playwright_or_skip()
+    video = fake_camera([demo.label_png], tmp_path_factory.mktemp("camera") / "label.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -167,44 +134,12 @@ def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[An
         chromium.close()
 
 
-class PhonePage:
-    """A browser context at phone size, collecting console errors from its pages."""
-
-    def __init__(self, browser: Any, demo: Demo, site: str | None = None) -> None:
-        where = demo.coords.get(site or "")
-        self.context = browser.new_context(
-            viewport=PHONE,
-            permissions=["camera", "geolocation"] if where else ["camera"],
-            geolocation={"latitude": where[0], "longitude": where[1], "accuracy": 15} if where else None,
-        )
-        self.errors: list[str] = []
-        self.context.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.context.on("weberror", lambda e: self.errors.append(str(e.error)))
-        self.page = self.context.new_page()
-        self.base = demo.base
-
-    def open(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def sign_in(self, username: str) -> None:
-        self.page.fill("#login input[name=username]", username)
-        self.page.fill("#login input[name=password]", PASSWORD)
-        self.page.click("#login button")
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
-        assert self.errors == [], f"console errors: {self.errors}"
-
-
 @pytest.fixture
 def phones(browser: Any, demo: Demo) -> Iterator[Any]:
     opened: list[PhonePage] = []
 
     def phone(site: str | None = None) -> PhonePage:
-        opened.append(PhonePage(browser, demo, site))
+        opened.append(PhonePage(browser, demo.base, demo.coords.get(site or ""), SHOTS))
         return opened[-1]
 
     yield phone
@@ -357,7 +292,7 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     pps.context.set_offline(False)  # the `online` event sends it
     logged = pps.page.locator("#outbox li[data-state=logged]")
     logged.wait_for(timeout=15_000)
-    assert "Di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
+    assert "Tercatat di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
     assert "Catatan" not in logged.inner_text()  # accepted without a custody flag
     assert logged.locator("a.receipt").get_attribute("download").startswith("receipt-")
     pps.shot("scan-received-in-log")
