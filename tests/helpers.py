@@ -300,6 +300,22 @@ def playwright_or_skip() -> Any:
     return sync_api
 
 
+@contextmanager
+def chromium_with_camera(video: Path) -> Iterator[Any]:
+    """Debian's Chromium, headless, whose camera shows `video` (fake_camera) with no prompt."""
+    with playwright_or_skip().sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
 class PhonePage:
     """A browser context at phone size, collecting console errors from its pages."""
 

@@ -23,10 +23,9 @@ import qrcode
 from models.accounts.actor import Role
 from models.accounts.users import create_user
 from models.core.settings import Settings
-from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import CHROMIUM, PhonePage, fake_camera, fresh_database, playwright_or_skip, serve_live
+from tests.helpers import PhonePage, chromium_with_camera, fake_camera, fresh_database, playwright_or_skip, serve_live
 
 pytestmark = pytest.mark.browser
 
@@ -90,22 +89,13 @@ def field(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.fixture(scope="module")
 def browser(field: Field, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Chromium whose camera shows the box's seals, one QR code after the other."""
-    sync_api = playwright_or_skip()
+    playwright_or_skip()
     tmp = tmp_path_factory.mktemp("camera")
     seals = [_qr(seal, tmp / f"seal-{i}.png").read_bytes() for i, seal in enumerate(field.boxes[0].seals)]
     video = fake_camera(seals, tmp / "seals.y4m", fps=2)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
+    with chromium_with_camera(video) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
