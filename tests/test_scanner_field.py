@@ -219,6 +219,20 @@ def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
     assert failed.is_hidden()
     assert TIME.search(page.locator("#last-sync").inner_text())
     phone.shot("field-upload-refused")
+
+    # Another scan whose number the log already holds for another: in conflict, in words.
+    page.unroute("**/api/v1/events")
+    page.route("**/api/v1/events", lambda route: route.fulfill(json={"results": [
+        {"event_id": route.request.post_data_json["scans"][0]["scan"]["event_id"], "status": "conflict", "index": 7,
+         "reason": "device_seq 2 was used for another scan, entry 7", "flags": []}]}))  # fmt: skip
+    page.fill("#typed input[name=box]", BOX)
+    page.click("#typed button")
+    page.wait_for_selector("#scan:not([hidden])")
+    page.select_option("#scan select[name=type]", "incident")
+    page.click("#scan button[type=submit]")
+    conflict = page.locator("#outbox li[data-state=conflict]")
+    conflict.wait_for()
+    assert "Bentrok" in conflict.inner_text() and "bentrok dengan entri ke-7" in conflict.inner_text()
     phone.forgive("Failed to load resource")
 
 
@@ -333,7 +347,7 @@ MEASURE = """() => {
 
 def test_tap_targets_and_contrast(phone, field):
     """Finding 7: every tap target at least 44 × 44 CSS px and every text at least 4.5:1,
-    on the sign-in, the form with its outbox, and a failed upload."""
+    on the sign-in, the form, and the upload queue with a receipt."""
     page = phone.page
     phone.open("/scan")
     page.wait_for_selector("#login:not([hidden])")

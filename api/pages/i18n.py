@@ -176,7 +176,6 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Seal numbers are required: scan the seals or type their numbers. Nothing was signed.",
     ),
     "seal_is_label": ("Itu label kotak, bukan segel: arahkan kamera ke segel.", "That is a box label, not a seal: point the camera at a seal."),
-    "seals_reading": ("Arahkan kamera ke segel. Terbaca: {seals}", "Point the camera at the seals. Read: {seals}"),
     "item_outside": (
         "Kotak {item} di luar wilayah Anda ({area}): tidak dapat dipindai dari akun ini. Formulir ditutup.",
         "Box {item} is outside your area ({area}): it cannot be scanned from this account. The form was closed.",
