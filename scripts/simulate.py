@@ -58,7 +58,7 @@ from models.core.errors import Conflict, InvalidRequest
 from models.core.settings import Settings, get_settings
 from models.custody.alerts import Alert
 from models.custody.items import Item
-from models.places.codes import zone_of
+from models.places.zones import zone_of
 from models.places.geo import Point, distance_km
 from models.places.sites import Site, SiteLevel
 from models.places.wilayah import SHIPPED, import_areas, insert_new, regencies_in_provinces
@@ -169,7 +169,7 @@ class Election:
 
     def local(self, regency: str, days: float, hours: float) -> datetime:
         """A moment `days` and `hours` after the start of voting day, in the regency's zone."""
-        day = self.voting_day.replace(tzinfo=zone_of(regency))
+        day = self.voting_day.replace(tzinfo=zone_of(regency)[0])
         return day + timedelta(days=days, hours=hours)
 
     def earliest(self) -> datetime:

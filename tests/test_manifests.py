@@ -35,7 +35,7 @@ from models.custody import manifests
 from models.custody.manifests import Loading, Mismatch
 from models.custody.handoffs import Handoff
 from models.custody.truckloads import SignedManifest, Truckload
-from models.places.codes import WITA
+from models.places.zones import zone_of
 from tests.factories import Area, Person, Phone, add_district, make_person, new_area
 from tests.helpers import node_or_skip
 
@@ -147,7 +147,7 @@ def qr_codes(document: bytes, dpi: int = 200) -> list[str]:
 
 
 def witawaktu(moment: datetime) -> str:
-    return f"{moment.astimezone(WITA):%d/%m/%Y %H.%M} WITA"
+    return f"{moment.astimezone(zone_of('53')[0]):%d/%m/%Y %H.%M} WITA"
 
 
 # ---------------------------------------------------------------- the signed manifest

@@ -20,7 +20,7 @@ from models.core.times import parse_time
 from models.custody.manifests import Mismatch
 from models.custody.truckloads import BeritaAcara, Entry, Leg, Person, SignedManifest
 from models.log.sequencer import b64
-from models.places.codes import zone_of
+from models.places.zones import zone_of
 
 from api.export.report_pdf import BULAN, CATATAN, HARI, PERAN, Document, printable, table
 from api.labels import render
@@ -33,14 +33,16 @@ _RECEIPT_QR_MM = 42.0
 
 def waktu(moment: datetime, code: str) -> str:
     """A time as the people at the site read it: `07/12/2026 09.15 WITA`."""
-    local = moment.astimezone(zone_of(code))
-    return f"{local:%d/%m/%Y %H.%M} {local.tzname()}"
+    zone, name = zone_of(code)
+    local = moment.astimezone(zone)
+    return f"{local:%d/%m/%Y %H.%M} {name}"
 
 
 def tanggal(moment: datetime, code: str) -> str:
     """`Senin, 7 Desember 2026, pukul 09.15 WITA`."""
-    local = moment.astimezone(zone_of(code))
-    return f"{HARI[local.weekday()]}, {local.day} {BULAN[local.month - 1]} {local.year}, pukul {local:%H.%M} {local.tzname()}"
+    zone, name = zone_of(code)
+    local = moment.astimezone(zone)
+    return f"{HARI[local.weekday()]}, {local.day} {BULAN[local.month - 1]} {local.year}, pukul {local:%H.%M} {name}"
 
 
 def _site(names: dict[str, str], code: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import timedelta, timezone
 
 from models.core.errors import InvalidRequest
 
@@ -77,18 +76,3 @@ def within(code: str, jurisdiction: str) -> bool:
         or code.startswith(jurisdiction + ".")
         or code.startswith(jurisdiction + "-")
     )
-
-
-# Indonesia's three time zones, by province (the code's first two digits).
-WIB, WITA, WIT = timezone(timedelta(hours=7), "WIB"), timezone(timedelta(hours=8), "WITA"), timezone(timedelta(hours=9), "WIT")
-
-
-def zone_of(code: str) -> timezone:
-    """The site's time zone, named as people there say it: WIB (Sumatra, Java, West and
-    Central Kalimantan), WIT (Maluku, Papua), else WITA (Nusa Tenggara Timur among them)."""
-    province = int(code[:2])
-    if province <= 36 or province in (61, 62):
-        return WIB
-    if province in (81, 82) or province >= 91:
-        return WIT
-    return WITA
