@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
-import io
 import json
 import os
 import shutil
@@ -33,11 +32,6 @@ from models.log.sequencer import Appended, NewEntry
 from models.runtime import Runtime
 
 T = TypeVar("T")
-
-# The browser tests: Debian's Chromium, at a phone's size.
-CHROMIUM = "/usr/bin/chromium"
-REQUIRE_BROWSER = os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1"
-PHONE = {"width": 360, "height": 740}
 
 
 def wait_for(condition: Callable[[], T], what: str, *, timeout: float = 30, every: float = 0.05) -> T:
@@ -284,8 +278,33 @@ def node_or_skip() -> str:
     return node
 
 
+# The pages in a real browser (Debian's Chromium, driven by Playwright), as the field uses them.
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 900}
+RESULTS = Path(__file__).resolve().parent.parent / "test-results"  # screenshots: CI artifacts, not committed
+
+
+@contextmanager
+def demo_served(database_url: str, tmp: Path, prepare: Callable[[Runtime, Settings], T]) -> Iterator[tuple[str, T]]:
+    """The seeded demo of Timor Tengah Utara in a database of its own, `prepare`d, then
+    served: (base URL, what `prepare` gave)."""
+    from scripts import seed_demo
+
+    with fresh_database(database_url, tmp) as url:
+        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
+        runtime = Runtime(settings)
+        try:
+            seed_demo.seed(runtime, out=lambda line: None)
+            prepared = prepare(runtime, settings)
+        finally:
+            runtime.close()
+        with serve_live(settings) as base:
+            yield base, prepared
+
+
 def playwright_or_skip() -> Any:
-    """Playwright's sync API, or a skip (a failure when the browser is required)."""
+    """Playwright's sync API, or a skip (a failure when JEJAK_TEST_REQUIRE_BROWSER=1, as in CI)."""
     reason = None
     if not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} is missing: apt-get install chromium"
@@ -294,26 +313,97 @@ def playwright_or_skip() -> Any:
     except ImportError:
         reason = "the playwright package is missing: pip install -e '.[dev]'"
     if reason:
-        if REQUIRE_BROWSER:
+        if os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1":
             pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     return sync_api
 
 
 @contextmanager
-def chromium_with_camera(video: Path) -> Iterator[Any]:
-    """Debian's Chromium, headless, whose camera shows `video` (fake_camera) with no prompt."""
-    with playwright_or_skip().sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
-        yield chromium
-        chromium.close()
+def launched_chromium(*args: str) -> Iterator[Any]:
+    """Debian's Chromium, headless, with `args`; screenshots go to RESULTS."""
+    sync_api = playwright_or_skip()
+    RESULTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(args))
+        yield browser
+        browser.close()
+
+
+# Every visible control a finger must hit: its smallest side, with what it is.
+_SMALLEST_TARGET = """(selector) => {
+  let smallest = null;
+  for (const node of document.querySelectorAll(selector)) {
+    const box = node.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(node).visibility === "hidden") continue;
+    const side = Math.min(box.width, box.height);
+    if (!smallest || side < smallest.side) {
+      smallest = { side, width: box.width, height: box.height, what: node.outerHTML.slice(0, 120) };
+    }
+  }
+  return smallest;
+}"""
+
+# Every visible piece of text: its contrast against the background behind it (WCAG 2).
+_LOWEST_CONTRAST = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (node) => {
+    for (; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = rgb(getComputedStyle(node).backgroundColor);
+      if (a > 0.5) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  let lowest = null;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const node = text.parentElement;
+    if (!text.textContent.trim() || !node.getClientRects().length || node.closest("svg, noscript, script")) continue;
+    if (getComputedStyle(node).visibility === "hidden") continue;
+    const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(background(node))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (!lowest || ratio < lowest.ratio) lowest = { ratio, what: node.outerHTML.slice(0, 120) };
+  }
+  return lowest;
+}"""
+TAP_TARGETS = "a, button, input, select, textarea, summary, label.check, svg .pick"
+
+
+def smallest_target(page: Any, selector: str = TAP_TARGETS) -> dict[str, Any]:
+    """The visible control with the smallest side on the page: {side, width, height, what}."""
+    found: dict[str, Any] = page.evaluate(_SMALLEST_TARGET, selector)
+    return found
+
+
+def lowest_contrast(page: Any) -> dict[str, Any]:
+    """The visible text with the lowest contrast against its background: {ratio, what}."""
+    found: dict[str, Any] = page.evaluate(_LOWEST_CONTRAST)
+    return found
+
+
+# Chromium's camera without a prompt, showing a file (add --use-file-for-fake-video-capture=).
+CAMERA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+
+
+def fake_camera(pngs: list[bytes], path: Path, side: int = 720, fps: int = 10) -> Path:
+    """A Y4M video of the images in turn, each centred on white, `fps` frames a second:
+    Chromium's fake camera (--use-file-for-fake-video-capture), which loops it."""
+    import io
+
+    from PIL import Image
+
+    frames = []
+    for png in pngs:
+        image = Image.open(io.BytesIO(png)).convert("L")
+        image.thumbnail((side - 40, side - 40))
+        frame = Image.new("L", (side, side), 255)
+        frame.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+        chroma = bytes([128]) * (side // 2) * (side // 2)
+        frames.append(b"FRAME\n" + frame.tobytes() + chroma * 2)
+    path.write_bytes(b"YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n" % (side, side, fps) + b"".join(frames))
+    return path
 
 
 class PhonePage:
@@ -352,20 +442,3 @@ class PhonePage:
     def close(self) -> None:
         self.context.close()
         assert self.errors == [], f"console errors: {self.errors}"
-
-
-def fake_camera(pngs: list[bytes], path: Path, side: int = 720, fps: int = 10) -> Path:
-    """A Y4M video of the images in turn, each centred on white, `fps` frames a second:
-    Chromium's fake camera (--use-file-for-fake-video-capture), which loops it."""
-    from PIL import Image
-
-    frames = []
-    for png in pngs:
-        image = Image.open(io.BytesIO(png)).convert("L")
-        image.thumbnail((side - 40, side - 40))
-        frame = Image.new("L", (side, side), 255)
-        frame.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
-        chroma = bytes([128]) * (side // 2) * (side // 2)
-        frames.append(b"FRAME\n" + frame.tobytes() + chroma * 2)
-    path.write_bytes(b"YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n" % (side, side, fps) + b"".join(frames))
-    return path

@@ -25,11 +25,13 @@ from models.accounts.users import create_user
 from models.core.settings import Settings
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import PhonePage, chromium_with_camera, fake_camera, fresh_database, playwright_or_skip, serve_live
+from tests.helpers import (
+    CAMERA, PHONE, RESULTS, PhonePage, demo_served, fake_camera, launched_chromium, lowest_contrast, smallest_target,
+)
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parent.parent / "test-results" / "scanner"
+SHOTS = RESULTS / "scanner"
 BOX = "53.03.08.2010-001-BUP"  # bound for Tapenpah, whose PPS the test adds
 VILLAGE = "53.03.08.2010"
 PPK = "ppk.insana"
@@ -57,44 +59,39 @@ def _qr(text: str, path: Path) -> Path:
     return path
 
 
+def _pps_of_tapenpah(runtime: Runtime, settings: Settings) -> None:
+    with runtime.db.session(write=True) as session:
+        create_user(session, username="pps.tapenpah", password=seed_demo.PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
+
+
 @pytest.fixture(scope="module")
 def field(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
     tmp = tmp_path_factory.mktemp("field")
-    with fresh_database(database_url, tmp) as url:
-        settings = Settings(environment="test", database_url=url, host="jejak.test", keys_dir=tmp / "keys")
-        runtime = Runtime(settings)
-        try:
-            seed_demo.seed(runtime, out=lambda line: None)
-            with runtime.db.session(write=True) as session:
-                create_user(session, username="pps.tapenpah", password=seed_demo.PASSWORD, role=Role.PPS, jurisdiction=VILLAGE)
-        finally:
-            runtime.close()
-        with serve_live(settings) as base:
-            token = httpx.post(
-                f"{base}/api/v1/auth/token", data={"username": "kpu.ttu", "password": seed_demo.PASSWORD}
-            ).json()["access_token"]
-            kpu = {"Authorization": f"Bearer {token}"}
-            held = httpx.get(f"{base}/api/v1/items", params={"custodian": "53.03.08", "status": "held", "limit": 4}, headers=kpu).json()["items"]
-            warehouse = httpx.get(f"{base}/api/v1/items", params={"custodian": "53.03", "limit": 1}, headers=kpu).json()["items"]
-            assert len(held) == 4 and not warehouse[0]["id"].startswith("53.03.08"), (held, warehouse)
-            boxes = []
-            for item in held:
-                label = tmp / f"{item['id']}.png"
-                label.write_bytes(httpx.get(f"{base}/api/v1/items/{item['id']}/label.png", headers=kpu).content)
-                village = httpx.get(f"{base}/api/v1/sites/{item['destination'][:13]}").json()["name"]
-                boxes.append(Box(item["id"], label, item["seals"], village))
-            yield Field(base, boxes, warehouse[0]["id"])
+    with demo_served(database_url, tmp, _pps_of_tapenpah) as (base, _):
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "kpu.ttu", "password": seed_demo.PASSWORD}
+        ).json()["access_token"]
+        kpu = {"Authorization": f"Bearer {token}"}
+        held = httpx.get(f"{base}/api/v1/items", params={"custodian": "53.03.08", "status": "held", "limit": 4}, headers=kpu).json()["items"]
+        warehouse = httpx.get(f"{base}/api/v1/items", params={"custodian": "53.03", "limit": 1}, headers=kpu).json()["items"]
+        assert len(held) == 4 and not warehouse[0]["id"].startswith("53.03.08"), (held, warehouse)
+        boxes = []
+        for item in held:
+            label = tmp / f"{item['id']}.png"
+            label.write_bytes(httpx.get(f"{base}/api/v1/items/{item['id']}/label.png", headers=kpu).content)
+            village = httpx.get(f"{base}/api/v1/sites/{item['destination'][:13]}").json()["name"]
+            boxes.append(Box(item["id"], label, item["seals"], village))
+        yield Field(base, boxes, warehouse[0]["id"])
 
 
 @pytest.fixture(scope="module")
 def browser(field: Field, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Chromium whose camera shows the box's seals, one QR code after the other."""
-    playwright_or_skip()
+    """Chromium whose camera shows the first box's seals, one QR code after the other."""
     tmp = tmp_path_factory.mktemp("camera")
     seals = [_qr(seal, tmp / f"seal-{i}.png").read_bytes() for i, seal in enumerate(field.boxes[0].seals)]
     video = fake_camera(seals, tmp / "seals.y4m", fps=2)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium_with_camera(video) as chromium:
+    with launched_chromium(*CAMERA, f"--use-file-for-fake-video-capture={video}") as chromium:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield chromium
 
 
@@ -186,16 +183,21 @@ def _problem(route: Any, status: int, code: str) -> None:
                   headers={"Content-Type": "application/problem+json"})  # fmt: skip
 
 
-def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
-    """Finding 3: the server unreachable while the phone is online, then a 503: the upload
-    is shown failed with the time of the next try; a refusal says why, in words."""
-    page = _signed_in(phone, "pps.tapenpah")
-    page.route("**/api/v1/events", lambda route: route.abort("connectionrefused"))
+def _report_incident(page: Any) -> None:
+    """An incident on the box bound for Tapenpah (its id typed), signed and queued."""
     page.fill("#typed input[name=box]", BOX)
     page.click("#typed button")
     page.wait_for_selector("#scan:not([hidden])")
     page.select_option("#scan select[name=type]", "incident")
     page.click("#scan button[type=submit]")
+
+
+def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
+    """Finding 3: the server unreachable while the phone is online, then a 503: the upload
+    is shown failed with the time of the next try; a refusal says why, in words."""
+    page = _signed_in(phone, "pps.tapenpah")
+    page.route("**/api/v1/events", lambda route: route.abort("connectionrefused"))
+    _report_incident(page)
     failed = page.locator("#sync-failed")
     failed.wait_for()
     text = failed.inner_text()
@@ -225,11 +227,7 @@ def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
     page.route("**/api/v1/events", lambda route: route.fulfill(json={"results": [
         {"event_id": route.request.post_data_json["scans"][0]["scan"]["event_id"], "status": "conflict", "index": 7,
          "reason": "device_seq 2 was used for another scan, entry 7", "flags": []}]}))  # fmt: skip
-    page.fill("#typed input[name=box]", BOX)
-    page.click("#typed button")
-    page.wait_for_selector("#scan:not([hidden])")
-    page.select_option("#scan select[name=type]", "incident")
-    page.click("#scan button[type=submit]")
+    _report_incident(page)
     conflict = page.locator("#outbox li[data-state=conflict]")
     conflict.wait_for()
     assert "Bentrok" in conflict.inner_text() and "bentrok dengan entri ke-7" in conflict.inner_text()
@@ -319,30 +317,8 @@ def test_the_first_visit_is_light(phone, field):
     assert total <= FIRST_VISIT_BUDGET, f"{total} bytes"
 
 
-# The smallest tap target and the lowest text contrast among what is shown: buttons, links,
-# fields, and a checkbox by its label (the label is what takes the tap).
-MEASURE = """() => {
-  const shown = (e) => e.offsetParent !== null || getComputedStyle(e).position === 'fixed';
-  const targets = [...document.querySelectorAll('a[href], button, select, input, summary, label.button, label.check')]
-    .filter((e) => !(e.type === 'checkbox' && e.closest('label')) && !(e.type === 'file'))
-    .filter(shown)
-    .map((e) => { const r = e.getBoundingClientRect(); return [Math.min(r.width, r.height), e.id || e.name || e.textContent.trim().slice(0, 30)]; });
-  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const background = (e) => {
-    let colour = [255, 255, 255];
-    const layers = [];
-    for (let n = e; n; n = n.parentElement) { const c = rgb(getComputedStyle(n).backgroundColor); if (c.length === 4 ? c[3] > 0 : c.length === 3) layers.push(c); if (c.length === 3) break; }
-    for (const c of layers.reverse()) { const a = c.length === 4 ? c[3] : 1; colour = colour.map((v, i) => c[i] * a + v * (1 - a)); }
-    return colour;
-  };
-  const texts = [...document.querySelectorAll('body *')].filter(shown)
-    .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
-    .map((e) => { const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
-      return [(Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), e.textContent.trim().slice(0, 30)]; });
-  const low = (list) => list.reduce((m, x) => (x[0] < m[0] ? x : m), [Infinity, '']);
-  return { target: low(targets), contrast: low(texts) };
-}"""
+# What a finger taps on the scanner; a checkbox by its label, which takes the tap.
+SCANNER_TARGETS = "a, button, input:not([type=checkbox]), select, summary, label.button, label.check"
 
 
 def test_tap_targets_and_contrast(phone, field):
@@ -351,27 +327,27 @@ def test_tap_targets_and_contrast(phone, field):
     page = phone.page
     phone.open("/scan")
     page.wait_for_selector("#login:not([hidden])")
-    screens = {"login": page.evaluate(MEASURE)}
-    assert screens["login"]["target"][0] >= 44, screens  # the language link, "Masuk"
+    screens = {"login": (smallest_target(page, SCANNER_TARGETS), lowest_contrast(page))}
+    assert screens["login"][0]["side"] >= 44, screens  # the language link, "Masuk"
     phone.sign_in(PPK)
     page.wait_for_selector("body[data-ready]")
     _read_label(page, field.boxes[2])
     page.fill("#seals", ", ".join(field.boxes[2].seals))
-    screens["form"] = page.evaluate(MEASURE)
+    screens["form"] = (smallest_target(page, SCANNER_TARGETS), lowest_contrast(page))
     page.click("#scan button[type=submit]")
     page.locator("#outbox li[data-state=logged] a.receipt").wait_for(timeout=20_000)
-    screens["outbox"] = page.evaluate(MEASURE)
+    screens["outbox"] = (smallest_target(page, SCANNER_TARGETS), lowest_contrast(page))
     phone.shot("field-outbox")
-    smallest = min((s["target"] for s in screens.values()), key=lambda x: x[0])
-    lowest = min((s["contrast"] for s in screens.values()), key=lambda x: x[0])
-    print(f"\nsmallest tap target on /scan: {smallest[0]:.1f} px ({smallest[1]!r}); lowest contrast {lowest[0]:.2f}:1 ({lowest[1]!r})")
-    assert smallest[0] >= 44, screens
-    assert lowest[0] >= 4.5, screens
+    smallest = min((target for target, _ in screens.values()), key=lambda found: found["side"])
+    lowest = min((contrast for _, contrast in screens.values()), key=lambda found: found["ratio"])
+    print(f"\nsmallest tap target on /scan: {smallest['side']:.1f} px ({smallest['what']}); lowest contrast {lowest['ratio']:.2f}:1 ({lowest['what']})")
+    assert smallest["side"] >= 44, screens
+    assert lowest["ratio"] >= 4.5, screens
 
 
 def test_without_javascript_the_scanner_says_why(browser, field):
     """The scanner and its sign-in need JavaScript: without it, a message says so."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(field.base + "/scan")
     assert "Pemindai Jejak memerlukan JavaScript" in page.locator("main").inner_text()

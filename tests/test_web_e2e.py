@@ -40,7 +40,7 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import PhonePage, chromium_with_camera, fake_camera, fresh_database, playwright_or_skip, serve_live
+from tests.helpers import CAMERA, PhonePage, fake_camera, fresh_database, launched_chromium, serve_live
 
 pytestmark = pytest.mark.browser
 
@@ -118,10 +118,9 @@ def _escort_attests(base: str, box: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    playwright_or_skip()
     video = fake_camera([demo.label_png], tmp_path_factory.mktemp("camera") / "label.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium_with_camera(video) as chromium:
+    with launched_chromium(*CAMERA, f"--use-file-for-fake-video-capture={video}") as chromium:
         yield chromium
 
 

@@ -27,8 +27,8 @@ from models.custody.handoffs import get_handoff
 from models.custody.items import get_item, parse_item_id
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
-from models.places.codes import zone_of
 from models.places.sites import route_to, site_names
+from models.places.zones import zone_table
 from starlette.types import Scope
 
 from api.deps import SessionDep, SettingsDep, public_wait
@@ -64,6 +64,7 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
             "other_lang": "en" if chosen == "id" else "id",
             "t": lambda key, **values: messages[key].format(**values),
             "messages": messages,
+            "zones": zone_table(),
             **context,
         },
         status_code=status,
@@ -76,7 +77,7 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
 @router.get("/scan", response_class=HTMLResponse)
 def scanner(request: Request, lang: LangQuery = None) -> HTMLResponse:
     """The field scanner: sign in, register this phone's key, scan, sign, sync."""
-    return _page(request, "scan.html", lang, zones=zones())
+    return _page(request, "scan.html", lang)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -138,19 +139,6 @@ def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLRes
     response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
     response.headers["Retry-After"] = str(wait)
     return response
-
-
-@cache
-def zones() -> dict[str, list[str | int]]:
-    """Each province's time zone for the scanner's clock, as models/places/codes.py
-    zone_of decides it: {"53": ["WITA", 480], ...} (name, minutes east of UTC). The page
-    picks its user's once they sign in, with no network if need be."""
-    table: dict[str, list[str | int]] = {}
-    for province in range(11, 100):
-        zone = zone_of(f"{province}")
-        offset = zone.utcoffset(None)
-        table[f"{province}"] = [zone.tzname(None), int(offset.total_seconds() // 60)]
-    return table
 
 
 def _modules(root: str) -> list[str]:

@@ -12,7 +12,7 @@ import * as camera from "./camera.js";
 import { expected, routeTo, scanningSite, scans } from "./custody.js";
 import * as ed25519 from "./ed25519.js";
 import { ATTESTATIONS, attestation, names, parseManifest, readManifest } from "./escort.js";
-import { ago, el, t } from "./i18n.js";
+import { ago, el, lang, t } from "./i18n.js";
 import * as idb from "./idb.js";
 import { canonicalize } from "./jcs.js";
 import { checkLabel, ITEM_ID, logOf, parseLabel } from "./label.js";
@@ -23,6 +23,7 @@ const SYNC_EVERY = 15_000; // ms between syncs while online
 const RETRY_MAX = 300_000; // ms: the longest wait after failed uploads, however many
 // Scans that must name the box's seals: the custody rules compare them along the way.
 const SEALED = ["seal", "dispatch", "receive"];
+// Each province's zone, else the default (models/places/zones.py): [IANA zone, "WITA"].
 const ZONES = JSON.parse(document.getElementById("zones").textContent);
 const $ = (id) => document.getElementById(id);
 const form = $("scan");
@@ -53,9 +54,9 @@ if ("serviceWorker" in navigator) {
 // ---- the clock: 24-hour, in the zone of the area of the person signed in (WIB/WITA/WIT)
 
 function clock(moment = new Date()) {
-  const [name, minutes] = ZONES[session?.jurisdiction?.slice(0, 2)] ?? ["WITA", 480];
-  const local = new Date(moment.getTime() + minutes * 60_000).toISOString().slice(11, 16);
-  return `${document.documentElement.lang === "id" ? local.replace(":", ".") : local} ${name}`;
+  const [timeZone, name] = ZONES[session?.jurisdiction?.slice(0, 2)] ?? ZONES.default;
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone };
+  return `${moment.toLocaleTimeString(lang === "id" ? "id-ID" : "en-GB", options)} ${name}`;
 }
 
 // ---- the device key
