@@ -73,8 +73,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     # Scanner
     "scan_title": ("Pemindai Jejak", "Jejak scanner"),
     "scan_intro": (
-        "Pindai label kotak suara. Pemindaian ditandatangani di ponsel ini dan dikirim saat ada jaringan.",
-        "Scan a ballot box label. Scans are signed on this phone and sent when there is a network.",
+        "Pindai label kotak suara. Pemindaian ditandatangani di ponsel ini dan diunggah saat ada jaringan.",
+        "Scan a ballot box label. Scans are signed on this phone and uploaded when there is a network.",
     ),
     "device": ("Perangkat", "Device"),
     "device_ready": (
@@ -223,7 +223,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "problem_database_unavailable": ("server sedang tidak dapat menyimpan: dicoba lagi nanti.", "the server cannot store now: it will be retried."),
     "problem_unavailable": ("server sedang tidak tersedia.", "the server is unavailable."),
     "problem_disk_full": ("penyimpanan server penuh: hubungi operator KPU.", "the server's storage is full: contact the KPU operator."),
-    "problem_body_too_large": ("kiriman terlalu besar.", "the upload is too large."),
+    "problem_body_too_large": ("unggahan terlalu besar.", "the upload is too large."),
     "problem_forbidden": ("tidak diizinkan.", "not allowed."),
     "problem_not_found": ("tidak ditemukan.", "not found."),
     "problem_conflict": ("bertentangan dengan yang sudah tercatat.", "conflicts with what is already recorded."),
