@@ -125,7 +125,9 @@ def test_seals_are_required_and_read_by_the_camera_two_taps_from_the_label(phone
     missing = page.locator("#seals-missing")
     assert missing.is_visible() and "Nomor segel wajib" in missing.inner_text()
     assert page.locator("#outbox li[data-event]").count() == 0  # nothing signed
-    phone.shot("field-seals-required")
+    said, head = missing.bounding_box(), page.locator("#chosen").bounding_box()
+    assert said and head and head["y"] + head["height"] <= said["y"] <= 740, (head, said)  # in view, not under the box's head
+    page.screenshot(path=SHOTS / "field-seals-required.png")  # what the screen shows
 
     _read_label(page, field.boxes[0])  # the label read again: count the taps from here
     taps = 0

@@ -414,6 +414,7 @@ form.addEventListener("submit", async (event) => {
   if (sealsNeeded()) {
     $("seals-missing").hidden = false;
     form.elements.seals.focus();
+    $("seals-missing").scrollIntoView({ block: "center" });
     return;
   }
   const envelope = await sign(formScan());
