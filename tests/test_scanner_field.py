@@ -203,7 +203,7 @@ def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
     failed = page.locator("#sync-failed")
     failed.wait_for()
     text = failed.inner_text()
-    assert "Unggah gagal" in text and "server tidak dapat dihubungi" in text and "Dicoba lagi otomatis pukul" in text
+    assert "Unggah gagal" in text and "server tidak dapat dihubungi" in text and "Dicoba lagi otomatis dalam 15 detik, pukul" in text
     assert len(TIME.findall(text)) == 2, text
     assert page.locator("#outbox li[data-state=queued]").count() == 1
     assert "gagal" in page.locator("#verdict").inner_text()  # not a green "saved" alone

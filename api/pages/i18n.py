@@ -195,9 +195,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kind_bilik": ("Bilik suara", "Voting booth"),
     "kind_lainnya": ("Barang", "Item"),
     "sync_failed": (
-        "Unggah gagal pukul {time}: {reason} Dicoba lagi otomatis pukul {retry}.",
-        "Upload failed at {time}: {reason} Trying again automatically at {retry}.",
+        "Unggah gagal pukul {time}: {reason} Dicoba lagi otomatis dalam {wait}, pukul {retry}.",
+        "Upload failed at {time}: {reason} Trying again automatically in {wait}, at {retry}.",
     ),
+    "wait_seconds": ("{n} detik", "{n} s"),
+    "wait_minutes": ("{n} menit", "{n} min"),
     "sync_waiting": (
         "Luring: {n} pemindaian diunggah otomatis saat ada jaringan.",
         "Offline: {n} scans upload automatically when there is a network.",

@@ -466,12 +466,14 @@ async function render() {
 // tried again: sooner after a first failure, later after many (Retry-After if given).
 function uploadFailed(failure) {
   failures += 1;
-  const wait = Math.min(RETRY_MAX, Math.max((failure.retryAfter ?? 0) * 1000, SYNC_EVERY * 2 ** (failures - 1)));
-  nextTry = Date.now() + wait;
+  const delay = Math.min(RETRY_MAX, Math.max((failure.retryAfter ?? 0) * 1000, SYNC_EVERY * 2 ** (failures - 1)));
+  const seconds = Math.round(delay / 1000);
+  nextTry = Date.now() + delay;
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(sync, wait);
+  retryTimer = setTimeout(sync, delay);
   const failed = $("sync-failed");
-  failed.textContent = t("sync_failed", { time: clock(), reason: words(failure), retry: clock(new Date(nextTry)) });
+  const wait = seconds < 120 ? t("wait_seconds", { n: seconds }) : t("wait_minutes", { n: Math.round(seconds / 60) });
+  failed.textContent = t("sync_failed", { time: clock(), reason: words(failure), wait, retry: clock(new Date(nextTry)) });
   failed.hidden = false;
   if ($("verdict").dataset.saved) verdict("warn", t("saved"), failed.textContent);
 }
