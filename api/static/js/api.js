@@ -3,7 +3,7 @@
 
 import { t } from "./i18n.js";
 
-const TIMEOUT = 20_000; // ms: a request on a dying 2G link fails in words rather than hanging
+const TIMEOUT = 30_000; // ms: a request on a dying 2G link fails in words rather than hanging
 
 export class ApiError extends Error {
   constructor(status, detail, retryAfter, code) {
@@ -26,8 +26,8 @@ export function words(failure) {
   return failure.status >= 500 ? t("server_failed", { status: failure.status }) : failure.message;
 }
 
-// The answer as JSON, or as text (`text`) or a Blob (`blob`).
-export async function call(path, { token, method = "GET", json, form, text = false, blob = false } = {}) {
+// The answer as JSON, or as text (`text`) or a Blob (`blob`); `timeout` in ms.
+export async function call(path, { token, method = "GET", json, form, text = false, blob = false, timeout = TIMEOUT } = {}) {
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;
@@ -38,7 +38,7 @@ export async function call(path, { token, method = "GET", json, form, text = fal
     body = new URLSearchParams(form);
   }
   let response;
-  const signal = AbortSignal.timeout(TIMEOUT);
+  const signal = AbortSignal.timeout(timeout);
   try {
     response = await fetch(path, { method, headers, body, cache: "no-store", signal });
   } catch {

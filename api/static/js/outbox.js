@@ -13,6 +13,7 @@ import * as idb from "./idb.js";
 import { checkReceipt } from "./receipt.js";
 
 const BATCH = 100; // scans per request: a slow link still finishes one
+const UPLOAD_TIMEOUT = 120_000; // ms: 100 signed scans (about 70 KB) over 2G, with room
 
 export async function add(record) {
   await idb.put("outbox", { ...record, state: "queued" });
@@ -47,6 +48,7 @@ export async function sync(session, vkey) {
         token: session.token,
         method: "POST",
         json: { scans: chunk.map((r) => r.envelope) },
+        timeout: UPLOAD_TIMEOUT,
       }));
     } catch (failure) {
       if (failure.status === 0 || failure.status === 401 || failure.status >= 500) throw failure;
