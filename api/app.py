@@ -26,6 +26,7 @@ from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
 from api.pages import endpoints as pages
+from api.pages.compression import PageCompression
 from api.sites import endpoints as sites
 from api.stats import endpoints as stats
 from api.users import endpoints as users
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
+    app.add_middleware(PageCompression)
     for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     app.mount("/static", pages.static, name="static")

@@ -381,3 +381,64 @@ def lowest_contrast(page: Any) -> dict[str, Any]:
     """The visible text with the lowest contrast against its background: {ratio, what}."""
     found: dict[str, Any] = page.evaluate(_LOWEST_CONTRAST)
     return found
+
+
+# Chromium's camera without a prompt, showing a file (add --use-file-for-fake-video-capture=).
+CAMERA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+
+
+def fake_camera(pngs: list[bytes], path: Path, side: int = 720, fps: int = 10) -> Path:
+    """A Y4M video of the images in turn, each centred on white, `fps` frames a second:
+    Chromium's fake camera (--use-file-for-fake-video-capture), which loops it."""
+    import io
+
+    from PIL import Image
+
+    frames = []
+    for png in pngs:
+        image = Image.open(io.BytesIO(png)).convert("L")
+        image.thumbnail((side - 40, side - 40))
+        frame = Image.new("L", (side, side), 255)
+        frame.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+        chroma = bytes([128]) * (side // 2) * (side // 2)
+        frames.append(b"FRAME\n" + frame.tobytes() + chroma * 2)
+    path.write_bytes(b"YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n" % (side, side, fps) + b"".join(frames))
+    return path
+
+
+class PhonePage:
+    """A browser context at phone size, collecting console errors from its pages."""
+
+    def __init__(self, browser: Any, base: str, where: tuple[float, float] | None, shots: Path) -> None:
+        self.context = browser.new_context(
+            viewport=PHONE,
+            permissions=["camera", "geolocation"] if where else ["camera"],
+            geolocation={"latitude": where[0], "longitude": where[1], "accuracy": 15} if where else None,
+        )
+        self.errors: list[str] = []
+        self.context.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.context.on("weberror", lambda e: self.errors.append(str(e.error)))
+        self.page = self.context.new_page()
+        self.base = base
+        self.shots = shots
+
+    def open(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def sign_in(self, username: str, password: str | None = None) -> None:
+        from scripts.seed_demo import PASSWORD  # the demo's accounts, by default
+
+        self.page.fill("#login input[name=username]", username)
+        self.page.fill("#login input[name=password]", password or PASSWORD)
+        self.page.click("#login button")
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=self.shots / f"{name}.png", full_page=True)
+
+    def forgive(self, text: str) -> None:
+        """Drops the console errors a test caused on purpose (Chromium logs every failed load)."""
+        self.errors[:] = [error for error in self.errors if text not in error]
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], f"console errors: {self.errors}"

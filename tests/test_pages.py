@@ -162,3 +162,28 @@ def test_the_service_worker_precaches_the_shell_under_the_scanner_scope(client):
     for asset in ("/static/js/scanner.js", "/static/vendor/jsQR.js", "/static/jejak.css", "/static/icons/icon-192.png"):
         assert asset in shell
     assert all(client.get(asset).status_code == 200 for asset in shell)
+
+
+def test_pages_and_static_files_are_gzipped_the_api_is_not(client):
+    """The scanner's first visit on 2G/3G: pages and their files travel compressed."""
+    for path in ("/scan", "/static/js/scanner.js", "/static/jejak.css", "/scan/sw.js"):
+        answer = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert answer.status_code == 200 and answer.headers.get("content-encoding") == "gzip", path
+    assert "content-encoding" not in client.get("/api/v1/logs", headers={"Accept-Encoding": "gzip"}).headers
+    assert "content-encoding" not in client.get("/scan", headers={"Accept-Encoding": "identity"}).headers
+
+
+def test_the_service_worker_keeps_only_the_scanners_files(client):
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", client.get("/scan/sw.js").text).group(1))
+    assert "/static/js/outbox.js" in shell and "/static/js/jcs.js" in shell  # scanner.js's imports, and theirs
+    for other in ("/static/js/dashboard.js", "/static/js/check.js", "/static/js/charts.js", "/static/vendor/jsQR.LICENSE"):
+        assert other not in shell
+    page = client.get("/scan").text
+    assert "jsQR" not in page  # the decoder is fetched when the camera first opens
+
+
+def test_the_scanner_knows_each_provinces_time_zone(client):
+    """The scanner's clock: NTT (53) and Bali (51) are WITA, the default; Java WIB, Papua WIT."""
+    zones = json.loads(re.search(r'<script type="application/json" id="zones">(.*?)</script>', client.get("/scan").text).group(1))
+    assert zones.get("53", zones["default"]) == ["Asia/Makassar", "WITA"] and "51" not in zones
+    assert zones["31"] == ["Asia/Jakarta", "WIB"] and zones["94"] == ["Asia/Jayapura", "WIT"]

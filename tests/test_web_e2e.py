@@ -21,7 +21,6 @@ JEJAK_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure."""
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,6 @@ import pytest
 import qrcode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
-from PIL import Image
 
 from models.accounts.actor import Role
 
@@ -42,7 +40,7 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import CHROMIUM, PHONE, fresh_database, playwright_or_skip, serve_live
+from tests.helpers import CAMERA, PhonePage, fake_camera, fresh_database, launched_chromium, serve_live
 
 pytestmark = pytest.mark.browser
 
@@ -118,65 +116,12 @@ def _escort_attests(base: str, box: str) -> None:
     assert [(r["status"], r["flags"]) for r in results] == [("accepted", [])] * 2, results
 
 
-def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
-    """A one-frame Y4M video of the label, centred on white: Chromium's fake camera."""
-    label = Image.open(io.BytesIO(png)).convert("L")
-    label.thumbnail((side - 40, side - 40))
-    frame = Image.new("L", (side, side), 255)
-    frame.paste(label, ((side - label.width) // 2, (side - label.height) // 2))
-    chroma = bytes([128]) * (side // 2) * (side // 2)
-    path.write_bytes(b"YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n" % (side, side) + frame.tobytes() + chroma * 2)
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sync_api = playwright_or_skip()
-    video = _y4m(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
+    video = fake_camera([demo.label_png], tmp_path_factory.mktemp("camera") / "label.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
+    with launched_chromium(*CAMERA, f"--use-file-for-fake-video-capture={video}") as chromium:
         yield chromium
-        chromium.close()
-
-
-class PhonePage:
-    """A browser context at phone size, collecting console errors from its pages."""
-
-    def __init__(self, browser: Any, demo: Demo, site: str | None = None) -> None:
-        where = demo.coords.get(site or "")
-        self.context = browser.new_context(
-            viewport=PHONE,
-            permissions=["camera", "geolocation"] if where else ["camera"],
-            geolocation={"latitude": where[0], "longitude": where[1], "accuracy": 15} if where else None,
-        )
-        self.errors: list[str] = []
-        self.context.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.context.on("weberror", lambda e: self.errors.append(str(e.error)))
-        self.page = self.context.new_page()
-        self.base = demo.base
-
-    def open(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def sign_in(self, username: str) -> None:
-        self.page.fill("#login input[name=username]", username)
-        self.page.fill("#login input[name=password]", PASSWORD)
-        self.page.click("#login button")
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
-        assert self.errors == [], f"console errors: {self.errors}"
 
 
 @pytest.fixture
@@ -184,7 +129,7 @@ def phones(browser: Any, demo: Demo) -> Iterator[Any]:
     opened: list[PhonePage] = []
 
     def phone(site: str | None = None) -> PhonePage:
-        opened.append(PhonePage(browser, demo, site))
+        opened.append(PhonePage(browser, demo.base, demo.coords.get(site or ""), SHOTS))
         return opened[-1]
 
     yield phone
@@ -337,7 +282,7 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     pps.context.set_offline(False)  # the `online` event sends it
     logged = pps.page.locator("#outbox li[data-state=logged]")
     logged.wait_for(timeout=15_000)
-    assert "Di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
+    assert "Tercatat di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
     assert "Catatan" not in logged.inner_text()  # accepted without a custody flag
     assert logged.locator("a.receipt").get_attribute("download").startswith("receipt-")
     pps.shot("scan-received-in-log")

@@ -41,8 +41,16 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 
 LANG_COOKIE = "jejak_lang"
 LangQuery = Annotated[str | None, Query(pattern="^(id|en)$", description="Page language")]
-# What the scanner's service worker keeps for use with no network: the page and its assets.
-_SHELL_SUFFIXES = (".js", ".css", ".png", ".svg", ".webmanifest")
+# What the scanner's service worker keeps for use with no network besides its modules (found
+# from scanner.js by their imports): the style, the install manifest and its icons, and the
+# libraries loaded on demand (the QR decoder when the camera opens; Ed25519 where the browser
+# has none). The dashboard's and the public page's files are not the scanner's to keep.
+_SHELL_ROOT = "js/scanner.js"
+_SHELL_EXTRA = (
+    "jejak.css", "scan.webmanifest", "icons/icon-192.png", "icons/icon-512.png", "icons/jejak.svg",
+    "vendor/jsQR.js", "vendor/noble-ed25519.js",
+)
+_IMPORT = re.compile(r'^import [^;]*?from "\./([\w-]+\.js)";', re.MULTILINE)
 
 
 def _page(request: Request, template: str, lang: str | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -154,11 +162,23 @@ def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLRes
     return response
 
 
+def _modules(root: str) -> list[str]:
+    """`root` and every module it imports, directly or not (static/js/*.js)."""
+    found, todo = [root], [root]
+    while todo:
+        source = (STATIC / todo.pop()).read_text(encoding="utf-8")
+        for name in _IMPORT.findall(source):
+            if f"js/{name}" not in found:
+                found.append(f"js/{name}")
+                todo.append(f"js/{name}")
+    return found
+
+
 @cache
 def _shell() -> tuple[str, list[str]]:
     """The static assets the scanner needs offline, and a version that changes with any
     of them (so a new deployment replaces the cached copy)."""
-    files = sorted(p for p in STATIC.rglob("*") if p.suffix in _SHELL_SUFFIXES and p.name != "sw.js")
+    files = sorted(STATIC / name for name in {*_modules(_SHELL_ROOT), *_SHELL_EXTRA})
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())

@@ -1,7 +1,8 @@
 // The scanner's service worker (served at /scan/sw.js, which prepends VERSION and SHELL:
-// the page and every static asset). It keeps the app shell so the scanner opens with no
-// network. The shell is answered from the cache at once and refreshed behind it; the API
-// is never cached here (the app keeps what it needs in IndexedDB).
+// the page and the scanner's own static files, not the dashboard's or the public page's).
+// It keeps the app shell so the scanner opens with no network. The static files are
+// answered from the cache at once and refreshed behind it; the API is never cached here
+// (the app keeps what it needs in IndexedDB).
 /* global VERSION, SHELL */
 
 const CACHE = `jejak-scan-${VERSION}`;
@@ -24,13 +25,18 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The page itself is asked of the network first (in the language asked for: ?lang=en or
+// the remembered choice), the cached copy answering when there is none or it is slow.
+const PAGE_WAIT = 3000; // ms
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== location.origin) return;
   const shell = url.pathname === "/scan" || url.pathname.startsWith("/static/");
   if (!shell) return;
   // The page is cached under /scan whatever its query (?lang=en): one copy, the last opened.
-  const key = url.pathname === "/scan" ? "/scan" : event.request;
+  const page = url.pathname === "/scan";
+  const key = page ? "/scan" : event.request;
   event.respondWith(
     caches.open(CACHE).then(async (cache) => {
       // ignoreVary: the CORS layer marks answers "Vary: Origin", and a module script's
@@ -42,6 +48,11 @@ self.addEventListener("fetch", (event) => {
           return response;
         })
         .catch(() => cached);
+      if (cached && page) {
+        const late = new Promise((resolve) => setTimeout(() => resolve(cached), PAGE_WAIT));
+        event.waitUntil(fresh);
+        return Promise.race([fresh.then((r) => (r?.ok ? r : cached)), late]);
+      }
       if (cached) {
         event.waitUntil(fresh);
         return cached;

@@ -8,11 +8,12 @@
 // Scans go out in device_seq order, the order this phone made them: the server enters an
 // offline batch in the log in that order too.
 
-import { ApiError, call } from "./api.js";
+import { ApiError, call, words } from "./api.js";
 import * as idb from "./idb.js";
 import { checkReceipt } from "./receipt.js";
 
 const BATCH = 100; // scans per request: a slow link still finishes one
+const UPLOAD_TIMEOUT = 120_000; // ms: 100 signed scans (about 70 KB) over 2G, with room
 
 export async function add(record) {
   await idb.put("outbox", { ...record, state: "queued" });
@@ -34,7 +35,8 @@ export async function nextSeq(deviceKey) {
 
 // Sends what is queued, then fetches missing receipts. Returns the seconds after which
 // to try again for receipts not ready yet (0: nothing pending). Throws ApiError 401 when
-// the session has expired, status 0 when the network is gone.
+// the session has expired, status 0 when the server cannot be reached or does not answer
+// in time, 5xx when it fails: the scans stay queued.
 export async function sync(session, vkey) {
   const records = await mine(session.username);
   const queued = records.filter((r) => r.state === "queued");
@@ -46,10 +48,11 @@ export async function sync(session, vkey) {
         token: session.token,
         method: "POST",
         json: { scans: chunk.map((r) => r.envelope) },
+        timeout: UPLOAD_TIMEOUT,
       }));
     } catch (failure) {
       if (failure.status === 0 || failure.status === 401 || failure.status >= 500) throw failure;
-      results = chunk.map((r) => ({ event_id: r.envelope.scan.event_id, status: "rejected", reason: failure.message }));
+      results = chunk.map((r) => ({ event_id: r.envelope.scan.event_id, status: "rejected", reason: words(failure) }));
     }
     for (const [record, result] of chunk.map((r, i) => [r, results[i]])) {
       // accepted or duplicate: in the log; rejected or conflict: refused, with the reason.

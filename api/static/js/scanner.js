@@ -6,13 +6,13 @@
 // Works with no network once opened online: the service worker keeps the app, IndexedDB
 // the keys, the boxes due here and the outbox.
 
-import { ApiError, call } from "./api.js";
+import { ApiError, call, words } from "./api.js";
 import { encode, utf8 } from "./b64.js";
 import * as camera from "./camera.js";
 import { expected, routeTo, scanningSite, scans } from "./custody.js";
 import * as ed25519 from "./ed25519.js";
 import { ATTESTATIONS, attestation, names, parseManifest, readManifest } from "./escort.js";
-import { ago, el, t } from "./i18n.js";
+import { ago, el, flagWords, lang, t } from "./i18n.js";
 import * as idb from "./idb.js";
 import { canonicalize } from "./jcs.js";
 import { checkLabel, ITEM_ID, logOf, parseLabel } from "./label.js";
@@ -20,6 +20,11 @@ import * as outbox from "./outbox.js";
 import { askAgain, signIn } from "./session.js";
 
 const SYNC_EVERY = 15_000; // ms between syncs while online
+const RETRY_MAX = 300_000; // ms: the longest wait after failed uploads, however many
+// Scans that must name the box's seals: the custody rules compare them along the way.
+const SEALED = ["seal", "dispatch", "receive"];
+// Each province's zone, else the default (models/places/zones.py): [IANA zone, "WITA"].
+const ZONES = JSON.parse(document.getElementById("zones").textContent);
 const $ = (id) => document.getElementById(id);
 const form = $("scan");
 
@@ -27,8 +32,11 @@ let session = null;
 let device = null; // {id, log, key, seq, nrp (an escort's)}
 let opened = null; // the item being scanned: {id, item (state or null), label (payload or null)}
 let truck = null; // the truckload whose manifest was read last: {log, handoff, payload, digest}
-let places = {}; // names of the log's regency and districts, by code
+let places = {}; // names of the log's regency, its districts and the villages of one's own
 let retryTimer;
+let failures = 0; // uploads failed in a row: the wait before the next grows with them
+let nextTry = 0; // ms: no automatic upload before then
+let stopCamera = null;
 
 // ---- network indicator and service worker
 
@@ -41,6 +49,14 @@ function showNetwork() {
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan" });
+}
+
+// ---- the clock: 24-hour, in the zone of the area of the person signed in (WIB/WITA/WIT)
+
+function clock(moment = new Date()) {
+  const [timeZone, name] = ZONES[session?.jurisdiction?.slice(0, 2)] ?? ZONES.default;
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone };
+  return `${moment.toLocaleTimeString(lang === "id" ? "id-ID" : "en-GB", options)} ${name}`;
 }
 
 // ---- the device key
@@ -66,7 +82,7 @@ async function ensureDevice() {
 function showDevice() {
   if (device) {
     $("device").textContent =
-      t("device_ready", { id: device.id }) + (device.key.native ? "" : " " + t("device_fallback"));
+      t("device_ready") + (device.key.native ? "" : " " + t("device_fallback"));
   }
 }
 
@@ -74,14 +90,17 @@ function showDevice() {
 
 async function cacheForOffline() {
   const log = session.jurisdiction.slice(0, 5);
-  const [keys, logs, regency, districts] = await Promise.all([
+  // The villages of one's own district too: the places a PPK sends to, a PPS receives from.
+  const district = session.jurisdiction.slice(0, 8);
+  const [keys, logs, regency, districts, villages] = await Promise.all([
     call(`/api/v1/logs/${log}/label-keys`),
     call("/api/v1/logs"),
     call(`/api/v1/sites/${log}`),
     call(`/api/v1/sites?parent=${log}&limit=100`),
+    district.length === 8 ? call(`/api/v1/sites?parent=${district}&limit=100`) : { sites: [] },
   ]);
   await idb.put("kv", keys.keys, `labelkeys:${log}`);
-  places = Object.fromEntries([regency, ...districts.sites].map((s) => [s.code, s.name]));
+  places = Object.fromEntries([regency, ...districts.sites, ...villages.sites].map((s) => [s.code, s.name]));
   await idb.put("kv", places, `places:${log}`);
   await idb.put("kv", logs.logs.find((l) => l.log === log)?.verifier_key, `vkey:${log}`);
   const site = session.jurisdiction;
@@ -96,21 +115,49 @@ async function cacheForOffline() {
 
 function verdict(kind, title, detail = "") {
   const box = $("verdict");
+  delete box.dataset.saved;
   box.hidden = false;
   box.className = `verdict ${kind}`;
   box.querySelector("h2").textContent = title;
   box.querySelector("p").textContent = detail;
 }
 
-// "53.03.08 Insana", or a village's code with its district's name: the names are cached
-// for the regency and its districts (a few KB), not for every village.
+// "53.03.08 Insana", "53.03.08.2010-001 TPS 001 Tapenpah", or a village's code with its
+// district's name: names are cached for the regency, its districts and one's own villages.
 function placeName(code) {
+  if (!code) return "—";
   if (places[code]) return `${code} ${places[code]}`;
+  const tps = /^(.{13})-(\d{3})$/.exec(code);
+  if (tps && places[tps[1]]) return `${code} ${t("tps_name", { n: tps[2] })} ${places[tps[1]]}`;
   const district = places[code.slice(0, 8)];
   return district ? `${code} (${district})` : code;
 }
 
+// The person's own area in the line under the header: "(PPK, 53.03.08 Insana)".
+function showArea() {
+  const who = document.querySelector("#who span");
+  who.textContent = t("signed_in_as", {
+    user: session.username,
+    role: t(`role_${session.role}`),
+    area: session.jurisdiction ? placeName(session.jurisdiction) : "—",
+  });
+}
+
+// "Kotak suara BUP untuk 53.03.08.2010-001 TPS 001 Tapenpah".
+function boxName(id, item) {
+  const [, tps, code] = /^(.{17})-([A-Z0-9]+)/.exec(id) ?? [];
+  return t("box_name", { kind: t(`kind_${item?.kind ?? "kotak_suara"}`), contest: code ?? "", place: placeName(tps ?? id) });
+}
+
+// Whatever was open is closed before anything new is read: never the previous box's form.
+function closeForm() {
+  stopReading();
+  opened = null;
+  form.hidden = true;
+}
+
 async function onCode(scanned) {
+  closeForm();
   const manifest = parseManifest(scanned);
   if (manifest) return onManifest(manifest);
   const label = parseLabel(scanned);
@@ -132,7 +179,7 @@ async function onCode(scanned) {
     return;
   }
   const p = checked.payload;
-  verdict("good", t("label_ok"), t("label_ok_detail", { log, n: p.n, dst: p.dst }));
+  verdict("good", t("label_ok"), t("label_ok_detail", { log: placeName(log), n: p.n, dst: placeName(p.dst) }));
   return openItem(label.item, p);
 }
 
@@ -198,7 +245,10 @@ $("truck").addEventListener("click", async (event) => {
   $("truck").hidden = true;
 });
 
+// Opens the form for box `id` once the server (or, offline, the phone's copy) knows it.
+// A box outside one's area or unknown closes the form and says so: nothing to sign.
 async function openItem(id, label) {
+  closeForm();
   let item = await idb.get("kv", `item:${id}`);
   if (navigator.onLine) {
     try {
@@ -206,7 +256,15 @@ async function openItem(id, label) {
       await idb.put("kv", item, `item:${id}`);
     } catch (failure) {
       if (failure.status === 401) askAgain();
-      else if (failure.status !== 0) return verdict("bad", t("error", { detail: failure.message }));
+      if (failure.status === 0) {
+        // offline in fact: the phone's copy, as with no network
+      } else if (failure.code === "outside_jurisdiction") {
+        return verdict("bad", t("item_outside", { item: id, area: placeName(session.jurisdiction) }));
+      } else if (failure.code === "item_not_found") {
+        return verdict("bad", t("item_missing", { item: id }));
+      } else {
+        return verdict("bad", t("item_failed", { item: id, reason: words(failure) }));
+      }
     }
   }
   opened = { id, item: item ?? null, label };
@@ -220,9 +278,10 @@ function showForm() {
   const site = scanningSite(session);
   const next = expected(item, site, session.role, truck);
   $("scan-item").textContent = id;
+  $("scan-name").textContent = boxName(id, item);
   $("scan-state").textContent = item
-    ? t("item_state", { status: t(`status_${item.status}`), custodian: item.custodian }) +
-      (item.dispatch_to ? " " + t("item_headed", { to: item.dispatch_to }) : "")
+    ? t("item_state", { status: t(`status_${item.status}`), custodian: placeName(item.custodian) }) +
+      (item.dispatch_to ? " " + t("item_headed", { to: placeName(item.dispatch_to) }) : "")
     : t("item_state_unknown");
   const types = scans(session.role).filter((type) => truck || !(type in ATTESTATIONS));
   form.elements.type.replaceChildren(
@@ -231,8 +290,9 @@ function showForm() {
   form.elements.counterparty.value = next.counterparty ?? "";
   // Escorts report where the box is: at its custodian's, or where it was going.
   const places = item ? [item.custodian, item.dispatch_to].filter(Boolean) : routeTo(id.slice(0, 17));
-  form.elements.site.replaceChildren(...[...new Set(places)].map((code) => el("option", { value: code }, code)));
+  form.elements.site.replaceChildren(...[...new Set(places)].map((code) => el("option", { value: code }, placeName(code))));
   form.elements.seals.value = "";
+  $("seals-missing").hidden = true;
   // A receive names the truckload whose manifest was read here, so a box it does not
   // carry is flagged; a dispatch proposes a truckload of this site's for today.
   const today = new Date().toISOString().slice(0, 10);
@@ -243,6 +303,12 @@ function showForm() {
   $("seals-recorded").textContent = item?.seals?.length ? t("seals_recorded", { seals: item.seals.join(", ") }) : "";
   form.hidden = false;
   showFields();
+  showCounterparty();
+}
+
+function showCounterparty() {
+  const code = form.elements.counterparty.value.trim();
+  $("counterparty-name").textContent = code && placeName(code) !== code ? placeName(code).slice(code.length + 1) : "";
 }
 
 function showFields() {
@@ -254,7 +320,10 @@ function showFields() {
 
 const listOf = (text) => text.split(/[\s,;]+/).filter(Boolean);
 
+const sealsNeeded = () => SEALED.includes(form.elements.type.value) && !listOf(form.elements.seals.value).length;
+
 function checkSeals() {
+  if (!sealsNeeded()) $("seals-missing").hidden = true;
   const typed = listOf(form.elements.seals.value).sort().join(",");
   const recorded = [...(opened?.item?.seals ?? [])].sort().join(",");
   const type = form.elements.type.value;
@@ -320,6 +389,7 @@ async function sign(fields) {
 async function queue(envelope, about) {
   await outbox.add({ device: device.id, seq: envelope.scan.device_seq, username: session.username, log: device.log, envelope });
   verdict("good", t("saved"), `${t(`type_${envelope.scan.type}`)} ${about}`);
+  $("verdict").dataset.saved = "true"; // until another verdict: an upload that fails says so here
   await render();
   sync();
 }
@@ -328,9 +398,19 @@ form.addEventListener("change", (event) => {
   if (event.target.name === "type") showFields();
 });
 form.elements.seals.addEventListener("input", checkSeals);
+form.elements.counterparty.addEventListener("input", showCounterparty);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!device) return verdict("warn", t("network_error"));
+  if (!opened) return;
+  stopReading();
+  // No seal, dispatch or receive without the seals: the rules would flag it as a mismatch.
+  if (sealsNeeded()) {
+    $("seals-missing").hidden = false;
+    form.elements.seals.focus();
+    $("seals-missing").scrollIntoView({ block: "center" });
+    return;
+  }
   const envelope = await sign(formScan());
   if (envelope.scan.type in ATTESTATIONS) truck.counting = envelope.scan.type;
   form.hidden = true;
@@ -344,7 +424,7 @@ async function render() {
   $("outbox").replaceChildren(
     ...records.map((r) => {
       const s = r.envelope.scan;
-      const state = el("span", { class: `state ${r.state}` }, t(`state_${r.state}`) + (r.state === "logged" ? ` #${r.index}` : ""));
+      const state = el("span", { class: `state ${r.state}` }, t(`state_${r.state}`));
       const item = el(
         "li",
         { "data-event": s.event_id, "data-state": r.state },
@@ -353,11 +433,11 @@ async function render() {
         " ",
         state,
         el("br"),
-        el("small", {}, `#${s.device_seq} · ${ago(s.observed_at)}`),
+        el("small", {}, `${clock(new Date(s.observed_at))} · ${ago(s.observed_at)}`),
       );
-      if (r.flags?.length) item.append(el("p", { class: "warning" }, t("flags", { flags: r.flags.join(", ") })));
+      if (r.flags?.length) item.append(el("p", { class: "warning" }, t("flags", { flags: r.flags.map(flagWords).join(", ") })));
       if (r.state === "conflict") item.append(el("p", { class: "error" }, t("conflict", { index: r.index })));
-      if (r.reason) item.append(el("p", { class: r.state === "conflict" ? "muted" : "error" }, r.reason));
+      if (r.reason) item.append(el("p", { class: r.state === "conflict" ? "muted" : "error" }, t("refused_because", { reason: r.reason })));
       if (r.receiptError) item.append(el("p", { class: "error" }, t("receipt_bad", { reason: r.receiptError })));
       // A truckload dispatched from here: its manifest, to print and hand to the escort.
       if (s.type === "dispatch" && s.handoff && ["sent", "logged"].includes(r.state)) {
@@ -376,9 +456,33 @@ async function render() {
   if (!records.length) $("outbox").append(el("li", { class: "muted" }, t("outbox_empty")));
 }
 
+// An upload that fails (no answer, a timeout, the server's 5xx) says so, and when it is
+// tried again: sooner after a first failure, later after many (Retry-After if given).
+function uploadFailed(failure) {
+  failures += 1;
+  const delay = Math.min(RETRY_MAX, Math.max((failure.retryAfter ?? 0) * 1000, SYNC_EVERY * 2 ** (failures - 1)));
+  const seconds = Math.round(delay / 1000);
+  nextTry = Date.now() + delay;
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(sync, delay);
+  const failed = $("sync-failed");
+  const wait = seconds < 120 ? t("wait_seconds", { n: seconds }) : t("wait_minutes", { n: Math.round(seconds / 60) });
+  failed.textContent = t("sync_failed", { time: clock(), reason: words(failure), wait, retry: clock(new Date(nextTry)) });
+  failed.hidden = false;
+  if ($("verdict").dataset.saved) verdict("warn", t("saved"), failed.textContent);
+}
+
 let syncing = false;
-async function sync() {
-  if (!session || !navigator.onLine || syncing) return;
+// `{automatic}`: the timer's upload, which waits out a failure's delay; a tap does not.
+async function sync({ automatic = false } = {}) {
+  if (!session || syncing) return;
+  if (!navigator.onLine) {
+    const waiting = (await outbox.mine(session.username)).filter((r) => r.state === "queued").length;
+    $("sync-failed").textContent = t("sync_waiting", { n: waiting });
+    $("sync-failed").hidden = !waiting;
+    return;
+  }
+  if (automatic && Date.now() < nextTry) return;
   syncing = true;
   clearTimeout(retryTimer);
   try {
@@ -386,13 +490,14 @@ async function sync() {
     const log = device?.log;
     const vkey = log && (await idb.get("kv", `vkey:${log}`));
     const retry = await outbox.sync(session, vkey);
-    $("last-sync").textContent = t("last_sync", { time: new Date().toLocaleTimeString() });
+    failures = 0;
+    nextTry = 0;
+    $("sync-failed").hidden = true;
+    $("last-sync").textContent = t("last_sync", { time: clock() });
     if (retry) retryTimer = setTimeout(sync, retry * 1000);
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) askAgain();
-    else if (!(failure instanceof ApiError && failure.status === 0)) {
-      $("last-sync").textContent = t("error", { detail: failure.message });
-    }
+    else uploadFailed(failure);
   } finally {
     syncing = false;
     await render();
@@ -401,14 +506,16 @@ async function sync() {
 
 // ---- wiring
 
-let stopCamera = null;
+// One camera at a time: reading a label or a box's seals.
+function stopReading() {
+  stopCamera?.();
+  stopCamera = null;
+  $("camera").textContent = t("camera");
+  $("scan-seal").textContent = t("scan_seal");
+}
+
 $("camera").addEventListener("click", async () => {
-  if (stopCamera) {
-    stopCamera();
-    stopCamera = null;
-    $("camera").textContent = t("camera");
-    return;
-  }
+  if (stopCamera) return stopReading();
   try {
     $("camera").textContent = t("stop_camera");
     stopCamera = await camera.scan($("video"), (text) => {
@@ -440,14 +547,34 @@ $("typed").addEventListener("submit", (event) => {
   openItem(id, null);
 });
 
+// The seals are read one after another, each once, until the box's recorded seals are all
+// read (or, for a first seal, until the signature or a second tap stops the camera).
 $("scan-seal").addEventListener("click", async () => {
+  if (stopCamera) return stopReading();
+  const seals = form.elements.seals;
+  const recorded = opened?.item?.seals ?? [];
+  const read = (text) => {
+    const seal = text.trim().toUpperCase();
+    if (parseLabel(seal) || parseManifest(seal)) {
+      $("seals-missing").textContent = t("seal_is_label");
+      $("seals-missing").hidden = false;
+      return true;
+    }
+    const list = listOf(seals.value);
+    if (!list.includes(seal)) seals.value = [...list, seal].join(", ");
+    checkSeals();
+    const done = recorded.length && recorded.every((s) => listOf(seals.value).includes(s));
+    if (done) {
+      stopCamera = null;
+      $("scan-seal").textContent = t("scan_seal");
+    }
+    return !done;
+  };
   try {
-    await camera.scan($("video"), (text) => {
-      const seals = form.elements.seals;
-      seals.value = [...listOf(seals.value), text.trim()].join(", ");
-      checkSeals();
-    });
+    $("scan-seal").textContent = t("stop_camera");
+    stopCamera = await camera.scan($("video"), read);
   } catch (failure) {
+    stopReading();
     verdict("warn", t("camera_denied", { detail: failure.message }));
   }
 });
@@ -461,7 +588,7 @@ $("outbox").addEventListener("click", async (event) => {
     window.open(URL.createObjectURL(pdf), "_blank");
   } catch (failure) {
     if (failure.status === 401) askAgain();
-    else verdict("warn", t("error", { detail: failure.message }));
+    else verdict("warn", words(failure));
   }
 });
 
@@ -471,13 +598,14 @@ window.addEventListener("online", () => {
   sync();
 });
 window.addEventListener("offline", showNetwork);
-setInterval(sync, SYNC_EVERY);
+setInterval(() => sync({ automatic: true }), SYNC_EVERY);
 showNetwork();
 
 signIn(
   async (signedIn) => {
     session = signedIn;
     $("app").hidden = false;
+    showArea();
     if (!scans(session.role).length) {
       verdict("bad", t("not_a_scanner", { role: t(`role_${session.role}`) }));
       $("reader").hidden = true;
@@ -487,14 +615,16 @@ signIn(
       if (navigator.onLine) {
         await ensureDevice();
         await cacheForOffline();
+        showArea();
       } else {
         device = await idb.get("kv", `device:${session.username}`);
         places = (await idb.get("kv", `places:${session.jurisdiction.slice(0, 5)}`)) ?? {};
         showDevice();
+        showArea();
       }
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) askAgain();
-      else verdict("warn", t("error", { detail: failure.message }));
+      else verdict("warn", words(failure));
     }
     document.body.dataset.ready = "true"; // keys and boxes cached: ready to work offline
     await render();

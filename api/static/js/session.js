@@ -2,7 +2,7 @@
 // is kept in IndexedDB (never the password), so a page opened later, or offline, knows
 // who is signed in; it expires in minutes and then the person signs in again.
 
-import { ApiError, call } from "./api.js";
+import { call, words } from "./api.js";
 import * as idb from "./idb.js";
 import { t } from "./i18n.js";
 
@@ -54,7 +54,8 @@ export async function signIn(onSession, { stale = false } = {}) {
       form.reset();
       show(session);
     } catch (failure) {
-      error.textContent = failure instanceof ApiError && failure.status === 0 ? t("network_error") : failure.message;
+      // A wrong password is 401 invalid_credentials, or 400 invalid_grant (RFC 6749); 423, 429.
+      error.textContent = failure.status === 0 ? t("problem_network") : words(failure);
       error.hidden = false;
     }
   });
