@@ -147,7 +147,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(JejakError)
     async def _domain(_: Request, exc: JejakError) -> JSONResponse:
-        response = problem(exc.status, exc.detail, exc.title)
+        response = problem(exc.status, exc.detail, exc.title, **getattr(exc, "extra", {}))
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
