@@ -17,6 +17,10 @@ from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
     from models.runtime import Runtime
 
 Command = Callable[[argparse.Namespace], int]
@@ -227,6 +231,102 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_import(args: argparse.Namespace) -> int:
+    """`jejak user import FILE`: officers from a CSV, judged whole (README "Onboarding
+    officers"); with --sheets DIR, the enrollment QR sheets of the new accounts, one PDF
+    per village (PPS and its KPPS) or district, written there."""
+    from datetime import timedelta
+
+    from models.accounts.onboarding import ImportRefused, import_officers
+
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    with _runtime() as runtime, runtime.db.session(write=not args.dry_run) as session:
+        lifetime = timedelta(days=runtime.settings.enrollment_code_days)
+        try:
+            done = import_officers(session, None, text, period=args.period, code_lifetime=lifetime, dry_run=args.dry_run)
+        except ImportRefused as refused:
+            for error in refused.errors:
+                print(f"row {error.row}, {error.field}: {error.message}", file=sys.stderr)
+            raise
+        if args.sheets and not args.dry_run:
+            codes = {made["username"]: made["code"] for made in done.created}
+            _write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.sheets))
+    verb = "would create" if args.dry_run else "created"
+    print(f"{verb} {len(done.created)} accounts, {len(done.unchanged)} unchanged")
+    return 0
+
+
+def cmd_user_sheet(args: argparse.Namespace) -> int:
+    """`jejak user sheet SITE --out FILE`: new codes for the site's accounts not yet enrolled, printed."""
+    from datetime import timedelta
+
+    from models.accounts.administration import enrollment_sheet
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        lifetime = timedelta(days=runtime.settings.enrollment_code_days)
+        sheet = enrollment_sheet(session, None, args.site, lifetime)
+        _write_sheets(session, runtime.settings.public_url, {u.username: c for u, c in sheet.rows}, lifetime,
+                      Path(args.out).parent, name=Path(args.out).name, site=args.site)  # fmt: skip
+    print(f"{len(sheet.rows)} codes issued and printed to {args.out}; earlier codes of these accounts are revoked")
+    return 0
+
+
+def _write_sheets(
+    session: Session, public_url: str, codes: dict[str, str], lifetime: timedelta, folder: Path, *, name: str = "",
+    site: str = "",
+) -> None:
+    """The sheets of these accounts (username → code): one PDF per `site`, or per
+    village (PPS, KPPS) or district or regency of each account."""
+    from itertools import groupby
+
+    from sqlalchemy import select
+
+    from api.users.sheet import cards, enrollment_sheet_pdf
+    from models.accounts.users import User
+    from models.core.base import utcnow
+    from models.places.sites import site_names
+
+    users = []
+    names_list = sorted(codes)
+    for start in range(0, len(names_list), 500):
+        users += session.scalars(select(User).where(User.username.in_(names_list[start : start + 500])))
+    place = (lambda user: site) if site else (lambda user: user.jurisdiction[:13])
+    users.sort(key=lambda user: (place(user), user.jurisdiction, user.username))
+    names = site_names(session, {user.jurisdiction for user in users} | {place(user) for user in users})
+    folder.mkdir(parents=True, exist_ok=True)
+    now = utcnow()
+    for where, group in groupby(users, key=place):
+        rows = [(user, codes[user.username]) for user in group]
+        pdf = enrollment_sheet_pdf(where, names.get(where, ""), cards(rows, names, public_url, now + lifetime), now)
+        path = folder / (name or f"pendaftaran-{where}.pdf")
+        path.write_bytes(pdf)
+        path.chmod(0o600)  # the codes are credentials until spent
+        print(f"{path}: {len(rows)} officers")
+
+
+def cmd_user_reset(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from models.accounts import administration
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        user = administration.managed_user(session, None, "users.reset", args.username)
+        code = administration.reset(session, None, user, timedelta(days=runtime.settings.enrollment_code_days))
+    print(f"{args.username}: its password and tokens no longer work; new enrollment code {code}")
+    return 0
+
+
+def cmd_user_end_period(args: argparse.Namespace) -> int:
+    from models.accounts.administration import end_period
+
+    with _runtime() as runtime, runtime.db.session(write=args.apply) as session:
+        found = [user.username for user in end_period(session, None, args.period, dry_run=not args.apply)]
+    for username in found:
+        print(username)
+    print(f"{'disabled' if args.apply else 'would disable (dry run; --apply to do it)'} {len(found)} accounts")
+    return 0
+
+
 def _read_password(from_stdin: bool) -> str:
     """Never from argv: a command line shows in `ps` and in the shell's history."""
     if from_stdin:
@@ -415,6 +515,25 @@ def parser() -> argparse.ArgumentParser:
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     passwd.set_defaults(run=cmd_user_passwd)
+    imported = user_sub.add_parser(
+        "import", help="import officers from a CSV (name,role,jurisdiction,nik,nrp,phone), judged whole"
+    )
+    imported.add_argument("file")
+    imported.add_argument("--period", help="the election period the accounts serve, e.g. pemilu-2029")
+    imported.add_argument("--dry-run", action="store_true", help="judge the file; create nothing")
+    imported.add_argument("--sheets", help="a folder: write the enrollment QR sheets (PDF per village/district) there")
+    imported.set_defaults(run=cmd_user_import)
+    sheet = user_sub.add_parser("sheet", help="issue new codes for a site's accounts not yet enrolled, as a PDF")
+    sheet.add_argument("site")
+    sheet.add_argument("--out", required=True)
+    sheet.set_defaults(run=cmd_user_sheet)
+    reset = user_sub.add_parser("reset", help="end an account's password and tokens; print a new enrollment code")
+    reset.add_argument("username")
+    reset.set_defaults(run=cmd_user_reset)
+    ended = user_sub.add_parser("end-period", help="disable every account of an election period (dry run unless --apply)")
+    ended.add_argument("period")
+    ended.add_argument("--apply", action="store_true")
+    ended.set_defaults(run=cmd_user_end_period)
 
     witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
     witness_sub = witness.add_subparsers(dest="witness_command", required=True)

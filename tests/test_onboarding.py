@@ -6,11 +6,13 @@ personal data kept out of the log and the audit trail."""
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from models.accounts.actor import Role
@@ -18,7 +20,8 @@ from models.accounts.enrollment import Enrollment
 from models.accounts.trail import AuditRecord
 from models.core.base import utcnow
 from models.log.tables import LogEntry
-from tests.factories import Phone, Person, make_person
+from tests.factories import Person, Phone, make_person
+from tests.helpers import rasterize, read_qr
 
 HEADER = "name,role,jurisdiction,nik,nrp,phone\n"
 
@@ -151,8 +154,9 @@ def test_a_code_enrolls_one_phone_once(client, kpu, area):
     # The phone's key is in the log, by the officer: it scans at once.
     officer = Person(client, pps["username"], Role.PPS, area.pps, uuid.uuid4(), body["access_token"])
     phone = Phone(officer, key, body["device"])
-    (result,) = phone.send(phone.scan("incident", area.item(), area.pps, reason="uji"))
-    assert result["status"] in ("accepted", "rejected") and "unknown device" not in str(result)
+    kpu.post("/api/v1/items", json={"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]})
+    (result,) = phone.send(phone.scan("incident", area.item(), area.pps, incident="wet", reason="uji"))
+    assert result["status"] == "accepted", result
     # Spent: a second phone reading the same QR is refused, and so is a wrong code.
     again = enroll(client, pps["code"], Ed25519PrivateKey.generate())
     assert again.status_code == 410 and "already used" in again.json()["detail"]
@@ -304,3 +308,33 @@ def _user_id(runtime, username: str) -> uuid.UUID:
 
     with runtime.db.reads() as session:
         return session.scalar(select(User.id).where(User.username == username))
+
+
+def test_import_print_enroll_scan_disable(client, app_runtime, kpu, ppk, area):
+    """The whole path: the KPU imports the district's officers, the PPK prints its
+    sheet, a KPPS phone reads its QR off the paper and enrolls, scans a box, the PPK
+    disables the account, and the phone's token is refused."""
+    created = do_import(kpu, csv_of(area), period="pemilu-2029").json()["created"]
+    kpps = created[1]["username"]
+    sheet = ppk.post(f"/api/v1/users/enrollment-sheet?site={area.ppk}")
+    assert sheet.status_code == 200
+    urls = [code.text for code in read_qr(rasterize(sheet.content, 0, dpi=150))]
+    assert len(urls) == 2 and all(url.startswith(f"{app_runtime.settings.public_url}/enroll#") for url in urls)
+    page = PdfReader(io.BytesIO(sheet.content)).pages[0].extract_text()
+    assert kpps in page and "Yohanes Bria" in page
+    # Each officer's phone reads its own card.
+    keys = {url: Ed25519PrivateKey.generate() for url in urls}
+    answers = {url: enroll(client, url.split("#", 1)[1], keys[url]) for url in urls}
+    assert all(answer.status_code == 201 for answer in answers.values())
+    (url,) = [url for url, answer in answers.items() if answer.json()["username"] == kpps]
+    key, body = keys[url], answers[url].json()
+    officer = Person(client, kpps, Role.KPPS, area.tps[0], uuid.uuid4(), body["access_token"])
+    phone = Phone(officer, key, body["device"])
+    kpu.post("/api/v1/items", json={"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]})
+    (scanned,) = phone.send(phone.scan("incident", area.item(), area.tps[0], incident="wet", reason="segel basah"))
+    assert scanned["status"] == "accepted", scanned
+    listed = ppk.get(f"/api/v1/users?search={kpps}").json()["accounts"]
+    assert listed[0]["phones"][0]["last_scan"] is not None
+    assert ppk.post(f"/api/v1/users/{kpps}/disable").status_code == 200
+    refused = officer.post("/api/v1/events", json={"scans": [phone.scan("incident", area.item(), area.tps[0], incident="wet", reason="x")]})
+    assert refused.status_code == 401 and "disabled" in refused.json()["detail"]

@@ -23,7 +23,7 @@ from api.deps import DatabasesDep, DbDep, Permit, SettingsDep, StandingsDep
 from api.users.schemas import (
     AccountOut, AccountsPage, CodeOut, ImportOut, ManagedAccount, PeriodOut, PhoneOut, RevokedCodes,
 )  # fmt: skip
-from api.users.sheet import Card, enrollment_sheet_pdf
+from api.users.sheet import cards, enrollment_sheet_pdf
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -135,12 +135,8 @@ def enrollment_sheet(site: SiteQuery, actor: SheetPrinter, db: DbDep, settings: 
         sheet = administration.enrollment_sheet(session, actor, site, _lifetime(settings))
         names = site_names(session, {user.jurisdiction for user, _ in sheet.rows})
         expires = utcnow() + _lifetime(settings)
-        cards = [
-            Card(f"{settings.public_url}/enroll#{code}", code, user.username, user.full_name, user.role.value,
-                 user.jurisdiction, names.get(user.jurisdiction, ""), expires)
-            for user, code in sheet.rows
-        ]  # fmt: skip
-    pdf = enrollment_sheet_pdf(site, place, cards, utcnow())
+        printed = cards(sheet.rows, names, settings.public_url, expires)
+    pdf = enrollment_sheet_pdf(site, place, printed, utcnow())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="pendaftaran-{site}.pdf"', "Cache-Control": "no-store",
     })  # fmt: skip

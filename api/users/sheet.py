@@ -7,11 +7,12 @@ QR drawing, api/export/report_pdf.py's fonts and Windows-1252 rule)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from fpdf import FPDF
+from models.accounts.users import User
 
 from api.export.report_pdf import PERAN, printable
 from api.handoffs.documents import draw_qr, waktu
@@ -31,6 +32,15 @@ class Card:
     jurisdiction: str
     place: str  # the jurisdiction's name
     expires_at: datetime
+
+
+def cards(rows: Iterable[tuple[User, str]], names: Mapping[str, str], public_url: str, expires: datetime) -> list[Card]:
+    """A card for each (account, its new code); `names` the places' names by code."""
+    return [
+        Card(f"{public_url}/enroll#{code}", code, user.username, user.full_name, user.role.value, user.jurisdiction,
+             names.get(user.jurisdiction, ""), expires)
+        for user, code in rows
+    ]  # fmt: skip
 
 
 def enrollment_sheet_pdf(site: str, place: str, cards: Sequence[Card], printed: datetime) -> bytes:
