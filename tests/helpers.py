@@ -293,3 +293,23 @@ def rasterize(pdf: bytes, page: int = 0, dpi: int = 200) -> Image.Image:
         return document[page].render(scale=dpi / 72).to_pil()
     finally:
         document.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_BROWSER = os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1"
+
+
+def playwright_or_skip() -> Any:
+    """Playwright's sync API, or a skip (a failure when the browser is required)."""
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing: apt-get install chromium"
+    try:
+        from playwright import sync_api
+    except ImportError:
+        reason = "the playwright package is missing: pip install -e '.[dev]'"
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return sync_api

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,12 +42,10 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import fresh_database, serve_live
+from tests.helpers import CHROMIUM, fresh_database, playwright_or_skip, serve_live
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRE_BROWSER = os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1"
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
 PASSWORD = seed_demo.PASSWORD
@@ -58,22 +55,6 @@ RECEIVER = "pps.tapenpah"  # the village's PPS officer: the demo has none, the t
 # Insana Utara's truckload left the warehouse under escort.polres.ttu's name, not yet picked up.
 TRUCK, TRUCK_TO = "53.03-53.03.09-demo", "53.03.09"
 TRUCK_RECEIVER = "ppk.insanautara"  # the demo has none, the test adds one
-
-
-def _playwright() -> Any:
-    """Playwright's sync API, or a skip (a failure when the browser is required)."""
-    reason = None
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        reason = "the playwright package is missing: pip install -e '.[dev]'"
-    if reason:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return sync_api
 
 
 @dataclass
@@ -151,10 +132,10 @@ def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sync_api = _playwright()
+    sync_api = playwright_or_skip()
     video = _y4m(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
+    with sync_api.syncplaywright_or_skip() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[

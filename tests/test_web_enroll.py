@@ -1,0 +1,67 @@
+"""Enrolling a phone in a real browser (Debian's Chromium, headless, Playwright) at
+360 × 740: the officer opens the link of their printed QR (/enroll#CODE), chooses a
+password, and the scanner then opens with the phone's key registered, ready to scan,
+without the officer typing a username. The service runs in its own process on the
+suite's database (conftest's live_server). Skips without Chromium unless
+JEJAK_TEST_REQUIRE_BROWSER=1 (CI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.accounts.actor import Role
+from tests.factories import make_person
+from tests.helpers import CHROMIUM, playwright_or_skip
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+PHONE = {"width": 360, "height": 740}
+
+
+def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area, live_server):
+    sync_api = playwright_or_skip()
+    kpu = make_person(client, runtime, Role.KPU, area.kpu)
+    nik = f"53{area.kpu.replace('.', '')}0101900001"[:16]
+    text = f"name,role,jurisdiction,nik,phone\nMaria Lake,pps,{area.pps},{nik},081234567890\n"
+    imported = kpu.post("/api/v1/users/import", content=text.encode(), headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    (officer,) = imported.json()["created"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            context = browser.new_context(viewport=PHONE)
+            context.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            context.on("weberror", lambda e: errors.append(str(e.error)))
+            page = context.new_page()
+            page.goto(f"{live_server}/enroll#{officer['code']}")
+            assert page.input_value("#enroll input[name=code]") == officer["code"]
+            assert "#" not in page.url, "the code leaves the address bar"
+            page.fill("#enroll input[name=password]", "kata sandi rahasia")
+            page.fill("#enroll input[name=again]", "kata sandi rahasia")
+            page.screenshot(path=SHOTS / "enroll.png", full_page=True)
+            page.click("#enroll button")
+            page.wait_for_selector("#enrolled:not([hidden])", timeout=15_000)
+            assert officer["username"] in page.text_content("#enrolled-who")
+            page.screenshot(path=SHOTS / "enroll-done.png", full_page=True)
+            # The scanner finds the session and the key: no sign-in, no second registration.
+            page.click("#enrolled a")
+            page.wait_for_selector("#app:not([hidden])", timeout=15_000)
+            page.wait_for_function("document.getElementById('device').textContent.includes('d-')")
+            # Reading the same link again on another phone: the code is spent.
+            other = browser.new_context(viewport=PHONE).new_page()
+            other.goto(f"{live_server}/enroll#{officer['code']}")
+            other.fill("#enroll input[name=password]", "kata sandi lain sekali")
+            other.fill("#enroll input[name=again]", "kata sandi lain sekali")
+            other.click("#enroll button")
+            other.wait_for_selector("#enroll .error:not([hidden])", timeout=15_000)
+            assert "already used" in other.text_content("#enroll .error")
+        finally:
+            browser.close()
+    assert errors == [] or all("410" in e for e in errors), errors
+    (account,) = kpu.get(f"/api/v1/users?search={officer['username']}").json()["accounts"]
+    assert account["enrolled"] and len(account["phones"]) == 1
