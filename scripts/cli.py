@@ -129,6 +129,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_manifest
 
         return bench_manifest.main(args)
+    if args.target == "onboarding":
+        from scripts import bench_onboarding
+
+        return bench_onboarding.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -446,10 +450,12 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest", "onboarding"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
     bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
+    bench.add_argument("--officers", type=int, default=10_000, help="onboarding: officers imported (500 a district)")
+    bench.add_argument("--sheet", type=int, default=500, help="onboarding: officers on the timed enrollment sheet")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")

@@ -68,9 +68,9 @@ def _facts(pdf: FPDF, rows: Sequence[tuple[str, str]], width: float, label: floa
         pdf.multi_cell(width - label, _LINE, printable(f": {value}"), new_x="LMARGIN", new_y="NEXT")
 
 
-def draw_qr(pdf: FPDF, data: str, x: float, y: float, side: float) -> None:
+def draw_qr(pdf: FPDF, data: str, x: float, y: float, side: float, mask_pattern: int | None = None) -> None:
     """The code with its quiet zone in a `side` mm square (1-bit image, sharp at any dpi)."""
-    modules = render.qr_modules(data)
+    modules = render.qr_modules(data, mask_pattern)
     module = side / (len(modules) + 2 * render.QUIET_ZONE)
     quiet = render.QUIET_ZONE * module
     pdf.image(render.code_image(modules, 4), x + quiet, y + quiet, side - 2 * quiet, side - 2 * quiet)
