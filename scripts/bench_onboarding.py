@@ -11,7 +11,7 @@ a village), then times, in process, as the KPU:
   is stored) and what Argon2id, the password hash, would cost for as many secrets
   (measured on a few, multiplied);
 - the same file imported again (idempotent: nothing created);
-- `POST /api/v1/users/enrollment-sheet` of a district of `--sheet` officers (new codes,
+- `POST /api/v1/users/enrollment-sheet` of the first district, 500 officers (new codes,
   the PDF), and the drawing alone.
 Prints each figure and whether the targets are met."""
 
@@ -89,7 +89,7 @@ def _seconds(run) -> tuple[float, object]:  # type: ignore[no-untyped-def]
 
 
 def main(args: argparse.Namespace) -> int:
-    officers, on_sheet = args.officers, min(args.sheet, args.officers, PER_DISTRICT)
+    officers, on_sheet = args.officers, min(args.officers, PER_DISTRICT)
     with tempfile.TemporaryDirectory(prefix="jejak-bench-onboarding-") as tmp:
         url = (args.database or [f"sqlite:///{tmp}/jejak.db"])[0]
         recreate_database(url)

@@ -455,7 +455,6 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
     bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
     bench.add_argument("--officers", type=int, default=10_000, help="onboarding: officers imported (500 a district)")
-    bench.add_argument("--sheet", type=int, default=500, help="onboarding: officers on the timed enrollment sheet")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")
