@@ -17,10 +17,6 @@ from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
-    from sqlalchemy.orm import Session
-
     from models.runtime import Runtime
 
 Command = Callable[[argparse.Namespace], int]
@@ -242,6 +238,7 @@ def cmd_user_import(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from models.accounts.onboarding import ImportRefused, import_officers
+    from scripts.sheets import write_sheets
 
     text = Path(args.file).read_text(encoding="utf-8-sig")
     with _runtime() as runtime, runtime.db.session(write=not args.dry_run) as session:
@@ -254,7 +251,8 @@ def cmd_user_import(args: argparse.Namespace) -> int:
             raise
         if args.sheets and not args.dry_run:
             codes = {made["username"]: made["code"] for made in done.created}
-            _write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.sheets))
+            for path, count in write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.sheets)):
+                print(f"{path}: {count} officers")
     verb = "would create" if args.dry_run else "created"
     print(f"{verb} {len(done.created)} accounts, {len(done.unchanged)} unchanged")
     return 0
@@ -265,47 +263,16 @@ def cmd_user_sheet(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from models.accounts.administration import enrollment_sheet
+    from scripts.sheets import write_sheets
 
     with _runtime() as runtime, runtime.db.session(write=True) as session:
         lifetime = timedelta(days=runtime.settings.enrollment_code_days)
         sheet = enrollment_sheet(session, None, args.site, lifetime)
-        _write_sheets(session, runtime.settings.public_url, {u.username: c for u, c in sheet.rows}, lifetime,
-                      Path(args.out).parent, name=Path(args.out).name, site=args.site)  # fmt: skip
+        codes = {user.username: code for user, code in sheet.rows}
+        write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.out).parent,
+                     name=Path(args.out).name, site=args.site)  # fmt: skip
     print(f"{len(sheet.rows)} codes issued and printed to {args.out}; earlier codes of these accounts are revoked")
     return 0
-
-
-def _write_sheets(
-    session: Session, public_url: str, codes: dict[str, str], lifetime: timedelta, folder: Path, *, name: str = "",
-    site: str = "",
-) -> None:
-    """The sheets of these accounts (username → code): one PDF per `site`, or per
-    village (PPS, KPPS) or district or regency of each account."""
-    from itertools import groupby
-
-    from sqlalchemy import select
-
-    from api.users.sheet import cards, enrollment_sheet_pdf
-    from models.accounts.users import User
-    from models.core.base import utcnow
-    from models.places.sites import site_names
-
-    users = []
-    names_list = sorted(codes)
-    for start in range(0, len(names_list), 500):
-        users += session.scalars(select(User).where(User.username.in_(names_list[start : start + 500])))
-    place = (lambda user: site) if site else (lambda user: user.jurisdiction[:13])
-    users.sort(key=lambda user: (place(user), user.jurisdiction, user.username))
-    names = site_names(session, {user.jurisdiction for user in users} | {place(user) for user in users})
-    folder.mkdir(parents=True, exist_ok=True)
-    now = utcnow()
-    for where, group in groupby(users, key=place):
-        rows = [(user, codes[user.username]) for user in group]
-        pdf = enrollment_sheet_pdf(where, names.get(where, ""), cards(rows, names, public_url, now + lifetime), now)
-        path = folder / (name or f"pendaftaran-{where}.pdf")
-        path.write_bytes(pdf)
-        path.chmod(0o600)  # the codes are credentials until spent
-        print(f"{path}: {len(rows)} officers")
 
 
 def cmd_user_reset(args: argparse.Namespace) -> int:

@@ -119,6 +119,8 @@ def test_officers_imported_on_the_command_line_get_their_sheets(cli_env, client,
     assert sheet.stat().st_mode & 0o077 == 0
     assert main(["user", "import", str(file), "--period", "pemilu-2029"]) == 0
     assert "created 0 accounts, 1 unchanged" in capsys.readouterr().out
+    assert main(["user", "sheet", area.pps, "--out", str(tmp_path / "lagi.pdf")]) == 0
+    assert "1 codes issued" in capsys.readouterr().out and (tmp_path / "lagi.pdf").read_bytes().startswith(b"%PDF")
     assert main(["user", "reset", f"pps.{area.pps}.1"]) == 0
     code = capsys.readouterr().out.rsplit(" ", 1)[1].strip()
     key = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
