@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
+from api.limits import PerClientRate
 from models.accounts.actor import Role
 from models.accounts.enrollment import Enrollment
 from models.accounts.trail import AuditRecord
@@ -338,3 +339,12 @@ def test_import_print_enroll_scan_disable(client, app_runtime, kpu, ppk, area):
     assert ppk.post(f"/api/v1/users/{kpps}/disable").status_code == 200
     refused = officer.post("/api/v1/events", json={"scans": [phone.scan("incident", area.item(), area.tps[0], incident="wet", reason="x")]})
     assert refused.status_code == 401 and "disabled" in refused.json()["detail"]
+
+
+def test_wrong_codes_are_limited_per_address(client, kpu, area, monkeypatch):
+    monkeypatch.setattr(client.app.state, "enroll_failures", PerClientRate(2), raising=False)
+    (pps, *_) = do_import(kpu, csv_of(area)).json()["created"]
+    for _ in range(2):
+        assert enroll(client, "B" * 24, Ed25519PrivateKey.generate()).status_code == 410
+    limited = enroll(client, pps["code"], Ed25519PrivateKey.generate())
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1

@@ -3,14 +3,12 @@ per client address like signing in."""
 
 from __future__ import annotations
 
-import math
-
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from models.accounts.enrollment import CodeRefused
 from models.custody.enrollment import enroll_phone
 
 from api.auth import tokens
-from api.deps import DatabasesDep, DbDep, KeysDep, SequencerDep, SettingsDep, client_address, client_rate
+from api.deps import DatabasesDep, DbDep, KeysDep, SequencerDep, SettingsDep, failures_of
 from api.users.schemas import EnrollIn, EnrolledOut
 
 router = APIRouter(tags=["users"])
@@ -37,13 +35,10 @@ def enroll(
     officer's password is set, the phone's key is registered in the log as theirs, their
     earlier phones are revoked or kept as the KPU chose (JEJAK_ENROLL_SECOND_PHONE), and
     the code is spent. Answers a signed-in token."""
-    failures = client_rate(request, "enroll_failures", settings.sign_in_failures_per_minute)
-    address = client_address(request)
-    if wait := failures.wait(address):
-        raise HTTPException(
-            429, "too many wrong enrollment codes from your address; try again shortly",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+    failures, address = failures_of(
+        request, "enroll_failures", settings.sign_in_failures_per_minute,
+        "too many wrong enrollment codes from your address; try again shortly",
+    )
     try:
         done = enroll_phone(
             db, databases, sequencer, code=body.code, password=body.password, public_key=body.public_key,
