@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import io
 import json
 import os
 import shutil
@@ -313,3 +314,15 @@ def playwright_or_skip() -> Any:
             pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     return sync_api
+
+
+def fake_camera_video(png: bytes, path: Path, side: int = 720) -> Path:
+    """A one-frame Y4M video of the image (a label, a QR), centred on white: Chromium's
+    fake camera (`--use-file-for-fake-video-capture`)."""
+    picture = Image.open(io.BytesIO(png)).convert("L")
+    picture.thumbnail((side - 40, side - 40))
+    frame = Image.new("L", (side, side), 255)
+    frame.paste(picture, ((side - picture.width) // 2, (side - picture.height) // 2))
+    chroma = bytes([128]) * (side // 2) * (side // 2)
+    path.write_bytes(b"YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n" % (side, side) + frame.tobytes() + chroma * 2)
+    return path

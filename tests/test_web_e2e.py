@@ -21,7 +21,6 @@ JEJAK_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure."""
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,6 @@ import pytest
 import qrcode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
-from PIL import Image
 
 from models.accounts.actor import Role
 
@@ -42,7 +40,7 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import CHROMIUM, fresh_database, playwright_or_skip, serve_live
+from tests.helpers import CHROMIUM, fake_camera_video, fresh_database, playwright_or_skip, serve_live
 
 pytestmark = pytest.mark.browser
 
@@ -119,23 +117,12 @@ def _escort_attests(base: str, box: str) -> None:
     assert [(r["status"], r["flags"]) for r in results] == [("accepted", [])] * 2, results
 
 
-def _y4m(png: bytes, path: Path, side: int = 720) -> Path:
-    """A one-frame Y4M video of the label, centred on white: Chromium's fake camera."""
-    label = Image.open(io.BytesIO(png)).convert("L")
-    label.thumbnail((side - 40, side - 40))
-    frame = Image.new("L", (side, side), 255)
-    frame.paste(label, ((side - label.width) // 2, (side - label.height) // 2))
-    chroma = bytes([128]) * (side // 2) * (side // 2)
-    path.write_bytes(b"YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n" % (side, side) + frame.tobytes() + chroma * 2)
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     sync_api = playwright_or_skip()
-    video = _y4m(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
+    video = fake_camera_video(demo.label_png, tmp_path_factory.mktemp("camera") / "label.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.syncplaywright_or_skip() as playwright:
+    with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[

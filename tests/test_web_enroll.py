@@ -1,19 +1,22 @@
 """Enrolling a phone in a real browser (Debian's Chromium, headless, Playwright) at
 360 × 740: the officer opens the link of their printed QR (/enroll#CODE), chooses a
 password, and the scanner then opens with the phone's key registered, ready to scan,
-without the officer typing a username. The service runs in its own process on the
+without the officer typing a username; a phone whose camera app opens no links reads
+the card's QR on the page itself (a fake camera). The service runs in its own process on the
 suite's database (conftest's live_server). Skips without Chromium unless
 JEJAK_TEST_REQUIRE_BROWSER=1 (CI)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+import qrcode
 
 from models.accounts.actor import Role
 from tests.factories import make_person
-from tests.helpers import CHROMIUM, playwright_or_skip
+from tests.helpers import CHROMIUM, fake_camera_video, playwright_or_skip, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -21,18 +24,28 @@ SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots
 PHONE = {"width": 360, "height": 740}
 
 
-def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area, live_server):
+def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area, live_server, tmp_path):
     sync_api = playwright_or_skip()
     kpu = make_person(client, runtime, Role.KPU, area.kpu)
     nik = f"53{area.kpu.replace('.', '')}0101900001"[:16]
-    text = f"name,role,jurisdiction,nik,phone\nMaria Lake,pps,{area.pps},{nik},081234567890\n"
+    text = (
+        f"name,role,jurisdiction,nik,phone\nMaria Lake,pps,{area.pps},{nik},081234567890\n"
+        f"Yohanes Bria,kpps,{area.tps[0]},{nik[:-1]}2,081234567891\n"
+    )
     imported = kpu.post("/api/v1/users/import", content=text.encode(), headers={"Content-Type": "text/csv"})
     assert imported.status_code == 200, imported.text
-    (officer,) = imported.json()["created"]
+    officer, shown = imported.json()["created"]
+    # The second officer's card in front of the fake camera.
+    card = io.BytesIO()
+    qrcode.make(f"{live_server}/enroll#{shown['code']}", box_size=8).save(card, format="PNG")
+    video = fake_camera_video(card.getvalue(), tmp_path / "card.y4m")
     SHOTS.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ])  # fmt: skip
         try:
             context = browser.new_context(viewport=PHONE)
             context.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -60,8 +73,20 @@ def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area,
             other.click("#enroll button")
             other.wait_for_selector("#enroll .error:not([hidden])", timeout=15_000)
             assert "already used" in other.text_content("#enroll .error")
+            # A phone whose camera app opens no links reads the card on the page itself.
+            reader = browser.new_context(viewport=PHONE, permissions=["camera"]).new_page()
+            reader.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            reader.goto(f"{live_server}/enroll")
+            reader.click("#camera")
+            wait_for(lambda: reader.input_value("#enroll input[name=code]") == shown["code"], "the camera reading the card")
+            reader.fill("#enroll input[name=password]", "kata sandi kedua sekali")
+            reader.fill("#enroll input[name=again]", "kata sandi kedua sekali")
+            reader.click("#enroll button")
+            reader.wait_for_selector("#enrolled:not([hidden])", timeout=15_000)
+            assert shown["username"] in reader.text_content("#enrolled-who")
         finally:
             browser.close()
     assert errors == [] or all("410" in e for e in errors), errors
-    (account,) = kpu.get(f"/api/v1/users?search={officer['username']}").json()["accounts"]
-    assert account["enrolled"] and len(account["phones"]) == 1
+    for username in (officer["username"], shown["username"]):
+        (account,) = kpu.get(f"/api/v1/users?search={username}").json()["accounts"]
+        assert account["enrolled"] and len(account["phones"]) == 1

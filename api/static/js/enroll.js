@@ -2,10 +2,12 @@
 // own Ed25519 key, sends its public half with the one-time code and the password the
 // officer chooses, and keeps the key and the session where the scanner (/scan) finds
 // them (IndexedDB, as scanner.js keeps its own): the scanner opens ready to scan.
-// The code travels in the URL's fragment, which browsers never send to a server.
+// The code travels in the URL's fragment, which browsers never send to a server; a
+// phone whose camera app does not open links reads the QR here (the camera button).
 
 import { ApiError, call } from "./api.js";
 import { encode } from "./b64.js";
+import * as camera from "./camera.js";
 import * as ed25519 from "./ed25519.js";
 import { t } from "./i18n.js";
 import * as idb from "./idb.js";
@@ -18,6 +20,31 @@ if (fromLink) {
   form.elements.code.value = fromLink;
   history.replaceState(null, "", location.pathname); // the code leaves the address bar and history
 }
+
+// The QR holds <server>/enroll#CODE: the code is what follows "#".
+const cameraButton = document.getElementById("camera");
+let stopCamera = null;
+cameraButton.addEventListener("click", async () => {
+  if (stopCamera) {
+    stopCamera();
+    stopCamera = null;
+    cameraButton.textContent = t("camera");
+    return;
+  }
+  try {
+    cameraButton.textContent = t("stop_camera");
+    stopCamera = await camera.scan(document.getElementById("video"), (text) => {
+      stopCamera = null;
+      cameraButton.textContent = t("camera");
+      form.elements.code.value = text.includes("#") ? decodeURIComponent(text.split("#")[1]) : text;
+      form.elements.password.focus();
+    });
+  } catch (failure) {
+    stopCamera = null;
+    cameraButton.textContent = t("camera");
+    fail(t("camera_denied", { detail: failure.message }));
+  }
+});
 
 function fail(message) {
   error.textContent = message;
