@@ -3,14 +3,12 @@ oneself (the personal data, the phones, the audit records that name the account)
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 from models.accounts import administration, users
 from models.custody.enrollment import phones_of
 
 from api.deps import DatabasesDep, DbDep, Permit, StandingsDep
-from api.users.schemas import PasswordIn
+from api.users.schemas import OwnData, PasswordIn, PhoneOut
 
 router = APIRouter(prefix="/api/v1/me", tags=["users"])
 
@@ -31,18 +29,12 @@ def change_password(body: PasswordIn, actor: PasswordChanger, db: DbDep, standin
 
 
 @router.get("")
-def export_own_data(actor: DataExporter, db: DbDep, databases: DatabasesDep) -> dict[str, Any]:
+def export_own_data(actor: DataExporter, db: DbDep, databases: DatabasesDep) -> OwnData:
     """Everything the service keeps about you: your account with its personal data, your
     phones (with their last scan) and the audit records about your account."""
     with db.reads() as session:
         data = administration.own_data(session, actor)
         user = session.get(users.User, actor.id)
         phones = phones_of(databases, [user]) if user is not None else {}
-    data["phones"] = [
-        {"id": p.device.id, "log_id": p.device.log_id, "name": p.device.name,
-         "registered_at": p.device.registered_at.isoformat(),
-         "revoked_at": p.device.revoked_at.isoformat() if p.device.revoked_at else None,
-         "last_scan": p.last_scan.isoformat() if p.last_scan else None}
-        for p in phones.get(actor.id, [])
-    ]  # fmt: skip
-    return data
+    data["phones"] = [PhoneOut.of(phone) for phone in phones.get(actor.id, [])]
+    return OwnData.model_validate(data)

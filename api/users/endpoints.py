@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from models.accounts import administration, enrollment, onboarding, users
-from models.accounts.actor import Role
+from models.accounts.actor import Actor, Role
 from models.core.base import utcnow
 from models.core.db import Database
 from models.core.errors import InvalidRequest
@@ -82,7 +82,7 @@ async def import_officers(
     return await run_in_threadpool(_import, db, actor, text, period, dry_run, _lifetime(settings))
 
 
-def _import(db: Database, actor, text: str, period: str | None, dry_run: bool, lifetime: timedelta) -> ImportOut:
+def _import(db: Database, actor: Actor, text: str, period: str | None, dry_run: bool, lifetime: timedelta) -> ImportOut:
     with db.session(write=not dry_run) as session:
         done = onboarding.import_officers(session, actor, text, period=period, code_lifetime=lifetime, dry_run=dry_run)
     return ImportOut.model_validate({"dry_run": dry_run, "created": done.created, "unchanged": done.unchanged})
@@ -113,12 +113,7 @@ def list_accounts(
                 **AccountOut.model_validate(user).model_dump(), "full_name": user.full_name, "nik": user.nik,
                 "phone": user.phone, "period": user.period,
                 "enrolled": user.password_hash != enrollment.NO_PASSWORD,
-                "phones": [
-                    PhoneOut(id=p.device.id, log_id=p.device.log_id, name=p.device.name,
-                             registered_at=p.device.registered_at, revoked_at=p.device.revoked_at,
-                             last_scan=p.last_scan)
-                    for p in phones.get(user.id, [])
-                ],
+                "phones": [PhoneOut.of(phone) for phone in phones.get(user.id, [])],
             })
             for user in rows
         ]  # fmt: skip

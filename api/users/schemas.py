@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.accounts.actor import Role
 from models.core.inputs import FreeText
+from models.custody.enrollment import Phone
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -48,6 +49,12 @@ class PhoneOut(BaseModel):
     registered_at: datetime
     revoked_at: datetime | None
     last_scan: datetime | None = Field(description="When the log last received a scan signed by this phone")
+
+    @classmethod
+    def of(cls, phone: Phone) -> PhoneOut:
+        device = phone.device
+        return cls(id=device.id, log_id=device.log_id, name=device.name, registered_at=device.registered_at,
+                   revoked_at=device.revoked_at, last_scan=phone.last_scan)  # fmt: skip
 
 
 class ManagedAccount(AccountOut):
@@ -112,3 +119,31 @@ class EnrolledOut(BaseModel):
     log_id: str | None
     nrp: str | None
     revoked_devices: list[str] = Field(description="The officer's earlier phones, revoked as the KPU chose")
+
+
+class OwnAccount(BaseModel):
+    id: uuid.UUID
+    username: str
+    role: Role
+    jurisdiction: str
+    full_name: str
+    nik: str | None
+    nrp: str | None
+    phone: str | None
+    period: str | None
+    active: bool
+    created_at: datetime
+
+
+class OwnRecord(BaseModel):
+    at: datetime
+    action: str = Field(examples=["user.enroll"])
+    actor_role: str | None = Field(description="Who did it (None: the server's command line)")
+
+
+class OwnData(BaseModel):
+    """Everything the service keeps about the signed-in account."""
+
+    account: OwnAccount
+    phones: list[PhoneOut]
+    audit: list[OwnRecord] = Field(description="The audit trail's records about the account, newest first")

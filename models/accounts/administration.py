@@ -116,9 +116,9 @@ def own_data(session: Session, actor: Actor) -> dict[str, Any]:
         "account": {
             "id": str(user.id), "username": user.username, "role": user.role.value, "jurisdiction": user.jurisdiction,
             "full_name": user.full_name, "nik": user.nik, "nrp": user.nrp, "phone": user.phone,
-            "period": user.period, "active": user.active, "created_at": user.created_at.isoformat(),
+            "period": user.period, "active": user.active, "created_at": user.created_at,
         },
         "audit": [
-            {"at": r.at.isoformat(), "action": r.action, "actor_role": r.actor_role} for r in records
+            {"at": r.at, "action": r.action, "actor_role": r.actor_role} for r in records
         ],
     }  # fmt: skip
