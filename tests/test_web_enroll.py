@@ -15,7 +15,7 @@ import pytest
 import qrcode
 
 from models.accounts.actor import Role
-from tests.factories import make_person
+from tests.factories import PASSWORD, make_person
 from tests.helpers import CHROMIUM, fake_camera_video, playwright_or_skip, wait_for
 
 pytestmark = pytest.mark.browser
@@ -90,3 +90,38 @@ def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area,
     for username in (officer["username"], shown["username"]):
         (account,) = kpu.get(f"/api/v1/users?search={username}").json()["accounts"]
         assert account["enrolled"] and len(account["phones"]) == 1
+
+
+def test_a_kpu_imports_and_resets_officers_on_the_accounts_page(client, runtime, area, live_server):
+    sync_api = playwright_or_skip()
+    kpu = make_person(client, runtime, Role.KPU, area.kpu)
+    nik = f"53{area.kpu.replace('.', '')}0201900001"[:16]
+    wrong = f"name,role,jurisdiction,nik,phone\n,pps,{area.pps},12,0812\n".encode()
+    right = f"name,role,jurisdiction,nik,phone\nAni Taek,pps,{area.other_pps},{nik},081234567899\n".encode()
+    errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_context(viewport=PHONE).new_page()
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(f"{live_server}/dashboard/accounts")
+            page.fill("#login input[name=username]", kpu.username)
+            page.fill("#login input[name=password]", PASSWORD)
+            page.click("#login button")
+            page.wait_for_selector("#app:not([hidden])", timeout=15_000)
+            page.set_input_files("#import input[name=file]", files=[{"name": "salah.csv", "mimeType": "text/csv", "buffer": wrong}])
+            page.click("#import button[value='0']")
+            page.wait_for_selector("#import-result li")
+            assert "Baris 2, nik" in page.text_content("#import-result")
+            page.set_input_files("#import input[name=file]", files=[{"name": "benar.csv", "mimeType": "text/csv", "buffer": right}])
+            page.click("#import button[value='0']")
+            page.wait_for_selector("#import-result >> text=1 akun dibuat")
+            page.wait_for_selector("#accounts >> text=Ani Taek")
+            assert f"{area.other_pps} Desa Lain" in page.text_content("#accounts")
+            page.screenshot(path=SHOTS / "accounts.png", full_page=True)
+            page.click("#accounts button:has-text('Atur ulang')")
+            page.wait_for_selector("#code:not([hidden])")
+            assert f"pps.{area.other_pps}.1" in page.text_content("#code")
+        finally:
+            browser.close()
+    assert all("422" in e for e in errors), errors  # the wrong file's answer

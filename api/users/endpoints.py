@@ -108,9 +108,11 @@ def list_accounts(
         )
         rows = found[:limit]
         phones = phones_of(databases, rows)
+        places = site_names(session, {user.jurisdiction for user in rows if user.jurisdiction})
         accounts = [
             ManagedAccount.model_validate({
-                **AccountOut.model_validate(user).model_dump(), "full_name": user.full_name, "nik": user.nik,
+                **AccountOut.model_validate(user).model_dump(), "place": places.get(user.jurisdiction, ""),
+                "full_name": user.full_name, "nik": user.nik,
                 "phone": user.phone, "period": user.period,
                 "enrolled": user.password_hash != enrollment.NO_PASSWORD,
                 "phones": [PhoneOut.of(phone) for phone in phones.get(user.id, [])],

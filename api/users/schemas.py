@@ -60,6 +60,7 @@ class PhoneOut(BaseModel):
 class ManagedAccount(AccountOut):
     """An account as its area's administrators see it: with the officer's personal data."""
 
+    place: str = Field(description="The jurisdiction's name")
     full_name: str
     nik: str | None
     phone: str | None

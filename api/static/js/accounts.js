@@ -55,7 +55,8 @@ function row(account) {
   };
   return el(
     "li", {},
-    el("strong", {}, `${account.full_name || account.username}`), ` ${account.username} · ${t(`role_${account.role}`)} · ${account.jurisdiction} · ${state}`,
+    el("strong", {}, `${account.full_name || account.username}`),
+    ` ${account.username} · ${t(`role_${account.role}`)} · ${account.jurisdiction} ${account.place} · ${state}`,
     el("br"),
     el("span", { class: "muted" }, [account.nik, account.phone, t("acc_phones", { n: account.phones.filter((p) => !p.revoked_at).length }),
       last ? t("acc_last_scan", { when: ago(last) }) : null].filter(Boolean).join(" · ")),
