@@ -18,6 +18,7 @@ from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
+from api.enroll import endpoints as enroll
 from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
@@ -25,6 +26,7 @@ from api.handoffs import papers as handoff_papers
 from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
+from api.me import endpoints as me
 from api.pages import endpoints as pages
 from api.pages.compression import PageCompression
 from api.sites import endpoints as sites
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     security.install(app, settings)
     app.add_middleware(RequestContext)
     app.add_middleware(PageCompression)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, me, enroll, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     app.mount("/static", pages.static, name="static")
     return app

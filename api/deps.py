@@ -154,6 +154,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def failures_of(request: Request, name: str, per_minute: int, refusal: str) -> tuple[PerClientRate, str]:
+    """The app's count `name` of this client address's failures (wrong passwords, wrong
+    enrollment codes) and the address; a client over it is refused (429, Retry-After)."""
+    failures, address = client_rate(request, name, per_minute), client_address(request)
+    if wait := failures.wait(address):
+        raise TooManyRequests(refusal, math.ceil(wait))
+    return failures, address
+
+
 def public_wait(request: Request, settings: Settings) -> int:
     """Seconds this client must wait before its next public check (0: go on)."""
     rate = client_rate(request, "public_rate", settings.public_checks_per_minute)

@@ -170,7 +170,7 @@ def install(app: FastAPI, page_for: PageFor = lambda request, status: None) -> N
     async def _domain(request: Request, exc: JejakError) -> Response:
         if page := page_for(request, exc.status):
             return page
-        response = problem(exc.status, exc.detail, exc.title, exc.code)
+        response = problem(exc.status, exc.detail, exc.title, exc.code, **exc.extra)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -2,6 +2,7 @@
 runtime import this module; models/__init__.py imports nothing, so that the pure
 modules of models/ load without the database layer)."""
 
+from models.accounts.enrollment import Enrollment
 from models.accounts.trail import AuditRecord
 from models.accounts.users import User
 from models.core.base import Base
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "Delivery",
     "Device",
+    "Enrollment",
     "Event",
     "Handoff",
     "Item",

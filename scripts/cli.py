@@ -125,6 +125,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_manifest
 
         return bench_manifest.main(args)
+    if args.target == "onboarding":
+        from scripts import bench_onboarding
+
+        return bench_onboarding.main(args)
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -224,6 +228,73 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     with _runtime() as runtime, runtime.db.session(write=True) as session:
         change_password(session, None, get_user(session, args.username), password)
     print(f"password of {args.username} changed: its old tokens are refused within a second")
+    return 0
+
+
+def cmd_user_import(args: argparse.Namespace) -> int:
+    """`jejak user import FILE`: officers from a CSV, judged whole (README "Onboarding
+    officers"); with --sheets DIR, the enrollment QR sheets of the new accounts, one PDF
+    per village (PPS and its KPPS) or district, written there."""
+    from datetime import timedelta
+
+    from models.accounts.onboarding import ImportRefused, import_officers
+    from scripts.sheets import write_sheets
+
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    with _runtime() as runtime, runtime.db.session(write=not args.dry_run) as session:
+        lifetime = timedelta(days=runtime.settings.enrollment_code_days)
+        try:
+            done = import_officers(session, None, text, period=args.period, code_lifetime=lifetime, dry_run=args.dry_run)
+        except ImportRefused as refused:
+            for error in refused.errors:
+                print(f"row {error.row}, {error.field}: {error.message}", file=sys.stderr)
+            raise
+        if args.sheets and not args.dry_run:
+            codes = {made["username"]: made["code"] for made in done.created}
+            for path, count in write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.sheets)):
+                print(f"{path}: {count} officers")
+    verb = "would create" if args.dry_run else "created"
+    print(f"{verb} {len(done.created)} accounts, {len(done.unchanged)} unchanged")
+    return 0
+
+
+def cmd_user_sheet(args: argparse.Namespace) -> int:
+    """`jejak user sheet SITE --out FILE`: new codes for the site's accounts not yet enrolled, printed."""
+    from datetime import timedelta
+
+    from models.accounts.administration import enrollment_sheet
+    from scripts.sheets import write_sheets
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        lifetime = timedelta(days=runtime.settings.enrollment_code_days)
+        sheet = enrollment_sheet(session, None, args.site, lifetime)
+        codes = {user.username: code for user, code in sheet.rows}
+        write_sheets(session, runtime.settings.public_url, codes, lifetime, Path(args.out).parent,
+                     name=Path(args.out).name, site=args.site)  # fmt: skip
+    print(f"{len(sheet.rows)} codes issued and printed to {args.out}; earlier codes of these accounts are revoked")
+    return 0
+
+
+def cmd_user_reset(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from models.accounts import administration
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        user = administration.managed_user(session, None, "users.reset", args.username)
+        code = administration.reset(session, None, user, timedelta(days=runtime.settings.enrollment_code_days))
+    print(f"{args.username}: its password and tokens no longer work; new enrollment code {code}")
+    return 0
+
+
+def cmd_user_end_period(args: argparse.Namespace) -> int:
+    from models.accounts.administration import end_period
+
+    with _runtime() as runtime, runtime.db.session(write=args.apply) as session:
+        found = [user.username for user in end_period(session, None, args.period, dry_run=not args.apply)]
+    for username in found:
+        print(username)
+    print(f"{'disabled' if args.apply else 'would disable (dry run; --apply to do it)'} {len(found)} accounts")
     return 0
 
 
@@ -346,10 +417,11 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest"])
+    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest", "onboarding"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
     bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
+    bench.add_argument("--officers", type=int, default=10_000, help="onboarding: officers imported (500 a district)")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")
@@ -415,6 +487,25 @@ def parser() -> argparse.ArgumentParser:
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     passwd.set_defaults(run=cmd_user_passwd)
+    imported = user_sub.add_parser(
+        "import", help="import officers from a CSV (name,role,jurisdiction,nik,nrp,phone), judged whole"
+    )
+    imported.add_argument("file")
+    imported.add_argument("--period", help="the election period the accounts serve, e.g. pemilu-2029")
+    imported.add_argument("--dry-run", action="store_true", help="judge the file; create nothing")
+    imported.add_argument("--sheets", help="a folder: write the enrollment QR sheets (PDF per village/district) there")
+    imported.set_defaults(run=cmd_user_import)
+    sheet = user_sub.add_parser("sheet", help="issue new codes for a site's accounts not yet enrolled, as a PDF")
+    sheet.add_argument("site")
+    sheet.add_argument("--out", required=True)
+    sheet.set_defaults(run=cmd_user_sheet)
+    reset = user_sub.add_parser("reset", help="end an account's password and tokens; print a new enrollment code")
+    reset.add_argument("username")
+    reset.set_defaults(run=cmd_user_reset)
+    ended = user_sub.add_parser("end-period", help="disable every account of an election period (dry run unless --apply)")
+    ended.add_argument("period")
+    ended.add_argument("--apply", action="store_true")
+    ended.set_defaults(run=cmd_user_end_period)
 
     witness = sub.add_parser("witness", help="a C2SP tlog-witness that cosigns logs' checkpoints")
     witness_sub = witness.add_subparsers(dest="witness_command", required=True)

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,6 +28,7 @@ from sqlalchemy import func, select
 
 from models.accounts.actor import Actor, Role
 
+from models.accounts.onboarding import import_officers
 from models.accounts.users import User, actor_of, create_user
 from models.core.base import utcnow
 from models.core.errors import Conflict, InvalidRequest
@@ -40,6 +42,7 @@ from models.custody.work import ScanResult, rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
 from models.places.wilayah import SHIPPED, import_areas, insert_new, site_row
 from models.runtime import Runtime
+from scripts.sheets import write_sheets
 
 REGENCY = "53.03"  # Kabupaten Timor Tengah Utara
 KEFAMENANU = "53.03.05"  # Kota Kefamenanu: its boxes are sealed in the warehouse
@@ -135,8 +138,45 @@ def seed(runtime: Runtime, *, if_empty: bool = False, out: Out = print) -> bool:
     # The truckload no escort picked up raises its alert now, not at the server's first look.
     unpicked = raise_unpicked(runtime.db_for(REGENCY), runtime.settings.pickup_minutes, utcnow())
     out(f"demo: open alerts: {', '.join(a.detail for a in unpicked) or 'none'}")
+    _onboarding(runtime, actors["kpu.ttu"], out)
     out(logins_table(kept))
     return True
+
+
+def onboarding_dir(runtime: Runtime) -> Path:
+    """Where the demo leaves Insana's import file and enrollment sheets: beside the keys."""
+    return runtime.settings.keys_dir.parent / "demo-onboarding"
+
+
+def officers_csv(runtime: Runtime) -> str:
+    """Insana's officers as a KPU would import them (README "Onboarding officers"): a PPS
+    for each village, the KPPS of each of Nansean's polling stations. Invented names,
+    NIKs and phone numbers."""
+    with runtime.db.reads() as session:
+        villages = list(session.scalars(
+            select(Site.code).where(Site.parent_code == INSANA, Site.level == SiteLevel.PPS).order_by(Site.code)
+        ))  # fmt: skip
+        stations = list(session.scalars(select(Site.code).where(Site.parent_code == NANSEAN).order_by(Site.code)))
+    rows = [("pps", code) for code in villages] + [("kpps", code) for code in stations]
+    lines = ["name,role,jurisdiction,nik,phone"]
+    for n, (role, code) in enumerate(rows, start=1):
+        lines.append(f"Petugas {role.upper()} {n} (demo),{role},{code},530308{n:010d},0812000{n:05d}")
+    return "\n".join(lines) + "\n"
+
+
+def _onboarding(runtime: Runtime, kpu: Actor, out: Out) -> None:
+    """Import Insana's officers as the KPU, and print their enrollment sheets, one per village."""
+    folder = onboarding_dir(runtime)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    text = officers_csv(runtime)
+    (folder / f"petugas-{INSANA}.csv").write_text(text, encoding="utf-8")
+    lifetime = timedelta(days=runtime.settings.enrollment_code_days)
+    with runtime.db.session(write=True) as session:
+        done = import_officers(session, kpu, text, period="pilkada-2024", code_lifetime=lifetime)
+        codes = {made["username"]: made["code"] for made in done.created}
+        sheets = write_sheets(session, runtime.settings.public_url, codes, lifetime, folder)
+    out(f"demo: {len(done.created)} officers of Insana imported (pilkada-2024), awaiting enrollment; "
+        f"their import file and {len(sheets)} enrollment sheets in {folder}")  # fmt: skip
 
 
 def _has_items(runtime: Runtime) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import io
 import json
 import os
 import shutil
@@ -20,9 +21,12 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import orjson
+import pypdfium2
 import pytest
+import zxingcpp
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
+from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -276,6 +280,20 @@ def node_or_skip() -> str:
             pytest.fail("JEJAK_TEST_REQUIRE_BROWSER=1 but node is missing: apt-get install nodejs", pytrace=False)
         pytest.skip("node is not installed: the page's JavaScript runs in the browser tests alone")
     return node
+
+
+def read_qr(image: Image.Image) -> list[Any]:
+    """The QR codes a camera would read in the image (zxing-cpp)."""
+    return [code for code in zxingcpp.read_barcodes(image) if code.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def rasterize(pdf: bytes, page: int = 0, dpi: int = 200) -> Image.Image:
+    """A page of a PDF as printed at `dpi`."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return document[page].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
 
 
 # The pages in a real browser (Debian's Chromium, driven by Playwright), as the field uses them.

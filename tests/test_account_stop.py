@@ -136,7 +136,7 @@ def test_who_may_disable_whom(client, world, victim):
     _, _, people = world
     path = f"/api/v1/users/{victim.username}/disable"
     for who, status, words in [
-        ("ppk", 403, "a ppk account may not disable accounts"),  # even for a village of its own district
+        ("ppk-B", 403, "outside your jurisdiction"),
         ("kpu-B", 403, "outside your jurisdiction"),
     ]:
         response = people[who].post(path)

@@ -40,6 +40,8 @@ PUBLIC = {
     ("POST", "/api/v1/logs/{log_id}/cosignatures"),
     ("GET", "/logs/{log_id}/checkpoint"), ("GET", "/logs/{log_id}/checkpoints/{size}"),
     ("GET", "/logs/{log_id}/tile/{tile_path:path}"),
+    # An enrollment code is its own credential (one-time, limited per address like signing in).
+    ("POST", "/api/v1/enroll"), ("GET", "/enroll"), ("GET", "/dashboard/accounts"),
     ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
     ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
 }  # fmt: skip
@@ -120,6 +122,7 @@ class Case:
     target: Callable[[Scene], str | tuple[str, ...] | None]
     allowed: frozenset[int] = frozenset({200, 201, 204})
     refused: frozenset[int] = frozenset({403})
+    csv: bool = False  # the body is a CSV file, not JSON
 
 
 def _public_key() -> str:
@@ -138,6 +141,11 @@ def _fresh_officer(w: Scene) -> Person:
     """A new PPS officer of A, for disabling or enabling (either ends the tokens the
     officer holds: never the owner's, which later tests use)."""
     return make_person(w.client, w.runtime, Role.PPS, w.a.pps)
+
+
+def _officers_csv(w: Scene) -> str:
+    """One new PPS officer of A's village to import (a NIK no one has)."""
+    return f"name,role,jurisdiction,nik,phone\nMaria Lake,pps,{w.a.pps},53{uuid.uuid4().int % 10**14:014d},081234567890\n"
 
 
 def _fresh_alert(w: Scene) -> str:
@@ -225,6 +233,26 @@ CASES: dict[tuple[str, str], Case] = {
     (POST, "/api/v1/users/{username}/enable"): Case(
         lambda w: (f"/api/v1/users/{_fresh_officer(w).username}/enable", None), VILLAGE
     ),
+    (POST, "/api/v1/users/import"): Case(lambda w: ("/api/v1/users/import", _officers_csv(w)), VILLAGE, csv=True),
+    (GET, "/api/v1/users"): Case(lambda w: ("/api/v1/users", None), NOWHERE),
+    (POST, "/api/v1/users/{username}/reset"): Case(
+        lambda w: (f"/api/v1/users/{_fresh_officer(w).username}/reset", None), VILLAGE
+    ),
+    (POST, "/api/v1/users/{username}/enrollment/revoke"): Case(
+        lambda w: (f"/api/v1/users/{w.owner.username}/enrollment/revoke", None), VILLAGE
+    ),
+    (POST, "/api/v1/users/enrollment-sheet"): Case(
+        lambda w: (f"/api/v1/users/enrollment-sheet?site={w.a.pps}", None), VILLAGE
+    ),
+    # A dry run (the default): nothing is disabled.
+    (POST, "/api/v1/users/periods/{period}/disable"): Case(
+        lambda w: ("/api/v1/users/periods/pemilu-2029/disable", None), NOWHERE
+    ),
+    # A new password too short: refused after the policy let the caller through.
+    (POST, "/api/v1/me/password"): Case(
+        lambda w: ("/api/v1/me/password", {"current": "x", "new": "short"}), NOWHERE, allowed=frozenset({422})
+    ),
+    (GET, "/api/v1/me"): Case(lambda w: ("/api/v1/me", None), NOWHERE),
     (GET, "/api/v1/audit"): Case(lambda w: ("/api/v1/audit", None), NOWHERE),
     (POST, "/api/v1/webhooks"): Case(
         lambda w: ("/api/v1/webhooks", {"url": "https://silog.example/h", "kinds": ["events"], "jurisdiction": w.a.kpu}),
@@ -300,7 +328,11 @@ def test_matrix(client, scene, key):
     for who in [*WHO, "anonymous"]:
         person = scene.people.get(who)
         url, body = case.request(scene)
-        response = client.request(method, url, json=body, headers=person.headers if person else {})
+        headers = person.headers if person else {}
+        if case.csv:
+            response = client.request(method, url, content=body, headers={**headers, "Content-Type": "text/csv"})
+        else:
+            response = client.request(method, url, json=body, headers=headers)
         if person is None:
             expected = {401}
         else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from scripts import cli
 from scripts.cli import main
@@ -100,3 +102,39 @@ def test_an_escort_is_added_with_their_nrp(cli_env, area, monkeypatch, capsys):
     assert f"created escort {name} ({area.kpu})" in capsys.readouterr().out
     assert add(monkeypatch, PASSWORD + "\n", *[a if a != name else username() for a in args], "--nrp", nrp) == 1
     assert f"NRP {nrp} is another account's" in capsys.readouterr().err
+
+
+def test_officers_imported_on_the_command_line_get_their_sheets(cli_env, client, area, tmp_path, capsys):
+    """`jejak user import FILE --sheets DIR`: accounts with codes, a PDF per village, and
+    the codes on it enroll; a second run changes nothing; the end of the period disables them."""
+    nik = f"53{uuid.uuid4().int % 10**14:014d}"
+    file = tmp_path / "petugas.csv"
+    file.write_text(
+        f"name,role,jurisdiction,nik,phone\nMaria Lake,pps,{area.pps},{nik},081234567890\n", encoding="utf-8"
+    )
+    assert main(["user", "import", str(file), "--period", "pemilu-2029", "--sheets", str(tmp_path / "sheets")]) == 0
+    assert "created 1 accounts, 0 unchanged" in capsys.readouterr().out
+    (sheet,) = (tmp_path / "sheets").iterdir()
+    assert sheet.name == f"pendaftaran-{area.pps}.pdf" and sheet.read_bytes().startswith(b"%PDF")
+    assert sheet.stat().st_mode & 0o077 == 0
+    assert main(["user", "import", str(file), "--period", "pemilu-2029"]) == 0
+    assert "created 0 accounts, 1 unchanged" in capsys.readouterr().out
+    assert main(["user", "sheet", area.pps, "--out", str(tmp_path / "lagi.pdf")]) == 0
+    assert "1 codes issued" in capsys.readouterr().out and (tmp_path / "lagi.pdf").read_bytes().startswith(b"%PDF")
+    assert main(["user", "reset", f"pps.{area.pps}.1"]) == 0
+    code = capsys.readouterr().out.rsplit(" ", 1)[1].strip()
+    key = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
+    enrolled = client.post("/api/v1/enroll", json={"code": code, "password": PASSWORD, "public_key": key})
+    assert enrolled.status_code == 201, enrolled.text
+    assert main(["user", "end-period", "pemilu-2029"]) == 0
+    assert "would disable" in capsys.readouterr().out
+    assert main(["user", "end-period", "pemilu-2029", "--apply"]) == 0
+    assert sign_in(client, f"pps.{area.pps}.1", PASSWORD).status_code == 401
+
+
+def test_an_import_with_errors_lists_each_on_the_command_line(cli_env, area, tmp_path, capsys):
+    file = tmp_path / "salah.csv"
+    file.write_text(f"name,role,jurisdiction,nik,phone\n,pps,{area.pps},12,0812\n", encoding="utf-8")
+    assert main(["user", "import", str(file)]) == 1
+    err = capsys.readouterr().err
+    assert "row 2, name:" in err and "row 2, nik:" in err and "row 2, phone:" in err

@@ -11,9 +11,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import pypdfium2
 import pytest
-import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fpdf import FPDF
 from ledger import jws
@@ -26,6 +24,7 @@ from models.accounts.actor import Role
 from models.custody.items import LABEL_TYPE
 from models.places.sites import Site, SiteLevel
 from tests.factories import Person, make_person
+from tests.helpers import rasterize, read_qr
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -53,9 +52,6 @@ def published_keys(client, log_id: str) -> dict[str, Ed25519PublicKey]:
         for k in response.json()["keys"]
     }
 
-
-def read_qr(image: Image.Image) -> list[Any]:
-    return [code for code in zxingcpp.read_barcodes(image) if code.format == zxingcpp.BarcodeFormat.QRCode]
 
 
 def png_label(person: Person, item_id: str) -> tuple[str, str]:
@@ -105,13 +101,6 @@ def test_a_package_without_a_contest_gets_a_label_too(client, settings, area, kp
     )
 
 
-def _rasterize(pdf: bytes, page: int = 0, dpi: int = 200) -> Image.Image:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return document[page].render(scale=dpi / 72).to_pil()
-    finally:
-        document.close()
-
 
 def test_the_svg_is_svg_with_the_id_in_text_and_the_same_code(client, settings, area, kpu):
     (item_id,) = register(kpu, box(area.tps[0], "GUB"))
@@ -128,7 +117,7 @@ def test_the_svg_is_svg_with_the_id_in_text_and_the_same_code(client, settings, 
     pdf = FPDF(unit="mm")
     pdf.add_page()
     pdf.image(io.BytesIO(response.content), x=10, y=10, w=150)
-    (code,) = read_qr(_rasterize(bytes(pdf.output()), dpi=150))
+    (code,) = read_qr(rasterize(bytes(pdf.output()), dpi=150))
     assert code.ec_level == "Q"
     assert code.text == png_label(kpu, item_id)[0]
 
@@ -156,7 +145,7 @@ def test_a_sheet_prints_every_label_under_a_site_as_text_and_readable_codes(clie
 
     # A sheet printed at a modest 200 dpi still reads: all 21 codes of the first page.
     keys = published_keys(client, area.kpu)
-    codes = read_qr(_rasterize(response.content, 0, dpi=200))
+    codes = read_qr(rasterize(response.content, 0, dpi=200))
     assert len(codes) == 21
     printed = set()
     for code in codes:

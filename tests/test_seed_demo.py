@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,6 +21,8 @@ from sqlalchemy import select
 
 from models.accounts.actor import Role
 
+from models.accounts.enrollment import redeem
+from models.accounts.onboarding import import_officers
 from models.accounts.users import User, authenticate
 from models.core.settings import get_settings
 from models.custody.alerts import Alert
@@ -33,7 +36,7 @@ from models.places.sites import Kerawanan, Site, SiteLevel, within
 from models.runtime import Runtime
 from scripts import seed_demo
 from scripts.cli import main
-from tests.helpers import fresh_database
+from tests.helpers import fresh_database, rasterize, read_qr
 
 TTU = seed_demo.REGENCY
 
@@ -117,8 +120,8 @@ def test_a_user_of_every_role_signs_in_with_the_demo_password(demo):
     assert users["kpps.nansean.001"].jurisdiction == "53.03.08.2005-001"
     assert users["escort.polres.ttu"].nrp
     assert users["integrator.silog"].scopes == "events:read items:read sites:read"
-    for username in users:
-        assert username in demo.output
+    for demo_user in seed_demo.USERS:  # the logins (Insana's imported officers have none until they enroll)
+        assert demo_user.username in demo.output
     assert seed_demo.PASSWORD in demo.output
 
 
@@ -201,6 +204,25 @@ def test_the_log_verifies(demo):
     assert size == len(rows) and tree.root() == stored_root
     assert (checkpoint.tree_size, checkpoint.root_hash) == (size, stored_root)
     assert len(device_keys) == 6 and scans > 300  # four custodians' phones, two escorts'
+
+
+def test_insanas_officers_await_enrollment_with_printed_qrs(demo):
+    """The demo's import file for one district and its enrollment sheets: importing the
+    file again changes nothing, and a sheet's QR enrolls its officer's phone."""
+    folder = seed_demo.onboarding_dir(demo.runtime)
+    text = (folder / f"petugas-{seed_demo.INSANA}.csv").read_text(encoding="utf-8")
+    sheets = sorted(folder.glob("pendaftaran-*.pdf"))
+    assert len(sheets) == text.count(",pps,") and f"pendaftaran-{seed_demo.NANSEAN}.pdf" in {p.name for p in sheets}
+    assert "officers of Insana imported" in demo.output
+    with demo.runtime.db.session() as session:
+        again = import_officers(session, None, text, period="pilkada-2024", code_lifetime=timedelta(days=1))
+    assert again.created == [] and len(again.unchanged) == text.count("\n") - 1
+    nansean = (folder / f"pendaftaran-{seed_demo.NANSEAN}.pdf").read_bytes()
+    (first, *_) = read_qr(rasterize(nansean, 0, dpi=150))
+    code = first.text.split("#", 1)[1]
+    with demo.runtime.db.session(write=True) as session:
+        enrolled = redeem(session, code, "kata sandi rahasia")
+    assert enrolled.actor.jurisdiction.startswith(seed_demo.NANSEAN)
 
 
 def test_a_second_run_with_if_empty_does_nothing(demo, capsys):

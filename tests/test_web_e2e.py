@@ -14,7 +14,7 @@ the browser, and fails when a proof is tampered with. A printed truckload manife
 read by its escort with no signal, picked up in one tap, delivered at the district, and
 shown to the receiving PPK before the box is received.
 
-Screenshots of every page at 360 × 740 land in test-artifacts/screenshots/. No page
+Screenshots of every page at 360 × 740 land in test-results/e2e/. No page
 may log a console error. Without /usr/bin/chromium the tests skip, unless
 JEJAK_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure."""
 
@@ -40,11 +40,11 @@ from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
 from scripts import seed_demo
-from tests.helpers import CAMERA, PhonePage, fake_camera, fresh_database, launched_chromium, serve_live
+from tests.helpers import CAMERA, RESULTS, PhonePage, fake_camera, fresh_database, launched_chromium, serve_live
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SHOTS = RESULTS / "e2e"
 PASSWORD = seed_demo.PASSWORD
 BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
 VILLAGE = "53.03.08.2010"

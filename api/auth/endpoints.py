@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
@@ -10,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from models.accounts import users
-from models.core.errors import TooManyRequests, Unauthenticated
+from models.core.errors import Unauthenticated
 
 from api.auth import tokens
 from api.auth.schemas import Token
-from api.deps import DbDep, KeysDep, SettingsDep, client_address, client_rate
+from api.deps import DbDep, KeysDep, SettingsDep, failures_of
 
 router = APIRouter(tags=["auth"])
 
@@ -36,10 +35,10 @@ def sign_in(
 ) -> Token:
     """Exchange a username and password for a short-lived bearer token. Wrong passwords
     are limited per client address (429) and lock the account after a few in a row (423)."""
-    failures = client_rate(request, "sign_in_failures", settings.sign_in_failures_per_minute)
-    address = client_address(request)
-    if wait := failures.wait(address):
-        raise TooManyRequests("too many failed sign-ins from your address; try again shortly", math.ceil(wait))
+    failures, address = failures_of(
+        request, "sign_in_failures", settings.sign_in_failures_per_minute,
+        "too many failed sign-ins from your address; try again shortly",
+    )
     lockout = users.Lockout(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lock_minutes))
     try:
         actor = users.sign_in(db, form.username, form.password, lockout)

@@ -51,9 +51,10 @@ def _facts(pdf: FPDF, rows: Sequence[tuple[str, str]], width: float, label: floa
         pdf.set_font("helvetica", size=9)
         pdf.multi_cell(width - label, _LINE, printable(f": {value}"), new_x="LMARGIN", new_y="NEXT")
 
-def _qr(pdf: FPDF, data: str, x: float, y: float, side: float) -> None:
+
+def draw_qr(pdf: FPDF, data: str, x: float, y: float, side: float, mask_pattern: int | None = None) -> None:
     """The code with its quiet zone in a `side` mm square (1-bit image, sharp at any dpi)."""
-    modules = render.qr_modules(data)
+    modules = render.qr_modules(data, mask_pattern)
     module = side / (len(modules) + 2 * render.QUIET_ZONE)
     quiet = render.QUIET_ZONE * module
     pdf.image(render.code_image(modules, 4), x + quiet, y + quiet, side - 2 * quiet, side - 2 * quiet)
@@ -106,7 +107,7 @@ def manifest_pdf(signed: SignedManifest) -> bytes:
     pdf.set_font("courier", size=6.5)
     pdf.multi_cell(text_width, 3.2, signed.manifest.digest, wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
     qr_x = pdf.w - _MARGIN - _QR_MM
-    _qr(pdf, signed.url, qr_x, top, _QR_MM)
+    draw_qr(pdf, signed.url, qr_x, top, _QR_MM)
     pdf.set_font("helvetica", size=6.5)
     pdf.set_xy(qr_x, top + _QR_MM)
     pdf.cell(_QR_MM, 3, "Pindai untuk memeriksa manifes", align="C")
@@ -339,7 +340,7 @@ def _receipt(pdf: FPDF, ba: BeritaAcara) -> None:
     pdf.ln(4)
     _heading(pdf, "TANDA TERIMA MUATAN (BUKTI LOG)")
     top = pdf.get_y()
-    _qr(pdf, ba.url, _MARGIN, top, _RECEIPT_QR_MM)
+    draw_qr(pdf, ba.url, _MARGIN, top, _RECEIPT_QR_MM)
     pdf.set_xy(_MARGIN + _RECEIPT_QR_MM + 3, top + 2)
     pdf.set_font("helvetica", size=8)
     pdf.multi_cell(

@@ -49,10 +49,12 @@ class Label:
         ]
 
 
-def qr_modules(data: str) -> list[list[bool]]:
+def qr_modules(data: str, mask_pattern: int | None = None) -> list[list[bool]]:
     """The code's modules (True is dark), rows top to bottom, without the quiet zone.
-    Error correction level Q: a quarter of the code may be lost to water or scuffs."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=0)
+    Error correction level Q: a quarter of the code may be lost to water or scuffs.
+    The mask is the best of the eight (ISO/IEC 18004's penalty rules), unless one is
+    given: trying all eight is most of the time of a short code, and any mask reads."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=0, mask_pattern=mask_pattern)
     code.add_data(data)
     code.make(fit=True)
     return [list(row) for row in code.get_matrix()]

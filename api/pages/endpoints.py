@@ -88,6 +88,19 @@ def dashboard(request: Request, lang: LangQuery = None) -> HTMLResponse:
     return _page(request, "dashboard.html", lang)
 
 
+@router.get("/dashboard/accounts", response_class=HTMLResponse)
+def accounts(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """Officers' accounts for their area's KPU or PPK: import, enrollment sheets, list, manage."""
+    return _page(request, "accounts.html", lang)
+
+
+@router.get("/enroll", response_class=HTMLResponse)
+def enroll(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """Enrolling a phone with the one-time code of the QR (in the URL's fragment, which
+    never reaches the server's logs)."""
+    return _page(request, "enroll.html", lang)
+
+
 @router.get("/v/{item_id}", response_class=HTMLResponse)
 def check(
     item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None

@@ -48,6 +48,14 @@ SCANNERS = frozenset(Role(role) for role in SCANNING_ROLES)
 CUSTODIANS = frozenset({Role.KPU, Role.PPK, Role.PPS, Role.KPPS})
 SUPERVISORS = frozenset({Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.INTEGRATOR})
 KPU_ADMIN = frozenset({Role.ADMIN, Role.KPU})
+# Who administers accounts, and whose: only roles below one's own (permit_account).
+MANAGED: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset({Role.KPU, Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT, Role.AUDITOR}),
+    Role.KPU: frozenset({Role.PPK, Role.PPS, Role.KPPS, Role.ESCORT}),
+    Role.PPK: frozenset({Role.PPS, Role.KPPS}),
+}
+ACCOUNT_MANAGERS = frozenset(MANAGED)
+ACCOUNT = "the account's jurisdiction, and only roles below the actor's"
 DESTINATION = "the item's destination"
 SITE = "the site asked for"
 LISTED = "lists only what is at or bound for the jurisdiction"
@@ -91,10 +99,24 @@ POLICY: dict[str, Rule] = {
         "read the audit trail", frozenset({Role.ADMIN, Role.AUDITOR}), Reach.NONE,
         on="lists the records that concern the jurisdiction",
     ),
-    # A KPU unlocks, disables and enables its own officers on election day; an admin anyone.
-    "users.unlock": Rule("unlock accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
-    "users.disable": Rule("disable accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
-    "users.enable": Rule("enable accounts", KPU_ADMIN, Reach.TARGET, on="the account's jurisdiction"),
+    # A KPU manages its regency's officers, a PPK its district's (permit_account); an admin anyone.
+    "users.import": Rule(
+        "import officers", ACCOUNT_MANAGERS, Reach.TARGET, on="each row's jurisdiction, and only roles below the actor's"
+    ),
+    "users.list": Rule("list accounts", ACCOUNT_MANAGERS, Reach.NONE, on="lists the accounts within the jurisdiction"),
+    "users.unlock": Rule("unlock accounts", ACCOUNT_MANAGERS, Reach.TARGET, on=ACCOUNT),
+    "users.disable": Rule("disable accounts", ACCOUNT_MANAGERS, Reach.TARGET, on=ACCOUNT),
+    "users.enable": Rule("enable accounts", ACCOUNT_MANAGERS, Reach.TARGET, on=ACCOUNT),
+    "users.reset": Rule("reset accounts or their enrollment codes", ACCOUNT_MANAGERS, Reach.TARGET, on=ACCOUNT),
+    "users.enrollment_sheet": Rule(
+        "print enrollment sheets", ACCOUNT_MANAGERS, Reach.TARGET, on=f"{SITE}; only roles below the actor's"
+    ),
+    "users.end_period": Rule(
+        "disable an election period's accounts", KPU_ADMIN, Reach.NONE,
+        on="the period's accounts within the jurisdiction, of roles below the actor's",
+    ),
+    "me.password": Rule("change their own password", EVERYONE, Reach.NONE, on="the actor's own account"),
+    "me.export": Rule("export their own data", EVERYONE, Reach.NONE, on="the actor's own account"),
     "webhooks.manage": Rule(
         "manage webhooks", frozenset({Role.ADMIN, Role.KPU, Role.INTEGRATOR}), Reach.TARGET, "webhooks:manage",
         "the subscription's jurisdiction (an integrator: only its own subscriptions)",
@@ -129,6 +151,18 @@ def permit(
         codes = [at] if isinstance(at, str) else [code for code in at if code]
         if not any(within(code, actor.jurisdiction) for code in codes):
             raise Forbidden(f"{codes[0]} is outside your jurisdiction {actor.jurisdiction or 'national'}", code="outside_jurisdiction")
+
+
+def permit_account(actor: Actor, action: str, role: Role, jurisdiction: str) -> None:
+    """Refuse (Forbidden) unless the actor may take `action` on an account of `role` at
+    `jurisdiction`: the table, the account within the actor's jurisdiction, and its role
+    below the actor's (a PPK manages PPS and KPPS, never another PPK nor a KPU)."""
+    permit(actor, action, at=jurisdiction or None)
+    if jurisdiction == "" and actor.jurisdiction:
+        raise Forbidden(f"a national account is outside your jurisdiction {actor.jurisdiction}")
+    if role not in MANAGED.get(actor.role, frozenset()):
+        managed = ", ".join(sorted(r.value for r in MANAGED.get(actor.role, frozenset()))) or "none"
+        raise Forbidden(f"{_article(actor.role)} {actor.role} account manages only these roles' accounts: {managed}")
 
 
 def _article(role: Role) -> str:

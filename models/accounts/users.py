@@ -42,6 +42,13 @@ class User(Base):
     # A site code; everything below it is theirs. "" is national (admins, national auditors).
     jurisdiction: Mapped[str] = mapped_column(String(32))
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    # Personal data of an imported officer (models/accounts/onboarding.py): the NIK of an
+    # official's identity card, a phone number. Never in the log, nor the audit trail;
+    # shown only to the administrators of the account's area.
+    nik: Mapped[str | None] = mapped_column(String(16), index=True, unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    # The election period an imported account serves ("pilkada-2026"): ended in one action.
+    period: Mapped[str | None] = mapped_column(String(32), index=True)
     # A police officer's registration number: one person's, so unique; an escort has one.
     nrp: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     scopes: Mapped[str] = mapped_column(String(255), default="")  # integrators, space-separated

@@ -4,6 +4,8 @@ prose for a person and may change, the `code` may not."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JejakError(Exception):
     status = 400
@@ -14,6 +16,7 @@ class JejakError(Exception):
     def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extra: dict[str, Any] = {}  # more members of the problem, e.g. an import's `errors`
         if code is not None:
             self.code = code
 

@@ -15,11 +15,15 @@ from pydantic import AfterValidator
 _UNSAFE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
+def unsafe_character(value: str) -> str | None:
+    """The first character the rule refuses in `value`, or None."""
+    found = _UNSAFE.search(value)
+    return found.group() if found else None
+
+
 def _plain(value: str) -> str:
-    if found := _UNSAFE.search(value):
-        raise ValueError(
-            f"plain text on one line only: the control character U+{ord(found.group()):04X} is not allowed"
-        )
+    if (found := unsafe_character(value)) is not None:
+        raise ValueError(f"plain text on one line only: the control character U+{ord(found):04X} is not allowed")
     return value
 
 

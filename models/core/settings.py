@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     sign_in_failures_per_minute: int = Field(default=20, ge=1)
     sign_in_max_failures: int = Field(default=5, ge=1)
     sign_in_lock_minutes: float = Field(default=15, gt=0)
+    # Onboarding (README "Onboarding officers"): days an enrollment code stays valid, and
+    # what enrolling a new phone does to the account's earlier ones (the KPU's choice):
+    # "revoke" them (one phone per officer) or "keep" them.
+    enrollment_code_days: float = Field(default=14, gt=0, le=90)
+    enroll_second_phone: Literal["revoke", "keep"] = "revoke"
     # Webhooks (README "Webhooks"): seconds between looks for deliveries due; the HTTP
     # timeout of one attempt; the first retry delay (doubled after each failure, with
     # jitter); failures in a row before a subscription is marked failing, and how often
