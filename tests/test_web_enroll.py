@@ -56,7 +56,7 @@ def test_an_officer_enrolls_a_phone_from_the_printed_link(client, runtime, area,
         # The scanner finds the session and the key: no sign-in, no second registration.
         page.click("#enrolled a")
         page.wait_for_selector("#app:not([hidden])", timeout=15_000)
-        page.wait_for_function("document.getElementById('device').textContent.includes('d-')")
+        page.wait_for_selector("#device >> text=Ponsel ini terdaftar", timeout=15_000)
         # Reading the same link again on another phone: the code is spent.
         other = browser.new_context(viewport=PHONE).new_page()
         other.goto(f"{live_server}/enroll#{officer['code']}")
