@@ -33,7 +33,7 @@ from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.orm import Session
 
 from api.auth import tokens
-from api.limits import PerClientRate
+from api.limits import PerClientRate, PublicReads
 
 
 def _service(name: str) -> Any:
@@ -155,16 +155,33 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def _public_reads(request: Request, settings: Settings) -> PublicReads:
+    state = request.app.state
+    if not hasattr(state, "public_reads"):
+        state.public_reads = PublicReads(settings.public_checks_per_second, settings.public_checks_per_minute)
+    limits: PublicReads = state.public_reads
+    return limits
+
+
 def public_wait(request: Request, settings: Settings) -> int:
-    """Seconds this client must wait before its next public check (0: go on)."""
-    rate = client_rate(request, "public_rate", settings.public_checks_per_minute)
-    return math.ceil(rate.take(client_address(request)))
+    """Seconds this client must wait before its next public check (0: go on); counts
+    nothing (an answer from the client's cache is free): `public_spend` counts."""
+    return math.ceil(_public_reads(request, settings).wait(client_address(request)))
+
+
+def public_spend(request: Request, settings: Settings) -> None:
+    """Count a public check answered in full."""
+    _public_reads(request, settings).spend(client_address(request))
+
+
+def public_refusal(wait: int) -> HTTPException:
+    return HTTPException(
+        429, "too many public checks just now; try again shortly", headers={"Retry-After": str(wait)}
+    )
 
 
 def public_rate(request: Request, settings: SettingsDep) -> None:
-    """Refuse (429) a client over its rate of public checks."""
+    """Refuse (429) a public check over the limits, else count it."""
     if wait := public_wait(request, settings):
-        raise HTTPException(
-            429, "too many public checks from your address; try again shortly",
-            headers={"Retry-After": str(wait)},
-        )
+        raise public_refusal(wait)
+    public_spend(request, settings)

@@ -146,7 +146,7 @@ def inclusion_proof(
     _check_size(session, tiles, log_id, size, "tree_size")
     if not 0 <= index < size:
         raise InvalidRequest(f"index={index} is not in a tree of size {size}")
-    return merkle.inclusion_proof(index, size, tiles.reader(session, log_id, size))
+    return tiles.inclusion_proof(session, log_id, index, size)
 
 
 def consistency_proof(
