@@ -16,12 +16,15 @@ import base64
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -246,6 +249,30 @@ def run_load(
     return result  # type: ignore[no-any-return]
 
 
+@contextmanager
+def profiled(server: subprocess.Popen[bytes], out: Path | None, name: str) -> Iterator[None]:
+    """py-spy sampling each of the server's worker processes while the block runs (if
+    `out`): collapsed stacks, one file a worker, `out/name-<n>.txt`."""
+    if out is None:
+        yield
+        return
+    workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    spies = [
+        subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", pid, "--format", "raw", "--rate", "200",
+             "--nonblocking", "--output", str(out / f"{name}-{n}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for n, pid in enumerate(workers, 1)
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file as it stops
+            spy.wait(timeout=60)
+
+
 def _ed25519_ceiling(seconds: float) -> float:
     """PyNaCl verifications (what the service uses) per second on one core."""
     message = b"x" * 400
@@ -389,14 +416,17 @@ def main(args: argparse.Namespace) -> int:
                       "to the service and to the strong bare endpoint", flush=True)  # fmt: skip
                 verify = _ed25519_ceiling(1.0)
                 inserts = _insert_ceiling(bench_url, rows=50_000, name=f"bench_ceiling_{number}")
-                load = run_load(base, token, lanes_of([(device, body) for _, device, body in batch_part], EVENTS))
+                profile = args.profile if number == 1 else None
+                with profiled(servers[0], profile, "batches"):
+                    load = run_load(base, token, lanes_of([(device, body) for _, device, body in batch_part], EVENTS))
                 batch_phase = Phase("batches", len(batch_part), scans, load.seconds, load.latencies_ms)
                 # The service and the baseline in turn, each first in every other round,
                 # so that neither always meets the machine in the same mood.
                 single_loads: dict[str, Load] = {}
                 order = [("service", base, token, EVENTS), ("baseline", f"http://127.0.0.1:{bare}", None, "/insert")]
                 for name, at, bearer, path in order if number % 2 else order[::-1]:
-                    single_loads[name] = run_load(at, bearer, lanes_of(single_part, path))
+                    with profiled(servers[0], profile if name == "service" else None, "singles"):
+                        single_loads[name] = run_load(at, bearer, lanes_of(single_part, path))
                 single_phase, baseline = (
                     Phase(name, len(single_part), len(single_part), single_loads[name].seconds,
                           single_loads[name].latencies_ms)

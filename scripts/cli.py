@@ -367,6 +367,9 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-clients", type=int, default=4, help="ingest: devices syncing at once")
     bench.add_argument("--single-scans", type=int, default=15_000, help="ingest: one-scan requests")
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
+    bench.add_argument(
+        "--profile", type=Path, help="ingest: py-spy the service's workers in round 1, collapsed stacks into this folder"
+    )
     bench.add_argument("--workers", type=int, default=2, help="ingest, reads: uvicorn workers; growth: verify processes")
     bench.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="growth: log sizes measured at"
