@@ -18,6 +18,7 @@ from api.app import create_app
 from api.items.schemas import History, TrailEntryOut
 from models.custody.items import get_item, item_trail
 from tests.factories import Area, accepted, register, verify_trail
+from tests.helpers import append, scans
 
 
 @pytest.fixture
@@ -202,3 +203,19 @@ def test_the_process_has_a_budget_whoever_asks(settings, box):
         assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
         page = second.get(f"/v/{box}")
         assert page.status_code == 429 and "Terlalu banyak permintaan" in page.text
+
+
+def test_a_hash_tile_read_once_is_answered_from_memory(client, runtime, new_log, monkeypatch):
+    append(runtime, new_log.id, scans(300))
+    path = f"/logs/{new_log.id}/tile/0/000"
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+    async def no_database(*_):
+        raise AssertionError("read from the database again")
+
+    monkeypatch.setattr("api.tiles.quick_read", no_database)
+    again = client.get(path)
+    assert again.status_code == 200 and again.content == first.content
+    with pytest.raises(AssertionError):  # a tile not read before still comes from the database
+        client.get(f"/logs/{new_log.id}/tile/0/000.p/44")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from api import caching
-from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, TilesDep, WitnessesDep
+from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, TilesDep, WitnessesDep, quick_read
 from api.logs.schemas import (
     ConsistencyProof,
     Entry,
@@ -76,12 +76,16 @@ def _log_infos(session: Session) -> list[LogInfo]:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
 )
-def checkpoint(log_id: LogIdPath, request: Request, session: SessionDep) -> Response:
+async def checkpoint(log_id: LogIdPath, request: Request, databases: DatabasesDep) -> Response:
     """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), with every
     witness cosignature it has. Revalidated on each use: 304 to an `If-None-Match`
     naming its ETag while no newer checkpoint or cosignature is stored."""
-    reads.get_log(session, log_id)
-    note = witnesses.cosigned_note(session, reads.latest_checkpoint(session, log_id))
+
+    def latest(session: Session) -> str:
+        reads.get_log(session, log_id)
+        return witnesses.cosigned_note(session, reads.latest_checkpoint(session, log_id))
+
+    note = await quick_read(databases, log_id, latest)
     return caching.conditional(request, PlainTextResponse(note), caching.REVALIDATE)
 
 

@@ -106,6 +106,11 @@ class TileStore:
             self._proofs.put(key, proof)
         return list(proof)
 
+    def cached(self, log_id: str, key: TileKey) -> bytes | None:
+        """The encoded hash tile if this process holds it, without the database."""
+        tile = self.cache.get((log_id, key))
+        return None if tile is None else tile.levels[0]
+
     def fetch(self, session: Session, log_id: str, tiles: Sequence[TileKey]) -> list[bytes]:
         """Encoded hash tiles, from the cache where it has them."""
         view = _LogTiles(self.cache, log_id)
