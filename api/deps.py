@@ -79,19 +79,31 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 R = TypeVar("R")
 # The checkpoint and tiles are what verifiers, mirrors and the check pages' scripts need
-# at once whatever else is going on: their reads run in threads of their own, not queued
-# behind a crowd's histories in the thread pool plain `def` endpoints share.
+# at once whatever else is going on: their reads run in threads of their own. A crowd's
+# box histories run in a few threads of theirs, waiting their turn in a queue rather
+# than as forty threads taking turns at the interpreter's lock, which is what a
+# checkpoint read would queue behind.
 _QUICK_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quick-read")
+_PUBLIC_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="public-read")
 
 
 async def quick_read(databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
     """`read(session)` on the log's database, in the quick reads' own threads."""
+    return await _read_in(_QUICK_READS, databases, log_id, read)
 
+
+async def public_read(databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
+    """`read(session)` on the log's database (`log_id`: a log, or an item's id), in the
+    public reads' threads."""
+    return await _read_in(_PUBLIC_READS, databases, log_id, read)
+
+
+async def _read_in(threads: ThreadPoolExecutor, databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
     def run() -> R:
         with databases.for_log(log_id).reads() as session:
             return read(session)
 
-    return await asyncio.get_running_loop().run_in_executor(_QUICK_READS, run)
+    return await asyncio.get_running_loop().run_in_executor(threads, run)
 
 
 def _instant(value: Any) -> datetime:

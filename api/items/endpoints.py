@@ -23,6 +23,7 @@ from models.custody.items import (
 )
 from models.accounts.actor import Actor
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import caching, paging
@@ -34,6 +35,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     TilesDep,
+    public_read,
     public_refusal,
     public_spend,
     public_wait,
@@ -126,32 +128,36 @@ def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
 
 
 @router.get("/{item_id}/history", responses={304: {"description": "The client holds this history (ETag)"}})
-def history(
-    item_id: str, request: Request, response: Response, session: SessionDep, tiles: TilesDep, settings: SettingsDep
+async def history(
+    item_id: str, request: Request, response: Response, databases: DatabasesDep, tiles: TilesDep, settings: SettingsDep
 ) -> History:
     """The public custody trail: every entry of the item with its log index, leaf hash
     and inclusion proof against the latest checkpoint. No login: entries name no one.
     Rate limited like the public check page that reads it; cacheable for a few seconds,
     and answered 304 to an `If-None-Match` naming its ETag (which changes with a new
     entry of the item or a new checkpoint)."""
-    found = get_item(session, item_id)
-    checkpoint = latest_checkpoint(session, found.log_id)
-    rows = item_entries(session, found)
-    etag = caching.etag_of("history", found.id, checkpoint.tree_size, *(idx for idx, _, _ in rows))
-    if caching.held(request, etag):  # free: no proof, no body
+
+    def read(session: Session) -> tuple[str, History | None]:
+        found = get_item(session, item_id)
+        checkpoint = latest_checkpoint(session, found.log_id)
+        rows = item_entries(session, found)
+        etag = caching.etag_of("history", found.id, checkpoint.tree_size, *(idx for idx, _, _ in rows))
+        if caching.held(request, etag):  # free: no proof, no body
+            return etag, None
+        if wait := public_wait(request, settings):
+            raise public_refusal(wait)
+        public_spend(request, settings)
+        trail = [TrailEntryOut.of(t) for t in prove(session, tiles, checkpoint, rows)]
+        return etag, History(
+            item=found.id, log=found.log_id, checkpoint=checkpoint.note, tree_size=checkpoint.tree_size, trail=trail
+        )
+
+    etag, body = await public_read(databases, item_id, read)
+    if body is None:
         return caching.not_modified(etag, caching.SHORT_LIVED)  # type: ignore[return-value]
-    if wait := public_wait(request, settings):
-        raise public_refusal(wait)
-    public_spend(request, settings)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = caching.SHORT_LIVED
-    return History(
-        item=found.id,
-        log=found.log_id,
-        checkpoint=checkpoint.note,
-        tree_size=checkpoint.tree_size,
-        trail=[TrailEntryOut.of(t) for t in prove(session, tiles, checkpoint, rows)],
-    )
+    return body
 
 
 @router.post("/{item_id}/labels", status_code=201)
