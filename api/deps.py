@@ -7,10 +7,12 @@ services at start-up and closes them at shutdown (models/runtime.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -34,7 +36,7 @@ from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.orm import Session
 
 from api.auth import tokens
-from api.limits import PerClientRate
+from api.limits import PerClientRate, PublicReads
 
 
 def _service(name: str) -> Any:
@@ -75,6 +77,35 @@ def get_session(request: Request, databases: DatabasesDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+R = TypeVar("R")
+# The checkpoint and tiles are what verifiers, mirrors and the check pages' scripts need
+# at once whatever else is going on: their reads run in threads of their own. A crowd's
+# box histories run in a few threads of theirs, waiting their turn in a queue rather
+# than as forty threads taking turns at the interpreter's lock, which is what a
+# checkpoint read would queue behind.
+_QUICK_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quick-read")
+_PUBLIC_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="public-read")
+
+
+async def quick_read(databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
+    """`read(session)` on the log's database, in the quick reads' own threads."""
+    return await _read_in(_QUICK_READS, databases, log_id, read)
+
+
+async def public_read(databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
+    """`read(session)` on the log's database (`log_id`: a log, or an item's id), in the
+    public reads' threads."""
+    return await _read_in(_PUBLIC_READS, databases, log_id, read)
+
+
+async def _read_in(threads: ThreadPoolExecutor, databases: Databases, log_id: str, read: Callable[[Session], R]) -> R:
+    def run() -> R:
+        with databases.for_log(log_id).reads() as session:
+            return read(session)
+
+    return await asyncio.get_running_loop().run_in_executor(threads, run)
+
 
 def _instant(value: Any) -> datetime:
     # The same rule as a scan's time: RFC 3339 with its zone (a time without one is
@@ -163,13 +194,31 @@ def failures_of(request: Request, name: str, per_minute: int, refusal: str) -> t
     return failures, address
 
 
+def _public_reads(request: Request, settings: Settings) -> PublicReads:
+    state = request.app.state
+    if not hasattr(state, "public_reads"):
+        state.public_reads = PublicReads(settings.public_checks_per_second, settings.public_checks_per_minute)
+    limits: PublicReads = state.public_reads
+    return limits
+
+
 def public_wait(request: Request, settings: Settings) -> int:
-    """Seconds this client must wait before its next public check (0: go on)."""
-    rate = client_rate(request, "public_rate", settings.public_checks_per_minute)
-    return math.ceil(rate.take(client_address(request)))
+    """Seconds this client must wait before its next public check (0: go on); counts
+    nothing (an answer from the client's cache is free): `public_spend` counts."""
+    return math.ceil(_public_reads(request, settings).wait(client_address(request)))
+
+
+def public_spend(request: Request, settings: Settings) -> None:
+    """Count a public check answered in full."""
+    _public_reads(request, settings).spend(client_address(request))
+
+
+def public_refusal(wait: int) -> TooManyRequests:
+    return TooManyRequests("too many public checks just now; try again shortly", wait)
 
 
 def public_rate(request: Request, settings: SettingsDep) -> None:
-    """Refuse (429) a client over its rate of public checks."""
+    """Refuse (429) a public check over the limits, else count it."""
     if wait := public_wait(request, settings):
-        raise TooManyRequests("too many public checks from your address; try again shortly", wait)
+        raise public_refusal(wait)
+    public_spend(request, settings)

@@ -1,6 +1,7 @@
 """Request bodies have a ceiling: a hostile or broken client gets a clear 413, not a
-server busy parsing gigabytes. Public pages and the reads behind them have a rate per
-client address: a flood gets 429, the proofs are not recomputed for it."""
+server busy parsing gigabytes. Public pages and the reads behind them have a budget per
+process and a high limit per client address: a flood gets 429, the proofs are not
+recomputed for it, and a crowd behind one carrier's address is not refused for it."""
 
 from __future__ import annotations
 
@@ -82,11 +83,12 @@ class BodyLimit:
 
 class PerClientRate:
     """A token bucket per client address: `per_minute` requests a minute, in bursts of
-    up to a minute's worth. Kept in the process's memory (each worker has its own);
-    the least recently seen addresses are forgotten beyond `max_clients`."""
+    up to `burst` (a minute's worth unless said). Kept in the process's memory (each
+    worker has its own); the least recently seen addresses are forgotten beyond
+    `max_clients`."""
 
-    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
-        self.capacity = float(per_minute)
+    def __init__(self, per_minute: int, max_clients: int = 10_000, burst: int | None = None) -> None:
+        self.capacity = float(burst or per_minute)
         self.rate = per_minute / 60.0
         self.max_clients = max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -110,3 +112,26 @@ class PerClientRate:
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
         return wait
+
+
+class PublicReads:
+    """The limits on public reads (check pages, box and truckload histories): a budget
+    for the whole process, `per_second` answers built in full whoever asks, and a high
+    limit per client address. Indonesian carriers put many subscribers behind one
+    address (carrier-grade NAT): a per-address limit of a few a second would refuse a
+    whole town at once, so that one only stops a single client hammering, and the
+    process budget keeps a crowd from starving the scans. An answer the client already
+    holds (304) counts against neither."""
+
+    def __init__(self, per_second: int, per_address_per_minute: int) -> None:
+        self._budget = PerClientRate(per_second * 60, max_clients=1, burst=per_second)
+        self._addresses = PerClientRate(per_address_per_minute)
+
+    def wait(self, client: str) -> float:
+        """0 if the client may be answered now, else the seconds until it may; counts nothing."""
+        return max(self._budget.wait(""), self._addresses.wait(client))
+
+    def spend(self, client: str) -> None:
+        """Count one answer built in full."""
+        self._budget.take("")
+        self._addresses.take(client)

@@ -8,8 +8,9 @@ from fastapi.responses import PlainTextResponse
 from ledger.tiles import TILE_WIDTH, parse_tile_path
 from models.core.errors import NotFound
 from models.log import reads
+from sqlalchemy.orm import Session
 
-from api.deps import LogIdPath, SessionDep, TilesDep
+from api.deps import DatabasesDep, LogIdPath, TilesDep, quick_read
 from api.logs import endpoints as log_endpoints
 
 router = APIRouter(prefix="/logs", tags=["tiles"])
@@ -44,16 +45,23 @@ router.add_api_route(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "A tile"}},
 )
-def tile(log_id: LogIdPath, tile_path: str, session: SessionDep, tiles: TilesDep) -> Response:
+async def tile(log_id: LogIdPath, tile_path: str, databases: DatabasesDep, tiles: TilesDep) -> Response:
     """A hash tile (`tile/<L>/<N>[.p/<W>]`) or entry bundle (`tile/entries/<N>[.p/<W>]`)."""
     try:
         path = parse_tile_path("tile/" + tile_path)
     except ValueError as error:
         raise NotFound(f"tile/{tile_path} is not a tile path: {error}") from error
-    log = reads.get_log(session, log_id)
-    if path.level is None:
-        body = reads.entry_bundle(session, log, path.index, path.width)
-    else:
-        body = reads.hash_tile(session, tiles, log, path.level, path.index, path.width)
+    # A hash tile this process has read is answered from memory (a tile of a given
+    # width never changes); the rest from the database, in the quick reads' threads.
+    body = None if path.level is None else tiles.cached(log_id, (path.level, path.index, path.width))
+    if body is None:
+
+        def read(session: Session) -> bytes:
+            log = reads.get_log(session, log_id)
+            if path.level is None:
+                return reads.entry_bundle(session, log, path.index, path.width)
+            return reads.hash_tile(session, tiles, log, path.level, path.index, path.width)
+
+        body = await quick_read(databases, log_id, read)
     cache = IMMUTABLE if path.width == TILE_WIDTH else FRESH
     return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})

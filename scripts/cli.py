@@ -121,6 +121,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_growth
 
         return bench_growth.main(args)
+    if args.target == "reads":
+        from scripts import bench_reads
+
+        return bench_reads.main(args)
     if args.target == "manifest":
         from scripts import bench_manifest
 
@@ -417,11 +421,16 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "verify", "growth", "manifest", "onboarding"])
+    bench.add_argument("target", choices=["ledger", "ingest", "reads", "verify", "growth", "manifest", "onboarding"])
     bench.add_argument("--entries", type=int, default=200_000)
-    bench.add_argument("--rounds", type=int, default=3, help="ledger, verify, ingest, manifest: rounds, medians reported")
+    bench.add_argument(
+        "--rounds", type=int, default=3, help="ledger, verify, ingest, reads, manifest: rounds, medians reported"
+    )
     bench.add_argument("--boxes", type=int, default=200, help="manifest: boxes in the truckload")
     bench.add_argument("--officers", type=int, default=10_000, help="onboarding: officers imported (500 a district)")
+    bench.add_argument("--read-boxes", type=int, default=5000, help="reads: boxes in the log, each with a trail")
+    bench.add_argument("--readers", type=int, default=64, help="reads: concurrent clients")
+    bench.add_argument("--requests", type=int, default=6000, help="reads: requests a round to each read")
     bench.add_argument("--proof-tree", type=int, default=1_000_000)
     bench.add_argument("--proofs", type=int, default=2000)
     bench.add_argument("--database", action="append", help="database URL (repeatable)")
@@ -430,7 +439,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-clients", type=int, default=4, help="ingest: devices syncing at once")
     bench.add_argument("--single-scans", type=int, default=15_000, help="ingest: one-scan requests")
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
-    bench.add_argument("--workers", type=int, default=2, help="ingest: uvicorn workers; growth: verify processes")
+    bench.add_argument(
+        "--profile", type=Path, help="ingest: py-spy the service's workers in round 1, collapsed stacks into this folder"
+    )
+    bench.add_argument("--workers", type=int, default=2, help="ingest, reads: uvicorn workers; growth: verify processes")
     bench.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="growth: log sizes measured at"
     )

@@ -272,14 +272,19 @@ def imports(root: Path, source: Path) -> Iterator[Imported]:
 
 
 def node_or_skip() -> str:
-    """Node's path, for tests that run a page's JavaScript as the browser does; a skip
-    without it, and a failure under CI (JEJAK_TEST_REQUIRE_BROWSER=1), which installs it."""
-    node = shutil.which("node")
-    if node is None:
+    """Node's path, for tests that run a page's JavaScript as the browser does."""
+    return program_or_skip("node", "nodejs", "the page's JavaScript runs in the browser tests alone")
+
+
+def program_or_skip(program: str, package: str, meanwhile: str) -> str:
+    """A program's path; a skip without it (saying what covers its part `meanwhile`),
+    and a failure under CI (JEJAK_TEST_REQUIRE_BROWSER=1), which installs it."""
+    path = shutil.which(program)
+    if path is None:
         if os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail("JEJAK_TEST_REQUIRE_BROWSER=1 but node is missing: apt-get install nodejs", pytrace=False)
-        pytest.skip("node is not installed: the page's JavaScript runs in the browser tests alone")
-    return node
+            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {program} is missing: apt-get install {package}", pytrace=False)
+        pytest.skip(f"{program} is not installed: {meanwhile}")
+    return path
 
 
 def read_qr(image: Image.Image) -> list[Any]:

@@ -7,25 +7,40 @@ import io
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from models.log.reads import latest_checkpoint
 from models.accounts import policy
 from models.custody.items import (
     Item,
     ItemSpec,
     ItemStatus,
     get_item,
-    item_trail,
+    item_entries,
     list_items,
+    prove,
     register_items,
     reprint_label,
 )
 from models.accounts.actor import Actor
 from models.core.errors import Unprocessable
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api import paging
-from api.deps import DatabasesDep, KeysDep, Permit, SequencerDep, SessionDep, TilesDep, public_rate
+from api import caching, paging
+from api.deps import (
+    DatabasesDep,
+    KeysDep,
+    Permit,
+    SequencerDep,
+    SessionDep,
+    SettingsDep,
+    TilesDep,
+    public_read,
+    public_refusal,
+    public_spend,
+    public_wait,
+)
 from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
@@ -113,20 +128,37 @@ def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
     return ItemOut.model_validate(permitted_item(actor, "items.read", get_item(session, item_id)))
 
 
-@router.get("/{item_id}/history", dependencies=[Depends(public_rate)])
-def history(item_id: str, session: SessionDep, tiles: TilesDep) -> History:
+@router.get("/{item_id}/history", responses={304: {"description": "The client holds this history (ETag)"}})
+async def history(
+    item_id: str, request: Request, response: Response, databases: DatabasesDep, tiles: TilesDep, settings: SettingsDep
+) -> History:
     """The public custody trail: every entry of the item with its log index, leaf hash
     and inclusion proof against the latest checkpoint. No login: entries name no one.
-    Rate limited per client address, like the public check page that reads it."""
-    found = get_item(session, item_id)
-    checkpoint, trail = item_trail(session, tiles, found)
-    return History(
-        item=found.id,
-        log=found.log_id,
-        checkpoint=checkpoint.note,
-        tree_size=checkpoint.tree_size,
-        trail=[TrailEntryOut.of(t) for t in trail],
-    )
+    Rate limited like the public check page that reads it; cacheable for a few seconds,
+    and answered 304 to an `If-None-Match` naming its ETag (which changes with a new
+    entry of the item or a new checkpoint)."""
+
+    def read(session: Session) -> tuple[str, History | None]:
+        found = get_item(session, item_id)
+        checkpoint = latest_checkpoint(session, found.log_id)
+        rows = item_entries(session, found)
+        etag = caching.etag_of("history", found.id, checkpoint.tree_size, *(idx for idx, _, _ in rows))
+        if caching.held(request, etag):  # free: no proof, no body
+            return etag, None
+        if wait := public_wait(request, settings):
+            raise public_refusal(wait)
+        public_spend(request, settings)
+        trail = [TrailEntryOut.of(t) for t in prove(session, tiles, checkpoint, rows)]
+        return etag, History(
+            item=found.id, log=found.log_id, checkpoint=checkpoint.note, tree_size=checkpoint.tree_size, trail=trail
+        )
+
+    etag, body = await public_read(databases, item_id, read)
+    if body is None:
+        return caching.not_modified(etag, caching.SHORT_LIVED)  # type: ignore[return-value]
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = caching.SHORT_LIVED
+    return body
 
 
 @router.post("/{item_id}/labels", status_code=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from ledger.merkle import leaf_hash
 from models.accounts import policy
@@ -16,7 +16,8 @@ from models.log.sequencer import b64
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, TilesDep, WitnessesDep
+from api import caching
+from api.deps import DatabasesDep, LogIdPath, Permit, SessionDep, TilesDep, WitnessesDep, quick_read
 from api.logs.schemas import (
     ConsistencyProof,
     Entry,
@@ -75,12 +76,17 @@ def _log_infos(session: Session) -> list[LogInfo]:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
 )
-def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
+async def checkpoint(log_id: LogIdPath, request: Request, databases: DatabasesDep) -> Response:
     """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), with every
-    witness cosignature it has."""
-    reads.get_log(session, log_id)
-    note = witnesses.cosigned_note(session, reads.latest_checkpoint(session, log_id))
-    return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
+    witness cosignature it has. Revalidated on each use: 304 to an `If-None-Match`
+    naming its ETag while no newer checkpoint or cosignature is stored."""
+
+    def latest(session: Session) -> str:
+        reads.get_log(session, log_id)
+        return witnesses.cosigned_note(session, reads.latest_checkpoint(session, log_id))
+
+    note = await quick_read(databases, log_id, latest)
+    return caching.conditional(request, PlainTextResponse(note), caching.REVALIDATE)
 
 
 @router.get(
@@ -89,13 +95,13 @@ def checkpoint(log_id: LogIdPath, session: SessionDep) -> PlainTextResponse:
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
 )
 def checkpoint_at(
-    log_id: LogIdPath, size: Annotated[int, Path(ge=0, le=2**62)], session: SessionDep
-) -> PlainTextResponse:
+    log_id: LogIdPath, size: Annotated[int, Path(ge=0, le=2**62)], request: Request, session: SessionDep
+) -> Response:
     """The checkpoint the log signed at `size`, if it signed one there, with its
     cosignatures: for instance the handover of a key rotation (its `retired_index` + 1)."""
     reads.get_log(session, log_id)
     note = witnesses.cosigned_note(session, reads.checkpoint_at(session, log_id, size))
-    return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
+    return caching.conditional(request, PlainTextResponse(note), caching.REVALIDATE)
 
 
 @router.get("/{log_id}/entries")

@@ -31,7 +31,8 @@ from models.places.sites import route_to, site_names
 from models.places.zones import zone_table
 from starlette.types import Scope
 
-from api.deps import SessionDep, SettingsDep, public_wait
+from api import caching
+from api.deps import SessionDep, SettingsDep, public_spend, public_wait
 from api.pages import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -104,28 +105,45 @@ def enroll(request: Request, lang: LangQuery = None) -> HTMLResponse:
 @router.get("/v/{item_id}", response_class=HTMLResponse)
 def check(
     item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
-) -> HTMLResponse:
+) -> Response:
     """The public check page: what a label's QR code opens. No login; rate limited. The
     box's trail is in the page as the server tells it (readable without JavaScript); the
-    browser fetches it again with its proofs and checks the label and every proof itself."""
-    if busy := _too_many(request, settings, lang):
+    browser fetches it again with its proofs and checks the label and every proof itself.
+    Cacheable for a few seconds, with an ETag of the page's bytes (a 304, free of the rate
+    limit, to a client holding it)."""
+    # A client holding the page may get its 304 whatever the limits; anyone else is
+    # refused before the work if over them.
+    if "if-none-match" not in request.headers and (busy := _too_many(request, settings, lang, spend=False)):
         return busy
     try:
         destination, _ = parse_item_id(item_id)
         item = get_item(session, item_id)
     except JejakError as error:
         missing = error.status == 404
-        return _page(
+        page: Response = _page(
             request, "message.html", lang, error.status, title="not_found",
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
-    trail = trail_records(session, item)
-    # Place names for the codes on the box's route and in its trail.
-    codes = {*route_to(destination), item.custodian, item.dispatch_to or item.custodian}
-    for _, record in trail:
-        scan = record.get("scan") or {}
-        codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
-    return _page(request, "check.html", lang, item=item, names=site_names(session, codes), trail=trail)
+    else:
+        trail = trail_records(session, item)
+        # Place names for the codes on the box's route and in its trail.
+        codes = {*route_to(destination), item.custodian, item.dispatch_to or item.custodian}
+        for _, record in trail:
+            scan = record.get("scan") or {}
+            codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
+        names = site_names(session, codes)
+        page = _cacheable(request, _page(request, "check.html", lang, item=item, names=names, trail=trail))
+        if page.status_code == 304:
+            return page
+    return _too_many(request, settings, lang) or page
+
+
+def _cacheable(request: Request, page: HTMLResponse) -> Response:
+    """A public page with its ETag and Cache-Control, or a 304. It is in the visitor's
+    language (the cookie): shared caches keep one copy per cookie (Vary), and none of a
+    page that sets it."""
+    sets_cookie = "set-cookie" in page.headers
+    return caching.conditional(request, page, caching.PRIVATE if sets_cookie else caching.SHORT_LIVED, vary="Cookie")
 
 
 @router.get("/v/m/{log_id}/{handoff_id}", response_class=HTMLResponse)
@@ -165,10 +183,13 @@ def error_page(request: Request, status: int) -> HTMLResponse | None:
     )
 
 
-def _too_many(request: Request, settings: Settings, lang: str | None) -> HTMLResponse | None:
-    """The public pages' rate limit: a page saying when to come back, or None."""
+def _too_many(request: Request, settings: Settings, lang: str | None, spend: bool = True) -> HTMLResponse | None:
+    """The public pages' limits: a page saying when to come back, or None (and the
+    request counted, unless `spend` is False: the caller counts a full answer itself)."""
     wait = public_wait(request, settings)
     if not wait:
+        if spend:
+            public_spend(request, settings)
         return None
     response = _page(request, "message.html", lang, 429, title="too_many", detail="too_many")
     response.headers["Retry-After"] = str(wait)

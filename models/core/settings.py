@@ -111,9 +111,14 @@ class Settings(BaseSettings):
     device_gap_hours: float = Field(default=12, gt=0)
     # The largest request body accepted: an offline batch of 1,000 scans is ~1 MB.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
-    # Requests a minute per client address to the public check page and the trail behind
-    # it (each computes proofs); a phone opening one label makes two.
-    public_checks_per_minute: int = Field(default=120, ge=1)
+    # Public checks (check pages and the trails behind them) answered in full a second
+    # by each worker process, whoever asks: beyond it 429, so a crowd cannot starve the
+    # scans. Answers the client already holds (304) are free.
+    public_checks_per_second: int = Field(default=500, ge=1)
+    # And a minute per client address: high, since a carrier's NAT puts a whole town
+    # behind one address; it only stops one client hammering. A phone opening one
+    # label makes two.
+    public_checks_per_minute: int = Field(default=3000, ge=1)
     # Other sites whose pages may call the API from a browser (CORS): origins
     # (`https://host[:port]`), comma-separated. None by default: only this service's pages.
     cors_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)] = ()

@@ -213,17 +213,6 @@ class DeviceKeys:
         return found
 
 
-def revoked(session: Session, log_id: str, device_ids: set[str]) -> set[str]:
-    """Which of these devices are revoked (read under the log's lock)."""
-    return set(
-        session.scalars(
-            select(Device.id).where(
-                Device.log_id == log_id, Device.id.in_(device_ids), Device.revoked_at.is_not(None)
-            )
-        )
-    )
-
-
 @dataclass(frozen=True)
 class SignedTrail:
     """Where one item's trail is in the log, for a verifier to fetch only that."""

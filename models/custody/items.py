@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ledger import jws, merkle
+from ledger import jws
 
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, Select, String, Text, select, text, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -351,8 +351,14 @@ def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheck
     """The item's entries in chain order, each with its inclusion proof against the
     latest checkpoint."""
     checkpoint = latest_checkpoint(session, item.log_id)
+    return checkpoint, prove(session, tiles, checkpoint, item_entries(session, item))
+
+
+def item_entries(session: Session, item: Item) -> list[tuple[int, bytes, bytes]]:
+    """The item's entries (index, leaf hash, bytes) in chain order. Entries never
+    change, so their indexes and the checkpoint's size determine a trail."""
     rows = session.execute(_trail_rows(item, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)).all()
-    return checkpoint, prove(session, tiles, checkpoint, rows)
+    return [(idx, leaf, data) for idx, leaf, data in rows]
 
 
 def trail_records(session: Session, item: Item) -> list[tuple[int, dict[str, Any]]]:
@@ -372,10 +378,9 @@ def prove(
     """Entries (index, leaf hash, bytes) of the checkpoint's log, each with its inclusion
     proof against it; read the checkpoint before the entries, so that it covers none the
     reader has not seen."""
-    size = checkpoint.tree_size
-    reader = tiles.reader(session, checkpoint.log_id, size) if size else None
+    size, log_id = checkpoint.tree_size, checkpoint.log_id
     return [
-        TrailEntry(idx, leaf, data, merkle.inclusion_proof(idx, size, reader) if reader and idx < size else None)
+        TrailEntry(idx, leaf, data, tiles.inclusion_proof(session, log_id, idx, size) if idx < size else None)
         for idx, leaf, data in rows
     ]
 

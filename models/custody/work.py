@@ -24,7 +24,7 @@ from models.core.base import utcnow
 from models.core.bulk import BulkStatement, KeyedUpdate
 from models.core.db import one_of
 from models.custody.alerts import new_alert
-from models.custody.devices import revoked
+from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.rules import (
     ATTESTATIONS, Escorts, ItemState, Outcome, Rules, ScanType, Truckload, attest, attestation_refusal, guards,
@@ -134,22 +134,26 @@ def _load_firsts(session: Any, log_id: str, indexes: list[int]) -> dict[int, _Fi
     return found
 
 
+def _load_devices(session: Any, log_id: str, devices: list[str]) -> tuple[set[str], dict[str, int]]:
+    """Of the batch's devices, those revoked, and each one's highest device_seq in the
+    log: one round trip under the lock, where every one counts."""
+    highest = (
+        select(func.max(Event.device_seq))
+        .where(Event.log_id == Device.log_id, Event.device_id == Device.id)
+        .correlate(Device)
+        .scalar_subquery()
+    )
+    query = select(Device.id, Device.revoked_at.is_not(None), highest).where(Device.log_id == log_id)
+    rows = _in(session, query, Device.id, devices, scalars=False)
+    return {device for device, revoked, _ in rows if revoked}, {d: seq for d, _, seq in rows if seq is not None}
+
+
 def _load_numbers(
-    session: Any, log_id: str, scans: list[Scan], keys: dict[str, int]
-) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
-    """Each device's highest device_seq in the log, and the entries holding the numbers
-    that scans other than replays use again (read only for a number at or below its
-    device's highest: a phone numbers its scans upwards)."""
-    devices = sorted({s.device for s in scans})
-    highest: dict[str, int] = dict(
-        _in(
-            session,
-            select(Event.device_id, func.max(Event.device_seq))
-            .where(Event.log_id == log_id)
-            .group_by(Event.device_id),
-            Event.device_id, devices, scalars=False,
-        )
-    )  # fmt: skip
+    session: Any, log_id: str, scans: list[Scan], keys: dict[str, int], highest: dict[str, int]
+) -> dict[tuple[str, int], int]:
+    """The entries holding the numbers that scans other than replays use again (read
+    only for a number at or below its device's `highest`: a phone numbers its scans
+    upwards)."""
     again = sorted(
         {(s.device, s.device_seq) for s in scans if s.device_seq <= highest.get(s.device, -1) and s.event_id not in keys}
     )
@@ -159,7 +163,7 @@ def _load_numbers(
             Event.log_id == log_id, tuple_(Event.device_id, Event.device_seq).in_(again[start : start + _IN_BATCH])
         )
         numbered |= {(device, seq): index for device, seq, index in session.execute(query)}
-    return highest, numbered
+    return numbered
 
 
 # The item columns the rules read and write; the rest of the row is not theirs.
@@ -222,14 +226,16 @@ class _State:
             e.event_id: e
             for e in _in(session, select(Event).where(Event.log_id == log_id), Event.event_id, event_ids)
         }
-        # The phones' numbers: each one's highest in the log so far, and the entry (or the
-        # event id of this batch's scan) holding each number the batch's scans use again.
-        self.highest, numbered = _load_numbers(session, log_id, scans, batch.keys)
-        self.numbered: dict[tuple[str, int], int | str] = dict(numbered)
+        # The phones: those revoked; their numbers, each one's highest in the log so far,
+        # and the entry (or the event id of this batch's scan) holding each number the
+        # batch's scans use again.
+        self.revoked, self.highest = _load_devices(session, log_id, sorted({s.device for s in scans}))
+        self.numbered: dict[tuple[str, int], int | str] = dict(
+            _load_numbers(session, log_id, scans, batch.keys, self.highest)
+        )
         # Sites are not in the log: read before the lock or under it, they are as current.
         self.sites = {code: site for w in works if w.ahead for code, site in w.ahead.sites.items()}
         self.sites |= _load_sites(session, [c for c in _site_codes(scans) if c not in self.sites])
-        self.revoked = revoked(session, log_id, {s.device for s in scans})
         # The truckloads the batch's dispatches join, its escorts attest, and its
         # receives take boxes from, read at once: one query, not a query and an insert
         # per truck.

@@ -1,13 +1,17 @@
 """Hash tiles read from the database. Level-0 tiles are the entries' leaf hashes;
 level-k tiles are the stored subtree roots at tree level 8k. A tile never changes
-for a given width, so every tile read is cached, already expanded (hashed inside)."""
+for a given width, so every tile read is cached, already expanded (hashed inside);
+nor does an inclusion proof for a given tree size, so the latest ones are kept too (a
+crowd opening one box's public page asks for the same proofs again and again)."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
+from ledger import merkle
 from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, ExpandedTile, TileHashReader, TileKey, encode_hash_tile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,27 +20,38 @@ from models.core.errors import NotFound
 from models.log.tables import Log, LogEntry, LogTile, LogTreeNode
 
 
-class TileCache:
-    """A thread-safe LRU of expanded tiles, keyed by (log, level, index, width)."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-    def __init__(self, capacity: int = 4096) -> None:
+
+class Lru(Generic[K, V]):
+    """A thread-safe least-recently-used cache of at most `capacity` values."""
+
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._tiles: OrderedDict[tuple[str, TileKey], ExpandedTile] = OrderedDict()
+        self._values: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, TileKey]) -> ExpandedTile | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-            return tile
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
-    def put(self, key: tuple[str, TileKey], tile: ExpandedTile) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._tiles[key] = tile
-            self._tiles.move_to_end(key)
-            while len(self._tiles) > self.capacity:
-                self._tiles.popitem(last=False)
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.capacity:
+                self._values.popitem(last=False)
+
+
+class TileCache(Lru[tuple[str, TileKey], ExpandedTile]):
+    """Expanded tiles, keyed by (log, level, index, width)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        super().__init__(capacity)
 
 
 class _LogTiles:
@@ -53,10 +68,15 @@ class _LogTiles:
         self.cache.put((self.log_id, key), tile)
 
 
+# Inclusion proofs kept: ~20 hashes each, so about 6 MB; a box's trail is ~17 entries.
+PROOFS_KEPT = 8192
+
+
 class TileStore:
     def __init__(self, cache: TileCache | None = None) -> None:
         self.cache = cache or TileCache()
         self._sizes: dict[str, int] = {}
+        self._proofs: Lru[tuple[str, int, int], tuple[bytes, ...]] = Lru(PROOFS_KEPT)
 
     def known_size(self, session: Session, log_id: str, at_least: int = 0) -> int:
         """The log's size as this process last saw it, read again only when a caller
@@ -75,6 +95,21 @@ class TileStore:
         return TileHashReader(
             size, lambda tiles: self.read(session, log_id, tiles), _LogTiles(self.cache, log_id)
         )
+
+    def inclusion_proof(self, session: Session, log_id: str, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of entry `index` in the tree of `size` (index < size,
+        a size the log has reached): computed once per (entry, size), then kept."""
+        key = (log_id, index, size)
+        proof = self._proofs.get(key)
+        if proof is None:
+            proof = tuple(merkle.inclusion_proof(index, size, self.reader(session, log_id, size)))
+            self._proofs.put(key, proof)
+        return list(proof)
+
+    def cached(self, log_id: str, key: TileKey) -> bytes | None:
+        """The encoded hash tile if this process holds it, without the database."""
+        tile = self.cache.get((log_id, key))
+        return None if tile is None else tile.levels[0]
 
     def fetch(self, session: Session, log_id: str, tiles: Sequence[TileKey]) -> list[bytes]:
         """Encoded hash tiles, from the cache where it has them."""
