@@ -33,10 +33,21 @@ from typing import Any, TypeVar
 
 import httpx
 from nacl.signing import SigningKey
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+)
 
 from ledger.jcs import canonicalize
-from models.accounts.actor import Actor, Role
+from models.accounts.actor import Role
 from models.accounts.users import actor_of, create_user
 from models.core.settings import Settings
 from models.custody.alerts import Alert
@@ -99,6 +110,38 @@ def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
 def serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def service_and_baseline(
+    settings: Settings, bench_url: str, workers: int, **extra_env: str
+) -> Iterator[tuple[list[subprocess.Popen[bytes]], str, str]]:
+    """The service and the strong bare endpoint (scripts/bench_baseline_app.py), both
+    running and ready throughout, each with `workers` workers: (servers, the service's
+    base URL, the bare endpoint's). Loading one, then the other, in every round lets a
+    drift in this machine's speed (tens of percent within minutes) hit both alike."""
+    env = {
+        "DATABASE_URL": bench_url,
+        "JEJAK_ENVIRONMENT": "test",
+        "JEJAK_KEYS_DIR": str(settings.keys_dir),
+        "JEJAK_HOST": settings.host,
+        "JEJAK_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    ours, bare = free_port(), free_port()
+    servers = [
+        serve(["--factory", "api.app:app_from_env", "--workers", str(workers)], env, ours),
+        serve(["scripts.bench_baseline_app:app", "--workers", str(workers)], {"JEJAK_BENCH_URL": bench_url}, bare),
+    ]
+    bases = f"http://127.0.0.1:{ours}", f"http://127.0.0.1:{bare}"
+    try:
+        for base, server in zip(bases, servers, strict=True):
+            wait_ready(base, server)
+        yield servers, *bases
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[tuple[str, SigningKey]]]:
@@ -386,26 +429,8 @@ def main(args: argparse.Namespace) -> int:
         batches = [(len(chunk), chunk[0]["scan"]["device"], json.dumps({"scans": chunk}).encode()) for chunk in chunks]
         singles = [(e["scan"]["device"], json.dumps({"scans": [e]}).encode()) for e in envelopes[batch_scans:]]
 
-        env = {
-            "DATABASE_URL": bench_url,
-            "JEJAK_ENVIRONMENT": "test",
-            "JEJAK_KEYS_DIR": str(settings.keys_dir),
-            "JEJAK_HOST": settings.host,
-            "JEJAK_LOG_LEVEL": "WARNING",
-        }
-        workers = ["--workers", str(args.workers)]
-        # Both servers run throughout; each round loads one, then the other, so a drift
-        # in this machine's speed (tens of percent within minutes) hits both alike.
-        ours, bare = free_port(), free_port()
-        servers = [
-            serve(["--factory", "api.app:app_from_env", *workers], env, ours),
-            serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, bare),
-        ]
         results: list[Round] = []
-        try:
-            for port, server in zip((ours, bare), servers, strict=True):
-                wait_ready(f"http://127.0.0.1:{port}", server)
-            base = f"http://127.0.0.1:{ours}"
+        with service_and_baseline(settings, bench_url, args.workers) as (servers, base, bare_base):
             token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             for number, (batch_part, single_part) in enumerate(
                 zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
@@ -423,7 +448,7 @@ def main(args: argparse.Namespace) -> int:
                 # The service and the baseline in turn, each first in every other round,
                 # so that neither always meets the machine in the same mood.
                 single_loads: dict[str, Load] = {}
-                order = [("service", base, token, EVENTS), ("baseline", f"http://127.0.0.1:{bare}", None, "/insert")]
+                order = [("service", base, token, EVENTS), ("baseline", bare_base, None, "/insert")]
                 for name, at, bearer, path in order if number % 2 else order[::-1]:
                     with profiled(servers[0], profile if name == "service" else None, "singles"):
                         single_loads[name] = run_load(at, bearer, lanes_of(single_part, path))
@@ -434,10 +459,6 @@ def main(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 results.append(Round(batch_phase, single_phase, baseline, verify, inserts))
                 print(results[-1].line(number), flush=True)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=30)
         check = _count_check(runtime, envelopes)
         runtime.close()
 

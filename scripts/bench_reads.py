@@ -28,9 +28,9 @@ from pathlib import Path
 from statistics import median
 
 import httpx
-from ledger.tiles import tile_path
 from sqlalchemy import text
 
+from ledger.tiles import tile_path
 from models.core.settings import Settings
 from models.runtime import Runtime
 from scripts.bench_ingest import (
@@ -42,12 +42,10 @@ from scripts.bench_ingest import (
     Phase,
     _scans,
     _setup,
-    free_port,
     lanes_of,
     run_load,
-    serve,
+    service_and_baseline,
     spread,
-    wait_ready,
 )
 from scripts.bench_ledger import DEFAULT_POSTGRES, bench_database
 
@@ -104,26 +102,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"setting up: {boxes:,} boxes, an officer, a phone", flush=True)
         item_ids, phones = _setup(runtime, boxes, devices=1)
         seals = _scans(item_ids, phones, [0] * boxes)
-        env = {
-            "DATABASE_URL": bench_url,
-            "JEJAK_ENVIRONMENT": "test",
-            "JEJAK_KEYS_DIR": str(settings.keys_dir),
-            "JEJAK_HOST": settings.host,
-            "JEJAK_LOG_LEVEL": "WARNING",
-            "JEJAK_PUBLIC_CHECKS_PER_MINUTE": "100000000",
-            "JEJAK_PUBLIC_CHECKS_PER_SECOND": "1000000",
-        }
-        workers = ["--workers", str(args.workers)]
-        ours, bare = free_port(), free_port()
-        servers = [
-            serve(["--factory", "api.app:app_from_env", *workers], env, ours),
-            serve(["scripts.bench_baseline_app:app", *workers], {"JEJAK_BENCH_URL": bench_url}, bare),
-        ]
-        base, bare_base = f"http://127.0.0.1:{ours}", f"http://127.0.0.1:{bare}"
         results: list[Round] = []
-        try:
-            for at, server in zip((base, bare_base), servers, strict=True):
-                wait_ready(at, server)
+        with service_and_baseline(
+            settings, bench_url, args.workers,
+            JEJAK_PUBLIC_CHECKS_PER_MINUTE="100000000", JEJAK_PUBLIC_CHECKS_PER_SECOND="1000000",
+        ) as (_, base, bare_base):
             token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             print(f"sealing every box ({boxes:,} scans in batches of 500)", flush=True)
             bodies = [(phones[0][0], json.dumps({"scans": seals[n : n + 500]}).encode()) for n in range(0, boxes, 500)]
@@ -157,10 +140,6 @@ def main(args: argparse.Namespace) -> int:
                           loads["history"].side_ms, _phase("hoax", loads["hoax"]))  # fmt: skip
                 )
                 print(results[-1].line(number), flush=True)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=30)
         runtime.close()
 
     print()

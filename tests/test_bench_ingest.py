@@ -22,7 +22,9 @@ def test_the_ingest_benchmark_runs_its_rounds_and_counts_every_scan_once(
     out = capsys.readouterr().out
     assert len(re.findall(r"^round \d: batches [\d,]+ scans/s .* bare endpoint [\d,]+/s p99 \d+ ms: \d\.\d\d$", out, re.M)) == 2
     for run, scans in (("batches", "1,000"), ("singles", "200"), ("baseline", "200")):
-        assert re.search(rf"^\| {run} \| {scans} \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \| .+ \|$", out, re.M)
+        number, spread = r"[\d,.]+", r"[\d,.]+ \([\d,.]+–[\d,.]+\)"  # a median and its rounds' range
+        assert re.search(rf"^\| {run} \| {scans} \| {number} \| {spread} \| {number} \| {spread} \| .+ \|$", out, re.M), out
+    assert re.search(r"^singles: [\d.]+ \([\d.]+–[\d.]+\) of the strong bare endpoint's requests/s", out, re.M)
     assert "count check OK: scans sent 1,200, events 1,200 (1,200 distinct), seal entries in the log 1,200, alerts 0" in out
 
 
