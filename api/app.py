@@ -13,7 +13,7 @@ from models.log.reads import every_log
 from models.runtime import Runtime
 from prometheus_client import REGISTRY
 
-from api import ops, problems, security, tiles
+from api import contract, ops, problems, security, tiles
 from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.runtime = runtime  # the services' owner: api/deps.py hands each endpoint those it uses
     problems.install(app)
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(RequestContext)
     for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
+    contract.document(app, settings.public_url)
     app.mount("/static", pages.static, name="static")
     return app
 

@@ -105,6 +105,7 @@ def _hoist_definitions(node: Any, schemas: dict[str, Any]) -> None:
     their `#/...` references point in an OpenAPI document."""
     if isinstance(node, dict):
         for name, definition in node.pop("$defs", {}).items():
+            _hoist_definitions(definition, schemas)
             schemas.setdefault(name, definition)
         if isinstance(ref := node.get("$ref"), str) and ref.startswith("#/$defs/"):
             node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")

@@ -343,11 +343,12 @@ def test_tokens_are_checked(client, scene):
 
 def test_sign_in_errors_are_clear(client, scene):
     wrong = client.post("/api/v1/auth/token", data={"username": scene.people["kpu"].username, "password": "nope"})
-    assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong username or password"
+    assert wrong.status_code == 400
+    assert wrong.json() == {"error": "invalid_grant", "error_description": "wrong username or password"}
     unknown = client.post("/api/v1/auth/token", data={"username": "nobody.at.all", "password": "whatever"})
-    assert unknown.status_code == 401
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_grant"
     missing = client.post("/api/v1/auth/token", data={})
-    assert missing.status_code == 422
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
 
 
 def test_jwks_publishes_the_token_key(client, scene):

@@ -15,9 +15,10 @@ from models.custody.scans import ScanType
 from models.custody.work import rules_of
 from models.log.receipts import receipt
 from models.log.sequencer import b64
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api import paging
+from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
 from api.deps import DatabasesDep, DeviceKeysDep, Instant, Permit, SequencerDep, SettingsDep, TilesDep, actor_log
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -29,11 +30,11 @@ ReceiptReader = Permit("events.receipt")
 
 
 class ScansIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"scans": [EXAMPLE_SIGNED_SCAN]}]})
 
     # Any JSON value: a malformed element is refused on its own (its result says why),
     # not with its whole batch, which an offline outbox would retry for ever.
-    scans: list[Any] = Field(
+    scans: list[Annotated[Any, WithJsonSchema({"$ref": REF.format(model="SignedScan")})]] = Field(
         min_length=1,
         max_length=MAX_SCANS_PER_REQUEST,
         description='Signed scans, each {"scan": {...}, "sig": "base64 Ed25519 signature over '

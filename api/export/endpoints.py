@@ -22,6 +22,7 @@ from models.places.sites import get_site, level_of
 from sqlalchemy.orm import Session
 
 from api import paging
+from api.contract import LINK
 from api.deps import DatabasesDep, Instant, Permit, SettingsDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
@@ -44,7 +45,13 @@ CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
 @router.get(
     "/api/v1/export/epcis",
     response_class=JSONResponse,
-    responses={200: {"content": {"application/ld+json": {}}, "description": "An EPCISDocument (JSON-LD)"}},
+    responses={
+        200: {
+            "content": {"application/ld+json": {}},
+            "description": "An EPCISDocument (JSON-LD)",
+            "headers": {"Link": LINK},
+        }
+    },
 )
 def export_epcis(
     request: Request,

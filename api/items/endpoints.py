@@ -63,8 +63,14 @@ async def _specs(request: Request) -> list[ItemSpec]:
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": ItemsIn.model_json_schema()},
-                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": ItemsIn.model_json_schema(),
+                    "example": {"items": [{"kind": "kotak_suara", "destination": "53.03.08.2001-003", "code": "BUP"}]},
+                },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "kind,destination,code\nkotak_suara,53.03.08.2001-003,BUP\n",
+                },
             }
         }
     },
