@@ -13,7 +13,7 @@ from models.log.reads import every_log
 from models.runtime import Runtime
 from prometheus_client import REGISTRY
 
-from api import contract, ops, problems, security, tiles
+from api import contract, ops, problem_types, problems, security, tiles
 from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops, problem_types):
         app.include_router(module.router)
     contract.document(app, settings.public_url)
     app.mount("/static", pages.static, name="static")

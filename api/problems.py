@@ -16,6 +16,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from api.problem_types import type_uri
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -28,12 +30,13 @@ _STATUS_CODES = {
 
 
 def problem(status: int, detail: str, title: str | None = None, code: str | None = None, **extra: Any) -> JSONResponse:
+    code = code or _STATUS_CODES.get(status, "error")
     body = {
-        "type": "about:blank",
+        "type": type_uri(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "code": code or _STATUS_CODES.get(status, "error"),
+        "code": code,
         **extra,
     }
     headers = {"Retry-After": "5"} if status == 503 else {}
@@ -67,7 +70,11 @@ PROBLEM_SCHEMA = {
     "description": "RFC 9457 problem details",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "/problems/{code}: the page that explains the code (relative to this service)",
+        },
         "code": {
             "type": "string",
             "description": "What went wrong, as a stable snake_case word a client can act on "

@@ -42,6 +42,8 @@ PUBLIC = {
     ("GET", "/logs/{log_id}/tile/{tile_path:path}"),
     ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
     ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    # What each problem code means: the pages problems' `type` URIs name.
+    ("GET", "/problems"), ("GET", "/problems/{code}"),
 }  # fmt: skip
 _tps = itertools.count(10)
 

@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 from models.accounts import policy
 from models.custody.events import EventFilter, get_event, list_events
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
+from models.custody.refusals import REASONS, resendable
 from models.custody.scans import ScanType
 from models.custody.work import rules_of
 from models.log.receipts import receipt
@@ -49,7 +50,17 @@ class ScanResultOut(BaseModel):
         description="accepted; duplicate (a replay of the same signed scan: the first result); conflict (its "
         "event_id or its device's device_seq is another scan's, entry `index`: not recorded); or rejected"
     )
-    reason: str | None = Field(description="Why it was rejected, or what it conflicts with")
+    reason: str | None = Field(description="Why it was rejected, or what it conflicts with: prose for a person")
+    reason_code: str | None = Field(
+        description="Why, as a stable code a client branches on; null when recorded. One of "
+        + ", ".join(REASONS)
+        + " (docs/API.md, *Scan refusals*); v1 may add codes: a client treats one it does not know by `resend`",
+        examples=["item_unknown"],
+    )
+    resend: bool | None = Field(
+        description="Rejected: whether sending this same signed scan again later can succeed (keep it in the "
+        "outbox) or never can (make a new scan, or none); null when recorded"
+    )
     index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
     leaf_hash: str | None
     flags: list[str] = Field(description="Custody irregularities recorded with it")
@@ -103,6 +114,8 @@ async def submit(
                 event_id=r.event_id,
                 status=r.status,
                 reason=r.reason,
+                reason_code=r.reason_code,
+                resend=resendable(r.reason_code) if r.reason_code else None,
                 index=r.index,
                 leaf_hash=b64(r.leaf_hash) if r.leaf_hash else None,
                 flags=r.flags,
