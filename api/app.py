@@ -18,6 +18,7 @@ from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
+from api.epcis import endpoints as epcis
 from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops, problem_types):
+    for module in (auth, sites, items, labels, devices, events, export, epcis, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops, problem_types):
         app.include_router(module.router)
     contract.document(app, settings.public_url)
     app.mount("/static", pages.static, name="static")

@@ -27,6 +27,8 @@ TAGS = {
     "devices": "The phones that sign scans, and their Ed25519 keys",
     "events": "Signed scans in; the custody events they record out; receipts that prove an entry",
     "export": "Exports: EPCIS 2.0, CSV, and PDF reports",
+    "epcis": "EPCIS 2.0's query interface (SimpleEventQuery: an EPCISQueryDocument, paged by perPage and "
+    "nextPageToken) and the jejak: vocabulary",
     "handoffs": "Truckloads: their manifests, papers (berita acara), receipts and public histories",
     "alerts": "Custody irregularities the rules raise, and their acknowledgement",
     "logs": "The transparency logs: checkpoints, entries and RFC 9162 proofs",
@@ -54,6 +56,7 @@ OPERATION_NAMES = {
     "export.export_custody": "export.custody_csv",
     "export.item_report_pdf": "export.item_report",
     "export.area_report_pdf": "export.area_report",
+    "epcis.events": "epcis.query_events",
     "handoffs.handoff": "handoffs.get",
     "alerts.alerts": "alerts.list",
     "logs.list_logs": "logs.list",

@@ -29,10 +29,13 @@ _STATUS_CODES = {
 }
 
 
-def problem(status: int, detail: str, title: str | None = None, code: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, title: str | None = None, code: str | None = None, kind: str | None = None, **extra: Any
+) -> JSONResponse:
+    """`kind`: the problem's `type` where a standard names it (EPCIS's epcisException:…)."""
     code = code or _STATUS_CODES.get(status, "error")
     body = {
-        "type": type_uri(code),
+        "type": kind or type_uri(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,

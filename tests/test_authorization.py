@@ -43,7 +43,7 @@ PUBLIC = {
     ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
     ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     # What each problem code means: the pages problems' `type` URIs name.
-    ("GET", "/problems"), ("GET", "/problems/{code}"),
+    ("GET", "/problems"), ("GET", "/problems/{code}"), ("GET", "/ns/epcis/"),
 }  # fmt: skip
 _tps = itertools.count(10)
 
@@ -192,6 +192,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: (w.a.kpu, w.a.item()), allowed=frozenset({200, 409}),
     ),
     (GET, "/api/v1/export/epcis"): Case(lambda w: (f"/api/v1/export/epcis?log={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/epcis/events"): Case(lambda w: (f"/api/v1/epcis/events?log={w.a.kpu}", None), REGENCY),
     (GET, "/api/v1/export/events.csv"): Case(lambda w: (f"/api/v1/export/events.csv?log={w.a.kpu}", None), REGENCY),
     (GET, "/api/v1/export/custody.csv"): Case(lambda w: (f"/api/v1/export/custody.csv?site={w.a.ppk}", None), DISTRICT),
     (GET, "/api/v1/items/{item_id}/report.pdf"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/report.pdf", None), BOX),

@@ -76,18 +76,17 @@ def export_epcis(
     and dispositions, the log index and leaf hash of each (docs/EPCIS.md). `limit`
     counts scans; the next page is in the `Link` header (rel="next")."""
     log_id = actor_log(actor, "exports.epcis", log)
-    ids = epcis.Identifiers(settings.public_url)
-    query = epcis.EpcisQuery(
-        since=since,
-        until=until,
-        biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
-        items=frozenset(ids.item_id(v) for v in _split(epcs)),
-        at=ids.site_code(at) if at else None,
-        within=ids.site_code(within) if within else None,
-    )
     after = paging.decode(cursor, int)
     with databases.for_log(log_id).reads() as session:
-        origin = get_log(session, log_id).origin
+        ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
+        query = epcis.EpcisQuery(
+            since=since,
+            until=until,
+            biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
+            items=frozenset(ids.item_id(v) for v in _split(epcs)),
+            at=ids.site_code(at) if at else None,
+            within=ids.site_code(within) if within else None,
+        )
         records = epcis.select_scans(
             session,
             log_id=log_id,
@@ -101,7 +100,7 @@ def export_epcis(
     if next_page is not None:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_page)}>; rel="next"'
     return JSONResponse(
-        epcis.document(records, ids, origin, query.biz_steps), media_type="application/ld+json", headers=headers
+        epcis.document(records, ids, query.biz_steps), media_type="application/ld+json", headers=headers
     )
 
 
