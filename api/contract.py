@@ -234,6 +234,9 @@ def document(app: FastAPI, public_url: str) -> None:
                     if not parameter.get("description") and parameter["name"] in PARAMETERS:
                         parameter["description"] = PARAMETERS[parameter["name"]]
                 responses = operation["responses"]
+                if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
+                    ok = next(r for status, r in responses.items() if status.startswith("2"))
+                    ok.setdefault("headers", {})["Link"] = LINK
                 if public_rate in _calls(route.dependant):
                     responses.setdefault("429", {"description": "Too many public reads from this address"})
                     responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER})

@@ -22,6 +22,7 @@ LogParam = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A
 
 @router.get("")
 def alerts(
+    pager: paging.PagerDep,
     actor: AlertReader,
     databases: DatabasesDep,
     log: LogParam = None,
@@ -51,7 +52,7 @@ def alerts(
             after=after,
             limit=limit + 1,
         )
-    rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+    rows, next_page = pager.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
     return AlertPage(alerts=[AlertOut.model_validate(a) for a in rows], next=next_page)
 
 

@@ -61,7 +61,10 @@ class ScanResultOut(BaseModel):
         description="Rejected: whether sending this same signed scan again later can succeed (keep it in the "
         "outbox) or never can (make a new scan, or none); null when recorded"
     )
-    index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
+    entry_index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
+    index: int | None = Field(
+        description="Deprecated: entry_index, the name events and webhooks use", json_schema_extra={"deprecated": True}
+    )
     leaf_hash: str | None
     flags: list[str] = Field(description="Custody irregularities recorded with it")
 
@@ -116,6 +119,7 @@ async def submit(
                 reason=r.reason,
                 reason_code=r.reason_code,
                 resend=resendable(r.reason_code) if r.reason_code else None,
+                entry_index=r.index,
                 index=r.index,
                 leaf_hash=b64(r.leaf_hash) if r.leaf_hash else None,
                 flags=r.flags,
@@ -125,20 +129,27 @@ async def submit(
     )
 
 
-Code = Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")]
+def _code(description: str, deprecated: bool = False) -> Any:
+    return Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$", description=description, deprecated=deprecated or None)
+
 LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account names the log")]
 
 
 def event_filter(
-    item: Code = None,
-    site: Code = None,
+    item_id: Annotated[str | None, _code("Only this item's events")] = None,
+    at: Annotated[str | None, _code("Only events at exactly this site")] = None,
+    within: Annotated[str | None, _code("Only events at this site or any site below it")] = None,
     actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
     type: ScanType | None = None,
     since: Instant | None = None,
     until: Instant | None = None,
+    item: Annotated[str | None, _code("Deprecated: item_id", deprecated=True)] = None,
+    site: Annotated[str | None, _code("Deprecated: at (exactly this site)", deprecated=True)] = None,
 ) -> EventFilter:
-    """The filters of GET /api/v1/events, shared with its CSV export."""
-    return EventFilter(item, site, actor_id, type.value if type else None, since, until)
+    """The filters of GET /api/v1/events, shared with its CSV export. `item` and `site`
+    are the names before the one vocabulary (docs/API.md, *Names*)."""
+    kind = type.value if type else None
+    return EventFilter(item_id or item, at or site, actor_id, kind, since, until, within=within)
 
 
 EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
@@ -146,6 +157,7 @@ EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
 
 @router.get("")
 def events(
+    pager: paging.PagerDep,
     actor: EventReader,
     databases: DatabasesDep,
     filter: EventFilterDep,
@@ -165,7 +177,7 @@ def events(
             after=after[0] if after else None,
             limit=limit + 1,
         )
-    rows, next_page = paging.page(rows, limit, lambda e: [e.entry_index])
+    rows, next_page = pager.page(rows, limit, lambda e: [e.entry_index])
     return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)
 
 

@@ -88,6 +88,7 @@ async def register(
 
 @router.get("")
 def items(
+    pager: paging.PagerDep,
     actor: ItemLister,
     session: SessionDep,
     site: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
@@ -109,7 +110,7 @@ def items(
         after=(after[0], after[1]) if after else None,
         limit=limit + 1,
     )
-    rows, next_page = paging.page(rows, limit, lambda i: [i.log_id, i.id])
+    rows, next_page = pager.page(rows, limit, lambda i: [i.log_id, i.id])
     return ItemPage(items=[ItemOut.model_validate(i) for i in rows], next=next_page)
 
 
