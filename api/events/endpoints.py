@@ -14,7 +14,7 @@ from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
 from models.custody.refusals import REASONS, resendable
 from models.custody.scans import ScanType
 from models.custody.work import rules_of
-from models.log.receipts import receipt
+from models.log.receipts import receipt, receipt_file
 from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -181,6 +181,11 @@ def events(
     return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)
 
 
+def receipt_saved_as(name: str) -> dict[str, str]:
+    """Saved under the receipt's file name, the extension C2SP's tlog-proof suggests."""
+    return {"Content-Disposition": f'attachment; filename="{receipt_file(name)}"'}
+
+
 @router.get(
     "/{event_id}/receipt",
     response_class=PlainTextResponse,
@@ -204,4 +209,4 @@ def event_receipt(
         # The same events an officer may list: those at their sites or of boxes bound for them.
         policy.permit(actor, "events.receipt", at=(event.site, event.item_id))
         proof = receipt(session, tiles, log_id, event.entry_index, f"event {event.event_id}")
-    return PlainTextResponse(proof, headers={"Cache-Control": "no-cache"})
+    return PlainTextResponse(proof, headers={"Cache-Control": "no-cache", **receipt_saved_as(f"receipt-{event.event_id}")})
