@@ -4,7 +4,7 @@ and for it with everything below, and every JSON list paged by `next` and `Link`
 
 from __future__ import annotations
 
-from tests.factories import accepted, register
+from tests.factories import PASSWORD, accepted, register
 
 
 def test_events_are_asked_for_by_the_names_they_answer_with(crew, area) -> None:
@@ -52,3 +52,17 @@ def test_every_json_list_names_its_next_page_in_a_link_header_too(client, area) 
         for method, operation in operations.items():
             if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
                 assert "Link" in operation["responses"]["200"]["headers"], (method, path)
+
+
+def test_a_deprecated_name_is_answered_with_deprecation_and_sunset(crew, client) -> None:
+    kpu = crew["kpu"].person
+    old = kpu.get("/api/v1/events", params={"site": crew["kpu"].person.jurisdiction})
+    assert old.status_code == 200
+    assert old.headers["deprecation"] == "@1796601600"  # RFC 9745: 2026-12-07
+    assert old.headers["sunset"] == "Tue, 07 Dec 2027 00:00:00 GMT"  # RFC 8594
+    new = kpu.get("/api/v1/events", params={"at": crew["kpu"].person.jurisdiction})
+    assert "deprecation" not in new.headers and "sunset" not in new.headers
+    token = client.post("/api/v1/auth/token", data={"username": kpu.username, "password": PASSWORD})
+    assert token.status_code == 200 and "deprecation" in token.headers  # no grant_type
+    form = {"grant_type": "password", "username": kpu.username, "password": PASSWORD}
+    assert "deprecation" not in client.post("/api/v1/auth/token", data=form).headers

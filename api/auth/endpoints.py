@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import tokens
 from api.auth.schemas import OAuthError, Token, TokenRequest
 from api.deps import DbDep, KeysDep, SettingsDep, client_address, client_rate
+from api.versioning import deprecated
 
 router = APIRouter(tags=["auth"])
 
@@ -139,7 +140,10 @@ async def sign_in(
         jurisdiction=actor.jurisdiction,
         scope=" ".join(sorted(actor.scopes)),
     )
-    return JSONResponse(answer.model_dump(), headers=_NO_STORE)
+    response = JSONResponse(answer.model_dump(), headers=_NO_STORE)
+    if form.grant_type is None:
+        deprecated(response)  # RFC 6749 requires grant_type; early clients left it out
+    return response
 
 
 @router.get("/.well-known/jwks.json")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from models.accounts import policy
 from models.custody.events import EventFilter, get_event, list_events
@@ -19,6 +19,7 @@ from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api import paging
+from api.versioning import deprecated
 from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
 from api.deps import DatabasesDep, DeviceKeysDep, Instant, Permit, SequencerDep, SettingsDep, TilesDep, actor_log
 
@@ -136,6 +137,7 @@ LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A
 
 
 def event_filter(
+    response: Response,
     item_id: Annotated[str | None, _code("Only this item's events")] = None,
     at: Annotated[str | None, _code("Only events at exactly this site")] = None,
     within: Annotated[str | None, _code("Only events at this site or any site below it")] = None,
@@ -149,6 +151,8 @@ def event_filter(
     """The filters of GET /api/v1/events, shared with its CSV export. `item` and `site`
     are the names before the one vocabulary (docs/API.md, *Names*)."""
     kind = type.value if type else None
+    if item is not None or site is not None:
+        deprecated(response)
     return EventFilter(item_id or item, at or site, actor_id, kind, since, until, within=within)
 
 
