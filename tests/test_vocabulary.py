@@ -66,3 +66,19 @@ def test_a_deprecated_name_is_answered_with_deprecation_and_sunset(crew, client)
     assert token.status_code == 200 and "deprecation" in token.headers  # no grant_type
     form = {"grant_type": "password", "username": kpu.username, "password": PASSWORD}
     assert "deprecation" not in client.post("/api/v1/auth/token", data=form).headers
+
+
+def test_alerts_are_asked_for_by_the_same_names(crew, area) -> None:
+    register(crew, (area.tps[0], "BUP"))
+    box = area.item(0)
+    crew["ppk"].send(crew["ppk"].scan("receive", box, area.ppk, counterparty=area.kpu))  # nothing was dispatched
+    kpu = crew["kpu"].person
+
+    def rules(**params: str) -> list[str]:
+        response = kpu.get("/api/v1/alerts", params=params)
+        assert response.status_code == 200, response.text
+        return [alert["rule"] for alert in response.json()["alerts"]]
+
+    assert "no_dispatch" in rules(item_id=box)
+    assert rules(item_id=box) == rules(item=box) and rules(within=area.ppk) == rules(site=area.ppk)
+    assert "deprecation" in kpu.get("/api/v1/alerts", params={"item": box}).headers
