@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from models.accounts import policy
@@ -57,6 +57,13 @@ async def _specs(request: Request) -> list[ItemSpec]:
     return [ItemSpec(i.kind, i.destination, i.code, i.contest, i.serial) for i in parsed.items]
 
 
+def _named(schema: dict[str, Any]) -> dict[str, Any]:
+    """A body's schema as a named component (api/problems.py hoists `$defs` there), so a
+    generated client names its type after it."""
+    definitions = schema.pop("$defs", {})
+    return {"$ref": f"#/$defs/{schema['title']}", "$defs": {**definitions, schema["title"]: schema}}
+
+
 @router.post(
     "",
     status_code=201,
@@ -64,7 +71,7 @@ async def _specs(request: Request) -> list[ItemSpec]:
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": ItemsIn.model_json_schema(),
+                    "schema": _named(ItemsIn.model_json_schema()),
                     "example": {"items": [{"kind": "kotak_suara", "destination": "53.03.08.2001-003", "code": "BUP"}]},
                 },
                 "text/csv": {
