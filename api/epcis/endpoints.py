@@ -53,10 +53,6 @@ def _per_page(value: str | None) -> int:
     return int(value)
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [v for value in values or [] for v in value.split("|") if v]
-
-
 @router.get(
     "/api/v1/epcis/events",
     response_class=JSONResponse,
@@ -95,14 +91,7 @@ def events(
         limit, after = _per_page(per_page), paging.decode(token, int)
         with databases.for_log(log_id).reads() as session:
             ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
-            query = epcis.EpcisQuery(
-                since=since,
-                until=until,
-                biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
-                items=frozenset(ids.item_id(v) for v in _split(epcs)),
-                at=ids.site_code(at) if at else None,
-                within=ids.site_code(within) if within else None,
-            )
+            query = ids.query(since=since, until=until, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
             records = epcis.select_scans(
                 session, log_id=log_id, jurisdiction=actor.jurisdiction, query=query,
                 after=after[0] if after else None, limit=limit + 1,

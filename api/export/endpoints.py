@@ -79,14 +79,7 @@ def export_epcis(
     after = paging.decode(cursor, int)
     with databases.for_log(log_id).reads() as session:
         ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
-        query = epcis.EpcisQuery(
-            since=since,
-            until=until,
-            biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
-            items=frozenset(ids.item_id(v) for v in _split(epcs)),
-            at=ids.site_code(at) if at else None,
-            within=ids.site_code(within) if within else None,
-        )
+        query = ids.query(since=since, until=until, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
         records = epcis.select_scans(
             session,
             log_id=log_id,
@@ -102,10 +95,6 @@ def export_epcis(
     return JSONResponse(
         epcis.document(records, ids, query.biz_steps), media_type="application/ld+json", headers=headers
     )
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [v for value in values or [] for v in value.split("|") if v]
 
 
 @router.get(

@@ -110,6 +110,32 @@ class Identifiers:
         level_of(code)
         return code
 
+    def query(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        biz_steps: list[str] | None,
+        epcs: list[str] | None,
+        at: str | None,
+        within: str | None,
+    ) -> EpcisQuery:
+        """The query EPCIS's parameters ask (GE_eventTime, LT_eventTime, EQ_bizStep,
+        MATCH_epc, EQ_bizLocation, WD_bizLocation); a malformed value is a 400."""
+        return EpcisQuery(
+            since=since,
+            until=until,
+            biz_steps=frozenset(biz_step(v) for v in _split(biz_steps)),
+            items=frozenset(self.item_id(v) for v in _split(epcs)),
+            at=self.site_code(at) if at else None,
+            within=self.site_code(within) if within else None,
+        )
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Several values, '|'-separated (as EPCIS's REST binding writes them) or repeated."""
+    return [v for value in values or [] for v in value.split("|") if v]
+
 
 NAMESPACE_PATH = "/ns/epcis/"
 
