@@ -19,9 +19,9 @@ from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api import paging
-from api.versioning import deprecated
-from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
 from api.deps import DatabasesDep, DeviceKeysDep, Instant, Permit, SequencerDep, SettingsDep, TilesDep, actor_log
+from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
+from api.versioning import deprecated
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -49,7 +49,8 @@ class ScanResultOut(BaseModel):
     event_id: str
     status: str = Field(
         description="accepted; duplicate (a replay of the same signed scan: the first result); conflict (its "
-        "event_id or its device's device_seq is another scan's, entry `index`: not recorded); or rejected"
+        "event_id or its device's device_seq is another scan's, entry `entry_index`: not recorded); or rejected "
+        "(see reason_code and resend)"
     )
     reason: str | None = Field(description="Why it was rejected, or what it conflicts with: prose for a person")
     reason_code: str | None = Field(
@@ -131,7 +132,9 @@ async def submit(
 
 
 def _code(description: str, deprecated: bool = False) -> Any:
+    """A query parameter naming an item or a site."""
     return Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$", description=description, deprecated=deprecated or None)
+
 
 LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account names the log")]
 
