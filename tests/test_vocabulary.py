@@ -82,3 +82,10 @@ def test_alerts_are_asked_for_by_the_same_names(crew, area) -> None:
     assert "no_dispatch" in rules(item_id=box)
     assert rules(item_id=box) == rules(item=box) and rules(within=area.ppk) == rules(site=area.ppk)
     assert "deprecation" in kpu.get("/api/v1/alerts", params={"item": box}).headers
+
+
+def test_the_csv_export_says_so_too(crew) -> None:
+    kpu = crew["kpu"].person
+    old = kpu.get("/api/v1/export/events.csv", params={"item": "53.03.08.2001-001-BUP"})
+    assert old.status_code == 200 and old.headers["sunset"] == "Tue, 07 Dec 2027 00:00:00 GMT"
+    assert "sunset" not in kpu.get("/api/v1/export/events.csv", params={"item_id": "53.03.08.2001-001-BUP"}).headers

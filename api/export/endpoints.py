@@ -103,7 +103,7 @@ def export_epcis(
     responses={200: {"content": {"text/csv": {}}, "description": "One row per event, with a header row"}},
 )
 def export_events(
-    actor: EventsCsvExporter, databases: DatabasesDep, filter: EventFilterDep, log: LogQuery = None
+    actor: EventsCsvExporter, databases: DatabasesDep, filter: EventFilterDep, response: Response, log: LogQuery = None
 ) -> StreamingResponse:
     """The custody events GET /api/v1/events selects (same filters), all of them, in
     log order, as UTF-8 CSV. Flags are separated by spaces."""
@@ -131,7 +131,10 @@ def export_events(
             " ".join(e.flags),
         ]  # fmt: skip
 
-    return _csv(databases.for_log(log_id), rows, header, line, f"events-{log_id}.csv")
+    csv = _csv(databases.for_log(log_id), rows, header, line, f"events-{log_id}.csv")
+    # A streamed answer is not the one the filter's dependency wrote its headers on.
+    csv.headers.update({k: v for k, v in response.headers.items() if k in ("deprecation", "sunset")})
+    return csv
 
 
 @router.get(
