@@ -6,13 +6,11 @@ an EPCISQueryDocument, paged by `perPage` and `nextPageToken`, its errors
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from models.core.errors import InvalidRequest, JejakError
-from models.core.times import parse_time
 from models.custody import epcis
 from models.log.reads import get_log
 
@@ -36,13 +34,6 @@ _EXCEPTIONS = {
 
 Text = Annotated[str | None, Query(max_length=200)]
 Values = Annotated[list[str] | None, Query()]
-
-
-def _time(name: str, value: str | None) -> datetime | None:
-    try:
-        return parse_time(value) if value is not None else None
-    except ValueError as error:
-        raise InvalidRequest(f"{name}: {error}") from None
 
 
 def _per_page(value: str | None) -> int:
@@ -87,11 +78,10 @@ def events(
     is in the `Link` header (rel="next"). Who may ask: as GET /api/v1/export/epcis."""
     try:
         log_id = actor_log(actor, "exports.epcis", log)
-        since, until = _time("GE_eventTime", ge_event_time), _time("LT_eventTime", lt_event_time)
         limit, after = _per_page(per_page), paging.decode(token, int)
         with databases.for_log(log_id).reads() as session:
             ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
-            query = ids.query(since=since, until=until, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
+            query = ids.query(since=ge_event_time, until=lt_event_time, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
             records = epcis.select_scans(
                 session, log_id=log_id, jurisdiction=actor.jurisdiction, query=query,
                 after=after[0] if after else None, limit=limit + 1,

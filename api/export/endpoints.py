@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from api import paging
 from api.contract import LINK
-from api.deps import DatabasesDep, Instant, Permit, SettingsDep, actor_log
+from api.deps import DatabasesDep, Permit, SettingsDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
 from api.items.endpoints import permitted_item
@@ -59,8 +59,12 @@ def export_epcis(
     databases: DatabasesDep,
     settings: SettingsDep,
     log: LogQuery = None,
-    since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
-    until: Annotated[Instant | None, Query(alias="LT_eventTime", description="Observed before")] = None,
+    since: Annotated[
+        str | None, Query(alias="GE_eventTime", max_length=64, description="Observed at or after (RFC 3339, with its zone)")
+    ] = None,
+    until: Annotated[
+        str | None, Query(alias="LT_eventTime", max_length=64, description="Observed before (RFC 3339, with its zone)")
+    ] = None,
     # Several values are separated by '|' (as EPCIS's REST binding writes them), or repeated.
     biz_steps: Annotated[list[str] | None, Query(alias="EQ_bizStep", description="CBV business steps")] = None,
     epcs: Annotated[list[str] | None, Query(alias="MATCH_epc", description="Items, by URI or id")] = None,

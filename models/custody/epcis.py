@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.core.base import utcnow
 from models.core.errors import InvalidRequest
+from models.core.times import parse_time
 from models.custody.events import Event, observed_between, visible_events
 from models.custody.items import parse_item_id
 from models.custody.scans import ScanType
@@ -113,8 +114,8 @@ class Identifiers:
     def query(
         self,
         *,
-        since: datetime | None,
-        until: datetime | None,
+        since: str | None,
+        until: str | None,
         biz_steps: list[str] | None,
         epcs: list[str] | None,
         at: str | None,
@@ -123,13 +124,21 @@ class Identifiers:
         """The query EPCIS's parameters ask (GE_eventTime, LT_eventTime, EQ_bizStep,
         MATCH_epc, EQ_bizLocation, WD_bizLocation); a malformed value is a 400."""
         return EpcisQuery(
-            since=since,
-            until=until,
+            since=_instant("GE_eventTime", since),
+            until=_instant("LT_eventTime", until),
             biz_steps=frozenset(biz_step(v) for v in _split(biz_steps)),
             items=frozenset(self.item_id(v) for v in _split(epcs)),
             at=self.site_code(at) if at else None,
             within=self.site_code(within) if within else None,
         )
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    """A time parameter: RFC 3339 with its zone, else a 400 (EPCIS's QueryParameterException)."""
+    try:
+        return parse_time(value) if value is not None else None
+    except ValueError as error:
+        raise InvalidRequest(f"{name}: {error}", code="time_without_zone") from None
 
 
 def _split(values: list[str] | None) -> list[str]:
