@@ -123,6 +123,14 @@ LINK = {
     "description": 'RFC 8288: the next page, rel="next", when there is one',
     "schema": {"type": "string"},
 }
+# On the answer to a request that used a deprecated name (api/versioning.py).
+DEPRECATION = {
+    "Deprecation": {
+        "description": "RFC 9745: the request used a deprecated name, deprecated since @<unix time>",
+        "schema": {"type": "string"},
+    },
+    "Sunset": {"description": "RFC 8594: the earliest the deprecated name may go", "schema": {"type": "string"}},
+}
 SCHEME = "oauth2"
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -164,9 +172,17 @@ def _webhook(kind: str, data: dict[str, Any], what: str) -> dict[str, Any]:
             "description": "Signed per the Standard Webhooks spec: verify webhook-signature with the "
             "subscription's secret (README, *Webhooks*). Answer 2xx; anything else is retried.",
             "parameters": [
-                {**header, "name": "webhook-id", "description": "The same for every attempt at one message: drop repeats"},
+                {
+                    **header,
+                    "name": "webhook-id",
+                    "description": "The same for every attempt at one message: drop repeats",
+                },
                 {**header, "name": "webhook-timestamp", "description": "Unix seconds of this attempt"},
-                {**header, "name": "webhook-signature", "description": "v1, and the base64 HMAC-SHA256 of id.timestamp.body"},
+                {
+                    **header,
+                    "name": "webhook-signature",
+                    "description": "v1, and the base64 HMAC-SHA256 of id.timestamp.body",
+                },
             ],
             "requestBody": {
                 "required": True,
@@ -193,12 +209,17 @@ def _webhooks() -> dict[str, Any]:
     event = {
         "allOf": [
             {"$ref": "#/components/schemas/EventOut"},
-            {"type": "object", "properties": {"leaf_hash": {"type": "string", "description": "The entry's leaf hash, base64"}}},
+            {
+                "type": "object",
+                "properties": {"leaf_hash": {"type": "string", "description": "The entry's leaf hash, base64"}},
+            },
         ]
     }
     return {
         "custody.event": _webhook("custody.event", event, "A custody event was recorded"),
-        "custody.alert": _webhook("custody.alert", {"$ref": "#/components/schemas/AlertOut"}, "An alert was raised or changed"),
+        "custody.alert": _webhook(
+            "custody.alert", {"$ref": "#/components/schemas/AlertOut"}, "An alert was raised or changed"
+        ),
     }
 
 
@@ -210,7 +231,9 @@ def document(app: FastAPI, public_url: str) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         spec = generate()
-        routes = {(route.path_format, method.lower()): route for route in _api_routes(app.routes) for method in route.methods}
+        routes = {
+            (route.path_format, method.lower()): route for route in _api_routes(app.routes) for method in route.methods
+        }
         spec["servers"] = [{"url": public_url, "description": "This deployment"}]
         spec["tags"] = [{"name": name, "description": text} for name, text in TAGS.items()]
         components = spec.setdefault("components", {})
@@ -234,9 +257,11 @@ def document(app: FastAPI, public_url: str) -> None:
                     if not parameter.get("description") and parameter["name"] in PARAMETERS:
                         parameter["description"] = PARAMETERS[parameter["name"]]
                 responses = operation["responses"]
+                ok = next(r for status, r in responses.items() if status.startswith("2"))
                 if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
-                    ok = next(r for status, r in responses.items() if status.startswith("2"))
                     ok.setdefault("headers", {})["Link"] = LINK
+                if any(p.get("deprecated") for p in operation.get("parameters", [])):
+                    ok.setdefault("headers", {}).update(DEPRECATION)
                 if public_rate in _calls(route.dependant):
                     responses.setdefault("429", {"description": "Too many public reads from this address"})
                     responses["429"].setdefault("headers", {"Retry-After": RETRY_AFTER})

@@ -14,17 +14,26 @@ PATH = "/problems"
 
 # code → (the usual status, what it means and what to do)
 PROBLEM_TYPES: dict[str, tuple[int, str]] = {
-    "invalid_request": (400, "A parameter or the body does not have the documented shape; `errors` lists where. Fix it and send again."),
+    "invalid_request": (
+        400,
+        "A parameter or the body does not have the documented shape; `errors` lists where. Fix it and send again.",
+    ),
     "invalid_cursor": (400, "The cursor is not one this service gave out: start the list again without it."),
     "invalid_item_list": (400, "The items to register (JSON or CSV) cannot be read; nothing was registered."),
     "time_without_zone": (400, "A time needs its zone (RFC 3339: Z or ±HH:MM)."),
     "log_required": (422, "A national account names the regency log it means: log=53.03."),
     "area_required": (422, "A national account names the area it means."),
     "not_signed_in": (401, "No bearer token: sign in (POST /api/v1/auth/token) and send Authorization: Bearer …."),
-    "invalid_token": (401, "The token has expired, was revoked (account disabled, password or client secret changed) or is forged: sign in again."),
+    "invalid_token": (
+        401,
+        "The token has expired, was revoked (account disabled, password or client secret changed) or is forged: sign in again.",
+    ),
     "forbidden": (403, "This account may not do this."),
     "role_not_allowed": (403, "The account's role may not take this action (README, *Who may do what*)."),
-    "scope_missing": (403, "An integrator's token lacks the scope the operation needs: the account needs it, and the token must ask for it."),
+    "scope_missing": (
+        403,
+        "An integrator's token lacks the scope the operation needs: the account needs it, and the token must ask for it.",
+    ),
     "outside_jurisdiction": (403, "The target is outside the account's jurisdiction."),
     "own_account": (403, "An account may not disable or enable itself."),
     "ack_critical_role": (403, "A critical alert is acknowledged by a KPU officer or an administrator."),
@@ -48,11 +57,17 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "alert_acknowledged": (409, "The alert was acknowledged already."),
     "not_yet": (409, "Recorded; what was asked for follows in a moment: ask again after Retry-After."),
     "body_too_large": (413, "The body is larger than JEJAK_MAX_BODY_BYTES: send an offline batch in several requests."),
-    "account_locked": (423, "Too many wrong passwords in a row: wait Retry-After seconds, or ask an administrator to unlock it."),
+    "account_locked": (
+        423,
+        "Too many wrong passwords in a row: wait Retry-After seconds, or ask an administrator to unlock it.",
+    ),
     "rate_limited": (429, "Too many requests from this address or account: wait Retry-After seconds."),
     "unavailable": (503, "The service cannot answer now: retry after Retry-After seconds."),
     "database_unavailable": (503, "The database is unreachable: retry after Retry-After seconds."),
-    "disk_full": (507, "The database disk is full: nothing was recorded; keep it and send again after Retry-After seconds."),
+    "disk_full": (
+        507,
+        "The database disk is full: nothing was recorded; keep it and send again after Retry-After seconds.",
+    ),
     "error": (500, "An error without a more precise code."),
 }
 
@@ -76,7 +91,9 @@ def _page(title: str, body: str) -> HTMLResponse:
 
 def _entry(code: str) -> str:
     status, meaning = PROBLEM_TYPES[code]
-    return f'<dt id="{code}"><a href="{type_uri(code)}"><code>{code}</code></a> ({status})</dt><dd>{escape(meaning)}</dd>'
+    return (
+        f'<dt id="{code}"><a href="{type_uri(code)}"><code>{code}</code></a> ({status})</dt><dd>{escape(meaning)}</dd>'
+    )
 
 
 @router.get(PATH)
@@ -96,4 +113,7 @@ def problem_type(code: str) -> HTMLResponse:
     """One problem code's page: what its `type` URI names."""
     if code not in PROBLEM_TYPES:
         raise NotFound(f"there is no problem type {code}: {PATH} lists them")
-    return _page(f"Jejak problem: {code}", f'<h1><code>{code}</code></h1><dl>{_entry(code)}</dl><p><a href="{PATH}">All problem types</a></p>')
+    return _page(
+        f"Jejak problem: {code}",
+        f'<h1><code>{code}</code></h1><dl>{_entry(code)}</dl><p><a href="{PATH}">All problem types</a></p>',
+    )

@@ -105,8 +105,12 @@ def test_the_signed_scan_is_a_union_discriminated_on_its_type(spec) -> None:
     assert union["discriminator"]["propertyName"] == "type"
     assert set(union["discriminator"]["mapping"]) == {t.value for t in ScanType}
     dispatch = schemas["DispatchScan"]
-    assert {"item", "counterparty", "device", "device_seq", "event_id", "observed_at", "site"} <= set(dispatch["required"])
+    assert {"item", "counterparty", "device", "device_seq", "event_id", "observed_at", "site"} <= set(
+        dispatch["required"]
+    )
     assert "handoff" in schemas["PickupScan"]["required"] and "item" not in schemas["PickupScan"]["required"]
     wrong = {**dispatch["examples"][0], "type": "receive", "manifest": "sha256:" + "0" * 64}
-    errors = list(_validator(spec, {"$ref": "#/components/schemas/SignedScan"}).iter_errors({"scan": wrong, "sig": "x"}))
+    errors = list(
+        _validator(spec, {"$ref": "#/components/schemas/SignedScan"}).iter_errors({"scan": wrong, "sig": "x"})
+    )
     assert errors  # a receive reads no manifest

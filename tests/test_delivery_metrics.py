@@ -62,7 +62,9 @@ def test_witness_cosigning_is_counted_and_its_lag_measured(client, runtime, new_
         WitnessState(tmp_path / "witness.db"),
     )
     configured = LogWitness("http://m.test", CosignatureVerifier.from_vkey(witness.signer.vkey))
-    submitter = WitnessClient(configured, runtime.db, runtime.tiles, TestClient(witness_app(witness), base_url=configured.url))
+    submitter = WitnessClient(
+        configured, runtime.db, runtime.tiles, TestClient(witness_app(witness), base_url=configured.url)
+    )
     append(runtime, new_log.id, scans(3))
     runtime.checkpointer.sign_grown_logs()
     cosigned = counted("jejak_witness_submissions_total", witness=configured.name, outcome="cosigned")

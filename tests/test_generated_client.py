@@ -125,9 +125,7 @@ def test_an_integrator_drives_the_service_through_a_generated_client(
         register_items = importlib.import_module("jejak_client.api.items.items_register")
         created = register_items.sync(
             client=kpu,
-            body=m.ItemsIn(
-                items=[m.ItemIn(kind=m.ItemKind.KOTAK_SUARA, destination=area.tps[0], code="BUP")]
-            ),
+            body=m.ItemsIn(items=[m.ItemIn(kind=m.ItemKind.KOTAK_SUARA, destination=area.tps[0], code="BUP")]),
         )
         (box,) = [item.id for item in created.items]
         handoff = f"{area.kpu}-{area.ppk}-1"

@@ -44,7 +44,9 @@ def test_a_wrong_password_is_invalid_grant(client, world) -> None:
 
 
 def test_an_unknown_grant_and_a_missing_one_are_refused(client) -> None:
-    oauth_error(client.post(TOKEN, data={"grant_type": "authorization_code", "code": "x"}), 400, "unsupported_grant_type")
+    oauth_error(
+        client.post(TOKEN, data={"grant_type": "authorization_code", "code": "x"}), 400, "unsupported_grant_type"
+    )
     oauth_error(client.post(TOKEN, data={"grant_type": "password"}), 400, "invalid_request")
     oauth_error(client.post(TOKEN, data={}), 400, "invalid_request")
 
@@ -58,7 +60,9 @@ def test_a_scope_the_account_lacks_is_invalid_scope(client, area, cli_env, monke
     assert narrower.status_code == 200 and narrower.json()["scope"] == "items:read"
 
 
-def test_a_service_account_signs_in_with_client_credentials(client, runtime, area, cli_env, monkeypatch, capsys) -> None:
+def test_a_service_account_signs_in_with_client_credentials(
+    client, runtime, area, cli_env, monkeypatch, capsys
+) -> None:
     name, secret = service_account(monkeypatch, capsys, area.kpu, "items:read events:read")
     form = {"grant_type": "client_credentials", "client_id": name, "client_secret": secret, "scope": "items:read"}
     token = client.post(TOKEN, data=form)
@@ -71,7 +75,9 @@ def test_a_service_account_signs_in_with_client_credentials(client, runtime, are
 
     # HTTP Basic (RFC 6749 §2.3.1) works as well; a wrong secret is invalid_client, challenged.
     basic = base64.b64encode(f"{name}:{secret}".encode()).decode()
-    by_basic = client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    by_basic = client.post(
+        TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
     assert by_basic.status_code == 200 and by_basic.json()["scope"] == "events:read items:read"
     wrong = base64.b64encode(f"{name}:{secret}x".encode()).decode()
     refused = client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {wrong}"})

@@ -35,6 +35,10 @@ def test_old_names_are_marked_deprecated_in_the_contract(client) -> None:
     parameters = {p["name"]: p for p in spec["paths"]["/api/v1/events"]["get"]["parameters"]}
     assert parameters["item"].get("deprecated") and parameters["site"].get("deprecated")
     assert not parameters["item_id"].get("deprecated") and not parameters["within"].get("deprecated")
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if any(p.get("deprecated") for p in operation.get("parameters", [])):
+                assert {"Deprecation", "Sunset"} <= set(operation["responses"]["200"]["headers"]), (method, path)
     result = spec["components"]["schemas"]["ScanResultOut"]["properties"]
     assert result["index"]["deprecated"] is True and "deprecated" not in result["entry_index"]
 

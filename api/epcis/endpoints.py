@@ -64,14 +64,26 @@ def events(
     databases: DatabasesDep,
     settings: SettingsDep,
     log: Annotated[str | None, Query(max_length=8, description="A national account names the regency log")] = None,
-    ge_event_time: Annotated[Text, Query(alias="GE_eventTime", description="Observed at or after (RFC 3339, with its zone)")] = None,
-    lt_event_time: Annotated[Text, Query(alias="LT_eventTime", description="Observed before (RFC 3339, with its zone)")] = None,
-    biz_steps: Annotated[Values, Query(alias="EQ_bizStep", description="CBV business steps, bare or as URIs, '|'-separated or repeated")] = None,
-    epcs: Annotated[Values, Query(alias="MATCH_epc", description="Items, by EPC or id, '|'-separated or repeated")] = None,
+    ge_event_time: Annotated[
+        Text, Query(alias="GE_eventTime", description="Observed at or after (RFC 3339, with its zone)")
+    ] = None,
+    lt_event_time: Annotated[
+        Text, Query(alias="LT_eventTime", description="Observed before (RFC 3339, with its zone)")
+    ] = None,
+    biz_steps: Annotated[
+        Values, Query(alias="EQ_bizStep", description="CBV business steps, bare or as URIs, '|'-separated or repeated")
+    ] = None,
+    epcs: Annotated[
+        Values, Query(alias="MATCH_epc", description="Items, by EPC or id, '|'-separated or repeated")
+    ] = None,
     at: Annotated[Text, Query(alias="EQ_bizLocation", description="Exactly this site (URI or code)")] = None,
-    within: Annotated[Text, Query(alias="WD_bizLocation", description="This site and everything below it (URI or code)")] = None,
+    within: Annotated[
+        Text, Query(alias="WD_bizLocation", description="This site and everything below it (URI or code)")
+    ] = None,
     per_page: Annotated[Text, Query(alias="perPage", description="Scans per page, 1 to 500 (default 100)")] = None,
-    token: Annotated[str | None, Query(alias="nextPageToken", max_length=512, description="From the previous page's Link header")] = None,
+    token: Annotated[
+        str | None, Query(alias="nextPageToken", max_length=512, description="From the previous page's Link header")
+    ] = None,
 ) -> JSONResponse:
     """EPCIS 2.0 SimpleEventQuery: the custody events as ObjectEvents (docs/EPCIS.md),
     in log order, one page at a time; the next page's URL, with its `nextPageToken`,
@@ -81,7 +93,9 @@ def events(
         limit, after = _per_page(per_page), paging.decode(token, int)
         with databases.for_log(log_id).reads() as session:
             ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
-            query = ids.query(since=ge_event_time, until=lt_event_time, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
+            query = ids.query(
+                since=ge_event_time, until=lt_event_time, biz_steps=biz_steps, epcs=epcs, at=at, within=within
+            )
             records = epcis.select_scans(
                 session, log_id=log_id, jurisdiction=actor.jurisdiction, query=query,
                 after=after[0] if after else None, limit=limit + 1,
