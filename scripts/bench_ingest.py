@@ -340,7 +340,7 @@ def main(args: argparse.Namespace) -> int:
             for port, server in zip((ours, bare), servers, strict=True):
                 wait_ready(f"http://127.0.0.1:{port}", server)
             base = f"http://127.0.0.1:{ours}"
-            token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
+            token = httpx.post(base + "/api/v1/auth/token", data={"grant_type": "password", "username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             for number, (batch_part, single_part) in enumerate(
                 zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
             ):
