@@ -13,12 +13,13 @@ from models.log.reads import every_log
 from models.runtime import Runtime
 from prometheus_client import REGISTRY
 
-from api import ops, problems, security, tiles
+from api import contract, ops, problem_types, problems, security, tiles
 from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
 from api.devices import endpoints as devices
 from api.enroll import endpoints as enroll
+from api.epcis import endpoints as epcis
 from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.runtime = runtime  # the services' owner: api/deps.py hands each endpoint those it uses
     problems.install(app, pages.error_page)
@@ -84,8 +86,12 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     security.install(app, settings)
     app.add_middleware(RequestContext)
     app.add_middleware(PageCompression)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, me, enroll, audit, witnesses, tiles, pages, ops):
+    for module in (
+        auth, sites, items, labels, devices, events, export, epcis, handoffs, handoff_papers, alerts, logs, stats,
+        webhooks, users, me, enroll, audit, witnesses, tiles, pages, ops, problem_types,
+    ):  # fmt: skip
         app.include_router(module.router)
+    contract.document(app, settings.public_url)
     app.mount("/static", pages.static, name="static")
     return app
 

@@ -12,6 +12,8 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problem_types import type_uri
+
 
 class BodyLimit:
     """Pure ASGI middleware: refuse bodies over `limit` bytes, declared or streamed."""
@@ -59,7 +61,7 @@ class BodyLimit:
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
             {
-                "type": "about:blank",
+                "type": type_uri("body_too_large"),
                 "title": "Request body too large",
                 "status": 413,
                 "detail": f"a request body may have at most {self.limit:,} bytes; "

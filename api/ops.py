@@ -15,6 +15,8 @@ from models.core.routing import Databases
 from models.core.settings import Settings
 from models.log.keys import load_signing_keys
 from models.log.reads import log_status
+from models.log.witnesses import cosigned_sizes
+from models.webhooks.subscriptions import delivery_positions
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -115,17 +117,42 @@ class LogCollector(Collector):
         age = GaugeMetricFamily(
             "jejak_log_checkpoint_age_seconds", "Age of the latest checkpoint", labels=["log"]
         )
-        statuses = []
+        webhook_lag = GaugeMetricFamily(
+            "jejak_webhook_lag_entries",
+            "Entries of the log the furthest-behind webhook subscription has not been delivered yet",
+            labels=["log"],
+        )
+        failing = GaugeMetricFamily(
+            "jejak_webhook_failing_subscriptions", "Subscriptions retried only every JEJAK_WEBHOOK_FAILING_INTERVAL"
+        )
+        witness_lag = GaugeMetricFamily(
+            "jejak_witness_lag_entries",
+            "Entries of the log's latest checkpoint beyond the last one this witness cosigned",
+            labels=["log", "witness"],
+        )
+        statuses, cosigned = [], []
         try:
             for database in self.databases.each():
                 with database.reads() as session:
                     statuses += log_status(session)
+                    cosigned += cosigned_sizes(session)
+            with self.databases.home.reads() as session:
+                positions = delivery_positions(session)
         except SQLAlchemyError:
             return  # /metrics must answer even while the database is down
+        sizes = {status.log_id: status for status in statuses}
         for status in statuses:
             entries.add_metric([status.log_id], status.size)
             unsigned.add_metric([status.log_id], status.size - status.checkpoint_size)
             age.add_metric([status.log_id], status.checkpoint_age_seconds)
-        yield entries
-        yield unsigned
-        yield age
+        behind: dict[str, int] = {}
+        for log_id, next_index, _ in positions:
+            if log_id in sizes:
+                behind[log_id] = max(behind.get(log_id, 0), sizes[log_id].size - next_index)
+        for log_id, lag in sorted(behind.items()):
+            webhook_lag.add_metric([log_id], max(lag, 0))
+        failing.add_metric([], sum(1 for *_, is_failing in positions if is_failing))
+        for log_id, witness, size in cosigned:
+            if log_id in sizes:
+                witness_lag.add_metric([log_id, witness], max(sizes[log_id].checkpoint_size - size, 0))
+        yield from (entries, unsigned, age, webhook_lag, failing, witness_lag)

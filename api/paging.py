@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query, Request, Response
 from models.core.errors import InvalidRequest
 
 T = TypeVar("T")
@@ -62,3 +62,21 @@ def page(rows: list[T], limit: int, key: Callable[[T], list[Any]]) -> tuple[list
         return rows, None
     rows = rows[:limit]
     return rows, encode(key(rows[-1]))
+
+
+class Pager:
+    """A list endpoint's pages: rows fetched with limit + 1 (as `page`), and the next
+    page named twice, as the body's `next` cursor and as a `Link` header (RFC 8288,
+    rel="next"), the way the EPCIS export and most HTTP clients follow pages."""
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.request, self.response = request, response
+
+    def page(self, rows: list[T], limit: int, key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:
+        rows, next_page = page(rows, limit, key)
+        if next_page is not None:
+            self.response.headers["Link"] = f'<{self.request.url.include_query_params(cursor=next_page)}>; rel="next"'
+        return rows, next_page
+
+
+PagerDep = Annotated[Pager, Depends(Pager)]

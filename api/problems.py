@@ -16,6 +16,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from api.problem_types import type_uri
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -27,13 +29,17 @@ _STATUS_CODES = {
 }
 
 
-def problem(status: int, detail: str, title: str | None = None, code: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, title: str | None = None, code: str | None = None, kind: str | None = None, **extra: Any
+) -> JSONResponse:
+    """`kind`: the problem's `type` where a standard names it (EPCIS's epcisException:…)."""
+    code = code or _STATUS_CODES.get(status, "error")
     body = {
-        "type": "about:blank",
+        "type": kind or type_uri(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "code": code or _STATUS_CODES.get(status, "error"),
+        "code": code,
         **extra,
     }
     headers = {"Retry-After": "5"} if status == 503 else {}
@@ -67,7 +73,11 @@ PROBLEM_SCHEMA = {
     "description": "RFC 9457 problem details",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "/problems/{code}: the page that explains the code (relative to this service)",
+        },
         "code": {
             "type": "string",
             "description": "What went wrong, as a stable snake_case word a client can act on "
@@ -105,6 +115,7 @@ def _hoist_definitions(node: Any, schemas: dict[str, Any]) -> None:
     their `#/...` references point in an OpenAPI document."""
     if isinstance(node, dict):
         for name, definition in node.pop("$defs", {}).items():
+            _hoist_definitions(definition, schemas)
             schemas.setdefault(name, definition)
         if isinstance(ref := node.get("$ref"), str) and ref.startswith("#/$defs/"):
             node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")

@@ -26,7 +26,7 @@ router.add_api_route(
     methods=["GET"],
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
-    operation_id="tiles_checkpoint",
+    name="checkpoint",
 )
 # Checkpoints at other sizes where copies keep them (checkpoints/<size>): a verifier
 # following a key rotation reads its handover there.
@@ -36,7 +36,7 @@ router.add_api_route(
     methods=["GET"],
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}},
-    operation_id="tiles_checkpoint_at",
+    name="checkpoint_at",
 )
 
 

@@ -431,7 +431,7 @@ def main(args: argparse.Namespace) -> int:
 
         results: list[Round] = []
         with service_and_baseline(settings, bench_url, args.workers) as (servers, base, bare_base):
-            token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
+            token = httpx.post(base + "/api/v1/auth/token", data={"grant_type": "password", "username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             for number, (batch_part, single_part) in enumerate(
                 zip(_split(batches, rounds), _split(singles, rounds), strict=True), 1
             ):

@@ -121,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             _load_truck(runtime, args.boxes)
             print(f"loaded one truckload of {args.boxes} boxes in {time.perf_counter() - started:.1f} s")
-            token = client.post("/api/v1/auth/token", data={"username": USER, "password": PASSWORD}).json()
+            token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": USER, "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             path = f"/api/v1/handoffs/{REGENCY}/{HANDOFF}/manifest.pdf"
 

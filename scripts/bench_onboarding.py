@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
             with runtime.db.session(write=True) as session:
                 session.add_all(_sites(_districts(officers)))
                 create_user(session, username=USER, password=PASSWORD, role=Role.KPU, jurisdiction=REGENCY)
-            token = client.post("/api/v1/auth/token", data={"username": USER, "password": PASSWORD}).json()
+            token = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": USER, "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}", "Content-Type": "text/csv"}
             body = officers_csv(officers).encode()
             print(f"file: {officers:,} rows, {len(body):,} bytes, {_districts(officers)} districts")

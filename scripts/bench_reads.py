@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
             settings, bench_url, args.workers,
             JEJAK_PUBLIC_CHECKS_PER_MINUTE="100000000", JEJAK_PUBLIC_CHECKS_PER_SECOND="1000000",
         ) as (_, base, bare_base):
-            token = httpx.post(base + "/api/v1/auth/token", data={"username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
+            token = httpx.post(base + "/api/v1/auth/token", data={"grant_type": "password", "username": "bench.kpu", "password": PASSWORD}).json()["access_token"]
             print(f"sealing every box ({boxes:,} scans in batches of 500)", flush=True)
             bodies = [(phones[0][0], json.dumps({"scans": seals[n : n + 500]}).encode()) for n in range(0, boxes, 500)]
             run_load(base, token, lanes_of(bodies, EVENTS))

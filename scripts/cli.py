@@ -210,6 +210,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_secret(args: argparse.Namespace) -> int:
+    """`jejak user secret USERNAME`: a new client secret, shown once."""
+    from models.accounts import clients
+    from models.accounts.users import get_user
+
+    with _runtime() as runtime, runtime.db.session(write=True) as session:
+        secret = clients.new_secret(session, None, get_user(session, args.username))
+    print(f"client_id={args.username}")
+    print(f"client_secret={secret}")
+    print("shown only now: keep it; tokens issued under an earlier secret are refused within a second", file=sys.stderr)
+    return 0
+
+
 def cmd_user_standing(args: argparse.Namespace) -> int:
     """`jejak user unlock|disable|enable USERNAME`: recorded as by no one signed in."""
     from models.accounts import users
@@ -493,6 +506,13 @@ def parser() -> argparse.ArgumentParser:
         standing = user_sub.add_parser(name, help=says)
         standing.add_argument("username")
         standing.set_defaults(run=cmd_user_standing)
+    secret = user_sub.add_parser(
+        "secret",
+        help="give a service account a new client secret (OAuth client_credentials; its username is the client_id), "
+        "shown once; the earlier one stops working",
+    )
+    secret.add_argument("username")
+    secret.set_defaults(run=cmd_user_secret)
     passwd = user_sub.add_parser(
         "passwd", help="set an account's password (stdin or a prompt); its old tokens are refused within a second"
     )

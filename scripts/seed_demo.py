@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.jcs import canonicalize
 from sqlalchemy import func, select
 
-from models.accounts.actor import Actor, Role
+from models.accounts.actor import SCOPES, Actor, Role
 
 from models.accounts.onboarding import import_officers
 from models.accounts.users import User, actor_of, create_user
@@ -86,7 +86,7 @@ USERS = (
     DemoUser("auditor.bawaslu.ttu", Role.AUDITOR, REGENCY, "Bawaslu TTU (demo)"),
     DemoUser(
         "integrator.silog", Role.INTEGRATOR, REGENCY, "SILOG logistics system (demo)",
-        scopes=frozenset({"sites:read", "items:read", "events:read"}),
+        scopes=SCOPES,  # all the README offers an integrator: it reads, and subscribes to webhooks
     ),
 )
 

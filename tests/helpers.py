@@ -465,3 +465,14 @@ class PhonePage:
     def close(self) -> None:
         self.context.close()
         assert self.errors == [], f"console errors: {self.errors}"
+
+
+def tool_or_skip(name: str, why: str) -> str:
+    """The path of a command-line tool the dev extras install (the shared venv's bin
+    first); a skip without it, and a failure under CI (JEJAK_TEST_REQUIRE_TOOLS=1)."""
+    found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if found is None:
+        if os.environ.get("JEJAK_TEST_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"JEJAK_TEST_REQUIRE_TOOLS=1 but {name} is missing: pip install -e '.[dev]'", pytrace=False)
+        pytest.skip(f"{name} is not installed: {why}")
+    return found

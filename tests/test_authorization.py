@@ -44,6 +44,8 @@ PUBLIC = {
     ("POST", "/api/v1/enroll"), ("GET", "/enroll"), ("GET", "/dashboard/accounts"),
     ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
     ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    # What each problem code means: the pages problems' `type` URIs name.
+    ("GET", "/problems"), ("GET", "/problems/{code}"), ("GET", "/ns/epcis/"),
 }  # fmt: skip
 _tps = itertools.count(10)
 
@@ -198,6 +200,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: (w.a.kpu, w.a.item()), allowed=frozenset({200, 409}),
     ),
     (GET, "/api/v1/export/epcis"): Case(lambda w: (f"/api/v1/export/epcis?log={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/epcis/events"): Case(lambda w: (f"/api/v1/epcis/events?log={w.a.kpu}", None), REGENCY),
     (GET, "/api/v1/export/events.csv"): Case(lambda w: (f"/api/v1/export/events.csv?log={w.a.kpu}", None), REGENCY),
     (GET, "/api/v1/export/custody.csv"): Case(lambda w: (f"/api/v1/export/custody.csv?site={w.a.ppk}", None), DISTRICT),
     (GET, "/api/v1/items/{item_id}/report.pdf"): Case(lambda w: (f"/api/v1/items/{w.a.item()}/report.pdf", None), BOX),
@@ -375,11 +378,12 @@ def test_tokens_are_checked(client, scene):
 
 def test_sign_in_errors_are_clear(client, scene):
     wrong = client.post("/api/v1/auth/token", data={"username": scene.people["kpu"].username, "password": "nope"})
-    assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong username or password"
+    assert wrong.status_code == 400
+    assert wrong.json() == {"error": "invalid_grant", "error_description": "wrong username or password"}
     unknown = client.post("/api/v1/auth/token", data={"username": "nobody.at.all", "password": "whatever"})
-    assert unknown.status_code == 401
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_grant"
     missing = client.post("/api/v1/auth/token", data={})
-    assert missing.status_code == 422
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
 
 
 def test_jwks_publishes_the_token_key(client, scene):

@@ -467,5 +467,5 @@ def test_the_rules_and_their_replay_are_pure(module):
     manifests = {"models.custody.manifests"} if module == "models.custody.replay" else set()
     assert set(ours.rstrip("]").replace("'", "").split(", ")) == {
         "models", "models.core", "models.core.errors", "models.core.times", "models.places", "models.places.codes",
-        "models.places.geo", "models.custody", "models.custody.rules", module, *manifests,
+        "models.places.geo", "models.custody", "models.custody.rules", "models.custody.refusals", module, *manifests,
     }  # fmt: skip

@@ -82,7 +82,7 @@ def test_an_import_creates_accounts_with_codes_and_no_passwords(client, kpu, are
     assert len({c["code"] for c in created}) == 3
     # No password signs in before the officer enrolls.
     signed = client.post("/api/v1/auth/token", data={"username": created[0]["username"], "password": "!enroll"})
-    assert signed.status_code == 401
+    assert signed.status_code == 400 and signed.json()["error"] == "invalid_grant"
 
 
 def test_an_import_is_judged_whole_and_lists_every_rows_error(client, kpu, area):

@@ -53,6 +53,8 @@ def test_a_scan_receipt_verifies_offline(client, runtime, area, crew):
     assert response.status_code == 200, response.text
     bundle = ProofBundle.parse(response.text)
     assert bundle.index == result["index"]
+    # Saved as C2SP suggests a tlog-proof be.
+    assert response.headers["content-disposition"] == f'attachment; filename="receipt-{event_id}.tlog-proof"'
 
     # Offline: the receipt, the log's verifier key and ledger/ are all it takes.
     checkpoint = verify_bundle(bundle, bundle.extra, _log_verifier(client, area.kpu))

@@ -147,7 +147,7 @@ def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(client, runt
     victim = make_person(client, runtime, Role.PPS, a.pps)
     with own_app(settings, "10.1.0.1", sign_in_max_failures=3, sign_in_lock_minutes=15) as guarded:
         for _ in range(3):
-            assert sign_in(guarded, victim.username, "guess-" + uuid.uuid4().hex).status_code == 401
+            assert sign_in(guarded, victim.username, "guess-" + uuid.uuid4().hex).status_code == 400
         locked = sign_in(guarded, victim.username, PASSWORD)  # even the right password
         assert locked.status_code == 423, locked.text
         assert "locked until" in locked.json()["detail"]
@@ -177,7 +177,7 @@ def test_a_right_password_forgets_the_wrong_ones(client, runtime, settings, worl
     officer = make_person(client, runtime, Role.PPS, a.pps)
     with own_app(settings, "10.1.0.2", sign_in_max_failures=3) as guarded:
         for attempt in ["x-wrong-1", "x-wrong-2", PASSWORD, "x-wrong-3", "x-wrong-4"]:
-            expected = 200 if attempt == PASSWORD else 401
+            expected = 200 if attempt == PASSWORD else 400
             assert sign_in(guarded, officer.username, attempt).status_code == expected
         assert sign_in(guarded, officer.username, PASSWORD).status_code == 200
 
@@ -188,7 +188,7 @@ def test_failed_sign_ins_are_limited_per_address(client, runtime, settings, worl
     with own_app(settings, "10.1.0.3", sign_in_failures_per_minute=3) as guesser:
         # Guessing across accounts (password spraying) is what the per-account lock misses.
         for n in range(3):
-            assert sign_in(guesser, f"someone.{n}", "password123").status_code == 401
+            assert sign_in(guesser, f"someone.{n}", "password123").status_code == 400
         refused = sign_in(guesser, officer.username, PASSWORD)
         assert refused.status_code == 429, refused.text
         assert int(refused.headers["retry-after"]) >= 1
@@ -511,12 +511,13 @@ def test_the_openapi_document_declares_what_answers_say(client):
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert "$defs" not in json.dumps(spec["paths"])
     token = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
-    assert {"401", "413", "422", "423", "429"} <= set(token)
+    assert {"400", "401", "413", "422", "423", "429"} <= set(token)
     assert "Retry-After" in token["429"]["headers"] and "Retry-After" in token["423"]["headers"]
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                if status >= "400" and path != "/readyz":
+                oauth = path == "/api/v1/auth/token" and status in ("400", "401")  # RFC 6749 §5.2 bodies
+                if status >= "400" and path != "/readyz" and not oauth:
                     assert "application/problem+json" in response["content"], (method, path, status)
             if operation.get("security"):
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)

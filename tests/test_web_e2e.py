@@ -284,7 +284,8 @@ def test_a_box_handed_over_offline_then_checked_publicly(phones, demo):
     logged.wait_for(timeout=15_000)
     assert "Tercatat di log" in logged.inner_text() and "Tanda terima diperiksa" in logged.inner_text()
     assert "Catatan" not in logged.inner_text()  # accepted without a custody flag
-    assert logged.locator("a.receipt").get_attribute("download").startswith("receipt-")
+    download = logged.locator("a.receipt").get_attribute("download")
+    assert download.startswith("receipt-") and download.endswith(".tlog-proof")  # as C2SP suggests
     pps.shot("scan-received-in-log")
 
     # The dashboard: the box arrived, the counts moved, its timeline shows the handoff.

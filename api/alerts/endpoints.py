@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from models.accounts import trail
 from models.custody.alerts import AlertAcknowledgement, AlertState, Severity, get_alert, list_alerts
 
 from api import paging
 from api.alerts.schemas import AckIn, AlertOut, AlertPage
 from api.deps import DatabasesDep, Permit, SequencerDep, actor_log
+from api.versioning import deprecated
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -22,21 +23,31 @@ LogParam = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A
 
 @router.get("")
 def alerts(
+    response: Response,
+    pager: paging.PagerDep,
     actor: AlertReader,
     databases: DatabasesDep,
     log: LogParam = None,
     state: AlertState = AlertState.OPEN,
     rule: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
     severity: Severity | None = None,
-    item: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Z.\-]+$")] = None,
-    site: Annotated[
+    item_id: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Z.\-]+$", description="Only this item's")] = None,
+    within: Annotated[
         str | None, Query(max_length=64, pattern=r"^[0-9.\-]+$", description="Alerts at this site or below it")
+    ] = None,
+    item: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[0-9A-Z.\-]+$", description="Deprecated: item_id", deprecated=True)
+    ] = None,
+    site: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[0-9.\-]+$", description="Deprecated: within", deprecated=True)
     ] = None,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
 ) -> AlertPage:
     """Alerts in your jurisdiction, oldest first: open ones unless state says acked or all."""
     log_id = actor_log(actor, "alerts.list", log)
+    if item is not None or site is not None:
+        deprecated(response)
     after = paging.decode_time_and_id(cursor)
     with databases.for_log(log_id).reads() as session:
         rows = list_alerts(
@@ -46,12 +57,12 @@ def alerts(
             state=state,
             rule=rule,
             severity=severity,
-            item=item,
-            site=site,
+            item=item_id or item,
+            site=within or site,
             after=after,
             limit=limit + 1,
         )
-    rows, next_page = paging.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+    rows, next_page = pager.page(rows, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
     return AlertPage(alerts=[AlertOut.model_validate(a) for a in rows], next=next_page)
 
 

@@ -46,7 +46,9 @@ class AlertPage(BaseModel):
 
 
 class AckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Kotak diperiksa di gudang: segel utuh"}]}
+    )
 
     # Stripped, then measured: behind FreeText's validator pydantic applies each
     # constraint as a step of its own, in the order given.

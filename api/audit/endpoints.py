@@ -18,6 +18,7 @@ AuditReader = Permit("audit.read")
 
 @router.get("")
 def list_trail(
+    pager: paging.PagerDep,
     actor: AuditReader,
     db: DbDep,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$", examples=["user.lock"])] = None,
@@ -37,5 +38,5 @@ def list_trail(
             before=paging.decode_time_and_id(cursor),
             limit=limit + 1,
         )
-    rows, next_page = paging.page(rows, limit, lambda r: [r.at.isoformat(), str(r.id)])
+    rows, next_page = pager.page(rows, limit, lambda r: [r.at.isoformat(), str(r.id)])
     return AuditPage(records=[AuditRecordOut.model_validate(r) for r in rows], next=next_page)

@@ -25,7 +25,12 @@ DeviceRevoker = Permit("devices.revoke")
 
 
 class DeviceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "name": "HP Kasi Logistik"}]
+        },
+    )
 
     public_key: str = Field(description="Raw Ed25519 public key, standard base64 (32 bytes)")
     name: FreeText = Field(default="", max_length=100, description="To tell your phones apart")

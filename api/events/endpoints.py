@@ -6,19 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from models.accounts import policy
 from models.custody.events import EventFilter, get_event, list_events
 from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans_async
+from models.custody.refusals import REASONS, resendable
 from models.custody.scans import ScanType
 from models.custody.work import rules_of
-from models.log.receipts import receipt
+from models.log.receipts import receipt, receipt_file
 from models.log.sequencer import b64
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api import paging
 from api.deps import DatabasesDep, DeviceKeysDep, Instant, Permit, SequencerDep, SettingsDep, TilesDep, actor_log
+from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
+from api.versioning import deprecated
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -29,11 +32,11 @@ ReceiptReader = Permit("events.receipt")
 
 
 class ScansIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"scans": [EXAMPLE_SIGNED_SCAN]}]})
 
     # Any JSON value: a malformed element is refused on its own (its result says why),
     # not with its whole batch, which an offline outbox would retry for ever.
-    scans: list[Any] = Field(
+    scans: list[Annotated[Any, WithJsonSchema({"$ref": REF.format(model="SignedScan")})]] = Field(
         min_length=1,
         max_length=MAX_SCANS_PER_REQUEST,
         description='Signed scans, each {"scan": {...}, "sig": "base64 Ed25519 signature over '
@@ -46,10 +49,24 @@ class ScanResultOut(BaseModel):
     event_id: str
     status: str = Field(
         description="accepted; duplicate (a replay of the same signed scan: the first result); conflict (its "
-        "event_id or its device's device_seq is another scan's, entry `index`: not recorded); or rejected"
+        "event_id or its device's device_seq is another scan's, entry `entry_index`: not recorded); or rejected "
+        "(see reason_code and resend)"
     )
-    reason: str | None = Field(description="Why it was rejected, or what it conflicts with")
-    index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
+    reason: str | None = Field(description="Why it was rejected, or what it conflicts with: prose for a person")
+    reason_code: str | None = Field(
+        description="Why, as a stable code a client branches on; null when recorded. One of "
+        + ", ".join(REASONS)
+        + " (docs/API.md, *Scan refusals*); v1 may add codes: a client treats one it does not know by `resend`",
+        examples=["item_unknown"],
+    )
+    resend: bool | None = Field(
+        description="Rejected: whether sending this same signed scan again later can succeed (keep it in the "
+        "outbox) or never can (make a new scan, or none); null when recorded"
+    )
+    entry_index: int | None = Field(description="Its entry's index in the log; for a conflict, the other scan's")
+    index: int | None = Field(
+        description="Deprecated: entry_index, the name events and webhooks use", json_schema_extra={"deprecated": True}
+    )
     leaf_hash: str | None
     flags: list[str] = Field(description="Custody irregularities recorded with it")
 
@@ -102,6 +119,9 @@ async def submit(
                 event_id=r.event_id,
                 status=r.status,
                 reason=r.reason,
+                reason_code=r.reason_code,
+                resend=resendable(r.reason_code) if r.reason_code else None,
+                entry_index=r.index,
                 index=r.index,
                 leaf_hash=b64(r.leaf_hash) if r.leaf_hash else None,
                 flags=r.flags,
@@ -111,20 +131,32 @@ async def submit(
     )
 
 
-Code = Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$")]
+def _code(description: str, deprecated: bool = False) -> Any:
+    """A query parameter naming an item or a site."""
+    return Query(max_length=64, pattern=r"^[0-9A-Za-z.\-]+$", description=description, deprecated=deprecated or None)
+
+
 LogQuery = Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="A national account names the log")]
 
 
 def event_filter(
-    item: Code = None,
-    site: Code = None,
+    response: Response,
+    item_id: Annotated[str | None, _code("Only this item's events")] = None,
+    at: Annotated[str | None, _code("Only events at exactly this site")] = None,
+    within: Annotated[str | None, _code("Only events at this site or any site below it")] = None,
     actor_id: Annotated[str | None, Query(alias="actor", max_length=36)] = None,
     type: ScanType | None = None,
     since: Instant | None = None,
     until: Instant | None = None,
+    item: Annotated[str | None, _code("Deprecated: item_id", deprecated=True)] = None,
+    site: Annotated[str | None, _code("Deprecated: at (exactly this site)", deprecated=True)] = None,
 ) -> EventFilter:
-    """The filters of GET /api/v1/events, shared with its CSV export."""
-    return EventFilter(item, site, actor_id, type.value if type else None, since, until)
+    """The filters of GET /api/v1/events, shared with its CSV export. `item` and `site`
+    are the names before the one vocabulary (docs/API.md, *Names*)."""
+    kind = type.value if type else None
+    if item is not None or site is not None:
+        deprecated(response)
+    return EventFilter(item_id or item, at or site, actor_id, kind, since, until, within=within)
 
 
 EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
@@ -132,6 +164,7 @@ EventFilterDep = Annotated[EventFilter, Depends(event_filter)]
 
 @router.get("")
 def events(
+    pager: paging.PagerDep,
     actor: EventReader,
     databases: DatabasesDep,
     filter: EventFilterDep,
@@ -151,8 +184,13 @@ def events(
             after=after[0] if after else None,
             limit=limit + 1,
         )
-    rows, next_page = paging.page(rows, limit, lambda e: [e.entry_index])
+    rows, next_page = pager.page(rows, limit, lambda e: [e.entry_index])
     return EventPage(events=[EventOut.model_validate(e) for e in rows], next=next_page)
+
+
+def receipt_saved_as(name: str) -> dict[str, str]:
+    """Saved under the receipt's file name, the extension C2SP's tlog-proof suggests."""
+    return {"Content-Disposition": f'attachment; filename="{receipt_file(name)}"'}
 
 
 @router.get(
@@ -178,4 +216,4 @@ def event_receipt(
         # The same events an officer may list: those at their sites or of boxes bound for them.
         policy.permit(actor, "events.receipt", at=(event.site, event.item_id))
         proof = receipt(session, tiles, log_id, event.entry_index, f"event {event.event_id}")
-    return PlainTextResponse(proof, headers={"Cache-Control": "no-cache"})
+    return PlainTextResponse(proof, headers={"Cache-Control": "no-cache", **receipt_saved_as(f"receipt-{event.event_id}")})

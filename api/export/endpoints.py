@@ -22,7 +22,8 @@ from models.places.sites import get_site, level_of
 from sqlalchemy.orm import Session
 
 from api import paging
-from api.deps import DatabasesDep, Instant, Permit, SettingsDep, actor_log
+from api.contract import LINK
+from api.deps import DatabasesDep, Permit, SettingsDep, actor_log
 from api.events.endpoints import EventFilterDep, LogQuery
 from api.export.report_pdf import custody_pdf
 from api.items.endpoints import permitted_item
@@ -44,7 +45,13 @@ CSV_CHUNK = 1000  # rows read per short transaction while a CSV streams
 @router.get(
     "/api/v1/export/epcis",
     response_class=JSONResponse,
-    responses={200: {"content": {"application/ld+json": {}}, "description": "An EPCISDocument (JSON-LD)"}},
+    responses={
+        200: {
+            "content": {"application/ld+json": {}},
+            "description": "An EPCISDocument (JSON-LD)",
+            "headers": {"Link": LINK},
+        }
+    },
 )
 def export_epcis(
     request: Request,
@@ -52,8 +59,12 @@ def export_epcis(
     databases: DatabasesDep,
     settings: SettingsDep,
     log: LogQuery = None,
-    since: Annotated[Instant | None, Query(alias="GE_eventTime", description="Observed at or after")] = None,
-    until: Annotated[Instant | None, Query(alias="LT_eventTime", description="Observed before")] = None,
+    since: Annotated[
+        str | None, Query(alias="GE_eventTime", max_length=64, description="Observed at or after (RFC 3339, with its zone)")
+    ] = None,
+    until: Annotated[
+        str | None, Query(alias="LT_eventTime", max_length=64, description="Observed before (RFC 3339, with its zone)")
+    ] = None,
     # Several values are separated by '|' (as EPCIS's REST binding writes them), or repeated.
     biz_steps: Annotated[list[str] | None, Query(alias="EQ_bizStep", description="CBV business steps")] = None,
     epcs: Annotated[list[str] | None, Query(alias="MATCH_epc", description="Items, by URI or id")] = None,
@@ -69,18 +80,10 @@ def export_epcis(
     and dispositions, the log index and leaf hash of each (docs/EPCIS.md). `limit`
     counts scans; the next page is in the `Link` header (rel="next")."""
     log_id = actor_log(actor, "exports.epcis", log)
-    ids = epcis.Identifiers(settings.public_url)
-    query = epcis.EpcisQuery(
-        since=since,
-        until=until,
-        biz_steps=frozenset(epcis.biz_step(v) for v in _split(biz_steps)),
-        items=frozenset(ids.item_id(v) for v in _split(epcs)),
-        at=ids.site_code(at) if at else None,
-        within=ids.site_code(within) if within else None,
-    )
     after = paging.decode(cursor, int)
     with databases.for_log(log_id).reads() as session:
-        origin = get_log(session, log_id).origin
+        ids = epcis.Identifiers(settings.public_url, get_log(session, log_id).origin)
+        query = ids.parse_query(since=since, until=until, biz_steps=biz_steps, epcs=epcs, at=at, within=within)
         records = epcis.select_scans(
             session,
             log_id=log_id,
@@ -94,12 +97,8 @@ def export_epcis(
     if next_page is not None:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_page)}>; rel="next"'
     return JSONResponse(
-        epcis.document(records, ids, origin, query.biz_steps), media_type="application/ld+json", headers=headers
+        epcis.document(records, ids, query.biz_steps), media_type="application/ld+json", headers=headers
     )
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [v for value in values or [] for v in value.split("|") if v]
 
 
 @router.get(
@@ -108,7 +107,7 @@ def _split(values: list[str] | None) -> list[str]:
     responses={200: {"content": {"text/csv": {}}, "description": "One row per event, with a header row"}},
 )
 def export_events(
-    actor: EventsCsvExporter, databases: DatabasesDep, filter: EventFilterDep, log: LogQuery = None
+    actor: EventsCsvExporter, databases: DatabasesDep, filter: EventFilterDep, response: Response, log: LogQuery = None
 ) -> StreamingResponse:
     """The custody events GET /api/v1/events selects (same filters), all of them, in
     log order, as UTF-8 CSV. Flags are separated by spaces."""
@@ -136,7 +135,10 @@ def export_events(
             " ".join(e.flags),
         ]  # fmt: skip
 
-    return _csv(databases.for_log(log_id), rows, header, line, f"events-{log_id}.csv")
+    csv = _csv(databases.for_log(log_id), rows, header, line, f"events-{log_id}.csv")
+    # A streamed answer is not the one the filter's dependency wrote its headers on.
+    csv.headers.update({k: v for k, v in response.headers.items() if k in ("deprecation", "sunset")})
+    return csv
 
 
 @router.get(

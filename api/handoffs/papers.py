@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import DatabasesDep, KeysDep, LogIdPath, SettingsDep, TilesDep, public_rate
+from api.events.endpoints import receipt_saved_as
 from api.export.endpoints import PDF, pdf_response
 from api.handoffs.documents import berita_acara_pdf, manifest_pdf
 from api.handoffs.endpoints import HandoffReader
@@ -139,7 +140,7 @@ def truckload_receipt(
     with databases.for_log(log_id).reads() as session:
         truckload = read_truckload(session, permitted_handoff(actor, session, log_id, handoff_id))
         _, proof = closing_receipt(session, tiles, truckload)
-    return Response(proof, media_type="text/plain; charset=utf-8")
+    return Response(proof, media_type="text/plain; charset=utf-8", headers=receipt_saved_as(f"receipt-{handoff_id}"))
 
 
 class TruckloadHistory(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from models.log.reads import latest_checkpoint
@@ -72,14 +72,27 @@ async def _specs(request: Request) -> list[ItemSpec]:
     return [ItemSpec(i.kind, i.destination, i.code, i.contest, i.serial) for i in parsed.items]
 
 
+def _named(schema: dict[str, Any]) -> dict[str, Any]:
+    """A body's schema as a named component (api/problems.py hoists `$defs` there), so a
+    generated client names its type after it."""
+    definitions = schema.pop("$defs", {})
+    return {"$ref": f"#/$defs/{schema['title']}", "$defs": {**definitions, schema["title"]: schema}}
+
+
 @router.post(
     "",
     status_code=201,
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": ItemsIn.model_json_schema()},
-                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": _named(ItemsIn.model_json_schema()),
+                    "example": {"items": [{"kind": "kotak_suara", "destination": "53.03.08.2001-003", "code": "BUP"}]},
+                },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "kind,destination,code\nkotak_suara,53.03.08.2001-003,BUP\n",
+                },
             }
         }
     },
@@ -97,6 +110,7 @@ async def register(
 
 @router.get("")
 def items(
+    pager: paging.PagerDep,
     actor: ItemLister,
     session: SessionDep,
     site: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
@@ -118,7 +132,7 @@ def items(
         after=(after[0], after[1]) if after else None,
         limit=limit + 1,
     )
-    rows, next_page = paging.page(rows, limit, lambda i: [i.log_id, i.id])
+    rows, next_page = pager.page(rows, limit, lambda i: [i.log_id, i.id])
     return ItemPage(items=[ItemOut.model_validate(i) for i in rows], next=next_page)
 
 
@@ -128,7 +142,13 @@ def item(item_id: str, actor: ItemReader, session: SessionDep) -> ItemOut:
     return ItemOut.model_validate(permitted_item(actor, "items.read", get_item(session, item_id)))
 
 
-@router.get("/{item_id}/history", responses={304: {"description": "The client holds this history (ETag)"}})
+@router.get(
+    "/{item_id}/history",
+    responses={
+        304: {"description": "The client holds this history (ETag)"},
+        429: {"description": "Too many public reads just now (this process's budget or this address's): wait Retry-After seconds"},
+    },
+)
 async def history(
     item_id: str, request: Request, response: Response, databases: DatabasesDep, tiles: TilesDep, settings: SettingsDep
 ) -> History:

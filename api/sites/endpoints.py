@@ -22,6 +22,7 @@ SiteCode = Annotated[str, Query(max_length=32, pattern=r"^[0-9.\-]+$")]
 
 @router.get("")
 def sites(
+    pager: paging.PagerDep,
     session: SessionDep,
     parent: SiteCode | None = None,
     under: SiteCode | None = None,
@@ -34,7 +35,7 @@ def sites(
     rows = list_sites(
         session, parent=parent, area=under, level=level, after=after[0] if after else None, limit=limit + 1
     )
-    rows, next_page = paging.page(rows, limit, lambda s: [s.code])
+    rows, next_page = pager.page(rows, limit, lambda s: [s.code])
     return SitePage(sites=[SiteOut.model_validate(s) for s in rows], next=next_page)
 
 

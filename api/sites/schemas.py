@@ -26,7 +26,10 @@ class SitePage(BaseModel):
 
 
 class TpsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "53.03.08.2001-004", "name": "TPS 004", "kerawanan": "rawan"}]},
+    )
 
     code: str = Field(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}-\d{3}$", examples=["53.03.08.2001-004"])
     name: FreeText = Field(min_length=1, max_length=200)

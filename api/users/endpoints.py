@@ -19,6 +19,7 @@ from models.custody.enrollment import phones_of
 from models.places.sites import get_site, site_names
 from starlette.concurrency import run_in_threadpool
 
+from api import paging
 from api.deps import DatabasesDep, DbDep, Permit, SettingsDep, StandingsDep
 from api.users.schemas import (
     AccountOut, AccountsPage, CodeOut, ImportOut, ManagedAccount, PeriodOut, PhoneOut, RevokedCodes,
@@ -90,23 +91,25 @@ def _import(db: Database, actor: Actor, text: str, period: str | None, dry_run: 
 
 @router.get("")
 def list_accounts(
+    pager: paging.PagerDep,
     actor: Lister,
     db: DbDep,
     databases: DatabasesDep,
     search: Annotated[str | None, Query(max_length=100, description="Part of a username, name, NIK or phone")] = None,
-    role: Role | None = None,
-    site: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    role: Annotated[Role | None, Query(description="Only accounts of this role")] = None,
+    site: Annotated[str | None, Query(max_length=32, description="Only accounts at this site or below it")] = None,
+    cursor: paging.Cursor = None,
+    limit: paging.Limit = 100,
 ) -> AccountsPage:
     """The accounts you manage (within your jurisdiction, roles below yours), with the
     officers' personal data, whether each has enrolled, and their phones with each one's
     last scan."""
     with db.reads() as session:
+        after = paging.decode(cursor, str)
         found = administration.list_accounts(
-            session, actor, search=search, role=role, site=site, limit=limit + 1, offset=offset
+            session, actor, search=search, role=role, site=site, limit=limit + 1, after=after[0] if after else None
         )
-        rows = found[:limit]
+        rows, next_page = pager.page(found, limit, lambda user: [user.username])
         phones = phones_of(databases, rows)
         places = site_names(session, {user.jurisdiction for user in rows if user.jurisdiction})
         accounts = [
@@ -119,7 +122,7 @@ def list_accounts(
             })
             for user in rows
         ]  # fmt: skip
-    return AccountsPage(accounts=accounts, next_offset=offset + limit if len(found) > limit else None)
+    return AccountsPage(accounts=accounts, next=next_page)
 
 
 @router.post("/enrollment-sheet", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
@@ -141,7 +144,9 @@ def enrollment_sheet(site: SiteQuery, actor: SheetPrinter, db: DbDep, settings: 
 
 @router.post("/periods/{period}/disable")
 def end_period(
-    period: Annotated[str, Path(pattern="^" + onboarding.PERIOD.pattern + "$")],
+    period: Annotated[
+        str, Path(pattern="^" + onboarding.PERIOD.pattern + "$", description="The election period, e.g. pemilu-2029")
+    ],
     actor: PeriodEnder,
     db: DbDep,
     standings: StandingsDep,

@@ -71,7 +71,7 @@ class ManagedAccount(AccountOut):
 
 class AccountsPage(BaseModel):
     accounts: list[ManagedAccount]
-    next_offset: int | None
+    next: str | None = Field(description="The cursor of the next page, if there is one (also a Link header)")
 
 
 class CodeOut(BaseModel):
@@ -92,14 +92,24 @@ class PeriodOut(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"current": "kata sandi lama", "new": "kata sandi baru sekali"}]}
+    )
 
     current: str = Field(max_length=200)
     new: str = Field(min_length=10, max_length=200)
 
 
 class EnrollIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{
+                "code": "ABCD-EFGH-IJKL-MNOP-QRST-UVWX", "password": "kata sandi rahasia",
+                "public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "name": "HP Maria",
+            }]
+        },
+    )
 
     code: str = Field(max_length=64, description="As printed: ABCD-EFGH-... (dashes and case do not matter)")
     password: str = Field(min_length=10, max_length=200, description="The officer's own password from now on")

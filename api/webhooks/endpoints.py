@@ -71,6 +71,7 @@ def subscribe(body: SubscriptionIn, actor: WebhookManager, db: DbDep, settings: 
 
 @router.get("")
 def subscriptions(
+    pager: paging.PagerDep,
     actor: WebhookManager, session: SessionDep, cursor: paging.Cursor = None, limit: paging.Limit = 100
 ) -> SubscriptionPage:
     """Your subscriptions (integrators), or all in your jurisdiction (KPU, admins)."""
@@ -82,7 +83,7 @@ def subscriptions(
         after=_uuid(after[0]) if after else None,
         limit=limit + 1,
     )
-    rows, next_page = paging.page(rows, limit, lambda s: [str(s.id)])
+    rows, next_page = pager.page(rows, limit, lambda s: [str(s.id)])
     return SubscriptionPage(webhooks=[SubscriptionOut.model_validate(s) for s in rows], next=next_page)
 
 
@@ -101,6 +102,7 @@ def unsubscribe(subscription_id: uuid.UUID, actor: WebhookManager, db: DbDep) ->
 
 @router.get("/{subscription_id}/deliveries")
 def deliveries(
+    pager: paging.PagerDep,
     subscription_id: uuid.UUID,
     actor: WebhookManager,
     session: SessionDep,
@@ -111,7 +113,7 @@ def deliveries(
     found = _subscription(session, actor, subscription_id)
     before = paging.decode(cursor, int)
     rows = list_deliveries(session, found, before=before[0] if before else None, limit=limit + 1)
-    rows, next_page = paging.page(rows, limit, lambda d: [d.number])
+    rows, next_page = pager.page(rows, limit, lambda d: [d.number])
     return DeliveryPage(deliveries=[DeliveryOut.model_validate(d) for d in rows], next=next_page)
 
 

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"url": "https://silog.example/jejak-hook", "kinds": ["events", "alerts"], "jurisdiction": "53.03"}]
+        },
+    )
 
     url: FreeText = Field(max_length=MAX_URL, description="Where to POST: an http:// or https:// URL (https:// in production) "
                           "whose host is at a public address",

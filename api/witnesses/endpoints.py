@@ -27,7 +27,13 @@ async def _text_body(request: Request) -> str:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": "jejak.example/log/53.03\n42\nqT1X…=\n\n— jejak.example/log/53.03 Az3…\n"
+                    "— bawaslu.go.id/saksi k7Q…\n",
+                }
+            },
         }
     },
 )

@@ -29,10 +29,11 @@ def managed_user(session: Session, actor: Actor | None, action: str, username: s
 
 
 def list_accounts(
-    session: Session, actor: Actor, *, search: str | None, role: Role | None, site: str | None, limit: int, offset: int
+    session: Session, actor: Actor, *, search: str | None, role: Role | None, site: str | None, limit: int,
+    after: str | None = None,
 ) -> list[User]:
     """Accounts within the actor's jurisdiction (and `site`), of the roles it manages,
-    by username; `search` matches a username, name, NIK or phone number."""
+    by username (those after `after`); `search` matches a username, name, NIK or phone."""
     query = select(User).where(User.role.in_(sorted(policy.MANAGED[actor.role])))
     if actor.jurisdiction:
         query = query.where(under(User.jurisdiction, actor.jurisdiction))
@@ -46,7 +47,9 @@ def list_accounts(
         query = query.where(or_(
             User.username.like(like), User.full_name.ilike(like), User.nik.like(like), User.phone.like(like),
         ))  # fmt: skip
-    return list(session.scalars(query.order_by(User.username).limit(limit).offset(offset)))
+    if after is not None:
+        query = query.where(User.username > after)
+    return list(session.scalars(query.order_by(User.username).limit(limit)))
 
 
 def reset(session: Session, by: Actor | None, user: User, lifetime: timedelta) -> str:

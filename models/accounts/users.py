@@ -58,6 +58,9 @@ class User(Base):
     # Carried in every access token; raised when the account is disabled, enabled or its
     # password changes, which refuses every token issued before (models/accounts/standing.py).
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A service account's client secret (the client_credentials grant), as its SHA-256:
+    # models/accounts/clients.py. None: the account has no client secret.
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

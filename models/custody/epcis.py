@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.core.base import utcnow
 from models.core.errors import InvalidRequest
+from models.core.times import parse_time
 from models.custody.events import Event, observed_between, visible_events
 from models.custody.items import parse_item_id
 from models.custody.scans import ScanType
@@ -69,11 +70,13 @@ _CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:
 
 @dataclass(frozen=True)
 class Identifiers:
-    """The URIs the export names things by, all under the service's public URL: an
-    item is its public check page (what its label's QR code opens), a site and a
-    handoff their API resources."""
+    """The URIs the export names things by (docs/EPCIS.md, *Identifiers*). What moves,
+    an item or a truckload, is named under its log's origin, which never changes: its
+    EPC stays the same whatever the deployment's public URL. Sites, master data, are
+    their public API resources."""
 
     public_url: str
+    origin: str  # the log's (a C2SP origin: host/path, no scheme)
 
     @property
     def base(self) -> str:
@@ -81,28 +84,69 @@ class Identifiers:
 
     @property
     def namespace(self) -> str:
-        """Where Jejak's extension fields (`jejak:logIndex`...) are named."""
-        return f"{self.base}/ns/epcis/"
+        """Where Jejak's extension fields (`jejak:logIndex`...) are named: served as a document."""
+        return f"{self.base}{NAMESPACE_PATH}"
 
     def item(self, item_id: str) -> str:
-        return f"{self.base}/v/{item_id}"
+        return f"https://{self.origin}/item/{item_id}"
 
     def site(self, code: str) -> str:
         return f"{self.base}/api/v1/sites/{code}"
 
-    def handoff(self, log_id: str, handoff_id: str) -> str:
-        return f"{self.base}/api/v1/handoffs/{log_id}/{handoff_id}"
+    def handoff(self, handoff_id: str) -> str:
+        return f"https://{self.origin}/handoff/{handoff_id}"
 
     def item_id(self, value: str) -> str:
-        """An item named by its URI or by its id; a malformed one is a 400."""
-        item_id = value.removeprefix(self.item(""))
-        parse_item_id(item_id)
-        return item_id
+        """An item named by its EPC, by the public check URL exports named it by before
+        (docs/API.md, *Deprecation*), or by its id; a malformed one is a 400."""
+        for prefix in (self.item(""), f"{self.base}/v/"):
+            if value.startswith(prefix):
+                value = value.removeprefix(prefix)
+                break
+        parse_item_id(value)
+        return value
 
     def site_code(self, value: str) -> str:
         code = value.removeprefix(self.site(""))
         level_of(code)
         return code
+
+    def parse_query(
+        self,
+        *,
+        since: str | None,
+        until: str | None,
+        biz_steps: list[str] | None,
+        epcs: list[str] | None,
+        at: str | None,
+        within: str | None,
+    ) -> EpcisQuery:
+        """The query EPCIS's parameters ask (GE_eventTime, LT_eventTime, EQ_bizStep,
+        MATCH_epc, EQ_bizLocation, WD_bizLocation); a malformed value is a 400."""
+        return EpcisQuery(
+            since=_instant("GE_eventTime", since),
+            until=_instant("LT_eventTime", until),
+            biz_steps=frozenset(biz_step(v) for v in _split(biz_steps)),
+            items=frozenset(self.item_id(v) for v in _split(epcs)),
+            at=self.site_code(at) if at else None,
+            within=self.site_code(within) if within else None,
+        )
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    """A time parameter: RFC 3339 with its zone, else a 400 (EPCIS's QueryParameterException)."""
+    try:
+        return parse_time(value) if value is not None else None
+    except ValueError as error:
+        raise InvalidRequest(f"{name}: {error}", code="time_without_zone") from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Several values, '|'-separated (as EPCIS's REST binding writes them) or repeated."""
+    return [v for value in values or [] for v in value.split("|") if v]
+
+
+NAMESPACE_PATH = "/ns/epcis/"
 
 
 def event_id(origin: str, index: int, step: str | None) -> str:
@@ -171,26 +215,77 @@ def _filtered(select_: Select[Any], query: EpcisQuery) -> Select[Any]:
     return select_
 
 
-def document(
-    records: Iterable[ScanRecord], ids: Identifiers, origin: str, biz_steps: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """An EPCISDocument of the scans' ObjectEvents (only the `biz_steps` asked for, if any)."""
-    events = [
+def _events(records: Iterable[ScanRecord], ids: Identifiers, biz_steps: frozenset[str]) -> list[dict[str, Any]]:
+    """The scans' ObjectEvents (only the `biz_steps` asked for, if any)."""
+    return [
         event
         for record in records
-        for event in object_events(record, ids, origin)
+        for event in object_events(record, ids)
         if not biz_steps or event.get("bizStep") in biz_steps
     ]
+
+
+def _envelope(kind: str, ids: Identifiers, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "@context": [CONTEXT, {"jejak": ids.namespace}],
-        "type": "EPCISDocument",
+        "type": kind,
         "schemaVersion": "2.0",
         "creationDate": _time(utcnow()),
-        "epcisBody": {"eventList": events},
+        "epcisBody": body,
     }
 
 
-def object_events(record: ScanRecord, ids: Identifiers, origin: str) -> list[dict[str, Any]]:
+def document(
+    records: Iterable[ScanRecord], ids: Identifiers, biz_steps: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """An EPCISDocument of the scans' ObjectEvents: the export."""
+    return _envelope("EPCISDocument", ids, {"eventList": _events(records, ids, biz_steps)})
+
+
+def query_document(
+    records: Iterable[ScanRecord], ids: Identifiers, biz_steps: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """An EPCISQueryDocument: the answer of EPCIS 2.0's query interface (SimpleEventQuery)."""
+    results = {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": _events(records, ids, biz_steps)}}
+    return _envelope("EPCISQueryDocument", ids, {"queryResults": results})
+
+
+# Jejak's extension fields, as the `jejak:` namespace document defines them.
+VOCABULARY = {
+    "log": "The regency code of the transparency log whose entry the event is",
+    "logIndex": "The index of that entry in the log: its inclusion proof proves the event",
+    "leafHash": "The entry's RFC 9162 leaf hash, base64",
+    "scanType": "The signed scan's type (docs/ENTRIES.md): seal, dispatch, receive, open, count, reseal, incident, "
+    "correction, store, pickup, delivery",
+    "scanEventId": "The event_id the scanning device chose",
+    "role": "The role of the account that scanned (kpu, ppk, pps, kpps, escort)",
+    "flags": "Custody irregularities the rules recorded with the scan",
+    "seals": "The seal numbers the scan saw",
+    "escorts": "The escort officers' NRPs a dispatch names",
+    "vehicle": "The vehicle a dispatch names",
+    "incident": "An incident's kind: damaged, wet, lost, seal_broken, other",
+    "reason": "An incident's or correction's short reason",
+    "ref": "The event_id a correction annotates",
+    "manifest": "The digest of the truckload manifest an escort read (sha256:…)",
+}
+
+
+def vocabulary(ids: Identifiers) -> dict[str, Any]:
+    """The `jejak:` namespace as a JSON-LD document: each term a property, explained."""
+    return {
+        "@context": {
+            "jejak": ids.namespace,
+            "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        },
+        "@graph": [
+            {"@id": f"jejak:{term}", "@type": "rdf:Property", "rdfs:label": term, "rdfs:comment": meaning}
+            for term, meaning in VOCABULARY.items()
+        ],
+    }
+
+
+def object_events(record: ScanRecord, ids: Identifiers) -> list[dict[str, Any]]:
     """The ObjectEvents one scan becomes (see BIZ_STEPS)."""
     event, scan = record.event, record.entry["scan"]
     kind = ScanType(event.type)
@@ -202,7 +297,7 @@ def object_events(record: ScanRecord, ids: Identifiers, origin: str) -> list[dic
     for step in steps:
         body: dict[str, Any] = {
             "type": "ObjectEvent",
-            "eventID": event_id(origin, event.entry_index, step),
+            "eventID": event_id(ids.origin, event.entry_index, step),
             **common,
         }
         if step is not None:
@@ -214,7 +309,7 @@ def object_events(record: ScanRecord, ids: Identifiers, origin: str) -> list[dic
             body["bizLocation"] = {"id": ids.site(event.site)}
         if event.handoff_id:
             # The truckload, as the despatch advice the two ends share.
-            body["bizTransactionList"] = [{"type": "desadv", "bizTransaction": ids.handoff(event.log_id, event.handoff_id)}]
+            body["bizTransactionList"] = [{"type": "desadv", "bizTransaction": ids.handoff(event.handoff_id)}]
         body.update(_transfer(step, event, ids))
         body.update(_extensions(record))
         out.append(body)
@@ -228,7 +323,7 @@ def _common(record: ScanRecord, ids: Identifiers) -> dict[str, Any]:
         "eventTimeZoneOffset": _offset(record.entry["scan"]["observed_at"]),
         "recordTime": _time(event.received_at),
         # An escort's scan of a whole truckload observes the truckload itself.
-        "epcList": [ids.item(event.item_id) if event.item_id else ids.handoff(event.log_id, event.handoff_id or "")],
+        "epcList": [ids.item(event.item_id) if event.item_id else ids.handoff(event.handoff_id or "")],
         "action": "OBSERVE",
     }
 

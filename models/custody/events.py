@@ -61,6 +61,7 @@ class EventFilter:
     type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    within: str | None = None  # a site: the events there and at every site below it
 
 
 def visible_events(log_id: str, jurisdiction: str) -> Select[tuple[Event]]:
@@ -86,6 +87,8 @@ def list_events(
         query = query.where(Event.item_id == filter.item)
     if filter.site is not None:
         query = query.where(Event.site == filter.site)
+    if filter.within is not None:
+        query = query.where(under(Event.site, filter.within))
     if filter.actor is not None:
         try:
             query = query.where(Event.actor_id == uuid.UUID(filter.actor))

@@ -16,6 +16,7 @@ from models.accounts.actor import Actor
 from models.accounts.users import escort_jurisdictions
 from models.core.errors import InvalidRequest, JejakError
 from models.core.routing import LogDatabases
+from models.custody.refusals import Refusal
 from models.custody.alerts import Alert, new_alert, raise_once
 from models.custody.devices import DeviceKey, DeviceKeys
 from models.custody.handoffs import log_of_handoff
@@ -155,7 +156,8 @@ def check_scans(
             if reason is None and scan.type in ATTESTATIONS:
                 assert device is not None
                 if device.nrp is None:
-                    reason = (
+                    reason = Refusal(
+                        "device_without_nrp",
                         f"device {scan.device} was registered without an NRP: register this phone again "
                         "once your account has your NRP (a pickup or delivery names its escort by it)"
                     )
@@ -188,18 +190,18 @@ def straying(scan: Scan, actor: Actor) -> bool:
     return not within(scan.site, actor.jurisdiction)
 
 
-def _unauthentic(device: DeviceKey | None, signed: SignedScan, actor: Actor, log_id: str) -> str | None:
+def _unauthentic(device: DeviceKey | None, signed: SignedScan, actor: Actor, log_id: str) -> Refusal | None:
     """Why the scan is not the actor's own device's signed word, if it is not."""
     if device is None:
-        return f"device {signed.scan.device} is not registered in log {log_id}"
+        return Refusal("device_not_registered", f"device {signed.scan.device} is not registered in log {log_id}")
     if device.user_id != actor.id:
-        return f"device {signed.scan.device} belongs to another user"
+        return Refusal("device_of_another_user", f"device {signed.scan.device} belongs to another user")
     try:
         message: bytes | None = signed.canonical.data
     except ValueError:  # no RFC 8785 form (parse_scan lets none through today): nothing was signed
         message = None
     if message is None or not signature_ok(device, message, signed.sig):
-        return "the device signature does not verify"
+        return Refusal("bad_signature", "the device signature does not verify")
     return None
 
 
@@ -227,20 +229,24 @@ def _parse(envelope: Any) -> tuple[str, SignedScan] | ScanResult:
     if isinstance(envelope, dict) and isinstance(envelope.get("scan"), dict):
         event_id = str(envelope["scan"].get("event_id", "?"))[:64]
     if not isinstance(envelope, dict):
-        return ScanResult(event_id, "rejected", f"not an object: {_ENVELOPE}")
+        return ScanResult(event_id, "rejected", Refusal("malformed_envelope", f"not an object: {_ENVELOPE}"))
     if unknown := sorted(set(envelope) - {"scan", "sig"}):
         names = ", ".join(repr(name[:32]) for name in unknown)
-        return ScanResult(event_id, "rejected", f"unknown field {names}: {_ENVELOPE}")
+        return ScanResult(event_id, "rejected", Refusal("malformed_envelope", f"unknown field {names}: {_ENVELOPE}"))
     if not isinstance(envelope.get("scan"), dict):
-        return ScanResult(event_id, "rejected", f"scan: missing or not an object: {_ENVELOPE}")
+        return ScanResult(
+            event_id, "rejected", Refusal("malformed_envelope", f"scan: missing or not an object: {_ENVELOPE}")
+        )
     if not isinstance(envelope.get("sig"), str):
-        return ScanResult(event_id, "rejected", "sig: missing or not the base64 Ed25519 signature")
+        return ScanResult(
+            event_id, "rejected", Refusal("malformed_envelope", "sig: missing or not the base64 Ed25519 signature")
+        )
     try:
         scan = parse_scan(envelope["scan"])
         # A truckload is in the log of the site that dispatched it.
         log_id = log_of_item(scan.item) if scan.item is not None else log_of_handoff(scan.handoff or "")
     except ValueError as error:
-        return ScanResult(event_id, "rejected", str(error))
+        return ScanResult(event_id, "rejected", Refusal("invalid_scan", str(error)))
     except JejakError as error:
-        return ScanResult(event_id, "rejected", error.detail)
+        return ScanResult(event_id, "rejected", Refusal("unknown_log", error.detail))
     return log_id, SignedScan(scan, envelope["scan"], envelope["sig"])

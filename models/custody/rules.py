@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from models.core.times import parse_time
+from models.custody.refusals import Refusal
 from models.places.codes import LEADING_CODE, Kerawanan, SiteLevel, level_of, route_to, within
 from models.places.geo import Point, distance_km
 
@@ -293,64 +294,69 @@ class Verdict:
     flags: list[str]
 
 
-def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> str | None:
+def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> Refusal | None:
     """Why an account of this role and jurisdiction may not make this scan at all."""
     if role not in SCANNING_ROLES:
-        return f"a {role} account does not scan"
+        return Refusal("not_this_role", f"a {role} account does not scan")
     if not within(scan.site, jurisdiction):
-        return f"site {scan.site} is outside your jurisdiction {jurisdiction or 'national'}"
+        return Refusal("outside_jurisdiction", f"site {scan.site} is outside your jurisdiction {jurisdiction or 'national'}")
     if role == "escort":
         if scan.type is not ScanType.INCIDENT and scan.type not in ATTESTATIONS:
-            return (
+            return Refusal(
+                "not_this_role",
                 "escort officers attest pickups and deliveries and report incidents; "
                 "handoffs are scanned by the custodians"
             )
     elif scan.type in ATTESTATIONS:
-        return (
+        return Refusal(
+            "not_this_role",
             f"a {scan.type} is an escort officer's own attestation, made on their phone; "
             "the custodians dispatch and receive"
         )
     elif level_of(scan.site) is not ROLE_LEVEL[role]:
-        return f"a {role} officer scans at a {ROLE_LEVEL[role].upper()} site"
+        return Refusal("not_this_role", f"a {role} officer scans at a {ROLE_LEVEL[role].upper()} site")
     if scan.type is ScanType.DISPATCH and scan.counterparty is None:
-        return "a dispatch names its destination in counterparty"
+        return Refusal("missing_field", "a dispatch names its destination in counterparty")
     if scan.type is ScanType.INCIDENT and scan.incident is None:
-        return "an incident says what happened in incident"
+        return Refusal("missing_field", "an incident says what happened in incident")
     if scan.type is ScanType.CORRECTION and scan.ref is None:
-        return "a correction names the event it annotates in ref"
+        return Refusal("missing_field", "a correction names the event it annotates in ref")
     return None
 
 
-def truckload_refusal(scan: ScanFacts, truckload: Truckload | None) -> str | None:
+def truckload_refusal(scan: ScanFacts, truckload: Truckload | None) -> Refusal | None:
     """Why a dispatch may not name its handoff: handoff ids belong to the site that
     dispatches (they begin with its code), and a truckload's ends never change."""
     if scan.type is not ScanType.DISPATCH or scan.handoff is None:
         return None
     origin = LEADING_CODE.match(scan.handoff)
     if origin is None or origin.group() != scan.site or scan.handoff[origin.end() : origin.end() + 1] != "-":
-        return f"handoff {scan.handoff} is not one of {scan.site}'s: a handoff id begins with the dispatching site's code, like {scan.site}-{scan.counterparty}-1"
+        return Refusal("handoff_not_sites", f"handoff {scan.handoff} is not one of {scan.site}'s: a handoff id begins with the dispatching site's code, like {scan.site}-{scan.counterparty}-1")
     if truckload is None:
         return None
     if truckload.closed:
-        return f"handoff {scan.handoff} was closed: a new truckload needs a new handoff id"
+        return Refusal("handoff_closed", f"handoff {scan.handoff} was closed: a new truckload needs a new handoff id")
     if (truckload.from_site, truckload.to_site) != (scan.site, scan.counterparty):
-        return (
+        return Refusal(
+            "handoff_other_route",
             f"handoff {scan.handoff} goes from {truckload.from_site} to {truckload.to_site}, "
             f"not to {scan.counterparty}: a new truckload needs a new handoff id"
         )
     return None
 
 
-def attestation_refusal(scan: ScanFacts, truckload: Truckload | None, jurisdiction: str) -> str | None:
+def attestation_refusal(scan: ScanFacts, truckload: Truckload | None, jurisdiction: str) -> Refusal | None:
     """Why an escort may not attest this truckload at all: it is not in the log yet, or
     neither of its ends is in the escort's jurisdiction."""
     if truckload is None:
-        return (
+        return Refusal(
+            "truckload_unknown",
             f"there is no truckload {scan.handoff} in this log yet: a {scan.type} is accepted once its "
             "dispatch is in the log (send it again then)"
         )
     if not guards(jurisdiction, truckload.from_site, truckload.to_site):
-        return (
+        return Refusal(
+            "truckload_outside_jurisdiction",
             f"truckload {scan.handoff} goes from {truckload.from_site} to {truckload.to_site}, "
             f"outside your jurisdiction {jurisdiction}"
         )

@@ -34,6 +34,7 @@ from models.accounts.actor import Actor
 from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
 from models.custody.items import Item, ItemsInBatch
+from models.custody.refusals import Refusal
 from models.custody.scans import Scan
 from models.custody.truckloads import manifest_digests
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
@@ -73,10 +74,14 @@ class SignedScan:
 class ScanResult:
     event_id: str
     status: Literal["accepted", "duplicate", "conflict", "rejected"]
-    reason: str | None = None
+    reason: str | None = None  # a Refusal, when rejected or a conflict: it carries the code
     index: int | None = None
     leaf_hash: bytes | None = None
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def reason_code(self) -> str | None:
+        return self.reason.code if isinstance(self.reason, Refusal) else None
 
 
 Reused = Literal["event_id", "device_seq"]
@@ -88,10 +93,8 @@ def _conflict(scan: Scan, index: int, reused: Reused) -> ScanResult:
     used = f"event_id {scan.event_id}"
     if reused == "device_seq":
         used = f"device_seq {scan.device_seq} of device {scan.device}"
-    return ScanResult(
-        scan.event_id, "conflict", f"{used} was used for another scan, entry {index}; this scan was not recorded",
-        index=index,
-    )  # fmt: skip
+    why = Refusal(f"{reused}_reused", f"{used} was used for another scan, entry {index}; this scan was not recorded")
+    return ScanResult(scan.event_id, "conflict", why, index=index)
 
 
 @dataclass(frozen=True)
@@ -445,14 +448,15 @@ class CustodyWork:
         if (holder := state.numbered.get((scan.device, scan.device_seq))) is not None:
             return _conflict(scan, holder, "device_seq") if isinstance(holder, int) else _SameAs(holder, "device_seq")
         if scan.device in state.revoked:
-            return ScanResult(scan.event_id, "rejected", f"device {scan.device} was revoked")
+            return ScanResult(scan.event_id, "rejected", Refusal("device_revoked", f"device {scan.device} was revoked"))
         if scan.item is not None and scan.item not in state.items:
-            return ScanResult(scan.event_id, "rejected", f"there is no item {scan.item} in this log")
+            return ScanResult(scan.event_id, "rejected", Refusal("item_unknown", f"there is no item {scan.item} in this log"))
         if scan.item is not None and scan.label is not None and scan.label > state.items[scan.item].label_serial:
-            return ScanResult(scan.event_id, "rejected", f"{scan.item} has no label {scan.label}: it was never printed")
+            never = f"{scan.item} has no label {scan.label}: it was never printed"
+            return ScanResult(scan.event_id, "rejected", Refusal("label_unknown", never))
         for code in (scan.site, scan.counterparty):
             if code is not None and code not in state.sites:
-                return ScanResult(scan.event_id, "rejected", f"there is no site {code}")
+                return ScanResult(scan.event_id, "rejected", Refusal("site_unknown", f"there is no site {code}"))
         if scan.handoff is not None:
             truckload = state.truckloads.get(scan.handoff)
             reason = truckload_refusal(scan, truckload)
@@ -465,7 +469,9 @@ class CustodyWork:
             target = earlier.item_id if earlier is not None else state.pending.get(scan.ref or "")
             if target != scan.item:
                 return ScanResult(
-                    scan.event_id, "rejected", f"correction refers to no earlier event {scan.ref} of {scan.item}"
+                    scan.event_id,
+                    "rejected",
+                    Refusal("correction_target_unknown", f"correction refers to no earlier event {scan.ref} of {scan.item}"),
                 )
         return None
 

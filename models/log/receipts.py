@@ -27,3 +27,8 @@ def receipt(session: Session, tiles: TileStore, log_id: str, index: int, what: s
     entry = read_entries(session, log, index, index + 1)[0]
     proof = inclusion_proof(session, tiles, log.id, index, checkpoint.tree_size)
     return ProofBundle(index, proof, cosigned_note(session, checkpoint), extra=entry.data).encode()
+
+
+def receipt_file(name: str) -> str:
+    """A receipt's file name, with the extension C2SP's tlog-proof suggests."""
+    return f"{name}.tlog-proof"

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from models.core.metrics import WITNESS_SUBMISSIONS
 from models.core.routing import LogDatabases
 from models.log.reads import consistency_proof, latest_checkpoint
 from models.log.tables import Log, LogCheckpoint, LogCosignature
@@ -82,6 +83,16 @@ def last_cosigned_size(session: Session, log_id: str, key: CosignatureVerifier) 
         )
     )
     return size or 0
+
+
+def cosigned_sizes(session: Session) -> list[tuple[str, str, int]]:
+    """(log, witness, the largest size it cosigned) for every log and witness that cosigned."""
+    rows = session.execute(
+        select(LogCosignature.log_id, LogCosignature.witness, func.max(LogCosignature.tree_size))
+        .group_by(LogCosignature.log_id, LogCosignature.witness)
+        .order_by(LogCosignature.log_id, LogCosignature.witness)
+    )
+    return [(log_id, witness, size) for log_id, witness, size in rows]
 
 
 def _store(session: Session, checkpoint: LogCheckpoint, signature: NoteSignature) -> None:
@@ -171,10 +182,12 @@ class WitnessClient:
             response = self._add_checkpoint(checkpoint, old)
         if response.status_code == 200:
             self._keep(checkpoint, response.content)
+            WITNESS_SUBMISSIONS.labels(self.witness.name, "cosigned").inc()
             return True
         # A refusal (400, 403, 404, 422, or 409 for another root at the same size: a fork)
         # stands until the next checkpoint; an outage or a moving size is worth a retry.
         retry = response.status_code >= 500 or _stale(response)
+        WITNESS_SUBMISSIONS.labels(self.witness.name, "retry" if retry else "refused").inc()
         log.log(
             logging.WARNING if retry else logging.ERROR,
             "witness %s answered %d to checkpoint %s at size %d: %s",

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook
 from models.core.base import utcnow
 from models.core.db import Database, one_of
 from models.core.errors import InvalidRequest
+from models.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_SECONDS
 from models.core.periodic import Periodic
 from models.core.settings import Settings
 from models.custody.alerts import Alert
@@ -351,8 +352,11 @@ class Deliverer(Periodic):
             status, error = None, refused.detail[:500]
         except httpx.HTTPError as failure:
             status, error = None, f"{type(failure).__name__}: {failure}"[:500]
-        duration_ms = round((time.perf_counter() - started) * 1000)
-        return Outcome(status, error, duration_ms)
+        seconds = time.perf_counter() - started
+        WEBHOOK_SECONDS.observe(seconds)
+        delivered = status is not None and 200 <= status < 300
+        WEBHOOK_ATTEMPTS.labels("delivered" if delivered else "failed").inc()
+        return Outcome(status, error, round(seconds * 1000))
 
     def _record(
         self,

@@ -214,3 +214,9 @@ def get_delivery(session: Session, subscription: Subscription, number: int) -> D
     if delivery is None:
         raise NotFound(f"webhook {subscription.id} has no delivery {number}")
     return delivery
+
+
+def delivery_positions(session: Session) -> list[tuple[str, int, bool]]:
+    """(log, the next index to deliver, failing) of every subscription: how far each lags."""
+    rows = session.execute(select(Subscription.log_id, Subscription.next_index, Subscription.failing))
+    return [(log_id, next_index, failing) for log_id, next_index, failing in rows]

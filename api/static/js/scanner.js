@@ -447,7 +447,7 @@ async function render() {
         const href = URL.createObjectURL(new Blob([r.receipt], { type: "text/plain" }));
         item.append(
           el("p", { class: "muted" }, t("receipt_verified", r.proven)),
-          el("a", { href, download: `receipt-${s.event_id}.txt`, class: "receipt" }, t("receipt")),
+          el("a", { href, download: `receipt-${s.event_id}.tlog-proof`, class: "receipt" }, t("receipt")),
         );
       }
       return item;

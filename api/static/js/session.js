@@ -41,6 +41,7 @@ export async function signIn(onSession, { stale = false } = {}) {
     event.preventDefault();
     error.hidden = true;
     const data = new FormData(form);
+    data.set("grant_type", "password"); // RFC 6749 §4.3
     try {
       const token = await call("/api/v1/auth/token", { method: "POST", form: data });
       const session = {
