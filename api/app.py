@@ -22,6 +22,7 @@ from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
 from api.handoffs import papers as handoff_papers
+from api.stocktakes import endpoints as stocktakes
 from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, stocktakes, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     app.mount("/static", pages.static, name="static")
     return app

@@ -7,7 +7,7 @@ Pilkada 2024 ballot boxes are registered with their signed labels, and some are
 already on their way, moved by real signed scans through the same custody rules as
 the field app's, each truckload under a Polres TTU escort who signs its pickup and
 delivery on their own phone; one truckload's escort never picked it up, and its alert
-is open. Development only: the passwords printed at the end are public."""
+is open. A village's stock-take finds one box missing and one that should not be there. Development only: the passwords printed at the end are public."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
 from models.custody.handoffs import Handoff
 from models.custody.pickups import raise_unpicked
+from models.custody.stocktakes import Stocktake, StocktakeClose
 from models.custody.truckloads import read_truckload
 from models.custody.work import ScanResult, rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
@@ -343,6 +344,16 @@ class _Story:
         if receiver:
             self._send(receiver, receives)
 
+    def stock_take(self, phone: Phone, site: str, seen: list[str]) -> Stocktake:
+        """A stock-take at `site`: the boxes `seen` scanned on its shelves now, then closed."""
+        stocktake = f"{site}-SO-demo"
+        self._send(phone, [
+            phone.sign(type="stocktake", item=box, observed_at=_stamp(utcnow()), stocktake=stocktake, **self._at(site))
+            for box in seen
+        ])  # fmt: skip
+        work = StocktakeClose(stocktake, phone.actor)
+        return self.runtime.sequencer.submit(REGENCY, work, 1)
+
     def _manifest_digest(self, handoff: str) -> str:
         with self.runtime.db_for(REGENCY).reads() as session:
             return read_truckload(session, session.get_one(Handoff, (REGENCY, handoff))).manifest.digest
@@ -355,7 +366,8 @@ def _stamp(moment: datetime) -> str:
 def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     """Kefamenanu's boxes sealed; Insana Utara's on the road to their PPK; Insana's at
     their PPK, but those of three villages sent on: two still on the road, Nansean's
-    received at the village, and of those TPS 001's taken on to the polling station."""
+    received at the village, and of those TPS 001's taken on to the polling station.
+    Then Nansean's stock-take finds one box missing and one unexpected."""
     kpu, ppk, pps, kpps = (
         new_phone(runtime, actors[name], f"demo phone of {name}")
         for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
@@ -377,6 +389,12 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     story.hand_over(ppk, boxes(*ONWARD[1:]), 1, districts)
     story.hand_over(ppk, boxes(NANSEAN), 1, districts, receiver=pps)
     story.hand_over(pps, boxes(f"{NANSEAN}-001"), 2, districts, receiver=kpps)
+    # PPS Nansean counts its shelves: one of its boxes is not there, and a box on its way
+    # to Susulaku is (dropped off at the wrong village?): custody stays with PPK Insana.
+    shelves = [box for box in boxes(NANSEAN) if not within(box, f"{NANSEAN}-001")]
+    stray = boxes(ONWARD[1])[0]
+    counted = story.stock_take(pps, NANSEAN, [*shelves[1:], stray])
+    assert (counted.missing, counted.unexpected) == ([shelves[0]], [stray]), counted
 
 
 def _statuses(runtime: Runtime) -> str:

@@ -25,6 +25,7 @@ from models.core.settings import get_settings
 from models.custody.alerts import Alert
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
+from models.custody.stocktakes import Stocktake
 from models.custody.truckloads import read_truckload
 from models.custody.items import Item, ItemKind, ItemStatus
 from models.log.reads import latest_checkpoint, tree_root
@@ -142,12 +143,27 @@ def test_boxes_part_way_along_their_route(demo):
     moved = {seed_demo.KEFAMENANU, insana, seed_demo.INSANA_UTARA}
     others = {i.status for i in items if not any(within(i.destination, area) for area in moved)}
     assert others == {ItemStatus.REGISTERED}
-    # Clean custody: every scan accepted without a flag; one alert, for the truck no escort picked up.
+    # Clean custody: every scan accepted without a flag; one alert for the truck no escort
+    # picked up, and the stock-take's two (test_a_stock_take_finds_one_missing_and_one_stray_box).
     events = all_of(demo, Event, Event.log_id == TTU)
     assert len(events) > 300 and all(event.flags == [] for event in events)
-    [alert] = all_of(demo, Alert, Alert.log_id == TTU)
+    [alert] = [a for a in all_of(demo, Alert, Alert.log_id == TTU) if not a.rule.startswith("stocktake")]
     assert (alert.rule, alert.site, alert.acked_at) == ("no_pickup", TTU, None)
     assert f"{TTU}-{seed_demo.INSANA_UTARA}-demo" in alert.detail
+
+
+def test_a_stock_take_finds_one_missing_and_one_stray_box(demo):
+    """PPS Nansean's stock-take: every box it holds but one, and a box on its way to
+    Susulaku that the log places on a truck from PPK Insana, whose custody stays."""
+    nansean, susulaku = seed_demo.NANSEAN, seed_demo.ONWARD[1]
+    [counted] = all_of(demo, Stocktake, Stocktake.log_id == TTU)
+    assert (counted.id, counted.site, counted.status.value) == (f"{nansean}-SO-demo", nansean, "closed")
+    [missing], [stray] = counted.missing, counted.unexpected
+    assert within(missing, nansean) and within(stray, susulaku) and len(counted.found) > 0
+    [box] = all_of(demo, Item, Item.log_id == TTU, Item.id == stray)
+    assert (box.status, box.custodian) == (ItemStatus.IN_TRANSIT, seed_demo.INSANA)
+    raised = {(a.rule, a.item_id) for a in all_of(demo, Alert, Alert.log_id == TTU) if a.rule.startswith("stocktake")}
+    assert raised == {("stocktake_missing", missing), ("stocktake_unexpected", stray)}
 
 
 def test_escorts_pick_up_and_deliver_the_truckloads(demo):

@@ -343,6 +343,24 @@ _TEXT: dict[str, tuple[str, str]] = {
         "There is no truckload {item} in this log. A counterfeit manifest?",
     ),
     "truck_bad_id_detail": ("{item} bukan nomor muatan.", "{item} is not a truckload id."),
+    # The scanner's stock-take (stocktake.js)
+    "type_stocktake": ("Stock opname", "Stock-take"),
+    "stocktake": ("Stock opname", "Stock-take"),
+    "stocktake_hint": (
+        "Hitung semua kotak di tempat ini: mulai, pindai label tiap kotak, lalu tutup.",
+        "Count every box here: start, scan each box's label, then close.",
+    ),
+    "stocktake_start": ("Mulai stock opname", "Start a stock-take"),
+    "stocktake_active": (
+        "Stock opname {id}: {n} kotak dipindai. Setiap label yang dipindai langsung dicatat.",
+        "Stock-take {id}: {n} boxes scanned. Each label read is recorded at once.",
+    ),
+    "stocktake_close": ("Tutup stock opname", "Close the stock-take"),
+    "stocktake_closed": (
+        "Ditutup: {found} ditemukan, {missing} hilang, {unexpected} tak terduga.",
+        "Closed: {found} found, {missing} missing, {unexpected} unexpected.",
+    ),
+    "stocktake_report": ("Cetak berita acara", "Print the report"),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -76,6 +76,11 @@ POLICY: dict[str, Rule] = {
     "exports.area_report": Rule("print an area's custody report", EVERYONE, Reach.TARGET, "items:read", SITE),
     "handoffs.read": Rule("read handoffs", EVERYONE - {Role.INTEGRATOR}, Reach.TARGET, on="either end of the handoff"),
     "handoffs.close": Rule("close handoffs", CUSTODIANS, Reach.TARGET, on="the receiving end"),
+    # A stock-take (issue 25): read by whoever oversees the site, closed by its custodians.
+    "stocktakes.read": Rule(
+        "read stock-takes", EVERYONE - {Role.ESCORT}, Reach.TARGET, "items:read", "the site counted"
+    ),
+    "stocktakes.close": Rule("close stock-takes", CUSTODIANS, Reach.TARGET, on="the site counted"),
     "alerts.list": Rule("list alerts", SUPERVISORS, Reach.LOG, "alerts:read", LISTED),
     "alerts.acknowledge": Rule(
         "acknowledge alerts", frozenset({Role.KPU, Role.PPK, Role.AUDITOR}), Reach.TARGET,
