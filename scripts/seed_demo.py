@@ -7,7 +7,7 @@ Pilkada 2024 ballot boxes are registered with their signed labels, and some are
 already on their way, moved by real signed scans through the same custody rules as
 the field app's, each truckload under a Polres TTU escort who signs its pickup and
 delivery on their own phone; one truckload's escort never picked it up, and its alert
-is open. A village's stock-take finds one box missing and one that should not be there. Development only: the passwords printed at the end are public."""
+is open. A district's stock-take finds one box missing and one that should not be there. Development only: the passwords printed at the end are public."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ INSANA = "53.03.08"  # its boxes left the warehouse and reached the PPK
 INSANA_UTARA = "53.03.09"  # its boxes are on the road to the PPK
 ONWARD = ("53.03.08.2005", "53.03.08.2006", "53.03.08.2007")  # Insana villages on their way
 NANSEAN = "53.03.08.2005"  # boxes reached the village, TPS 001's the polling station
+INCOMPLETE = f"{NANSEAN}-002-BUP"  # the one box of its TPS taken there: the TPS is incomplete
 PASSWORD = "jejak-demo-2024"  # development only, and printed for everyone to see
 CONTESTS = ("GUB", "BUP")  # Pilkada 2024: a Gubernur and a Bupati ballot box per TPS
 # TPS khusus (prisons, hospitals) come after a village's ordinary polling stations.
@@ -78,6 +79,7 @@ USERS = (
     DemoUser("ppk.insana", Role.PPK, INSANA, "Ketua PPK Insana (demo)"),
     DemoUser("pps.nansean", Role.PPS, NANSEAN, "Ketua PPS Nansean (demo)"),
     DemoUser("kpps.nansean.001", Role.KPPS, f"{NANSEAN}-001", "Ketua KPPS TPS 001 Nansean (demo)"),
+    DemoUser("kpps.nansean.002", Role.KPPS, f"{NANSEAN}-002", "Ketua KPPS TPS 002 Nansean (demo)"),
     # Polres TTU's escorts: one guards the trucks from the warehouse, one those from the districts on.
     DemoUser("escort.polres.ttu", Role.ESCORT, REGENCY, "Bripka Polres TTU (demo)", nrp="85061234"),
     DemoUser("escort2.polres.ttu", Role.ESCORT, REGENCY, "Briptu Polres TTU (demo)", nrp="93070588"),
@@ -366,11 +368,12 @@ def _stamp(moment: datetime) -> str:
 def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     """Kefamenanu's boxes sealed; Insana Utara's on the road to their PPK; Insana's at
     their PPK, but those of three villages sent on: two still on the road, Nansean's
-    received at the village, and of those TPS 001's taken on to the polling station.
-    Then Nansean's stock-take finds one box missing and one unexpected."""
-    kpu, ppk, pps, kpps = (
+    received at the village, and of those TPS 001's taken on to the polling station
+    and TPS 002's Bupati box (its Gubernur box not yet: incomplete). Then
+    PPK Insana's stock-take finds one box missing and one unexpected."""
+    kpu, ppk, pps, kpps, kpps_2 = (
         new_phone(runtime, actors[name], f"demo phone of {name}")
-        for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
+        for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001", "kpps.nansean.002")
     )
     warehouse, districts = (
         new_phone(runtime, actors[user.username], f"demo phone of {user.username}", user.nrp)
@@ -389,11 +392,13 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     story.hand_over(ppk, boxes(*ONWARD[1:]), 1, districts)
     story.hand_over(ppk, boxes(NANSEAN), 1, districts, receiver=pps)
     story.hand_over(pps, boxes(f"{NANSEAN}-001"), 2, districts, receiver=kpps)
-    # PPS Nansean counts its shelves: one of its boxes is not there, and a box on its way
-    # to Susulaku is (dropped off at the wrong village?): custody stays with PPK Insana.
-    shelves = [box for box in boxes(NANSEAN) if not within(box, f"{NANSEAN}-001")]
+    # TPS 002 has its Bupati box, not yet its Gubernur box: an incomplete polling station.
+    story.hand_over(pps, [INCOMPLETE], 2, districts, receiver=kpps_2)
+    # PPK Insana counts its shelves: one of its boxes is not there, and a box the log
+    # places on the truck to Susulaku is (it never left?): custody stays as the log says.
+    shelves = [box for box in boxes(INSANA) if not any(within(box, village) for village in ONWARD)]
     stray = boxes(ONWARD[1])[0]
-    counted = story.stock_take(pps, NANSEAN, [*shelves[1:], stray])
+    counted = story.stock_take(ppk, INSANA, [*shelves[1:], stray])
     assert (counted.missing, counted.unexpected) == ([shelves[0]], [stray]), counted
 
 

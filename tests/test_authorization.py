@@ -224,6 +224,12 @@ CASES: dict[tuple[str, str], Case] = {
         )
         for method, tail in ((GET, ""), (POST, "/close"), (GET, "/report.pdf"), (GET, "/report.csv"))
     },
+    **{
+        (GET, f"/api/v1/completeness{tail}"): Case(
+            lambda w, tail=tail: (f"/api/v1/completeness{tail}?site={w.a.ppk}", None), DISTRICT
+        )
+        for tail in ("", "/report.pdf", "/report.csv")
+    },
     (GET, "/api/v1/alerts"): Case(lambda w: (f"/api/v1/alerts?log={w.a.kpu}", None), REGENCY),
     (POST, "/api/v1/alerts/{alert_id}/ack"): Case(
         lambda w: (f"/api/v1/alerts/{_fresh_alert(w)}/ack?log={w.a.kpu}", {"reason": "diperiksa"}),

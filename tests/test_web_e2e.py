@@ -527,3 +527,16 @@ def test_a_stock_take_counted_on_the_scanner_and_closed(phones, demo):
     with kpps.page.expect_response("**/report.pdf") as printed:
         kpps.page.click("#stocktake button:has-text('Cetak berita acara')")
     assert printed.value.status == 200 and printed.value.headers["content-type"] == "application/pdf"
+
+
+def test_the_dashboard_shows_the_polling_stations_kits(phones, demo):
+    dashboard = phones()
+    dashboard.open(f"/dashboard?site={seed_demo.NANSEAN}")
+    dashboard.sign_in("kpu.ttu")
+    dashboard.page.wait_for_selector("body[data-loaded]")
+    assert dashboard.page.locator("#kit-counts").inner_text() == (
+        "1 TPS lengkap · 1 belum lengkap · 0 belum menerima apa pun"
+    )
+    incomplete = dashboard.page.locator(f"#completeness li[data-tps='{seed_demo.NANSEAN}-002']")
+    assert "GUB: Diterima dan disimpan 53.03.08.2005" in incomplete.inner_text()
+    dashboard.shot("dashboard-completeness")

@@ -361,6 +361,21 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Closed: {found} found, {missing} missing, {unexpected} unexpected.",
     ),
     "stocktake_report": ("Cetak berita acara", "Print the report"),
+    # The dashboard's completeness card (completeness.js)
+    "kit_title": ("Kelengkapan logistik TPS", "Polling stations' kits"),
+    "kit_counts": (
+        "{complete} TPS lengkap · {incomplete} belum lengkap · {not_started} belum menerima apa pun",
+        "{complete} polling stations complete · {incomplete} incomplete · {not_started} not started",
+    ),
+    "kit_complete": ("lengkap", "complete"),
+    "kit_incomplete": ("belum lengkap", "incomplete"),
+    "kit_not_started": ("belum diterima", "not started"),
+    "kit_unregistered": ("belum didaftarkan", "never registered"),
+    "kit_need_by": ("dibutuhkan {when}", "needed by {when}"),
+    "kit_report": ("Laporan:", "Report:"),
+    "kerawanan_sangat_rawan": ("sangat rawan", "very vulnerable"),
+    "kerawanan_rawan": ("rawan", "vulnerable"),
+    "kerawanan_kurang_rawan": ("kurang rawan", "less vulnerable"),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -81,6 +81,10 @@ POLICY: dict[str, Rule] = {
         "read stock-takes", EVERYONE - {Role.ESCORT}, Reach.TARGET, "items:read", "the site counted"
     ),
     "stocktakes.close": Rule("close stock-takes", CUSTODIANS, Reach.TARGET, on="the site counted"),
+    # Completeness per TPS (issue 25): the area's officers, Bawaslu and Polres auditors.
+    "completeness.read": Rule(
+        "read completeness", SUPERVISORS | {Role.PPS}, Reach.TARGET, "items:read", "the area (default: the jurisdiction)"
+    ),
     "alerts.list": Rule("list alerts", SUPERVISORS, Reach.LOG, "alerts:read", LISTED),
     "alerts.acknowledge": Rule(
         "acknowledge alerts", frozenset({Role.KPU, Role.PPK, Role.AUDITOR}), Reach.TARGET,

@@ -6,6 +6,7 @@
 import { call } from "./api.js";
 import { ago, el, t, when } from "./i18n.js";
 import { bars, legend, map } from "./charts.js";
+import { showCompleteness } from "./completeness.js";
 import { openCheckpoint } from "./note.js";
 import { askAgain, signIn } from "./session.js";
 
@@ -139,12 +140,14 @@ async function load() {
   crumbs();
   const log = area.slice(0, 5);
   try {
-    const [report, transit, alerts] = await Promise.all([
+    const [report, transit, alerts, kits] = await Promise.all([
       get(`/api/v1/stats/progress?site=${area}`),
       get(`/api/v1/items?status=in_transit&site=${area}&limit=500`),
       get(`/api/v1/alerts?log=${log}&site=${area}&limit=500`),
+      get(`/api/v1/completeness?site=${area}&limit=25`),
       showLog(log),
     ]);
+    showCompleteness($("completeness"), kits, session.token);
     showProgress(report);
     showTransit(transit.items);
     showAlerts(alerts.alerts);
