@@ -18,6 +18,8 @@ from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
 from api.completeness import endpoints as completeness
+from api.convoys import endpoints as convoys
+from api.returns import endpoints as returns
 from api.devices import endpoints as devices
 from api.events import endpoints as events
 from api.export import endpoints as export
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)
-    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, stocktakes, completeness, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
+    for module in (auth, sites, items, labels, devices, events, export, handoffs, handoff_papers, stocktakes, completeness, convoys, returns, alerts, logs, stats, webhooks, users, audit, witnesses, tiles, pages, ops):
         app.include_router(module.router)
     app.mount("/static", pages.static, name="static")
     return app

@@ -230,6 +230,10 @@ CASES: dict[tuple[str, str], Case] = {
         )
         for tail in ("", "/report.pdf", "/report.csv")
     },
+    (GET, "/api/v1/convoys"): Case(lambda w: (f"/api/v1/convoys?site={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/convoys/sheet.pdf"): Case(lambda w: (f"/api/v1/convoys/sheet.pdf?site={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/returns"): Case(lambda w: (f"/api/v1/returns?site={w.a.ppk}", None), DISTRICT),
+    (GET, "/api/v1/orphans"): Case(lambda w: (f"/api/v1/orphans?site={w.a.ppk}", None), DISTRICT),
     (GET, "/api/v1/alerts"): Case(lambda w: (f"/api/v1/alerts?log={w.a.kpu}", None), REGENCY),
     (POST, "/api/v1/alerts/{alert_id}/ack"): Case(
         lambda w: (f"/api/v1/alerts/{_fresh_alert(w)}/ack?log={w.a.kpu}", {"reason": "diperiksa"}),

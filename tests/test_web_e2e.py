@@ -540,3 +540,13 @@ def test_the_dashboard_shows_the_polling_stations_kits(phones, demo):
     incomplete = dashboard.page.locator(f"#completeness li[data-tps='{seed_demo.NANSEAN}-002']")
     assert "GUB: Diterima dan disimpan 53.03.08.2005" in incomplete.inner_text()
     dashboard.shot("dashboard-completeness")
+
+
+def test_the_dashboard_shows_the_convoys_on_the_road(phones, demo):
+    dashboard = phones()
+    dashboard.open("/dashboard")
+    dashboard.sign_in("auditor.bawaslu.ttu")
+    dashboard.page.wait_for_selector("body[data-loaded]")
+    truck = dashboard.page.locator(f"#convoys li[data-handoff='{TRUCK}']")
+    assert "NRP pengawal 85061234" in truck.inner_text()
+    dashboard.shot("dashboard-convoys")

@@ -3,8 +3,6 @@ part of it, or none yet, and for those not complete what is missing and where it
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
 from typing import Annotated
 
@@ -19,7 +17,7 @@ from api.completeness.schemas import (
     StationOut,
 )
 from api.deps import DatabasesDep, Permit, SettingsDep
-from api.export.endpoints import PDF, pdf_response
+from api.export.endpoints import PDF, csv_response, pdf_response
 from models.accounts import policy
 from models.accounts.actor import Actor
 from models.custody.completeness import Completeness, Station, completeness
@@ -92,15 +90,10 @@ def report_pdf(actor: CompletenessReader, databases: DatabasesDep, settings: Set
 def report_csv(actor: CompletenessReader, databases: DatabasesDep, settings: SettingsDep, site: AreaQuery = None) -> Response:
     """Every TPS not complete, most urgent first, as UTF-8 CSV in Bahasa Indonesia."""
     found = _read(actor, databases, settings, site)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["tps", "nama", "kerawanan", "keadaan", "diterima", "dibutuhkan", "batas_waktu", "kurang"])
-    for s in found.stations:
-        writer.writerow([
-            s.code, s.name, s.kerawanan.value if s.kerawanan else "", KEADAAN[s.state], s.reached, s.required,
-            s.need_by.isoformat() if s.need_by else "", "; ".join(f"{m.code}: {where(m)}" for m in s.missing),
-        ])  # fmt: skip
-    return Response(
-        buffer.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="kelengkapan-{found.site.code}.csv"'},
+    rows = (
+        [s.code, s.name, s.kerawanan.value if s.kerawanan else "", KEADAAN[s.state], s.reached, s.required,
+         s.need_by.isoformat() if s.need_by else "", "; ".join(f"{m.code}: {where(m)}" for m in s.missing)]
+        for s in found.stations
     )  # fmt: skip
+    header = ["tps", "nama", "kerawanan", "keadaan", "diterima", "dibutuhkan", "batas_waktu", "kurang"]
+    return csv_response(header, rows, f"kelengkapan-{found.site.code}.csv")

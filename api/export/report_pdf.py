@@ -99,8 +99,8 @@ def printable(text: str) -> str:
 
 
 class Document(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, title: str, orientation: str = "P") -> None:
+        super().__init__(orientation=orientation, unit="mm", format="A4")
         self.report_title = title
         self.core_fonts_encoding = ENCODING
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)

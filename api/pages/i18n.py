@@ -373,6 +373,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kit_unregistered": ("belum didaftarkan", "never registered"),
     "kit_need_by": ("dibutuhkan {when}", "needed by {when}"),
     "kit_report": ("Laporan:", "Report:"),
+    # The dashboard's convoy card (convoys.js)
+    "convoys": ("Konvoi di jalan", "Convoys on the road"),
+    "convoy_detail": (
+        "{vehicle} · NRP pengawal {escorts} · {hours} dari {allowed} jam · {boxes} kotak di jalan",
+        "{vehicle} · escort NRPs {escorts} · {hours} of {allowed} h · {boxes} boxes on the road",
+    ),
     "kerawanan_sangat_rawan": ("sangat rawan", "very vulnerable"),
     "kerawanan_rawan": ("rawan", "vulnerable"),
     "kerawanan_kurang_rawan": ("kurang rawan", "less vulnerable"),

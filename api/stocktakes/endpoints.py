@@ -3,13 +3,10 @@ custodian; the closing names what was found, missing and unexpected."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from fastapi import APIRouter, Response
 
 from api.deps import DatabasesDep, Permit, SequencerDep
-from api.export.endpoints import PDF, pdf_response
+from api.export.endpoints import PDF, csv_response, pdf_response
 from api.stocktakes.report import HASIL, stocktake_pdf
 from api.stocktakes.schemas import LineOut, StocktakeOut
 from models.accounts import policy
@@ -84,14 +81,10 @@ def report_pdf(log_id: str, stocktake_id: str, actor: StocktakeReader, databases
 def report_csv(log_id: str, stocktake_id: str, actor: StocktakeReader, databases: DatabasesDep) -> Response:
     """The stock-take box by box as UTF-8 CSV, headers and results in Bahasa Indonesia."""
     report = _read(databases, actor, "stocktakes.read", log_id, stocktake_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["barang", "hasil", "dipegang_oleh", "nama_tempat", "status", "entri_log"])
-    for line in report.lines:
-        place = report.names.get(line.custodian or "", "")
-        evidence = " ".join(f"#{index}" for index in line.evidence)
-        writer.writerow([line.item, HASIL[line.outcome], line.custodian, place, line.status, evidence])
-    return Response(
-        buffer.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="stock-opname-{stocktake_id}.csv"'},
+    rows = (
+        [line.item, HASIL[line.outcome], line.custodian, report.names.get(line.custodian or "", ""), line.status,
+         " ".join(f"#{index}" for index in line.evidence)]
+        for line in report.lines
     )  # fmt: skip
+    header = ["barang", "hasil", "dipegang_oleh", "nama_tempat", "status", "entri_log"]
+    return csv_response(header, rows, f"stock-opname-{stocktake_id}.csv")

@@ -7,6 +7,7 @@ import { call } from "./api.js";
 import { ago, el, t, when } from "./i18n.js";
 import { bars, legend, map } from "./charts.js";
 import { showCompleteness } from "./completeness.js";
+import { showConvoys } from "./convoys.js";
 import { openCheckpoint } from "./note.js";
 import { askAgain, signIn } from "./session.js";
 
@@ -140,14 +141,16 @@ async function load() {
   crumbs();
   const log = area.slice(0, 5);
   try {
-    const [report, transit, alerts, kits] = await Promise.all([
+    const [report, transit, alerts, kits, trucks] = await Promise.all([
       get(`/api/v1/stats/progress?site=${area}`),
       get(`/api/v1/items?status=in_transit&site=${area}&limit=500`),
       get(`/api/v1/alerts?log=${log}&site=${area}&limit=500`),
       get(`/api/v1/completeness?site=${area}&limit=25`),
+      get(`/api/v1/convoys?site=${area}`),
       showLog(log),
     ]);
     showCompleteness($("completeness"), kits, session.token);
+    showConvoys($("convoys"), trucks);
     showProgress(report);
     showTransit(transit.items);
     showAlerts(alerts.alerts);

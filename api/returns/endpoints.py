@@ -1,0 +1,93 @@
+"""After the count: return reconciliation per district and for the regency, and the
+orphans (boxes received or found where the log did not expect them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from models.accounts import policy
+from models.accounts.actor import Actor
+from models.custody.returns import STAGES, orphans, reconcile
+from pydantic import BaseModel, Field
+
+from api.deps import DatabasesDep, Permit
+
+router = APIRouter(prefix="/api/v1", tags=["returns"])
+
+ReturnsReader = Permit("returns.read")
+OrphansReader = Permit("orphans.read")
+AreaQuery = Annotated[
+    str | None,
+    Query(max_length=32, pattern=r"^[0-9.\-]+$", examples=["53.03"], description="An area; defaults to your jurisdiction"),
+]
+StageCounts = Annotated[
+    dict[str, int],
+    Field(description="Boxes by where they stand on the way home: " + ", ".join(STAGES), examples=[dict.fromkeys(STAGES, 0)]),
+]
+
+
+class DistrictReturns(BaseModel):
+    code: str
+    name: str | None
+    counts: StageCounts
+
+
+class ResealMismatch(BaseModel):
+    item: str
+    entry_index: int = Field(description="The return-leg scan that found other seals than the reseal recorded")
+
+
+class ReturnsOut(BaseModel):
+    site: str
+    name: str
+    counts: StageCounts
+    districts: list[DistrictReturns] = Field(description="Per PPK, by the boxes' destinations")
+    reseal_mismatches: list[ResealMismatch]
+
+
+class OrphanOut(BaseModel):
+    item: str
+    how: str = Field(description="`received (no_dispatch)`, `received (wrong_site)`, or `stocktake <id>`: found there")
+    site: str
+    entry_index: int = Field(description="The receive, or the box's stocktake scan")
+    observed_at: datetime | None
+    next_type: str | None = Field(description="What happened next: the box's following event")
+    next_site: str | None
+    next_index: int | None
+    custodian: str = Field(description="Where the log places the box now")
+    status: str
+
+
+def _area(actor: Actor, action: str, site: str | None) -> str:
+    code = site or actor.jurisdiction
+    if not code:
+        raise HTTPException(422, "a national account names the area: site=53.03")
+    policy.permit(actor, action, at=code)
+    return code
+
+
+@router.get("/returns")
+def returns(actor: ReturnsReader, databases: DatabasesDep, site: AreaQuery = None) -> ReturnsOut:
+    """After the count: the boxes bound for the regency (or district) back at the KPU, on
+    their way, missing (their truckload closed without them), still at a TPS, PPS or
+    PPK, or not counted yet; per PPK; and the boxes whose return-leg seals differ from
+    those their reseal recorded."""
+    code = _area(actor, "returns.read", site)
+    with databases.for_log(code).reads() as session:
+        found = reconcile(session, code)
+    return ReturnsOut(
+        site=code, name=found.site.name, counts=found.total.counts,
+        districts=[DistrictReturns(code=c, name=found.names.get(c), counts=t.counts) for c, t in found.districts.items()],
+        reseal_mismatches=[ResealMismatch(item=i, entry_index=n) for i, n in found.reseal_mismatches],
+    )  # fmt: skip
+
+
+@router.get("/orphans")
+def orphan_boxes(actor: OrphansReader, databases: DatabasesDep, site: AreaQuery = None) -> list[OrphanOut]:
+    """Every box received, or found in a closed stock-take, at or below the area where
+    the log did not expect it, in log order, with what happened next and where it is now."""
+    code = _area(actor, "orphans.read", site)
+    with databases.for_log(code).reads() as session:
+        return [OrphanOut(**vars(o)) for o in orphans(session, code)]
