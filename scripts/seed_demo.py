@@ -249,11 +249,11 @@ def submit(runtime: Runtime, actor: Actor, envelopes: list[dict[str, Any]]) -> l
     return submit_scans(*services, actor, envelopes)
 
 
-def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> Phone:
-    """A phone registered in the log; an escort's carries their NRP."""
+def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None, log: str = REGENCY) -> Phone:
+    """A phone registered in the log (the demo's); an escort's carries their NRP."""
     key = Ed25519PrivateKey.generate()
-    work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
-    device: Device = runtime.sequencer.submit(REGENCY, work, 1)
+    work = DeviceRegistration(log, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
+    device: Device = runtime.sequencer.submit(log, work, 1)
     return Phone(actor, key, device.id, nrp)
 
 
