@@ -8,6 +8,7 @@ import { ago, el, t, when } from "./i18n.js";
 import { bars, legend, map } from "./charts.js";
 import { showCompleteness } from "./completeness.js";
 import { showConvoys } from "./convoys.js";
+import { showReturns } from "./returns.js";
 import { openCheckpoint } from "./note.js";
 import { askAgain, signIn } from "./session.js";
 
@@ -141,16 +142,19 @@ async function load() {
   crumbs();
   const log = area.slice(0, 5);
   try {
-    const [report, transit, alerts, kits, trucks] = await Promise.all([
+    const [report, transit, alerts, kits, trucks, returns, orphans] = await Promise.all([
       get(`/api/v1/stats/progress?site=${area}`),
       get(`/api/v1/items?status=in_transit&site=${area}&limit=500`),
       get(`/api/v1/alerts?log=${log}&site=${area}&limit=500`),
       get(`/api/v1/completeness?site=${area}&limit=25`),
       get(`/api/v1/convoys?site=${area}`),
+      get(`/api/v1/returns?site=${area}`),
+      get(`/api/v1/orphans?site=${area}`),
       showLog(log),
     ]);
     showCompleteness($("completeness"), kits, session.token);
     showConvoys($("convoys"), trucks);
+    showReturns($("returns"), returns, orphans);
     showProgress(report);
     showTransit(transit.items);
     showAlerts(alerts.alerts);
