@@ -129,6 +129,16 @@ def Permit(action: str) -> Any:  # noqa: N802: read as a type, `actor: Permit("a
     return Annotated[Actor, Depends(permitted)]
 
 
+def actor_area(actor: Actor, action: str, requested: str | None) -> str:
+    """The area an actor takes `action` in: the one asked for, else their jurisdiction
+    (a national account names one); refused outside the jurisdiction."""
+    code = requested or actor.jurisdiction
+    if not code:
+        raise HTTPException(422, "a national account names the area: site=53.03")
+    policy.permit(actor, action, at=code)
+    return code
+
+
 def actor_log(actor: Actor, action: str, requested: str | None) -> str:
     """The regency log an actor takes `action` in: theirs, or the one a national account
     names; a log outside their jurisdiction is refused."""

@@ -52,6 +52,7 @@ from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
 from scripts import simulate
 from scripts.bench_ledger import recreate_database
+from scripts.bench_manifest import timed_rounds
 from scripts.seed_demo import new_phone, submit
 
 COUNTED = "90.01"  # the stock-take's own regency, outside any real province
@@ -115,15 +116,6 @@ def _load_province(runtime: Runtime, args: argparse.Namespace) -> tuple[list[str
             for start in range(0, len(rows), 5000):
                 session.execute(insert(table), rows[start : start + 5000])
     return election.regencies, len(items), len(loads)
-
-
-def _times(rounds: int, run: Callable[[], object]) -> list[float]:
-    seconds = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def p99(seconds: list[float]) -> float:
@@ -234,10 +226,10 @@ def _run(runtime: Runtime, settings: Settings, args: argparse.Namespace) -> int:
     each(trucks)()
     rounds = args.rounds
     figures = {
-        "completeness, all regencies": _times(rounds, each(kits)),
-        "  plain SELECT of the same item rows": _times(rounds, each(plain_items)),
-        "convoys on the road, all regencies": _times(rounds, each(trucks)),
-        "  plain SELECT of the open truckloads": _times(rounds, each(plain_handoffs)),
+        "completeness, all regencies": timed_rounds(rounds, each(kits)),
+        "  plain SELECT of the same item rows": timed_rounds(rounds, each(plain_items)),
+        "convoys on the road, all regencies": timed_rounds(rounds, each(trucks)),
+        "  plain SELECT of the open truckloads": timed_rounds(rounds, each(plain_handoffs)),
     }
     for name, seconds in figures.items():
         print(_line(name, seconds))

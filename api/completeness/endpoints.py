@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from api.completeness.report import KEADAAN, completeness_pdf, where
 from api.completeness.schemas import (
@@ -16,9 +16,8 @@ from api.completeness.schemas import (
     MissingOut,
     StationOut,
 )
-from api.deps import DatabasesDep, Permit, SettingsDep
+from api.deps import DatabasesDep, Permit, SettingsDep, actor_area
 from api.export.endpoints import PDF, csv_response, pdf_response
-from models.accounts import policy
 from models.accounts.actor import Actor
 from models.custody.completeness import Completeness, Station, completeness
 
@@ -35,10 +34,7 @@ AreaQuery = Annotated[
 
 
 def _read(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None) -> Completeness:
-    code = site or actor.jurisdiction
-    if not code:
-        raise HTTPException(422, "a national account names the area: site=53.03")
-    policy.permit(actor, "completeness.read", at=code)
+    code = actor_area(actor, "completeness.read", site)
     with databases.for_log(code).reads() as session:
         return completeness(session, code, settings.election, settings.voting_day)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
-from models.accounts import policy
+from fastapi import APIRouter, Query, Response
 from models.accounts.actor import Actor, Role
 from models.accounts.users import nrp_of
 from models.core.base import utcnow
@@ -17,7 +16,7 @@ from models.places.codes import zone_of
 
 from api.convoys.schemas import ConvoyOut, ConvoysOut, LastScanOut
 from api.convoys.sheet import convoy_sheet_pdf
-from api.deps import DatabasesDep, Permit, SettingsDep
+from api.deps import DatabasesDep, Permit, SettingsDep, actor_area
 from api.export.endpoints import PDF, pdf_response
 
 router = APIRouter(prefix="/api/v1/convoys", tags=["convoys"])
@@ -31,10 +30,7 @@ DayQuery = Annotated[date | None, Query(description="Truckloads dispatched that 
 
 
 def _picture(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, day: date | None) -> tuple[str, ConvoyPicture]:
-    code = site or actor.jurisdiction
-    if not code:
-        raise HTTPException(422, "a national account names the area: site=53.03")
-    policy.permit(actor, "convoys.read", at=code)
+    code = actor_area(actor, "convoys.read", site)
     nrp = None
     if actor.role is Role.ESCORT:  # shown the convoys naming them, by their account's NRP
         with databases.home.reads() as session:  # accounts live on the home database

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
-from models.accounts import policy
-from models.accounts.actor import Actor
+from fastapi import APIRouter, Query
 from models.custody.returns import STAGES, orphans, reconcile
 from pydantic import BaseModel, Field
 
-from api.deps import DatabasesDep, Permit
+from api.deps import DatabasesDep, Permit, actor_area
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
 
@@ -60,21 +58,13 @@ class OrphanOut(BaseModel):
     status: str
 
 
-def _area(actor: Actor, action: str, site: str | None) -> str:
-    code = site or actor.jurisdiction
-    if not code:
-        raise HTTPException(422, "a national account names the area: site=53.03")
-    policy.permit(actor, action, at=code)
-    return code
-
-
 @router.get("/returns")
 def returns(actor: ReturnsReader, databases: DatabasesDep, site: AreaQuery = None) -> ReturnsOut:
     """After the count: the boxes bound for the regency (or district) back at the KPU, on
     their way, missing (their truckload closed without them), still at a TPS, PPS or
     PPK, or not counted yet; per PPK; and the boxes whose return-leg seals differ from
     those their reseal recorded."""
-    code = _area(actor, "returns.read", site)
+    code = actor_area(actor, "returns.read", site)
     with databases.for_log(code).reads() as session:
         found = reconcile(session, code)
     return ReturnsOut(
@@ -88,6 +78,6 @@ def returns(actor: ReturnsReader, databases: DatabasesDep, site: AreaQuery = Non
 def orphan_boxes(actor: OrphansReader, databases: DatabasesDep, site: AreaQuery = None) -> list[OrphanOut]:
     """Every box received, or found in a closed stock-take, at or below the area where
     the log did not expect it, in log order, with what happened next and where it is now."""
-    code = _area(actor, "orphans.read", site)
+    code = actor_area(actor, "orphans.read", site)
     with databases.for_log(code).reads() as session:
         return [OrphanOut(**vars(o)) for o in orphans(session, code)]

@@ -8,7 +8,7 @@ moves: a stock-take is evidence of where boxes are, never a handoff."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, or_, select
@@ -100,7 +100,6 @@ class StocktakeClose:
     recorded: Reckoning | None = None
     reckoning: Reckoning | None = None
     site: str = ""
-    closed: Stocktake | None = field(default=None, repr=False)
 
     def prepare(self, batch: Batch) -> list[NewEntry]:
         state = batch.state(StocktakesInBatch)
@@ -153,8 +152,11 @@ class StocktakeClose:
                 detail=f"found at {self.site} in stock-take {self.stocktake_id}, where the log does not place it: "
                 "recorded as evidence, its custody did not move",
             ))  # fmt: skip
-        self.closed = found
         return found
+
+    def abandon(self, batch: Batch) -> None:
+        """The request failed after `prepare`: the stock-take is open again for the batch."""
+        batch.state(StocktakesInBatch).closed.discard(self.stocktake_id)
 
 
 def get_stocktake(session: Session, log_id: str, stocktake_id: str) -> Stocktake:
