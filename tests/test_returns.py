@@ -54,6 +54,9 @@ def test_every_box_is_accounted_for_per_district_and_for_the_regency(counted):
     assert found["reseal_mismatches"] == [{"item": area.item(1), "entry_index": mismatch_index}]
     district = crew["ppk"].person.get("/api/v1/returns").json()
     assert district["counts"] == expected
+    rows = crew["kpu"].person.get("/api/v1/returns/report.csv").text.splitlines()
+    assert rows[0] == "kode,wilayah,kembali_di_kpu,di_jalan,hilang,di_tps,di_pps,di_ppk,belum_dihitung"
+    assert rows[1:] == [f"{area.ppk},Kecamatan,1,0,1,0,0,0,1", f"{area.kpu},Kabupaten {area.kpu},1,0,1,0,0,0,1"]
 
 
 def test_orphans_are_listed_with_what_happened_next(counted):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from models.custody.returns import STAGES, orphans, reconcile
 from pydantic import BaseModel, Field
 
 from api.deps import DatabasesDep, Permit, actor_area
+from api.export.endpoints import csv_response
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
 
@@ -72,6 +73,27 @@ def returns(actor: ReturnsReader, databases: DatabasesDep, site: AreaQuery = Non
         districts=[DistrictReturns(code=c, name=found.names.get(c), counts=t.counts) for c, t in found.districts.items()],
         reseal_mismatches=[ResealMismatch(item=i, entry_index=n) for i, n in found.reseal_mismatches],
     )  # fmt: skip
+
+
+TAHAP = {
+    "back": "kembali_di_kpu", "on_the_way": "di_jalan", "missing": "hilang", "at_tps": "di_tps", "at_pps": "di_pps",
+    "at_ppk": "di_ppk", "not_counted": "belum_dihitung",
+}  # fmt: skip
+
+
+@router.get(
+    "/returns/report.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per PPK and one for the area (Bahasa Indonesia)"}},
+)
+def returns_csv(actor: ReturnsReader, databases: DatabasesDep, site: AreaQuery = None) -> Response:
+    """The return reconciliation as UTF-8 CSV: a row per PPK, then the area's total."""
+    code = actor_area(actor, "returns.read", site)
+    with databases.for_log(code).reads() as session:
+        found = reconcile(session, code)
+    rows = [[c, found.names.get(c, ""), *t.counts.values()] for c, t in found.districts.items()]
+    rows.append([code, found.site.name, *found.total.counts.values()])
+    return csv_response(["kode", "wilayah", *TAHAP.values()], rows, f"pengembalian-{code}.csv")
 
 
 @router.get("/orphans")
