@@ -17,6 +17,9 @@ from api import contract, ops, problem_types, problems, security, tiles
 from api.alerts import endpoints as alerts
 from api.audit import endpoints as audit
 from api.auth import endpoints as auth
+from api.completeness import endpoints as completeness
+from api.convoys import endpoints as convoys
+from api.returns import endpoints as returns
 from api.devices import endpoints as devices
 from api.enroll import endpoints as enroll
 from api.epcis import endpoints as epcis
@@ -24,6 +27,7 @@ from api.events import endpoints as events
 from api.export import endpoints as export
 from api.handoffs import endpoints as handoffs
 from api.handoffs import papers as handoff_papers
+from api.stocktakes import endpoints as stocktakes
 from api.items import endpoints as items
 from api.labels import endpoints as labels
 from api.logs import endpoints as logs
@@ -87,8 +91,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.add_middleware(RequestContext)
     app.add_middleware(PageCompression)
     for module in (
-        auth, sites, items, labels, devices, events, export, epcis, handoffs, handoff_papers, alerts, logs, stats,
-        webhooks, users, me, enroll, audit, witnesses, tiles, pages, ops, problem_types,
+        auth, sites, items, labels, devices, events, export, epcis, handoffs, handoff_papers, stocktakes,
+        completeness, convoys, returns, alerts, logs, stats, webhooks, users, me, enroll, audit, witnesses, tiles,
+        pages, ops, problem_types,
     ):  # fmt: skip
         app.include_router(module.router)
     contract.document(app, settings.public_url)

@@ -30,6 +30,11 @@ TAGS = {
     "epcis": "EPCIS 2.0's query interface (SimpleEventQuery: an EPCISQueryDocument, paged by perPage and "
     "nextPageToken) and the jejak: vocabulary",
     "handoffs": "Truckloads: their manifests, papers (berita acara), receipts and public histories",
+    "stocktakes": "Stock-takes (stock opname): a site's boxes counted by signed scans, closed into found, "
+    "missing and unexpected",
+    "completeness": "Whether each TPS has its whole kit (kelengkapan), by area, most vulnerable first",
+    "convoys": "The truckloads on the road (or of a day): ends, escorts, time against the threshold",
+    "returns": "After the count: the boxes back at the KPU, on their way or missing; orphans",
     "alerts": "Custody irregularities the rules raise, and their acknowledgement",
     "logs": "The transparency logs: checkpoints, entries and RFC 9162 proofs",
     "stats": "Distribution progress by area",
@@ -44,6 +49,12 @@ TAGS = {
 # `tag.function` → the published operation id, where the function's name is not the verb.
 OPERATION_NAMES = {
     "auth.sign_in": "auth.token",
+    "stocktakes.stocktake": "stocktakes.get",
+    "completeness.area_completeness": "completeness.get",
+    "convoys.convoy_picture": "convoys.list",
+    "convoys.convoy_sheet": "convoys.sheet_pdf",
+    "returns.returns": "returns.get",
+    "returns.orphan_boxes": "returns.orphans",
     "sites.sites": "sites.list",
     "sites.site": "sites.get",
     "items.items": "items.list",
@@ -84,6 +95,7 @@ PARAMETERS = {
     "item_id": "The item's id: its destination TPS code and its contest, e.g. 53.03.08.2001-003-BUP",
     "log_id": "The log's regency code, e.g. 53.03",
     "handoff_id": "The truckload's id, chosen by the dispatching phone",
+    "stocktake_id": "The stock-take's id, chosen by the phone that began it; it begins with the site's code",
     "device_id": "The device's id, chosen when it was registered",
     "event_id": "The scan's event_id, chosen by the device",
     "subscription_id": "The webhook subscription's id",

@@ -159,6 +159,16 @@ def Permit(action: str) -> Any:  # noqa: N802: read as a type, `actor: Permit("a
     return Annotated[Actor, Depends(permitted)]
 
 
+def actor_area(actor: Actor, action: str, requested: str | None) -> str:
+    """The area an actor takes `action` in: the one asked for, else their jurisdiction
+    (a national account names one); refused outside the jurisdiction."""
+    code = requested or actor.jurisdiction
+    if not code:
+        raise Unprocessable("a national account names the area: site=53.03", code="area_required")
+    policy.permit(actor, action, at=code)
+    return code
+
+
 def actor_log(actor: Actor, action: str, requested: str | None) -> str:
     """The regency log an actor takes `action` in: theirs, or the one a national account
     names; a log outside their jurisdiction is refused."""

@@ -43,11 +43,11 @@ FORMAT_VERSION = 1
 # An escort's pickup or delivery is about a truckload, or one box of it: an item or none.
 ATTESTATION_TYPES = frozenset({"pickup", "delivery"})
 SCAN_TYPES = frozenset(
-    {"seal", "dispatch", "receive", "open", "count", "reseal", "incident", "correction", "store"}
+    {"seal", "dispatch", "receive", "open", "count", "reseal", "incident", "correction", "store", "stocktake"}
 ) | ATTESTATION_TYPES
 ITEM_TYPES = SCAN_TYPES - ATTESTATION_TYPES | {"register", "label", "missing"}
 ENTRY_TYPES = ITEM_TYPES | ATTESTATION_TYPES | {
-    "device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "alert_ack", "rules"
+    "device_register", "device_revoke", "label_key", LOG_KEY, "handoff_close", "stocktake_close", "alert_ack", "rules"
 }
 # What must agree between a signed scan and the entry that records it.
 SCAN_FIELDS = ("type", "item", "event_id", "device")

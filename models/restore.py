@@ -44,8 +44,9 @@ from models.custody.devices import Device, DeviceRegistration, DeviceRevocation
 from models.custody.handoffs import Handoff, HandoffClose
 from models.custody.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.custody.labels import LabelKey
-from models.custody.rules import ATTESTATIONS, Rules
+from models.custody.rules import ATTESTATIONS, Reckoning, Rules
 from models.custody.scans import Scan, ScanType, parse_scan
+from models.custody.stocktakes import StocktakeClose
 from models.custody.work import CustodyWork, SignedScan, rules_of
 from models.core.routing import LogDatabases
 from models.core.settings import Settings
@@ -327,13 +328,13 @@ class _Replay:
     def _placing(self, scans: list[Scan], entries: list[_Entry]) -> list[int | None]:
         """For each scan, the entry of the box's latest scan before it that placed the
         box if its site had coordinates: as the custody rules place a box (a correction
-        or an escort's scan never does, an older scan synced late neither), whatever the
+        a stock-take's or an escort's scan never does, an older scan synced late neither), whatever the
         sites here say."""
         earlier: list[int | None] = []
         for scan, entry in zip(scans, entries, strict=True):
             last = self._placed.get(scan.item) if scan.item else None
             earlier.append(last[1] if last else None)
-            places = scan.type is not ScanType.CORRECTION and scan.type not in ATTESTATIONS
+            places = scan.type not in (ScanType.CORRECTION, ScanType.STOCKTAKE) and scan.type not in ATTESTATIONS
             if scan.item and places and (last is None or scan.observed >= last[0]):
                 self._placed[scan.item] = (scan.observed, entry.index)
         return earlier
@@ -396,6 +397,12 @@ class _Replay:
             missing, self._missing = self._missing, []
             close = HandoffClose(record["handoff"], self._actor(record), handoff, record["missing"])
             close.finish(self._batch(entry, []), [m.appended for m in missing] + [entry.appended])
+        elif kind == "stocktake_close":
+            recorded = Reckoning(record["found"], record["missing"], record["unexpected"])
+            close = StocktakeClose(record["stocktake"], self._actor(record), recorded)
+            batch = self._batch(entry, [])
+            close.prepare(batch)  # the closing as recorded: nothing reckoned here
+            close.finish(batch, [entry.appended])
         elif kind == "alert_ack":
             self._acknowledge(entry)
         elif kind == "rules":

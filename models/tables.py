@@ -12,6 +12,7 @@ from models.custody.events import Event
 from models.custody.handoffs import Handoff
 from models.custody.items import Item
 from models.custody.labels import LabelKey
+from models.custody.stocktakes import Stocktake
 from models.log.tables import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
 from models.places.sites import Site
 from models.webhooks.subscriptions import Delivery, Subscription
@@ -34,6 +35,7 @@ __all__ = [
     "LogTile",
     "LogTreeNode",
     "Site",
+    "Stocktake",
     "Subscription",
     "User",
 ]

@@ -93,7 +93,8 @@ def _load_truck(runtime: Runtime, boxes: int) -> None:
         assert {r.status for r in results} == {"accepted"}, [r.reason for r in results if r.status != "accepted"][:3]
 
 
-def _times(rounds: int, run: Callable[[], object]) -> list[float]:
+def timed_rounds(rounds: int, run: Callable[[], object]) -> list[float]:
+    """The seconds each of `rounds` runs took."""
     seconds = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -137,10 +138,10 @@ def main(args: argparse.Namespace) -> int:
 
             document = request()  # warm: the first request imports and caches what it needs
             signed = read_and_sign()
-            whole = _times(args.rounds, request)
-            reading = _times(args.rounds, read_and_sign)
-            drawing = _times(args.rounds, lambda: manifest_pdf(signed))
-            coding = _times(args.rounds, lambda: qr_modules(signed.url))
+            whole = timed_rounds(args.rounds, request)
+            reading = timed_rounds(args.rounds, read_and_sign)
+            drawing = timed_rounds(args.rounds, lambda: manifest_pdf(signed))
+            coding = timed_rounds(args.rounds, lambda: qr_modules(signed.url))
     pages = len(PdfReader(io.BytesIO(document)).pages)
     modules = len(qr_modules(signed.url))
     print(f"manifest: {pages} page(s), {len(document):,} bytes; QR code of {len(signed.url)} characters, "

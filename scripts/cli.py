@@ -133,6 +133,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from scripts import bench_onboarding
 
         return bench_onboarding.main(args)
+
+    if args.target == "stock":
+        from scripts import bench_stock
+
+        return bench_stock.main(args)
+
     from scripts import bench_ledger
 
     return bench_ledger.main(args)
@@ -434,7 +440,7 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_log_create)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures against baselines")
-    bench.add_argument("target", choices=["ledger", "ingest", "reads", "verify", "growth", "manifest", "onboarding"])
+    bench.add_argument("target", choices=["ledger", "ingest", "reads", "verify", "growth", "manifest", "onboarding", "stock"])
     bench.add_argument("--entries", type=int, default=200_000)
     bench.add_argument(
         "--rounds", type=int, default=3, help="ledger, verify, ingest, reads, manifest: rounds, medians reported"
@@ -459,6 +465,11 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="growth: log sizes measured at"
     )
+    bench.add_argument("--province", default="53", help="stock: the province whose completeness and convoys are timed")
+    bench.add_argument("--villages", type=int, help="stock: only the first N villages of each district")
+    bench.add_argument("--election", choices=["pemilu", "pilkada"], default="pemilu", help="stock: the kit of each TPS")
+    bench.add_argument("--stocktake-boxes", type=int, default=2000, help="stock: boxes in the stock-take closed")
+    bench.add_argument("--stocktake-rounds", type=int, default=3, help="stock: stock-takes scanned and closed")
     bench.set_defaults(run=cmd_bench)
     sites = sub.add_parser("sites", help="import administrative areas and polling stations")
     sites_sub = sites.add_subparsers(dest="sites_command", required=True)

@@ -7,7 +7,7 @@ Pilkada 2024 ballot boxes are registered with their signed labels, and some are
 already on their way, moved by real signed scans through the same custody rules as
 the field app's, each truckload under a Polres TTU escort who signs its pickup and
 delivery on their own phone; one truckload's escort never picked it up, and its alert
-is open. Development only: the passwords printed at the end are public."""
+is open. A district's stock-take finds one box missing and one that should not be there. Development only: the passwords printed at the end are public."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from models.custody.ingest import MAX_SCANS_PER_REQUEST, submit_scans
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
 from models.custody.handoffs import Handoff
 from models.custody.pickups import raise_unpicked
+from models.custody.stocktakes import Stocktake, StocktakeClose
 from models.custody.truckloads import read_truckload
 from models.custody.work import ScanResult, rules_of
 from models.places.sites import Kerawanan, Site, SiteLevel, route_to, within
@@ -50,6 +51,7 @@ INSANA = "53.03.08"  # its boxes left the warehouse and reached the PPK
 INSANA_UTARA = "53.03.09"  # its boxes are on the road to the PPK
 ONWARD = ("53.03.08.2005", "53.03.08.2006", "53.03.08.2007")  # Insana villages on their way
 NANSEAN = "53.03.08.2005"  # boxes reached the village, TPS 001's the polling station
+INCOMPLETE = f"{NANSEAN}-002-BUP"  # the one box of its TPS taken there: the TPS is incomplete
 PASSWORD = "jejak-demo-2024"  # development only, and printed for everyone to see
 CONTESTS = ("GUB", "BUP")  # Pilkada 2024: a Gubernur and a Bupati ballot box per TPS
 # TPS khusus (prisons, hospitals) come after a village's ordinary polling stations.
@@ -80,6 +82,7 @@ USERS = (
     DemoUser("ppk.insana", Role.PPK, INSANA, "Ketua PPK Insana (demo)"),
     DemoUser("pps.nansean", Role.PPS, NANSEAN, "Ketua PPS Nansean (demo)"),
     DemoUser("kpps.nansean.001", Role.KPPS, f"{NANSEAN}-001", "Ketua KPPS TPS 001 Nansean (demo)"),
+    DemoUser("kpps.nansean.002", Role.KPPS, f"{NANSEAN}-002", "Ketua KPPS TPS 002 Nansean (demo)"),
     # Polres TTU's escorts: one guards the trucks from the warehouse, one those from the districts on.
     DemoUser("escort.polres.ttu", Role.ESCORT, REGENCY, "Bripka Polres TTU (demo)", nrp="85061234"),
     DemoUser("escort2.polres.ttu", Role.ESCORT, REGENCY, "Briptu Polres TTU (demo)", nrp="93070588"),
@@ -286,11 +289,11 @@ def submit(runtime: Runtime, actor: Actor, envelopes: list[dict[str, Any]]) -> l
     return submit_scans(*services, actor, envelopes)
 
 
-def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None) -> Phone:
-    """A phone registered in the log; an escort's carries their NRP."""
+def new_phone(runtime: Runtime, actor: Actor, name: str, nrp: str | None = None, log: str = REGENCY) -> Phone:
+    """A phone registered in the log (the demo's); an escort's carries their NRP."""
     key = Ed25519PrivateKey.generate()
-    work = DeviceRegistration(REGENCY, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
-    device: Device = runtime.sequencer.submit(REGENCY, work, 1)
+    work = DeviceRegistration(log, actor, key.public_key().public_bytes_raw(), name, nrp=nrp)
+    device: Device = runtime.sequencer.submit(log, work, 1)
     return Phone(actor, key, device.id, nrp)
 
 
@@ -383,6 +386,16 @@ class _Story:
         if receiver:
             self._send(receiver, receives)
 
+    def stock_take(self, phone: Phone, site: str, seen: list[str]) -> Stocktake:
+        """A stock-take at `site`: the boxes `seen` scanned on its shelves now, then closed."""
+        stocktake = f"{site}-SO-demo"
+        self._send(phone, [
+            phone.sign(type="stocktake", item=box, observed_at=_stamp(utcnow()), stocktake=stocktake, **self._at(site))
+            for box in seen
+        ])  # fmt: skip
+        work = StocktakeClose(stocktake, phone.actor)
+        return self.runtime.sequencer.submit(REGENCY, work, 1)
+
     def _manifest_digest(self, handoff: str) -> str:
         with self.runtime.db_for(REGENCY).reads() as session:
             return read_truckload(session, session.get_one(Handoff, (REGENCY, handoff))).manifest.digest
@@ -395,10 +408,12 @@ def _stamp(moment: datetime) -> str:
 def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     """Kefamenanu's boxes sealed; Insana Utara's on the road to their PPK; Insana's at
     their PPK, but those of three villages sent on: two still on the road, Nansean's
-    received at the village, and of those TPS 001's taken on to the polling station."""
-    kpu, ppk, pps, kpps = (
+    received at the village, and of those TPS 001's taken on to the polling station
+    and TPS 002's Bupati box (its Gubernur box not yet: incomplete). Then
+    PPK Insana's stock-take finds one box missing and one unexpected."""
+    kpu, ppk, pps, kpps, kpps_2 = (
         new_phone(runtime, actors[name], f"demo phone of {name}")
-        for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001")
+        for name in ("kpu.ttu", "ppk.insana", "pps.nansean", "kpps.nansean.001", "kpps.nansean.002")
     )
     warehouse, districts = (
         new_phone(runtime, actors[user.username], f"demo phone of {user.username}", user.nrp)
@@ -417,6 +432,14 @@ def _story(runtime: Runtime, actors: dict[str, Actor], tps: list[str]) -> None:
     story.hand_over(ppk, boxes(*ONWARD[1:]), 1, districts)
     story.hand_over(ppk, boxes(NANSEAN), 1, districts, receiver=pps)
     story.hand_over(pps, boxes(f"{NANSEAN}-001"), 2, districts, receiver=kpps)
+    # TPS 002 has its Bupati box, not yet its Gubernur box: an incomplete polling station.
+    story.hand_over(pps, [INCOMPLETE], 2, districts, receiver=kpps_2)
+    # PPK Insana counts its shelves: one of its boxes is not there, and a box the log
+    # places on the truck to Susulaku is (it never left?): custody stays as the log says.
+    shelves = [box for box in boxes(INSANA) if not any(within(box, village) for village in ONWARD)]
+    stray = boxes(ONWARD[1])[0]
+    counted = story.stock_take(ppk, INSANA, [*shelves[1:], stray])
+    assert (counted.missing, counted.unexpected) == ([shelves[0]], [stray]), counted
 
 
 def _statuses(runtime: Runtime) -> str:

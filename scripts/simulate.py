@@ -57,6 +57,7 @@ from models.core import migrations
 from models.core.errors import Conflict, InvalidRequest
 from models.core.settings import Settings, get_settings
 from models.custody.alerts import Alert
+from models.custody.completeness import KITS, kit
 from models.custody.items import Item
 from models.places.zones import zone_of
 from models.places.geo import Point, distance_km
@@ -68,10 +69,7 @@ from scripts.bench_ledger import recreate_database
 from scripts.bench_verify import verify_run
 from scripts.seed_demo import near, place_areas, tps_row, unit
 
-CONTESTS = {
-    "pemilu": ("PPWP", "DPR", "DPD", "DPRDPROV", "DPRDKAB"),  # president, DPR, DPD, DPRD I and II
-    "pilkada": ("GUB", "BUP"),  # governor and regent (a city elects its mayor: WAKO)
-}
+CONTESTS = KITS  # the ballot boxes of each election (a city elects its mayor: `kit`)
 # The real average of TPS per village: Pemilu 2024 had 823,220 TPS for the 83,762
 # villages of the wilayah data; Pilkada 2024 (up to 600 voters a TPS, not 300) had
 # 9,877 TPS in NTT's 3,442 villages.
@@ -181,7 +179,6 @@ def plan(runtime: Runtime, args: argparse.Namespace) -> Election:
     """Import the areas, draw the polling stations and write them, choose the boxes and
     the irregularities; the same election for the same seed."""
     regencies, districts = _scope(args)
-    contests = CONTESTS[args.election]
     mean = args.tps_per_village or TPS_PER_VILLAGE[args.election]
     with runtime.db.session(write=True) as session:
         import_areas(session, SHIPPED, regencies=regencies)
@@ -216,8 +213,7 @@ def plan(runtime: Runtime, args: argparse.Namespace) -> Election:
         voting_day=today - timedelta(days=10),
     )
     for tps in election.stations:
-        regency_contests = contests if args.election == "pemilu" or tps[3] != "7" else ("GUB", "WAKO")
-        election.boxes += [Box(f"{tps}-{c}", tps, c, n) for n, c in enumerate(regency_contests)]
+        election.boxes += [Box(f"{tps}-{c}", tps, c, n) for n, c in enumerate(kit(args.election, tps))]
     _phones(election, [v.code for v in villages], {v.parent_code or "" for v in villages})
     _irregularities(election)
     return election

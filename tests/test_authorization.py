@@ -139,6 +139,14 @@ def _fresh_handoff(w: Scene) -> str:
     return handoff
 
 
+def _fresh_stocktake(w: Scene) -> str:
+    """A new stock-take of A's KPU warehouse, one box scanned, for reading or closing."""
+    stocktake = f"{w.a.kpu}-SO-{uuid.uuid4().hex[:8]}"
+    (scanned,) = w.kpu.send(w.kpu.scan("stocktake", w.a.item(2), w.a.kpu, stocktake=stocktake))
+    assert scanned["status"] == "accepted", scanned
+    return stocktake
+
+
 def _fresh_officer(w: Scene) -> Person:
     """A new PPS officer of A, for disabling or enabling (either ends the tokens the
     officer holds: never the owner's, which later tests use)."""
@@ -220,6 +228,24 @@ CASES: dict[tuple[str, str], Case] = {
     (POST, "/api/v1/handoffs/{log_id}/{handoff_id}/close"): Case(
         lambda w: (f"/api/v1/handoffs/{w.a.kpu}/{_fresh_handoff(w)}/close", None), DISTRICT
     ),
+    # The site counted: A's KPU warehouse.
+    **{
+        (method, f"/api/v1/stocktakes/{{log_id}}/{{stocktake_id}}{tail}"): Case(
+            lambda w, tail=tail: (f"/api/v1/stocktakes/{w.a.kpu}/{_fresh_stocktake(w)}{tail}", None), REGENCY
+        )
+        for method, tail in ((GET, ""), (POST, "/close"), (GET, "/report.pdf"), (GET, "/report.csv"))
+    },
+    **{
+        (GET, f"/api/v1/completeness{tail}"): Case(
+            lambda w, tail=tail: (f"/api/v1/completeness{tail}?site={w.a.ppk}", None), DISTRICT
+        )
+        for tail in ("", "/report.pdf", "/report.csv")
+    },
+    (GET, "/api/v1/convoys"): Case(lambda w: (f"/api/v1/convoys?site={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/convoys/sheet.pdf"): Case(lambda w: (f"/api/v1/convoys/sheet.pdf?site={w.a.kpu}", None), REGENCY),
+    (GET, "/api/v1/returns"): Case(lambda w: (f"/api/v1/returns?site={w.a.ppk}", None), DISTRICT),
+    (GET, "/api/v1/returns/report.csv"): Case(lambda w: (f"/api/v1/returns/report.csv?site={w.a.ppk}", None), DISTRICT),
+    (GET, "/api/v1/orphans"): Case(lambda w: (f"/api/v1/orphans?site={w.a.ppk}", None), DISTRICT),
     (GET, "/api/v1/alerts"): Case(lambda w: (f"/api/v1/alerts?log={w.a.kpu}", None), REGENCY),
     (POST, "/api/v1/alerts/{alert_id}/ack"): Case(
         lambda w: (f"/api/v1/alerts/{_fresh_alert(w)}/ack?log={w.a.kpu}", {"reason": "diperiksa"}),

@@ -30,7 +30,9 @@ from models.custody.rules import (
     join_truckload,
     judge,
     party_of,
+    reckon,
     refusal,
+    stocktake_refusal,
     truckload_refusal,
 )
 from models.places.codes import Kerawanan, SiteLevel
@@ -69,6 +71,7 @@ class Scan:
     label: int | None = None
     incident: str | None = None
     ref: str | None = None
+    stocktake: str | None = None
     observed: datetime = NOW
 
 
@@ -86,6 +89,7 @@ EXPECTED = {
     ScanType.STORE: ((M, E), (E, E, E)),
     ScanType.INCIDENT: ((E, E), (E, E, E)),
     ScanType.CORRECTION: ((E, E), (E, E, E)),
+    ScanType.STOCKTAKE: ((E, E), (E, E, E)),
 }
 RESTING = [s for s in ItemStatus if s is not ItemStatus.IN_TRANSIT]
 # Where each party stands: the box rests at (or was dispatched from) the PPK, bound for the PPS.
@@ -116,6 +120,8 @@ def scan_by(kind: ScanType, party: Party) -> Scan:
         extra["incident"] = "wet"
     if kind is ScanType.CORRECTION:
         extra["ref"] = "d-1"
+    if kind is ScanType.STOCKTAKE:
+        extra["stocktake"] = f"{site}-SO-1"
     return Scan(kind, site, **extra)
 
 
@@ -133,7 +139,7 @@ def cells():
 
 def test_the_table_covers_every_state_scan_type_and_party():
     assert sorted(EXPECTED) == sorted(CUSTODY_SCANS)
-    assert len(list(cells())) == len(CUSTODY_SCANS) * (2 * len(RESTING) + 3) == 153
+    assert len(list(cells())) == len(CUSTODY_SCANS) * (2 * len(RESTING) + 3) == 170
 
 
 @pytest.mark.parametrize(("status", "kind", "party", "outcome"), list(cells()), ids=lambda v: str(v))
@@ -145,7 +151,9 @@ def test_every_cell_of_the_state_machine(status, kind, party, outcome):
     assert (verdict.party, verdict.outcome) == (party, outcome)
     if outcome is Outcome.EVIDENCE:
         assert item == before, "evidence moved something"
-        if kind not in (ScanType.INCIDENT, ScanType.CORRECTION):
+        if kind in (ScanType.INCIDENT, ScanType.CORRECTION, ScanType.STOCKTAKE):
+            assert verdict.flags in ([], ["incident_wet"]), "a record, not an irregularity"
+        else:
             assert verdict.flags, "evidence must say why nothing moved"
         return
     # What a move does to custody.

@@ -20,6 +20,7 @@ from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
 from models.custody.items import Item
+from models.custody.stocktakes import Stocktake
 from models.log.tables import LogCheckpoint, LogEntry
 from models.restore import RestoreError
 from models.runtime import Runtime
@@ -36,7 +37,8 @@ def _put_back_keys(settings: Settings, fresh: Settings) -> None:
 
 def _history(client, runtime, area, crew):
     """A log with every kind of entry: devices (one revoked), labels (one reprinted),
-    a full route out and back, a flagged scan, a handoff closed with a box missing."""
+    a full route out and back, a flagged scan, a handoff closed with a box missing, a
+    stock-take closed with a box missing and one unexpected."""
     walk_out_and_back(client, runtime, area, crew)
     register(crew, (area.tps[1], "BUP"), (area.tps[2], "BUP"))
     kpu, ppk = crew["kpu"], crew["ppk"]
@@ -46,6 +48,10 @@ def _history(client, runtime, area, crew):
     accepted(kpu.send(*[kpu.scan("dispatch", area.item(n), area.kpu, counterparty=area.ppk, **truck) for n in (1, 2)]))
     accepted(ppk.send(ppk.scan("receive", area.item(1), area.ppk, counterparty=area.kpu, seals=["X-1"])), ["seal_mismatch"])
     assert ppk.person.post(f"/api/v1/handoffs/{area.kpu}/{area.kpu}-truck-9/close").status_code == 200
+    opname = f"{area.ppk}-SO-1"  # the district holds item 1; item 2 went to the village by mistake
+    accepted(ppk.send(ppk.scan("stocktake", area.item(0), area.ppk, stocktake=opname)))
+    closed = ppk.person.post(f"/api/v1/stocktakes/{area.kpu}/{opname}/close").json()
+    assert (closed["missing"], closed["unexpected"]) == ([area.item(1)], [area.item(0)])
     [mismatch] = kpu.person.get("/api/v1/alerts", params={"rule": "seal_mismatch"}).json()["alerts"]
     acked = kpu.person.post(f"/api/v1/alerts/{mismatch['id']}/ack", json={"reason": "resealed in front of Bawaslu"})
     assert acked.status_code == 200, acked.text
@@ -67,6 +73,7 @@ def _state(runtime: Runtime, log_id: str) -> dict[str, object]:
         "devices": rows(Device, Device.id, skip=("name",)),  # a phone's nickname is not in the log
         "events": rows(Event, Event.entry_index),
         "handoffs": rows(Handoff, Handoff.id),
+        "stocktakes": rows(Stocktake, Stocktake.id),
         "items": rows(Item, Item.id, skip=("updated_at",)),
         # Open alerts get new ids; an acknowledged one keeps the id its acknowledgement names.
         "alerts": sorted(

@@ -27,7 +27,9 @@ from models.accounts.users import User, authenticate
 from models.core.settings import get_settings
 from models.custody.alerts import Alert
 from models.custody.events import Event
+from models.custody.completeness import State, completeness
 from models.custody.handoffs import Handoff
+from models.custody.stocktakes import Stocktake
 from models.custody.truckloads import read_truckload
 from models.custody.items import Item, ItemKind, ItemStatus
 from models.log.reads import latest_checkpoint, tree_root
@@ -140,17 +142,34 @@ def test_boxes_part_way_along_their_route(demo):
         (ItemStatus.IN_TRANSIT, insana, "53.03.08.2007"),
         (ItemStatus.HELD, nansean, None),
         (ItemStatus.HELD, f"{nansean}-001", None),
+        (ItemStatus.HELD, f"{nansean}-002", None),
     }
     assert states(f"{nansean}-001") == {(ItemStatus.HELD, f"{nansean}-001", None): 2}
+    assert states(f"{nansean}-002") == {(ItemStatus.HELD, f"{nansean}-002", None): 1, (ItemStatus.HELD, nansean, None): 1}
     moved = {seed_demo.KEFAMENANU, insana, seed_demo.INSANA_UTARA}
     others = {i.status for i in items if not any(within(i.destination, area) for area in moved)}
     assert others == {ItemStatus.REGISTERED}
-    # Clean custody: every scan accepted without a flag; one alert, for the truck no escort picked up.
+    # Clean custody: every scan accepted without a flag; one alert for the truck no escort
+    # picked up, and the stock-take's two (test_a_stock_take_finds_one_missing_and_one_stray_box).
     events = all_of(demo, Event, Event.log_id == TTU)
     assert len(events) > 300 and all(event.flags == [] for event in events)
-    [alert] = all_of(demo, Alert, Alert.log_id == TTU)
+    [alert] = [a for a in all_of(demo, Alert, Alert.log_id == TTU) if not a.rule.startswith("stocktake")]
     assert (alert.rule, alert.site, alert.acked_at) == ("no_pickup", TTU, None)
     assert f"{TTU}-{seed_demo.INSANA_UTARA}-demo" in alert.detail
+
+
+def test_a_stock_take_finds_one_missing_and_one_stray_box(demo):
+    """PPK Insana's stock-take: every box it holds but one, and a box that the log
+    places on its truck to Susulaku, whose custody stays as it was."""
+    insana, susulaku = seed_demo.INSANA, seed_demo.ONWARD[1]
+    [counted] = all_of(demo, Stocktake, Stocktake.log_id == TTU)
+    assert (counted.id, counted.site, counted.status.value) == (f"{insana}-SO-demo", insana, "closed")
+    [missing], [stray] = counted.missing, counted.unexpected
+    assert within(missing, insana) and within(stray, susulaku) and len(counted.found) > 50
+    [box] = all_of(demo, Item, Item.log_id == TTU, Item.id == stray)
+    assert (box.status, box.custodian) == (ItemStatus.IN_TRANSIT, seed_demo.INSANA)
+    raised = {(a.rule, a.item_id) for a in all_of(demo, Alert, Alert.log_id == TTU) if a.rule.startswith("stocktake")}
+    assert raised == {("stocktake_missing", missing), ("stocktake_unexpected", stray)}
 
 
 def test_escorts_pick_up_and_deliver_the_truckloads(demo):
@@ -203,7 +222,7 @@ def test_the_log_verifies(demo):
             chains[entry["item"]] = (entry["seq"], base64.b64encode(leaf).decode())
     assert size == len(rows) and tree.root() == stored_root
     assert (checkpoint.tree_size, checkpoint.root_hash) == (size, stored_root)
-    assert len(device_keys) == 6 and scans > 300  # four custodians' phones, two escorts'
+    assert len(device_keys) == 7 and scans > 300  # five custodians' phones, two escorts'
 
 
 def test_insanas_officers_await_enrollment_with_printed_qrs(demo):
@@ -246,3 +265,19 @@ def test_refuses_to_run_in_production(demo, monkeypatch, capsys):
     finally:
         get_settings.cache_clear()
     assert "refuses to run in production" in capsys.readouterr().err
+
+
+def test_some_polling_stations_are_incomplete(demo):
+    """Nansean's TPS 001 has both its boxes, TPS 002 its Bupati box only; the other
+    TPS of the district have none yet."""
+    with demo.runtime.db.reads() as session:
+        found = completeness(session, seed_demo.INSANA, "pilkada")
+    listed = {s.code: s for s in found.stations}
+    assert f"{seed_demo.NANSEAN}-001" not in listed
+    incomplete = listed[f"{seed_demo.NANSEAN}-002"]
+    assert (incomplete.state, [(m.code, m.item and m.item.custodian) for m in incomplete.missing]) == (
+        State.INCOMPLETE, [("GUB", seed_demo.NANSEAN)],
+    )  # fmt: skip
+    assert found.counts.complete == 1 and found.counts.incomplete == 1 and found.counts.not_started > 40
+    [village] = [a for a in found.areas if a.code == seed_demo.NANSEAN]
+    assert (village.counts.complete, village.counts.incomplete, village.counts.not_started) == (1, 1, 0)

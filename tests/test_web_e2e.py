@@ -433,3 +433,51 @@ def test_an_escort_attests_a_truckload_by_its_manifest_offline_and_the_receiver_
     truck = httpx.get(f"{demo.base}/api/v1/handoffs/53.03/{TRUCK}", headers=kpu).json()
     assert truck["picked_up_at"] and truck["delivered_at"]
 
+
+
+def test_a_stock_take_counted_on_the_scanner_and_closed(phones, demo):
+    """KPPS Nansean TPS 001 counts the two boxes it holds: each typed id is signed and
+    queued at once (no form), then the stock-take closes with both found."""
+    kpps = phones(f"{seed_demo.NANSEAN}-001")
+    kpps.open("/scan")
+    kpps.sign_in("kpps.nansean.001")
+    kpps.page.wait_for_selector("body[data-ready]")
+    kpps.page.click("#stocktake button:has-text('Mulai stock opname')")
+    for contest in seed_demo.CONTESTS:
+        kpps.page.fill("#typed input[name=box]", f"{seed_demo.NANSEAN}-001-{contest}")
+        kpps.page.click("#typed button[type=submit]")
+        kpps.page.wait_for_selector(f"#stocktake p.muted:has-text('{seed_demo.CONTESTS.index(contest) + 1} kotak')")
+    assert kpps.page.locator("#scan").is_hidden()  # counted without the scan form
+    kpps.page.wait_for_selector("#outbox li[data-state=logged] >> nth=1", timeout=15_000)
+    kpps.shot("scan-stocktake")
+    kpps.page.click("#stocktake button:has-text('Tutup stock opname')")
+    kpps.page.wait_for_selector("#stocktake p:has-text('Ditutup: 2 ditemukan, 0 hilang, 0 tak terduga.')", timeout=15_000)
+    with kpps.page.expect_response("**/report.pdf") as printed:
+        kpps.page.click("#stocktake button:has-text('Cetak berita acara')")
+    assert printed.value.status == 200 and printed.value.headers["content-type"] == "application/pdf"
+
+
+def test_the_dashboard_shows_the_polling_stations_kits(phones, demo):
+    dashboard = phones()
+    dashboard.open(f"/dashboard?site={seed_demo.NANSEAN}")
+    dashboard.sign_in("kpu.ttu")
+    dashboard.page.wait_for_selector("body[data-loaded]")
+    assert dashboard.page.locator("#kit-counts").inner_text() == (
+        "1 TPS lengkap · 1 belum lengkap · 0 belum menerima apa pun"
+    )
+    incomplete = dashboard.page.locator(f"#completeness li[data-tps='{seed_demo.NANSEAN}-002']")
+    assert "GUB: Diterima dan disimpan 53.03.08.2005" in incomplete.inner_text()
+    dashboard.shot("dashboard-completeness")
+
+
+def test_the_dashboard_shows_the_convoys_on_the_road_and_the_returns(phones, demo):
+    dashboard = phones()
+    dashboard.open("/dashboard")
+    dashboard.sign_in("auditor.bawaslu.ttu")
+    dashboard.page.wait_for_selector("body[data-loaded]")
+    truck = dashboard.page.locator(f"#convoys li[data-handoff='{TRUCK}']")
+    assert "NRP pengawal 85061234" in truck.inner_text()
+    dashboard.shot("dashboard-convoys")
+    # After the count: nothing counted yet; the box PPK Insana's stock-take found is an orphan.
+    assert dashboard.page.locator("#returns-table tr >> nth=1").locator("[data-stage=back]").inner_text() == "0"
+    assert dashboard.page.locator("#orphans li").count() == 1

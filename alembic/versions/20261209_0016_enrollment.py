@@ -8,7 +8,7 @@ and election period, and enroll their phone with a one-time code.
   phone it enrolled.
 
 Revision ID: 0016_enrollment
-Revises: 0014_escort_nrp
+Revises: 0015_stocktake
 Create Date: 2026-12-09
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_enrollment"
-down_revision: str | None = "0014_escort_nrp"
+down_revision: str | None = "0015_stocktake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -233,6 +233,19 @@ def area_report_pdf(actor: AreaReportReader, databases: DatabasesDep, site: Site
     with databases.for_log(site).reads() as session:
         report = area_report(session, site)
     return pdf_response(custody_pdf(report), f"berita-acara-{site}.pdf")
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
+    """A small CSV read whole (UTF-8, a header row), to download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def pdf_response(document: bytes, filename: str) -> Response:

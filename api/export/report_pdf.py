@@ -82,14 +82,25 @@ def printable(text: str) -> str:
 
 
 class Document(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, title: str, orientation: str = "P") -> None:
+        super().__init__(orientation=orientation, unit="mm", format="A4")
         self.report_title = title
         self.core_fonts_encoding = ENCODING
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(True, margin=_MARGIN)
         self.set_title(title)
         self.set_creator("Jejak")
+
+    def titled(self, title: str, subtitle: str, reference: str) -> None:
+        """A new page headed like a berita acara: its title, what it is about, its number."""
+        self.add_page()
+        self.set_font("helvetica", "B", 13)
+        self.cell(0, 7, title, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("helvetica", "B", 11)
+        self.cell(0, 6, subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("helvetica", size=9)
+        self.cell(0, 5, printable(reference), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
 
     def footer(self) -> None:
         self.set_y(-10)
@@ -103,8 +114,8 @@ def custody_pdf(report: CustodyReport) -> bytes:
     """The report as an A4 PDF; its text is real text (selectable, searchable)."""
     subject = _area(report) if report.area else report.items[0].item.id
     pdf = Document(f"Berita acara riwayat penguasaan {subject}")
-    pdf.add_page()
-    _opening(pdf, report, subject)
+    pdf.titled("BERITA ACARA", "RIWAYAT PENGUASAAN DAN SERAH TERIMA LOGISTIK PEMILIHAN", subject)
+    _opening(pdf, report)
     for number, section in enumerate(report.items, start=1):
         _item(pdf, report, number, section)
     _proof(pdf, report)
@@ -113,14 +124,7 @@ def custody_pdf(report: CustodyReport) -> bytes:
     return bytes(pdf.output())
 
 
-def _opening(pdf: FPDF, report: CustodyReport, subject: str) -> None:
-    pdf.set_font("helvetica", "B", 13)
-    pdf.cell(0, 7, "BERITA ACARA", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "B", 11)
-    pdf.cell(0, 6, "RIWAYAT PENGUASAAN DAN SERAH TERIMA LOGISTIK PEMILIHAN", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=9)
-    pdf.cell(0, 5, printable(subject), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+def _opening(pdf: FPDF, report: CustodyReport) -> None:
     now = utcnow()
     where = report.area.code if report.area is not None else report.log_id
     count = len(report.items)

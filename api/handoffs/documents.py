@@ -154,14 +154,7 @@ def berita_acara_pdf(ba: BeritaAcara) -> bytes:
     closing = truckload.closing
     assert closing is not None
     pdf = Document(f"Berita acara serah terima {handoff.id}")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 13)
-    pdf.cell(0, 7, "BERITA ACARA SERAH TERIMA", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "B", 11)
-    pdf.cell(0, 6, "LOGISTIK PEMILIHAN", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=9)
-    pdf.cell(0, 5, printable(f"Nomor muatan {handoff.id}"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    pdf.titled("BERITA ACARA SERAH TERIMA", "LOGISTIK PEMILIHAN", f"Nomor muatan {handoff.id}")
     legs = truckload.legs
     received = [leg for leg in legs if leg.receive]
     missing = [leg for leg in legs if leg.missing]

@@ -686,6 +686,57 @@ _TEXT: dict[str, tuple[str, str]] = {
     "acc_current": ("Kata sandi sekarang", "Current password"),
     "acc_changed": ("Kata sandi diganti: masuk lagi.", "Password changed: sign in again."),
 
+    # The scanner's stock-take (stocktake.js)
+    "type_stocktake": ("Stock opname", "Stock-take"),
+    "stocktake": ("Stock opname", "Stock-take"),
+    "stocktake_hint": (
+        "Hitung semua kotak di tempat ini: mulai, pindai label tiap kotak, lalu tutup.",
+        "Count every box here: start, scan each box's label, then close.",
+    ),
+    "stocktake_start": ("Mulai stock opname", "Start a stock-take"),
+    "stocktake_active": (
+        "Stock opname {id}: {n} kotak dipindai. Setiap label yang dipindai langsung dicatat.",
+        "Stock-take {id}: {n} boxes scanned. Each label read is recorded at once.",
+    ),
+    "stocktake_close": ("Tutup stock opname", "Close the stock-take"),
+    "stocktake_closed": (
+        "Ditutup: {found} ditemukan, {missing} hilang, {unexpected} tak terduga.",
+        "Closed: {found} found, {missing} missing, {unexpected} unexpected.",
+    ),
+    "stocktake_report": ("Cetak berita acara", "Print the report"),
+    # The dashboard's completeness card (completeness.js)
+    "kit_title": ("Kelengkapan logistik TPS", "Polling stations' kits"),
+    "kit_counts": (
+        "{complete} TPS lengkap · {incomplete} belum lengkap · {not_started} belum menerima apa pun",
+        "{complete} polling stations complete · {incomplete} incomplete · {not_started} not started",
+    ),
+    "kit_complete": ("lengkap", "complete"),
+    "kit_incomplete": ("belum lengkap", "incomplete"),
+    "kit_not_started": ("belum diterima", "not started"),
+    "kit_unregistered": ("belum didaftarkan", "never registered"),
+    "kit_need_by": ("dibutuhkan {when}", "needed by {when}"),
+    "kit_report": ("Laporan:", "Report:"),
+    # The dashboard's convoy card (convoys.js)
+    "convoys": ("Konvoi di jalan", "Convoys on the road"),
+    "convoy_detail": (
+        "{vehicle} · NRP pengawal {escorts} · {hours} dari {allowed} jam · {boxes} kotak di jalan",
+        "{vehicle} · escort NRPs {escorts} · {hours} of {allowed} h · {boxes} boxes on the road",
+    ),
+    # The dashboard's returns card (returns.js)
+    "returns_title": ("Pengembalian setelah penghitungan", "Returns after the count"),
+    "return_back": ("Kembali di KPU", "Back at the KPU"),
+    "return_on_the_way": ("Di jalan", "On the way"),
+    "return_missing": ("Hilang", "Missing"),
+    "return_at_tps": ("Di TPS", "At a TPS"),
+    "return_at_pps": ("Di PPS", "At a PPS"),
+    "return_at_ppk": ("Di PPK", "At a PPK"),
+    "return_not_counted": ("Belum dihitung", "Not counted"),
+    "reseal_mismatches": ("Segel berbeda dari segel ulang: {items}", "Seals differ from the reseal's: {items}"),
+    "orphans_title": ("Kotak yatim (ditemukan di tempat yang tidak diharapkan log)", "Orphans (found where the log does not expect them)"),
+    "orphan_now": ("Lalu: {next} · kini dipegang {custodian}", "Then: {next} · now held by {custodian}"),
+    "kerawanan_sangat_rawan": ("sangat rawan", "very vulnerable"),
+    "kerawanan_rawan": ("rawan", "vulnerable"),
+    "kerawanan_kurang_rawan": ("kurang rawan", "less vulnerable"),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {

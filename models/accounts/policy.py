@@ -84,6 +84,26 @@ POLICY: dict[str, Rule] = {
     "exports.area_report": Rule("print an area's custody report", EVERYONE, Reach.TARGET, "items:read", SITE),
     "handoffs.read": Rule("read handoffs", EVERYONE - {Role.INTEGRATOR}, Reach.TARGET, on="either end of the handoff"),
     "handoffs.close": Rule("close handoffs", CUSTODIANS, Reach.TARGET, on="the receiving end"),
+    # A stock-take (issue 25): read by whoever oversees the site, closed by its custodians.
+    "stocktakes.read": Rule(
+        "read stock-takes", EVERYONE - {Role.ESCORT}, Reach.TARGET, "items:read", "the site counted"
+    ),
+    "stocktakes.close": Rule("close stock-takes", CUSTODIANS, Reach.TARGET, on="the site counted"),
+    # Completeness per TPS (issue 25): the area's officers, Bawaslu and Polres auditors.
+    "completeness.read": Rule(
+        "read completeness", SUPERVISORS | {Role.PPS}, Reach.TARGET, "items:read", "the area (default: the jurisdiction)"
+    ),
+    # The convoy picture (issue 25): the police, and those who dispatch and oversee; an
+    # escort is shown only the convoys that name them.
+    "convoys.read": Rule(
+        "follow convoys", frozenset({Role.ADMIN, Role.KPU, Role.PPK, Role.AUDITOR, Role.ESCORT, Role.INTEGRATOR}),
+        Reach.TARGET, "items:read", "the area (default: the jurisdiction); an escort sees the convoys naming them",
+    ),
+    # After the count (issue 25): is every box back, and the boxes found where unexpected.
+    "returns.read": Rule(
+        "reconcile returns", SUPERVISORS, Reach.TARGET, "items:read", "the regency or district (default: the jurisdiction)"
+    ),
+    "orphans.read": Rule("list orphan boxes", SUPERVISORS, Reach.TARGET, "events:read", "the area (default: the jurisdiction)"),
     "alerts.list": Rule("list alerts", SUPERVISORS, Reach.LOG, "alerts:read", LISTED),
     "alerts.acknowledge": Rule(
         "acknowledge alerts", frozenset({Role.KPU, Role.PPK, Role.AUDITOR}), Reach.TARGET,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     max_travel_kmh: float = Field(default=120, gt=0)
     # Scans of the return leg observed after this instant are flagged (unset: no deadline).
     return_deadline: datetime | None = None
+    # The election run: it sets the ballot boxes each TPS must receive (its kit,
+    # models/custody/completeness.py), and the day of the vote, by which the kits are
+    # needed (unset: no need-by times).
+    election: Literal["pemilu", "pilkada"] = "pilkada"
+    voting_day: date | None = None
     # Hours a dispatch may go unreceived before it raises an alert, by the kerawanan of
     # where it goes: shorter where trouble is likelier.
     not_received_hours_kurang_rawan: float = Field(default=24, gt=0)

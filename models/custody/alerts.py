@@ -74,6 +74,10 @@ SEVERITY = {
     # A box received as part of a truckload whose manifest does not list it: trucks swapped?
     "manifest_mismatch": Severity.WARNING,
     "late_sync": Severity.INFO,
+    # Stock-takes (issue 25): a box the log places on the shelves that is not there; a
+    # box on the shelves the log places elsewhere (an orphan, evidence: custody stays).
+    "stocktake_missing": Severity.CRITICAL,
+    "stocktake_unexpected": Severity.WARNING,
 }
 
 

@@ -46,6 +46,9 @@ BIZ_STEPS: dict[ScanType, tuple[str, ...]] = {
     # arrives where the escort hands it over; custody is the custodians' (no transfer).
     ScanType.PICKUP: ("transporting",),
     ScanType.DELIVERY: ("arriving",),
+    # A stock-take counts what is on a site's shelves (CBV's inventory count); the box
+    # is neither opened nor handed over, so its disposition is not observed.
+    ScanType.STOCKTAKE: ("cycle_counting",),
 }
 # The state the box is in after each step; the inspections' depend on what was found.
 DISPOSITION = {
@@ -329,6 +332,8 @@ def _common(record: ScanRecord, ids: Identifiers) -> dict[str, Any]:
 
 
 def _disposition(step: str | None, flags: list[str], scan: dict[str, Any]) -> str | None:
+    if scan["type"] == ScanType.STOCKTAKE.value:
+        return None
     if step == "inspecting":
         if scan["type"] == ScanType.INCIDENT.value:
             return INCIDENT_DISPOSITION.get(scan.get("incident", ""))

@@ -217,6 +217,23 @@ class _Labels:
 LABEL_TYPE = "jejak-label+jws"
 
 
+# The item columns the rules read and write; the rest of the row is not theirs.
+_READ_COLUMNS = ("id", "destination", "label_serial")
+STATE_COLUMNS = (
+    "status", "leg", "custodian", "seals", "dispatch_event", "dispatch_to",
+    "dispatch_seals", "dispatch_handoff", "dispatched_at", "last_index",
+    "seen_at", "seen_lat", "seen_lon", "seen_index",
+)  # fmt: skip
+
+
+def item_states(session: Session, log_id: str, *where: Any) -> dict[str, ItemState]:
+    """The custody states, as the rules read them, of the log's items that match `where`."""
+    table = Item.__table__
+    columns = [table.c[name] for name in (*_READ_COLUMNS, *STATE_COLUMNS)]
+    query = select(*columns).where(table.c.log_id == log_id, *where)
+    return {row.id: ItemState(*row) for row in session.execute(query)}
+
+
 class ItemsInBatch(dict[str, ItemState]):
     """Items' custody states as a batch's works have read or left them so far (a
     Batch.state): ahead of the database, where they are written once every request has

@@ -40,6 +40,8 @@ REASONS: dict[str, tuple[bool, str]] = {
     "handoff_other_route": (False, "the truckload goes between other sites"),
     "truckload_unknown": (True, "the truckload's dispatch is not in the log yet"),
     "truckload_outside_jurisdiction": (False, "neither end of the truckload is in the escort's jurisdiction"),
+    "stocktake_not_sites": (False, "the stock-take id does not begin with the scanning site's code"),
+    "stocktake_closed": (False, "the stock-take was closed: a new one needs a new id"),
     "correction_target_unknown": (True, "the event a correction annotates is not in the log yet"),
     "event_id_reused": (False, "another scan holds this event_id (status conflict)"),
     "device_seq_reused": (False, "another scan of the device holds this device_seq (status conflict)"),

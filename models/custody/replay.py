@@ -10,7 +10,8 @@ give. Dispatches that moved their box fill its truckload, with the escorts they 
 an escort's pickup or delivery is judged against that truckload, by the NRP its
 phone's `device_register` entry records. Each `missing` entry must name a box of that
 truckload still awaited, followed by its handoff's closing, whose `received` and
-`missing` lists must be the rules' own. Entries of other types change no custody and
+`missing` lists must be the rules' own. A `stocktake_close` must name the boxes found, missing and
+unexpected that the rules reckon from the custody before it. Entries of other types change no custody and
 are passed over.
 
 What the log does not hold cannot be replayed: sites' coordinates and people's
@@ -27,7 +28,8 @@ from datetime import datetime
 from typing import Any
 
 from ledger.audit import Failure
-
+from models.core.errors import InvalidRequest
+from models.core.times import parse_time
 from models.custody import manifests
 from models.custody.rules import (
     ATTESTATIONS,
@@ -43,10 +45,10 @@ from models.custody.rules import (
     join_truckload,
     judge,
     pending_receipts,
+    reckon,
+    stocktake_refusal,
     sync_order,
 )
-from models.core.errors import InvalidRequest
-from models.core.times import parse_time
 from models.places.codes import SiteLevel, level_of
 
 # The flags that need what the log does not hold, and what that is.
@@ -100,6 +102,7 @@ class _Scan:
     label: int | None
     incident: str | None
     ref: str | None
+    stocktake: str | None
     observed: datetime
     location: None = None  # judged without positions: see the module's docstring
 
@@ -109,7 +112,7 @@ def _read_scan(signed: dict[str, Any]) -> _Scan:
     return _Scan(
         get("event_id"), ScanType(get("type")), get("site"), get("counterparty"), get("handoff"),
         list(get("escorts") or ()), get("manifest"), list(get("seals") or ()), get("label"), get("incident"), get("ref"),
-        parse_time(get("observed_at")),
+        get("stocktake"), parse_time(get("observed_at")),
     )  # fmt: skip
 
 
@@ -133,6 +136,8 @@ class CustodyReplay:
         self.closed: dict[str, int] = {}  # handoff → the index of its closing
         self.reported: list[tuple[int, str, str]] = []  # missing entries awaiting their closing
         self.highest: dict[str, int] = {}  # device → its highest device_seq in the log so far
+        self.counted: dict[str, dict[str, None]] = {}  # stock-take → the boxes its scans saw
+        self.stocktakes_closed: dict[str, int] = {}  # stock-take → the index of its closing
         self.scans = 0
         self.failures: list[Failure] = []
 
@@ -156,6 +161,8 @@ class CustodyReplay:
                 self._missing(index, item, record)
             elif kind == "handoff_close":
                 self._close(index, record)
+            elif kind == "stocktake_close":
+                self._stocktake_close(index, record)
         except _MALFORMED as error:
             self._fail(index, item if type(item) is str else None, f"cannot be replayed by the custody rules: {error!r}")
 
@@ -198,6 +205,8 @@ class CustodyReplay:
             assert state is not None and item is not None
             if scan.type is ScanType.DISPATCH and scan.counterparty is not None:
                 self.sites[scan.counterparty] = _Site(level_of(scan.counterparty), record.get("kerawanan"))
+            if scan.stocktake is not None and not self._counted(index, item, scan):
+                return
             verdict = judge(state, scan, self.sites, now, self.rules, Escorts(self.loads))
             if verdict.outcome is Outcome.MOVES and scan.type is ScanType.DISPATCH and scan.handoff is not None:
                 join_truckload(self.loads, scan)
@@ -254,3 +263,34 @@ class CustodyReplay:
             if listed != expected:
                 self._fail(index, None, f"closes handoff {handoff} listing {name} {listed}, but by the custody "
                                         f"rules {name} are {expected}")  # fmt: skip
+
+    def _counted(self, index: int, item: str, scan: _Scan) -> bool:
+        """A stocktake scan joins its stock-take, unless the server should have refused it."""
+        assert scan.stocktake is not None
+        closed = scan.stocktake in self.stocktakes_closed
+        why = stocktake_refusal(scan, closed)
+        if why is not None:
+            if closed:
+                why += f" (entry {self.stocktakes_closed[scan.stocktake]})"
+            self._fail(index, item, f"is a scan the server must refuse: {why}")
+            return False
+        self.counted.setdefault(scan.stocktake, {})[item] = None
+        return True
+
+    def _stocktake_close(self, index: int, record: dict[str, Any]) -> None:
+        """The closing must name exactly the boxes the rules reckon from the log before it."""
+        stocktake, site = record["stocktake"], record["site"]
+        scanned = self.counted.get(stocktake)
+        if scanned is None or stocktake in self.stocktakes_closed:
+            why = "no scan opened" if scanned is None else f"was closed at entry {self.stocktakes_closed[stocktake]}"
+            self._fail(index, None, f"closes stock-take {stocktake}, which {why}")
+            return
+        self.stocktakes_closed[stocktake] = index
+        if not stocktake.startswith(f"{site}-"):
+            self._fail(index, None, f"closes stock-take {stocktake} as one of {site}, whose it is not")
+        reckoning = reckon(site, self.items.values(), scanned)
+        for name in ("found", "missing", "unexpected"):
+            listed, expected = record[name], getattr(reckoning, name)
+            if listed != expected:
+                self._fail(index, None, f"closes stock-take {stocktake} listing {name} {listed}, but by the "
+                                        f"custody rules {name} are {expected}")  # fmt: skip

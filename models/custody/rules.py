@@ -24,8 +24,8 @@ library and the pure site-code and distance helpers."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -50,6 +50,9 @@ class ScanType(enum.StrEnum):
     # An escort's own attestations, about a truckload: custody stays with the custodians.
     PICKUP = "pickup"  # taken under guard at the truckload's origin, after its dispatch
     DELIVERY = "delivery"  # handed over at its destination, before its receive
+    # A box seen on the shelves during a stock-take (stock opname) of the site: evidence
+    # of where it is, never a move; the stock-take's closing compares them with the log.
+    STOCKTAKE = "stocktake"
 
 
 # The scans that attest a truckload rather than move a box (judged by `attest`).
@@ -113,7 +116,11 @@ TRANSITIONS: dict[ScanType, dict[Party, Outcome]] = {
     ScanType.STORE: _AT_THE_BOX,
     ScanType.INCIDENT: dict.fromkeys(Party, _E),
     ScanType.CORRECTION: dict.fromkeys(Party, _E),
+    # Seen on a shelf, by whoever counts: the closing reckons it (`reckon`), nothing moves.
+    ScanType.STOCKTAKE: dict.fromkeys(Party, _E),
 }
+# Scans recorded without a flag saying why nothing moved: nothing was meant to.
+_RECORDS_ONLY = frozenset({ScanType.CORRECTION, ScanType.STOCKTAKE})
 # Why an escort's pickup or delivery attests nothing (`attest`): not an escort the
 # truckload names, not at the end the scan is about, a box not in the truckload.
 UNATTESTED = frozenset(
@@ -170,6 +177,8 @@ class ScanFacts(Protocol):
     def incident(self) -> str | None: ...
     @property
     def ref(self) -> str | None: ...
+    @property
+    def stocktake(self) -> str | None: ...
     @property
     def observed(self) -> datetime: ...
 
@@ -324,6 +333,48 @@ def refusal(scan: ScanFacts, role: str, jurisdiction: str) -> Refusal | None:
     return None
 
 
+def stocktake_refusal(scan: ScanFacts, closed: bool) -> Refusal | None:
+    """Why a scan may not join its stock-take: a stock-take belongs to the site it
+    counts (its id begins with that site's code), and a closed one takes no more scans."""
+    if scan.type is not ScanType.STOCKTAKE or scan.stocktake is None:
+        return None
+    if not scan.stocktake.startswith(f"{scan.site}-"):
+        return Refusal(
+            "stocktake_not_sites",
+            f"stocktake {scan.stocktake} is not one of {scan.site}'s: a stock-take id begins with the site's "
+            f"code, like {scan.site}-SO-1",
+        )
+    if closed:
+        return Refusal("stocktake_closed", f"stocktake {scan.stocktake} was closed: a new stock-take needs a new id")
+    return None
+
+
+@dataclass(frozen=True)
+class Reckoning:
+    """A stock-take's closing: of the boxes the site holds per the log, those scanned
+    (found) and those not (missing); and the boxes scanned that it does not hold
+    (unexpected: orphans). Each list sorted."""
+
+    found: list[str]
+    missing: list[str]
+    unexpected: list[str]
+
+
+def holds(item: ItemState, site: str) -> bool:
+    """Whether the log says the box is on the site's shelves: in its custody and not
+    sent off (a box it dispatched is on a truck, though custody stays with it)."""
+    return item.custodian == site and item.status is not ItemStatus.IN_TRANSIT
+
+
+def reckon(site: str, items: Iterable[ItemState], scanned: Collection[str]) -> Reckoning:
+    """Close a stock-take of `site`: `items` holds at least every box the site holds
+    and every box scanned, in their states just before the closing; `scanned`, the
+    boxes its scans saw."""
+    held = {i.id for i in items if holds(i, site)}
+    seen = set(scanned)
+    return Reckoning(sorted(held & seen), sorted(held - seen), sorted(seen - held))
+
+
 def truckload_refusal(scan: ScanFacts, truckload: Truckload | None) -> Refusal | None:
     """Why a dispatch may not name its handoff: handoff ids belong to the site that
     dispatches (they begin with its code), and a truckload's ends never change."""
@@ -405,7 +456,7 @@ def judge(
         flags.append(f"incident_{scan.incident}")
     elif scan.type is ScanType.RECEIVE:
         flags.append("wrong_site" if item.status is ItemStatus.IN_TRANSIT else "no_dispatch")
-    elif scan.type is not ScanType.CORRECTION:
+    elif scan.type not in _RECORDS_ONLY:
         flags.append(_WHY_NOTHING_MOVED[party])
     # Received as part of a truckload the box is not awaited in: not on its manifest
     # (models/custody/manifests.py), or already taken off it.

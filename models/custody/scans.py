@@ -68,6 +68,9 @@ class Scan(BaseModel):
         description="The serial (`n`) of the label read; a revoked one raises an alert",
     )
     ref: Token | None = Field(default=None, description="correction: the event it annotates")
+    stocktake: Token | None = Field(
+        default=None, description="stocktake: the stock-take the box was counted in; its id begins with the site's code"
+    )
     reason: Annotated[FreeText, StringConstraints(max_length=280)] | None = None
     device: Token
     device_seq: int = Field(
@@ -88,6 +91,8 @@ class Scan(BaseModel):
                 raise ValueError(f"handoff: a {self.type} names the truckload it attests")
         elif self.item is None:
             raise ValueError(f"item: a {self.type} names its box")
+        if (self.stocktake is None) is (self.type is ScanType.STOCKTAKE):
+            raise ValueError("stocktake: a stocktake scan names its stock-take, and only it does")
         if self.manifest is not None and self.type not in ATTESTATIONS:
             raise ValueError("manifest: only an escort's pickup or delivery reads a truckload manifest")
         return self

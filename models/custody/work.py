@@ -28,14 +28,15 @@ from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.rules import (
     ATTESTATIONS, Escorts, ItemState, Outcome, Rules, ScanType, Truckload, attest, attestation_refusal, guards,
-    join_truckload, judge, sync_order, truckload_refusal,
+    join_truckload, judge, stocktake_refusal, sync_order, truckload_refusal,
 )  # fmt: skip
 from models.accounts.actor import Actor
 from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
-from models.custody.items import Item, ItemsInBatch
+from models.custody.items import STATE_COLUMNS as _STATE_COLUMNS, Item, ItemsInBatch, item_states
 from models.custody.refusals import Refusal
 from models.custody.scans import Scan
+from models.custody.stocktakes import StocktakesInBatch
 from models.custody.truckloads import manifest_digests
 from models.log.sequencer import Appended, Batch, NewEntry, Refused
 from models.log.tables import Log, LogEntry
@@ -169,24 +170,13 @@ def _load_numbers(
     return numbered
 
 
-# The item columns the rules read and write; the rest of the row is not theirs.
 _ITEM = Item.__table__
-_READ_COLUMNS = ("id", "destination", "label_serial")
-_STATE_COLUMNS = (
-    "status", "leg", "custodian", "seals", "dispatch_event", "dispatch_to",
-    "dispatch_seals", "dispatch_handoff", "dispatched_at", "last_index",
-    "seen_at", "seen_lat", "seen_lon", "seen_index",
-)  # fmt: skip
 
 
 def _load_items(session: Any, log_id: str, ids: list[str]) -> dict[str, ItemState]:
-    columns = [_ITEM.c[name] for name in (*_READ_COLUMNS, *_STATE_COLUMNS)]
-    found = {}
+    found: dict[str, ItemState] = {}
     for start in range(0, len(ids), _IN_BATCH):
-        chunk = ids[start : start + _IN_BATCH]
-        query = select(*columns).where(_ITEM.c.log_id == log_id, one_of(session, _ITEM.c.id, chunk))
-        for row in session.execute(query):
-            found[row.id] = ItemState(*row)
+        found |= item_states(session, log_id, one_of(session, _ITEM.c.id, ids[start : start + _IN_BATCH]))
     return found
 
 
@@ -263,6 +253,7 @@ class _State:
             )
             for h in self.handoffs.values()
         }
+        self.stocktakes = batch.state(StocktakesInBatch)
         # Results of this batch's scans by event id, for replays within the batch.
         self.results: dict[str, ScanResult] = {}
         # Scans of this batch judged so far: event id → item, for replays and corrections,
@@ -392,6 +383,8 @@ class CustodyWork:
                     record["kerawanan"] = None if rating is None else rating.value
                     if verdict.outcome is Outcome.MOVES and scan.handoff:
                         join_truckload(state.truckloads, scan)
+                elif scan.stocktake is not None:
+                    state.stocktakes.scanned(scan.stocktake, scan.site, scan.item)
             flags = verdict.flags + sync_order(scan.device_seq, state.highest.get(scan.device))
             state.highest[scan.device] = max(scan.device_seq, state.highest.get(scan.device, scan.device_seq))
             state.numbered[(scan.device, scan.device_seq)] = scan.event_id
@@ -464,6 +457,10 @@ class CustodyWork:
                 reason = attestation_refusal(scan, truckload, self.actor.jurisdiction)
             if reason is not None:
                 return ScanResult(scan.event_id, "rejected", reason)
+        if scan.stocktake is not None:
+            reason = stocktake_refusal(scan, state.stocktakes.is_closed(scan.stocktake))
+            if reason is not None:
+                return ScanResult(scan.event_id, "rejected", reason)
         if scan.type is ScanType.CORRECTION:
             earlier = state.events.get(scan.ref or "")
             target = earlier.item_id if earlier is not None else state.pending.get(scan.ref or "")
@@ -531,6 +528,8 @@ class CustodyWork:
                 _join_handoff(session, state, log_id, scan)
             if outcome is Outcome.ATTESTS:
                 _attested(state.handoffs[scan.handoff or ""], scan)
+            if scan.stocktake is not None and scan.item is not None:
+                state.stocktakes.record(scan.stocktake, scan.site, scan.item, result.index, scan.observed)
             for flag in flags:
                 if flag == "impossible_travel":
                     before = state.results[earlier].index if isinstance(earlier, str) else earlier

@@ -9,6 +9,9 @@ import { call } from "./api.js";
 import { ago, el, flagWords, t, when } from "./i18n.js";
 import { showAlerts } from "./alerts.js";
 import { bars, legend, map } from "./charts.js";
+import { showCompleteness } from "./completeness.js";
+import { showConvoys } from "./convoys.js";
+import { showReturns } from "./returns.js";
 import { openCheckpoint } from "./note.js";
 import { download, reportLinks, showReports } from "./reports.js";
 import { askAgain, signIn } from "./session.js";
@@ -150,12 +153,19 @@ async function load() {
   crumbs();
   const log = area.slice(0, 5);
   try {
-    const [report, transit, alerts] = await Promise.all([
+    const [report, transit, alerts, kits, trucks, returns, orphans] = await Promise.all([
       get(`/api/v1/stats/progress?site=${area}`),
       get(`/api/v1/items?status=in_transit&site=${area}&limit=500`),
       get(`/api/v1/alerts?log=${log}&site=${area}&limit=500`),
+      get(`/api/v1/completeness?site=${area}&limit=25`),
+      get(`/api/v1/convoys?site=${area}`),
+      get(`/api/v1/returns?site=${area}`),
+      get(`/api/v1/orphans?site=${area}`),
       showLog(log),
     ]);
+    showCompleteness($("completeness"), kits, session.token);
+    showConvoys($("convoys"), trucks);
+    showReturns($("returns"), returns, orphans);
     showProgress(report);
     showAlerts($("alerts"), $("alert-count"), alerts.alerts, { place, open, acknowledge });
     showReports($("reports"), reportLinks(area, names[area], log), () => session.token, $("report-status"));

@@ -18,6 +18,7 @@ import { canonicalize } from "./jcs.js";
 import { checkLabel, ITEM_ID, logOf, parseLabel } from "./label.js";
 import * as outbox from "./outbox.js";
 import { askAgain, signIn } from "./session.js";
+import * as stocktake from "./stocktake.js";
 
 const SYNC_EVERY = 15_000; // ms between syncs while online
 const RETRY_MAX = 300_000; // ms: the longest wait after failed uploads, however many
@@ -249,6 +250,7 @@ $("truck").addEventListener("click", async (event) => {
 // A box outside one's area or unknown closes the form and says so: nothing to sign.
 async function openItem(id, label) {
   closeForm();
+  if (stocktake.active() && device) return queue(await sign(stocktake.scanOf(id, label)), id); // counted, no form
   let item = await idb.get("kv", `item:${id}`);
   if (navigator.onLine) {
     try {
@@ -626,6 +628,7 @@ signIn(
       if (failure instanceof ApiError && failure.status === 401) askAgain();
       else verdict("warn", words(failure));
     }
+    if (session.role !== "escort") await stocktake.mount($("outbox").closest("section"), { session, device: () => device, sync });
     document.body.dataset.ready = "true"; // keys and boxes cached: ready to work offline
     await render();
     sync();
