@@ -185,6 +185,14 @@ def _problem(route: Any, status: int, code: str) -> None:
                   headers={"Content-Type": "application/problem+json"})  # fmt: skip
 
 
+def _refused(route: Any, code: str, reason: str) -> None:
+    """The service's answer refusing each scan sent, as it answers a scan it judged."""
+    scans = route.request.post_data_json["scans"]
+    results = [{"event_id": s["scan"]["event_id"], "status": "rejected", "reason": reason, "reason_code": code,
+                "resend": False, "flags": []} for s in scans]  # fmt: skip
+    route.fulfill(status=200, json={"results": results})
+
+
 def _report_incident(page: Any) -> None:
     """An incident on the box bound for Tapenpah (its id typed), signed and queued."""
     page.fill("#typed input[name=box]", BOX)
@@ -223,6 +231,14 @@ def test_a_failed_upload_says_so_and_when_it_retries(phone, field):
     assert failed.is_hidden()
     assert TIME.search(page.locator("#last-sync").inner_text())
     phone.shot("field-upload-refused")
+
+    # A scan the server judged and refused: its reason_code in words, not the server's English.
+    page.unroute("**/api/v1/events")
+    page.route("**/api/v1/events", lambda route: _refused(route, "label_unknown", "label serial 9 of X was never printed"))
+    _report_incident(page)
+    page.click("#sync")
+    page.wait_for_function("() => document.querySelector('#outbox').innerText.includes('tidak pernah dicetak')")
+    assert "never printed" not in page.locator("#outbox").inner_text()
 
     # Another scan whose number the log already holds for another: in conflict, in words.
     page.unroute("**/api/v1/events")

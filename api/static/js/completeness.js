@@ -13,7 +13,7 @@ function missing(m) {
   return `${m.code}: ${t(`status_${m.status}`)} ${where}`;
 }
 
-export function showCompleteness(card, report, token) {
+export function showCompleteness(card, report) {
   const { counts } = report;
   const list = el(
     "ol",
@@ -33,19 +33,10 @@ export function showCompleteness(card, report, token) {
   );
   if (!report.stations.length) list.append(el("li", { class: "muted" }, t("none")));
   if (report.stations_total > SHOWN) list.append(el("li", { class: "muted" }, t("more", { n: report.stations_total - SHOWN })));
-  const csv = el("a", { href: "#", "data-report": "csv" }, "CSV");
-  const pdf = el("a", { href: "#", "data-report": "pdf" }, "PDF");
   card.replaceChildren(
     el("h2", {}, t("kit_title")),
     el("p", { id: "kit-counts" }, t("kit_counts", counts)),
     list,
-    el("p", { class: "muted" }, t("kit_report"), " ", pdf, " · ", csv),
+    el("p", { class: "muted" }, t("kit_report")),
   );
-  card.onclick = async (event) => {
-    const kind = event.target.dataset?.report;
-    if (!kind) return;
-    event.preventDefault();
-    const response = await fetch(`/api/v1/completeness/report.${kind}?site=${report.code}`, { headers: { Authorization: `Bearer ${token}` } });
-    window.open(URL.createObjectURL(await response.blob()), "_blank");
-  };
 }

@@ -163,7 +163,7 @@ async function load() {
       get(`/api/v1/orphans?site=${area}`),
       showLog(log),
     ]);
-    showCompleteness($("completeness"), kits, session.token);
+    showCompleteness($("completeness"), kits);
     showConvoys($("convoys"), trucks);
     showReturns($("returns"), returns, orphans);
     showProgress(report);

@@ -11,6 +11,7 @@
 import { ApiError, call, words } from "./api.js";
 import * as idb from "./idb.js";
 import { checkReceipt } from "./receipt.js";
+import { t } from "./i18n.js";
 
 const BATCH = 100; // scans per request: a slow link still finishes one
 const UPLOAD_TIMEOUT = 120_000; // ms: 100 signed scans (about 70 KB) over 2G, with room
@@ -37,6 +38,13 @@ export async function nextSeq(deviceKey) {
 // to try again for receipts not ready yet (0: nothing pending). Throws ApiError 401 when
 // the session has expired, status 0 when the server cannot be reached or does not answer
 // in time, 5xx when it fails: the scans stay queued.
+// Why the server refused a scan, in the page's language from its reason_code, else its
+// prose (a conflict's, or a server older than the codes).
+function refusalWords(result) {
+  const key = `refusal_${result.reason_code}`;
+  return result.reason_code && t(key) !== key ? t(key) : result.reason;
+}
+
 export async function sync(session, vkey) {
   const records = await mine(session.username);
   const queued = records.filter((r) => r.state === "queued");
@@ -60,7 +68,7 @@ export async function sync(session, vkey) {
       await idb.put("outbox", {
         ...record,
         state: refused ? result.status : "sent",
-        reason: result.reason,
+        reason: refusalWords(result),
         index: result.index,
         flags: result.flags ?? [],
       });

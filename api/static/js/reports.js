@@ -1,8 +1,9 @@
 // The dashboard's reports of an area: its custody report (PDF, a regency's whole), the
-// custody held there and every event (CSV). The API wants the signed-in person's token,
+// custody held there and every event (CSV), its TPS' completeness (PDF, CSV), the day's
+// convoy sheet (PDF) and the return reconciliation (CSV). The API wants the signed-in person's token,
 // which a plain link does not carry: each link fetches its file and hands it over.
 
-import { call } from "./api.js";
+import { call, words } from "./api.js";
 import { el, t } from "./i18n.js";
 
 const LEVELS_WITH_A_REPORT = new Set([5, 8, 13]); // regency, district, village codes' lengths
@@ -15,6 +16,10 @@ export function reportLinks(area, name, log) {
   }
   links.push([t("report_custody_csv", { area: label }), `/api/v1/export/custody.csv?site=${area}`, `custody-${area}.csv`]);
   links.push([t("report_events_csv", { area: label }), `/api/v1/export/events.csv?log=${log}&site=${area}`, `events-${area}.csv`]);
+  links.push([t("report_completeness_pdf", { area: label }), `/api/v1/completeness/report.pdf?site=${area}`, `kelengkapan-${area}.pdf`]);
+  links.push([t("report_completeness_csv", { area: label }), `/api/v1/completeness/report.csv?site=${area}`, `kelengkapan-${area}.csv`]);
+  links.push([t("report_convoys_pdf", { area: label }), `/api/v1/convoys/sheet.pdf?site=${area}`, `konvoi-${area}.pdf`]);
+  links.push([t("report_returns_csv", { area: label }), `/api/v1/returns/report.csv?site=${area}`, `pengembalian-${area}.csv`]);
   return links;
 }
 
@@ -39,7 +44,7 @@ export function download(link, token, status) {
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
       status.textContent = "";
     } catch (failure) {
-      status.textContent = t("error", { detail: failure.message });
+      status.textContent = t("error", { detail: words(failure) });
     }
   });
   return link;
