@@ -376,7 +376,7 @@ def _all_pages(person, path, key, **params):
 def test_lists_page_with_opaque_cursors(client, area, crew):
     register(crew, *[(t, c) for t in area.tps for c in ("BUP", "GUB")])
     kpu = crew["kpu"]
-    items = _all_pages(kpu.person, "/api/v1/items", "items", site=area.kpu)
+    items = _all_pages(kpu.person, "/api/v1/items", "items", bound_for=area.kpu)
     assert sorted(i["id"] for i in items) == sorted(f"{t}-{c}" for t in area.tps for c in ("BUP", "GUB"))
     accepted(kpu.send(*[kpu.scan("seal", i["id"], area.kpu, seals=["S"]) for i in items]))
     events = _all_pages(kpu.person, "/api/v1/events", "events", type="seal")

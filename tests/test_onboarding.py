@@ -100,7 +100,7 @@ def test_an_import_is_judged_whole_and_lists_every_rows_error(client, kpu, area)
     errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
     assert errors == {(3, "name"), (3, "nik"), (3, "phone"), (4, "role"), (5, "jurisdiction"), (6, "nrp"),
                       (7, "jurisdiction")}  # fmt: skip
-    listed = kpu.get(f"/api/v1/users?site={area.pps}").json()["accounts"]
+    listed = kpu.get(f"/api/v1/users?within={area.pps}").json()["accounts"]
     assert listed == [], "one wrong row creates nothing"
 
 
@@ -121,7 +121,7 @@ def test_a_dry_run_creates_nothing(kpu, area):
     dry = do_import(kpu, csv_of(area), dry_run="true")
     assert dry.status_code == 200 and len(dry.json()["created"]) == 3
     assert all(c["code"] is None for c in dry.json()["created"])
-    assert kpu.get(f"/api/v1/users?site={area.kpu}").json()["accounts"] == []
+    assert kpu.get(f"/api/v1/users?within={area.kpu}").json()["accounts"] == []
 
 
 def test_a_duplicate_within_the_file_is_refused(kpu, area):

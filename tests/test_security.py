@@ -271,7 +271,7 @@ def hostile(regency: str) -> list[str]:
 
 FULL_WIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
 FILTERS = {
-    "/api/v1/items": ["site", "status", "custodian", "contest", "cursor", "limit"],
+    "/api/v1/items": ["bound_for", "site", "status", "custodian", "contest", "cursor", "limit"],
     "/api/v1/events": ["log", "item", "site", "actor", "type", "since", "until", "cursor", "limit"],
     "/api/v1/alerts": ["log", "state", "rule", "severity", "item", "site", "cursor", "limit"],
     "/api/v1/export/epcis": ["log", "GE_eventTime", "LT_eventTime", "EQ_bizStep", "MATCH_epc",

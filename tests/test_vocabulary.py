@@ -93,3 +93,18 @@ def test_the_csv_export_says_so_too(crew) -> None:
     old = kpu.get("/api/v1/export/events.csv", params={"item": "53.03.08.2001-001-BUP"})
     assert old.status_code == 200 and old.headers["sunset"] == "Tue, 07 Dec 2027 00:00:00 GMT"
     assert "sunset" not in kpu.get("/api/v1/export/events.csv", params={"item_id": "53.03.08.2001-001-BUP"}).headers
+
+
+def test_items_are_asked_for_by_where_they_are_bound(crew, area) -> None:
+    register(crew, (area.tps[0], "BUP"), (area.tps[1], "BUP"))
+    kpu = crew["kpu"].person
+
+    def bound(**params: str) -> list[str]:
+        response = kpu.get("/api/v1/items", params=params)
+        assert response.status_code == 200, response.text
+        return sorted(item["id"] for item in response.json()["items"])
+
+    assert bound(bound_for=area.tps[0]) == [area.item(0)]
+    assert bound(bound_for=area.pps) == bound(site=area.pps) == sorted([area.item(0), area.item(1)])
+    assert "deprecation" in kpu.get("/api/v1/items", params={"site": area.pps}).headers
+    assert "deprecation" not in kpu.get("/api/v1/items", params={"bound_for": area.pps}).headers

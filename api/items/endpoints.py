@@ -42,6 +42,7 @@ from api.deps import (
     public_wait,
 )
 from api.items.schemas import History, ItemIn, ItemOut, ItemPage, ItemsCreated, ItemsIn, TrailEntryOut
+from api.versioning import deprecated
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
@@ -111,21 +112,31 @@ async def register(
 @router.get("")
 def items(
     pager: paging.PagerDep,
+    response: Response,
     actor: ItemLister,
     session: SessionDep,
-    site: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
+    bound_for: Annotated[
+        str | None,
+        Query(max_length=32, pattern=r"^[0-9.\-]+$", description="Items whose destination is this site or below it"),
+    ] = None,
+    site: Annotated[
+        str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$", description="Deprecated: bound_for", deprecated=True)
+    ] = None,
     status: ItemStatus | None = None,
     custodian: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9.\-]+$")] = None,
     contest: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Z0-9_]+$")] = None,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
 ) -> ItemPage:
-    """Items in your jurisdiction, filtered by area (`site`), status, custodian, contest."""
+    """Items in your jurisdiction, filtered by where they are bound (`bound_for`), status,
+    custodian, contest."""
+    if site is not None:
+        deprecated(response)
     after = paging.decode(cursor, str, str)
     rows = list_items(
         session,
         jurisdiction=actor.jurisdiction,
-        site=site,
+        site=bound_for or site,
         status=status,
         custodian=custodian,
         contest=contest,

@@ -97,7 +97,7 @@ def list_accounts(
     databases: DatabasesDep,
     search: Annotated[str | None, Query(max_length=100, description="Part of a username, name, NIK or phone")] = None,
     role: Annotated[Role | None, Query(description="Only accounts of this role")] = None,
-    site: Annotated[str | None, Query(max_length=32, description="Only accounts at this site or below it")] = None,
+    within: Annotated[str | None, Query(max_length=32, description="Only accounts at this site or below it")] = None,
     cursor: paging.Cursor = None,
     limit: paging.Limit = 100,
 ) -> AccountsPage:
@@ -107,7 +107,7 @@ def list_accounts(
     with db.reads() as session:
         after = paging.decode(cursor, str)
         found = administration.list_accounts(
-            session, actor, search=search, role=role, site=site, limit=limit + 1, after=after[0] if after else None
+            session, actor, search=search, role=role, site=within, limit=limit + 1, after=after[0] if after else None
         )
         rows, next_page = pager.page(found, limit, lambda user: [user.username])
         phones = phones_of(databases, rows)
