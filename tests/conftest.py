@@ -138,12 +138,18 @@ def integrator(client: TestClient, runtime: Runtime, area: Area) -> Person:
 
 @pytest.fixture
 def no_subscriptions_left(runtime: Runtime) -> Iterator[None]:
-    """Every webhook subscription deleted when the test ends, so that no later test's
-    delivery worker sends to a receiver that is gone."""
+    """No webhook subscription but the test's own: those earlier tests left are deleted
+    before it (their deliveries would be due in its delivery rounds too), and its own
+    when it ends, so that no later test's worker sends to a receiver that is gone."""
+
+    def delete_all() -> None:
+        with runtime.db.session(write=True) as session:
+            for subscription in session.scalars(select(Subscription)).all():
+                delete_subscription(session, subscription)
+
+    delete_all()
     yield
-    with runtime.db.session(write=True) as session:
-        for subscription in session.scalars(select(Subscription)).all():
-            delete_subscription(session, subscription)
+    delete_all()
 
 
 @pytest.fixture

@@ -114,3 +114,9 @@ def test_the_signed_scan_is_a_union_discriminated_on_its_type(spec) -> None:
         _validator(spec, {"$ref": "#/components/schemas/SignedScan"}).iter_errors({"scan": wrong, "sig": "x"})
     )
     assert errors  # a receive reads no manifest
+
+
+def test_every_schema_has_a_name_of_its_own(spec) -> None:
+    """Two models of one name come out as `api__module__Name`, which generators refuse
+    (openapi-python-client: "duplicate models"): each model's name is unique."""
+    assert [name for name in spec["components"]["schemas"] if "__" in name] == []

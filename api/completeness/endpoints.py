@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.completeness.report import KEADAAN, completeness_pdf, where
 from api.completeness.schemas import (
-    AreaOut,
+    AreaCompletenessOut,
     CompletenessOut,
     CountsOut,
     MissingOut,
@@ -65,7 +65,7 @@ def area_completeness(
     return CompletenessOut(
         code=found.site.code, name=found.site.name, level=found.site.level, election=found.election,
         counts=CountsOut(**asdict(found.counts)),
-        areas=[AreaOut(code=a.code, name=a.name, counts=CountsOut(**asdict(a.counts))) for a in found.areas],
+        areas=[AreaCompletenessOut(code=a.code, name=a.name, counts=CountsOut(**asdict(a.counts))) for a in found.areas],
         stations=[_station(s) for s in found.stations[:limit]], stations_total=len(found.stations),
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ class CountsOut(BaseModel):
     not_started: int = Field(description="TPS none of whose kit has reached them")
 
 
-class AreaOut(BaseModel):
+class AreaCompletenessOut(BaseModel):
     code: str
     name: str
     counts: CountsOut
@@ -47,7 +47,7 @@ class CompletenessOut(BaseModel):
     level: SiteLevel
     election: str = Field(description="pemilu or pilkada (JEJAK_ELECTION): it sets the kit")
     counts: CountsOut = Field(description="Its TPS, by state")
-    areas: list[AreaOut] = Field(description="Each area one level down, its TPS by state")
+    areas: list[AreaCompletenessOut] = Field(description="Each area one level down, its TPS by state")
     stations: list[StationOut] = Field(
         description="The TPS not complete, sangat rawan first, then by need-by time, then code (at most `limit`)"
     )
