@@ -413,7 +413,6 @@ CAMERA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"
 def fake_camera(pngs: list[bytes], path: Path, side: int = 720, fps: int = 10) -> Path:
     """A Y4M video of the images in turn, each centred on white, `fps` frames a second:
     Chromium's fake camera (--use-file-for-fake-video-capture), which loops it."""
-    import io
 
     from PIL import Image
 

@@ -245,6 +245,43 @@ def test_a_receive_names_only_a_truckload_the_box_travels_in(status, site, hando
     assert (verdict.outcome, verdict.flags) == (outcome, flags)
 
 
+@pytest.mark.parametrize(
+    ("stocktake", "closed", "refused_code"),
+    [
+        (f"{PPK}-SO-1", False, None),  # the site's own stock-take, open
+        (f"{PPK}-SO-1", True, "stocktake_closed"),  # closed: a new count needs a new id
+        (f"{PPS}-SO-1", False, "stocktake_not_sites"),  # another site's count, even one below
+        (f"{PPK}SO-1", False, "stocktake_not_sites"),  # the code must end where the site's does
+    ],
+)
+def test_a_stocktake_scan_joins_only_its_own_sites_open_count(stocktake, closed, refused_code):
+    reason = stocktake_refusal(Scan(ScanType.STOCKTAKE, PPK, stocktake=stocktake), closed)
+    assert (reason.code if reason is not None else None) == refused_code
+
+
+# A closing sorts the boxes: held and scanned (found), held and not scanned (missing),
+# scanned and not held (unexpected). A box dispatched from the site is on a truck, not
+# on its shelves, though custody stays with the site until the receive.
+@pytest.mark.parametrize(
+    ("status", "custodian", "scanned", "found", "missing", "unexpected"),
+    [
+        (ItemStatus.HELD, PPK, True, True, False, False),
+        (ItemStatus.HELD, PPK, False, False, True, False),
+        (ItemStatus.SEALED, PPK, False, False, True, False),
+        (ItemStatus.IN_TRANSIT, PPK, False, False, False, False),  # on the road: not missing
+        (ItemStatus.IN_TRANSIT, PPK, True, False, False, True),  # on the road, yet scanned here
+        (ItemStatus.HELD, STRANGER, True, False, False, True),  # another site's box: an orphan here
+        (ItemStatus.HELD, STRANGER, False, False, False, False),
+    ],
+)
+def test_a_stocktake_closing_sorts_found_missing_and_unexpected(status, custodian, scanned, found, missing, unexpected):
+    item = dataclasses.replace(box(status), custodian=custodian)
+    reckoning = reckon(PPK, [item], [item.id] if scanned else [])
+    assert (item.id in reckoning.found, item.id in reckoning.missing, item.id in reckoning.unexpected) == (
+        found, missing, unexpected,
+    )
+
+
 def test_a_village_cannot_take_a_polling_stations_handoff_ids():
     # 53.03.08.2001-003-… reads as TPS 003's id, not as the village's.
     scan = Scan(ScanType.DISPATCH, PPS, counterparty=TPS, handoff=f"{TPS}-x")

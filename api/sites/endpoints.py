@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from models.accounts import policy
-from models.places.sites import Site, SiteLevel, add_tps, get_site, list_sites
+from models.places.sites import SiteLevel, add_tps, get_site, list_sites
 from models.places.wilayah import share_sites
 
 from api import paging

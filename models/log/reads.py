@@ -12,7 +12,7 @@ from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.note import Signer
 from ledger.tiles import TILE_WIDTH, encode_entry_bundle
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.base import utcnow

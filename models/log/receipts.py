@@ -9,7 +9,7 @@ from __future__ import annotations
 from ledger.proof_bundle import ProofBundle
 from sqlalchemy.orm import Session
 
-from models.core.errors import NotFound, NotYet
+from models.core.errors import NotYet
 from models.log.reads import get_log, inclusion_proof, latest_checkpoint, read_entries
 from models.log.tiles import TileStore
 from models.log.witnesses import cosigned_note
