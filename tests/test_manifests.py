@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -324,7 +325,7 @@ def test_the_berita_acara_names_the_parties_boxes_times_and_entries(truck):
                   f"tercantum dalam manifes ({truck.stray[0]})",
                   "nomor segel tidak cocok", "tidak ada dalam manifes muatan"):  # fmt: skip
         assert words in text, words
-    assert "UTC" not in text.replace("UTC+", "")  # every time in the site's zone
+    assert not re.search(r"\d[.:]\d\d(:\d\d)? ?UTC(?!\+)", text)  # every time in the site's zone
     # What the escort signed on their own phone, with its entries and times.
     signed = truck.ppk.get(f"/api/v1/handoffs/{truck.area.kpu}/{truck.handoff}").json()["attestations"]
     pickup, delivery = (a["entry_index"] for a in signed)
