@@ -41,6 +41,7 @@ from models.core.errors import Conflict, Forbidden, InvalidRequest
 from models.core.times import parse_time
 from models.custody.alerts import Alert, AlertAcknowledgement, new_alert
 from models.custody.devices import Device, DeviceRegistration, DeviceRevocation
+from models.custody.completeness import recount
 from models.custody.handoffs import Handoff, HandoffClose
 from models.custody.items import LABEL_TYPE, Item, ItemKind, label_payload, new_item
 from models.custody.labels import LabelKey
@@ -283,6 +284,8 @@ class _Replay:
             raise RestoreError(f"entry {self._missing[0].index} reports a missing item of a handoff never closed")
         # The next scans record this server's limits unless the log's last entry has them.
         self.log.rules = self._recorded
+        self.session.flush()
+        recount(self.session, self.log.id)  # the kits, from the items the log rebuilt
 
     def _batch(self, entry: _Entry, works: list[Any]) -> Batch:
         return Batch(self.session, self.log, entry.received_at, works=works)

@@ -11,6 +11,7 @@ from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
 from models.custody.items import Item
+from models.custody.kits import StationKit
 from models.custody.labels import LabelKey
 from models.custody.stocktakes import Stocktake
 from models.log.tables import Log, LogCheckpoint, LogCosignature, LogEntry, LogTile, LogTreeNode
@@ -35,6 +36,7 @@ __all__ = [
     "LogTile",
     "LogTreeNode",
     "Site",
+    "StationKit",
     "Stocktake",
     "Subscription",
     "User",

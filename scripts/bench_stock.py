@@ -38,7 +38,7 @@ from models.accounts.actor import Role
 from models.accounts.users import actor_of, create_user
 from models.core import migrations
 from models.core.settings import Settings
-from models.custody.completeness import completeness
+from models.custody.completeness import LISTED, completeness, recount
 from models.custody.convoys import convoys
 from models.custody.events import Event
 from models.custody.handoffs import Handoff, HandoffStatus
@@ -88,7 +88,7 @@ def _load_province(runtime: Runtime, args: argparse.Namespace) -> tuple[list[str
         here = route[reached]
         row = {
             "log_id": box.tps[:5], "id": box.id, "kind": ItemKind.KOTAK_SUARA, "contest": box.contest,
-            "destination": box.tps, "status": ItemStatus.HELD if reached else ItemStatus.SEALED, "leg": Leg.OUTBOUND,
+            "code": box.contest, "destination": box.tps, "status": ItemStatus.HELD if reached else ItemStatus.SEALED, "leg": Leg.OUTBOUND,
             "custodian": here, "seals": [], "label_serial": 1, "label_jws": "", "registered_index": 0, "last_index": 0,
             "dispatch_event": None, "dispatch_to": None, "dispatch_seals": None, "dispatch_handoff": None,
             "dispatched_at": None, "seen_at": None, "seen_lat": None, "seen_lon": None, "seen_index": None,
@@ -115,6 +115,8 @@ def _load_province(runtime: Runtime, args: argparse.Namespace) -> tuple[list[str
         for table, rows in ((Item, items), (Handoff, list(loads.values())), (Event, events)):
             for start in range(0, len(rows), 5000):
                 session.execute(insert(table), rows[start : start + 5000])
+        for regency in election.regencies:  # the kits, as registration would have counted them
+            recount(session, regency)
     return election.regencies, len(items), len(loads)
 
 
@@ -216,8 +218,8 @@ def _run(runtime: Runtime, settings: Settings, args: argparse.Namespace) -> int:
     answered: dict[str, int] = {}
 
     def kits(session, regency):  # type: ignore[no-untyped-def]
-        found = completeness(session, regency, args.election)
-        answered["incomplete"] = answered.get("incomplete", 0) + len(found.stations)
+        found = completeness(session, regency, args.election, listed=LISTED)
+        answered["incomplete"] = answered.get("incomplete", 0) + found.open
 
     def trucks(session, regency):  # type: ignore[no-untyped-def]
         answered["convoys"] = answered.get("convoys", 0) + len(convoys(session, regency, allowance, now).convoys)

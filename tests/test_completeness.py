@@ -12,7 +12,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from models.accounts.actor import Role
-from models.custody.completeness import Held, Missing, State, assess, kit, need_by
+from sqlalchemy import select
+
+from models.custody.completeness import Held, Missing, State, assess, kit, need_by, recount
+from models.custody.kits import StationKit
 from models.custody.rules import ItemStatus, Leg
 from models.places.codes import Kerawanan
 from models.places.sites import Site
@@ -149,3 +152,25 @@ def test_need_by_times_follow_the_voting_day(area_kits, app_runtime, monkeypatch
         area.tps[2]: datetime(2024, 11, 23, 23, 0, tzinfo=UTC),  # 07:00 WITA, three days before
         area.tps[1]: datetime(2024, 11, 24, 23, 0, tzinfo=UTC),  # rawan: two days before
     }
+
+
+def _kits(runtime, log_id):
+    with runtime.db.reads() as session:
+        rows = session.scalars(select(StationKit).where(StationKit.log_id == log_id).order_by(StationKit.tps))
+        return [(k.tps, k.pieces, k.reached, k.codes) for k in rows]
+
+
+def test_the_kits_kept_as_custody_moves_match_a_count_from_the_items(area_kits, runtime):
+    """Registration adds pieces, a receive at the TPS one reached, and a box sent away
+    from its TPS before the vote takes it off again: the same as counting the items."""
+    area, crew = area_kits
+    kpps = crew["kpps"]
+    [sent] = kpps.send(kpps.scan("dispatch", area.item(0), area.tps[0], counterparty=area.pps))
+    assert sent["status"] == "accepted", sent
+    found = crew["kpu"].person.get("/api/v1/completeness", params={"site": area.pps}).json()
+    assert found["counts"] == {"complete": 0, "incomplete": 2, "not_started": 1}
+    kept = _kits(runtime, area.kpu)
+    assert kept == [(area.tps[0], 2, 1, ",BUP,GUB,"), (area.tps[1], 2, 1, ",BUP,GUB,")]
+    with runtime.db.session(write=True) as session:
+        recount(session, area.kpu)
+    assert _kits(runtime, area.kpu) == kept

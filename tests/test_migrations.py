@@ -87,3 +87,49 @@ def test_full_tiles_are_backfilled_for_logs_written_before_they_were_stored(tmp_
         engine.dispose()
     assert [(level, idx) for level, idx, _ in tiles] == [(0, 0), (0, 1)]
     assert [t for _, _, t in tiles] == [b"".join(leaves[:256]), b"".join(leaves[256:512])]
+
+
+def test_kits_are_counted_for_items_registered_before_they_were_kept(database_url, tmp_path):
+    from datetime import UTC, datetime
+
+    from sqlalchemy.engine import make_url
+
+    from scripts.bench_ledger import recreate_database
+
+    url = database_url
+    if url.startswith("postgresql"):  # a database of its own, beside the suite's
+        url = make_url(url).set(database=f"{make_url(url).database}_kits").render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'kits.db'}"
+    recreate_database(url)
+    config = migrations.alembic_config(url)
+    command.upgrade(config, "0017_client_credentials")
+    tps, now = "90.98.01.2001-001", datetime.now(UTC)
+    places = [("90.98", "kpu", None), ("90.98.01", "ppk", "90.98"), ("90.98.01.2001", "pps", "90.98.01"), (tps, "tps", "90.98.01.2001")]
+    items = [  # id's code, custodian, status, leg: there; on its way there; back after the count; at the PPK
+        ("BUP", tps, "held", "outbound"), ("GUB", "90.98.01.2001", "in_transit", "outbound"),
+        ("SS-2", "90.98.01", "resealed", "return"), ("SS-3", "90.98.01", "held", "outbound"),
+    ]  # fmt: skip
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO logs (id, origin, verifier_key, size, created_at) VALUES ('90.98', 'o/90.98', 'k', 0, :t)"), {"t": now})
+            connection.execute(
+                text("INSERT INTO sites (code, level, name, parent_code, regency, special, coords_synthetic) VALUES (:c, :l, :c, :p, '90.98', false, false)"),
+                [{"c": c, "l": level, "p": parent} for c, level, parent in places],
+            )  # fmt: skip
+            connection.execute(
+                text("INSERT INTO items (log_id, id, kind, destination, status, leg, custodian, seals, label_serial, label_jws, "
+                     "registered_index, last_index, updated_at) VALUES ('90.98', :id, 'kotak_suara', :tps, :s, :leg, :c, '[]', 1, '', 0, 0, :t)"),
+                [{"id": f"{tps}-{code}", "tps": tps, "c": custodian, "s": status, "leg": leg, "t": now} for code, custodian, status, leg in items],
+            )  # fmt: skip
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            codes = connection.execute(text("SELECT code FROM items ORDER BY id")).scalars().all()
+            kit = connection.execute(text("SELECT log_id, tps, pieces, reached, codes FROM station_kits")).all()
+    finally:
+        engine.dispose()
+    assert codes == ["BUP", "GUB", "SS", "SS"]
+    [(log_id, station, pieces, reached, registered)] = kit
+    assert (log_id, station, pieces, reached) == ("90.98", tps, 4, 2)
+    assert registered.startswith(",") and sorted(registered.strip(",").split(",")) == ["BUP", "GUB", "SS"]

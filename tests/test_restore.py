@@ -20,6 +20,7 @@ from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.handoffs import Handoff
 from models.custody.items import Item
+from models.custody.kits import StationKit
 from models.custody.stocktakes import Stocktake
 from models.log.tables import LogCheckpoint, LogEntry
 from models.restore import RestoreError
@@ -75,6 +76,7 @@ def _state(runtime: Runtime, log_id: str) -> dict[str, object]:
         "handoffs": rows(Handoff, Handoff.id),
         "stocktakes": rows(Stocktake, Stocktake.id),
         "items": rows(Item, Item.id, skip=("updated_at",)),
+        "kits": rows(StationKit, StationKit.tps),  # kept as custody moved; counted again on restore
         # Open alerts get new ids; an acknowledged one keeps the id its acknowledgement names.
         "alerts": sorted(
             (a.rule, a.item_id, a.site, a.event_id, a.detail, tuple(a.evidence),

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_client_credentials"
-# The lead re-points this at the last of 0015/0016 when merging them.
 down_revision: str | None = "0016_enrollment"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

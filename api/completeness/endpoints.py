@@ -19,7 +19,7 @@ from api.completeness.schemas import (
 from api.deps import DatabasesDep, Permit, SettingsDep, actor_area
 from api.export.endpoints import PDF, csv_response, pdf_response
 from models.accounts.actor import Actor
-from models.custody.completeness import Completeness, Station, completeness
+from models.custody.completeness import LISTED, Completeness, Station, completeness
 
 router = APIRouter(prefix="/api/v1/completeness", tags=["completeness"])
 
@@ -33,10 +33,10 @@ AreaQuery = Annotated[
 ]  # fmt: skip
 
 
-def _read(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None) -> Completeness:
+def _read(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, listed: int | None = None) -> Completeness:
     code = actor_area(actor, "completeness.read", site)
     with databases.for_log(code).reads() as session:
-        return completeness(session, code, settings.election, settings.voting_day)
+        return completeness(session, code, settings.election, settings.voting_day, listed=listed)
 
 
 def _station(station: Station) -> StationOut:
@@ -56,17 +56,17 @@ def area_completeness(
     databases: DatabasesDep,
     settings: SettingsDep,
     site: AreaQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many TPS listed")] = 200,
+    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many TPS listed")] = LISTED,
 ) -> CompletenessOut:
     """Every TPS at or below `site`: complete, incomplete or not started, counted in all
     and per area one level down; those not complete listed with what is missing and
     where the log places it now, the most vulnerable and most urgent first."""
-    found = _read(actor, databases, settings, site)
+    found = _read(actor, databases, settings, site, listed=limit)
     return CompletenessOut(
         code=found.site.code, name=found.site.name, level=found.site.level, election=found.election,
         counts=CountsOut(**asdict(found.counts)),
         areas=[AreaCompletenessOut(code=a.code, name=a.name, counts=CountsOut(**asdict(a.counts))) for a in found.areas],
-        stations=[_station(s) for s in found.stations[:limit]], stations_total=len(found.stations),
+        stations=[_station(s) for s in found.stations], stations_total=found.open,
     )  # fmt: skip
 
 

@@ -7,20 +7,27 @@ when none has, incomplete otherwise; for what is missing, where the log places i
 An area (village, district, regency) counts its TPS by that, and lists those not
 complete, the most vulnerable first (sangat rawan), then by when the kit is needed.
 
-`assess` is pure; `completeness` reads an area's items and polling stations in two
-queries (one of each table), so a regency answers in one round trip of each."""
+`assess` is pure and says what a TPS misses. `completeness` judges every TPS of an area
+from its kit's tallies (models/custody/kits.py: one row per TPS, kept as custody moves;
+a regency's 7,000 item rows are never read), then reads the items of only the TPS it
+lists, to say what they miss and where it is."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import heapq
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from models.core.db import one_of
+from models.custody import kits
 from models.custody.items import Item
+from models.custody.kits import StationKit
 from models.custody.rules import ItemStatus, Leg
 from models.places.codes import Kerawanan, SiteLevel
 from models.places.zones import zone_of
@@ -39,6 +46,7 @@ LEAD_DAYS = {Kerawanan.SANGAT_RAWAN: 3, Kerawanan.RAWAN: 2}
 OPENING = time(7, 0)  # a TPS opens at 07:00, local time
 # Sangat rawan first, unrated last.
 _URGENCY = {Kerawanan.SANGAT_RAWAN: 0, Kerawanan.RAWAN: 1, Kerawanan.KURANG_RAWAN: 2, None: 3}
+_NEVER = datetime.max.replace(tzinfo=UTC)  # no voting day set: ordered by code alone
 
 
 def kit(election: str, tps: str) -> tuple[str, ...]:
@@ -66,9 +74,7 @@ class Held:
     dispatch_to: str | None
 
     def reached(self, tps: str) -> bool:
-        """At the TPS now, or on its way back after the count (it was there)."""
-        at_tps = self.custodian == tps and self.status is not ItemStatus.IN_TRANSIT
-        return at_tps or self.leg is Leg.RETURN
+        return kits.reached(self.custodian, self.status, self.leg, tps)
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,6 @@ class Station:
     reached: int
     missing: list[Missing]
 
-    def urgency(self) -> tuple[int, datetime, str]:
-        return (_URGENCY[self.kerawanan], self.need_by or datetime.max.replace(tzinfo=UTC), self.code)
 
 
 def need_by(tps: str, kerawanan: Kerawanan | None, voting_day: date | None) -> datetime | None:
@@ -117,20 +121,17 @@ def assess(tps: str, contests: tuple[str, ...], items: list[Held]) -> tuple[Stat
 
 
 @dataclass
-class Counts:
+class Counts:  # in State's order
     complete: int = 0
     incomplete: int = 0
     not_started: int = 0
-
-    def add(self, state: State) -> None:
-        setattr(self, state.value, getattr(self, state.value) + 1)
 
 
 @dataclass
 class AreaCounts:
     code: str
     name: str
-    counts: Counts = field(default_factory=Counts)
+    counts: Counts
 
 
 @dataclass
@@ -139,35 +140,99 @@ class Completeness:
     election: str
     counts: Counts
     areas: list[AreaCounts]  # one level down (none below a TPS)
-    stations: list[Station]  # not complete, most urgent first
+    stations: list[Station]  # not complete, most urgent first (the first `listed` of them)
+    open: int  # how many TPS are not complete, listed or not
 
 
+LISTED = 25  # the TPS not complete an answer lists unless asked (a screenful: the dashboard shows 25)
 _CHILD_LENGTH = {SiteLevel.KPU: 8, SiteLevel.PPK: 13, SiteLevel.PPS: 17}
 _ITEM_COLUMNS = (Item.destination, Item.id, Item.custodian, Item.status, Item.leg, Item.dispatch_to)
+# kits.reached, in SQL.
+REACHED = or_(and_(Item.custodian == Item.destination, Item.status != ItemStatus.IN_TRANSIT), Item.leg == Leg.RETURN)
 
 
-def completeness(session: Session, code: str, election: str, voting_day: date | None = None) -> Completeness:
-    """Every TPS at or below `code`, judged; counted in all and per area one level down."""
+def _stations(code: str, contests: tuple[str, ...]) -> Select[Any]:
+    """Each TPS at or below `code` with the pieces of its kit (those registered for it,
+    and a box for each contest of its kit not registered) and how many reached it."""
+    unregistered = sum((1 - kits.has_code(c) for c in contests), start=literal(0))
+    return (
+        select(Site.code, Site.name, Site.kerawanan, func.coalesce(StationKit.pieces, 0) + unregistered,
+               func.coalesce(StationKit.reached, 0))
+        .outerjoin(StationKit, and_(StationKit.log_id == Site.regency, StationKit.tps == Site.code))
+        .where(Site.level == SiteLevel.TPS, *_in_area(Site.regency, Site.code, code))
+    )  # fmt: skip
+
+
+def _in_area(regency: Any, place: Any, code: str) -> list[Any]:
+    """Rows of the regency's index, narrowed to the area only below the regency (a LIKE
+    on the whole regency made PostgreSQL scan every site of the country)."""
+    return [regency == regency_of(code)] + ([under(place, code)] if code != regency_of(code) else [])
+
+
+def completeness(
+    session: Session, code: str, election: str, voting_day: date | None = None, *, listed: int | None = None
+) -> Completeness:
+    """Every TPS at or below `code`, judged; counted in all and per area one level down;
+    the first `listed` of those not complete (all when None) with what they miss."""
     site = get_site(session, code)
-    stations = session.execute(
-        select(Site.code, Site.name, Site.kerawanan)
-        .where(Site.level == SiteLevel.TPS, under(Site.code, code))
-        .order_by(Site.code)
-    ).all()
-    items: dict[str, list[Held]] = {}
-    rows = session.execute(select(*_ITEM_COLUMNS).where(Item.log_id == regency_of(code), under(Item.destination, code)))
-    for destination, *held in rows:
-        items.setdefault(destination, []).append(Held(*held))
+    contests = kit(election, code)  # an area lies in one regency: one kit, one time zone
     children = session.execute(select(Site.code, Site.name).where(Site.parent_code == code).order_by(Site.code))
-    areas = {child: AreaCounts(child, name) for child, name in children}
-    cut = _CHILD_LENGTH.get(site.level)
-    total, open_ = Counts(), []
-    for tps, name, kerawanan in stations:
-        state, required, reached, missing = assess(tps, kit(election, tps), items.get(tps, []))
-        total.add(state)
-        if cut is not None and (area := areas.get(tps[:cut])) is not None:
-            area.counts.add(state)
+    names = dict(children.all())
+    cut = _CHILD_LENGTH.get(site.level, 0)
+    # Core rows: the ORM's loading cost a third of the answer.
+    stations = session.connection().execute(_stations(code, contests)).all()
+    deadlines = {k: need_by(code, k, voting_day) for k in _URGENCY}
+    per_area: Counter[tuple[str, State]] = Counter()
+    open_: list[tuple[tuple[int, datetime, str], str, Kerawanan | None, State, int, int]] = []
+    for tps, name, kerawanan, required, reached in stations:
+        state = State.COMPLETE if reached == required else State.NOT_STARTED if reached == 0 else State.INCOMPLETE
+        per_area[tps[:cut], state] += 1
         if state is not State.COMPLETE:
-            open_.append(Station(tps, name, kerawanan, need_by(tps, kerawanan, voting_day), state, required, reached, missing))
-    open_.sort(key=Station.urgency)
-    return Completeness(site, election, total, list(areas.values()), open_)
+            urgency = (_URGENCY[kerawanan], deadlines[kerawanan] or _NEVER, tps)
+            open_.append((urgency, name, kerawanan, state, required, reached))
+    first = sorted(open_) if listed is None else heapq.nsmallest(listed, open_)
+    shown = [
+        Station(tps, name, kerawanan, deadlines[kerawanan], state, required, reached, [])
+        for (_, _, tps), name, kerawanan, state, required, reached in first
+    ]
+    items = _held(session, code, [s.code for s in shown], every=listed is None)
+    for station in shown:
+        station.missing.extend(assess(station.code, contests, items.get(station.code, []))[3])
+    total = Counts(*(sum(n for (_, state), n in per_area.items() if state is s) for s in State))
+    areas = [AreaCounts(child, name, Counts(*(per_area[child, s] for s in State))) for child, name in names.items()]
+    return Completeness(site, election, total, areas if cut else [], shown, len(open_))
+
+
+def _held(session: Session, code: str, stations: list[str], *, every: bool) -> dict[str, list[Held]]:
+    """The items bound for these TPS, by TPS: all the area's in one query when `every`."""
+    query = select(*_ITEM_COLUMNS)
+    if every:
+        query = query.where(*_in_area(Item.log_id, Item.destination, code))
+    elif stations:
+        query = query.where(Item.log_id == regency_of(code), one_of(session, Item.destination, stations))
+    else:
+        return {}
+    items: dict[str, list[Held]] = {}
+    for destination, *held in session.execute(query):
+        items.setdefault(destination, []).append(Held(*held))
+    return items
+
+
+def recount(session: Session, log_id: str) -> None:
+    """Count the log's kits again from its items: after a restore, or where items were
+    written by other means than registration."""
+    session.execute(delete(StationKit).where(StationKit.log_id == log_id))
+    rows = session.execute(
+        select(Item.destination, Item.code, func.count(), func.sum(case((REACHED, 1), else_=0)))
+        .where(Item.log_id == log_id)
+        .group_by(Item.destination, Item.code)
+    )
+    tallies: dict[str, tuple[int, int, list[str]]] = {}
+    for tps, code, pieces, arrived in rows:
+        had, had_reached, codes = tallies.get(tps, (0, 0, []))
+        tallies[tps] = (had + pieces, had_reached + arrived, [*codes, code])
+    if tallies:
+        session.execute(insert(StationKit), [
+            {"log_id": log_id, "tps": tps, "pieces": pieces, "reached": arrived, "codes": kits.joined(codes)}
+            for tps, (pieces, arrived, codes) in tallies.items()
+        ])  # fmt: skip

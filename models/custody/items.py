@@ -25,6 +25,7 @@ from models.core.base import Base, UTCDateTime, utcnow
 from models.core.db import one_of
 from models.core.errors import Conflict, InvalidRequest, NotFound
 from models.core.routing import LogDatabases
+from models.custody import kits
 from models.custody.labels import LabelKey, LabelKeyRetired, LabelKeysInBatch
 from models.custody.rules import ItemState, ItemStatus, Leg
 from models.log.keys import KeyStore
@@ -72,6 +73,7 @@ class Item(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
     contest: Mapped[str | None] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(12))  # the id's contest or kind code: BUP, SS...
     destination: Mapped[str] = mapped_column(ForeignKey("sites.code"), index=True)
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus))
     leg: Mapped[Leg] = mapped_column(_enum(Leg))
@@ -141,6 +143,7 @@ def new_item(log_id: str, item_id: str, kind: ItemKind, contest: str | None, des
         id=item_id,
         kind=kind,
         contest=contest,
+        code=parse_item_id(item_id)[1],
         destination=destination,
         status=ItemStatus.REGISTERED,
         leg=Leg.OUTBOUND,
@@ -292,6 +295,7 @@ class ItemRegistration:
         for item in self.items:
             item.registered_index, item.last_index = indexes[item.id][0], indexes[item.id][-1]
             batch.session.add(item)
+        kits.register(batch.session, batch.log.id, ((i.destination, i.code) for i in self.items))
         return self.items
 
 

@@ -34,6 +34,7 @@ from models.accounts.actor import Actor
 from models.core.settings import Settings
 from models.custody.handoffs import Handoff, HandoffStatus
 from models.custody.items import STATE_COLUMNS as _STATE_COLUMNS, Item, ItemsInBatch, item_states
+from models.custody.kits import ReachedTally
 from models.custody.refusals import Refusal
 from models.custody.scans import Scan
 from models.custody.stocktakes import StocktakesInBatch
@@ -210,6 +211,8 @@ class _State:
         self.items = batch.state(ItemsInBatch)
         self.items |= _items_read_ahead(batch, works)
         self.items |= _load_items(session, log_id, [i for i in item_ids if i not in self.items])
+        self.reached = ReachedTally()  # what the batch's moves change in the TPS' kits
+        self.reached.before(self.items.values())
         # Only replays (their key is in the log already) and corrected events are read.
         self.keys = batch.keys
         replayed = sorted({batch.keys[s.event_id] for s in scans if s.event_id in batch.keys})
@@ -269,8 +272,9 @@ class _State:
     def write(self, session: Session, log_id: str) -> None:
         if self.new_events:  # not the ORM: its unit of work costs more than the insert
             _INSERT_EVENTS.execute(session.connection(), self.new_events)
-            moved = dict.fromkeys(e["item_id"] for e in self.new_events if e["item_id"] is not None)
-            _save_items(session, log_id, [self.items[i] for i in moved])
+            moved = [self.items[i] for i in dict.fromkeys(e["item_id"] for e in self.new_events if e["item_id"] is not None)]
+            _save_items(session, log_id, moved)
+            self.reached.write(session, log_id, moved)
 
 
 @dataclass
