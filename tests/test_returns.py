@@ -137,7 +137,9 @@ def test_an_area_with_nothing_to_reconcile_says_so(client, runtime):
     kpu = make_person(client, runtime, Role.KPU, area.kpu)
     text = pdf_text(kpu.get("/api/v1/returns/report.pdf"))
     assert f"Dari 0 kotak yang menuju Kabupaten {area.kpu}" in text and "Tidak ada: setiap kotak" in text
-    assert "Tidak ada kotak yatim." in pdf_text(kpu.get("/api/v1/orphans/report.pdf"))
+    assert f"Tidak ada kotak yatim di Kabupaten {area.kpu}: tidak ada kotak yang diterima" in pdf_text(
+        kpu.get("/api/v1/orphans/report.pdf")
+    )
     assert kpu.get("/api/v1/orphans/report.csv").text.splitlines()[1:] == []
 
 

@@ -83,17 +83,20 @@ def reconciliation_pdf(found: Reconciliation) -> bytes:
 def orphan_list_pdf(area: Site, found: list[Orphan], names: dict[str, str]) -> bytes:
     pdf = Document(f"Kotak yatim {area.code}")
     pdf.titled("LAPORAN KOTAK YATIM", "KOTAK DI TEMPAT YANG TIDAK DIHARAPKAN LOG", f"{area.name} ({area.code})")
-    _paragraph(
-        pdf,
-        f"Disusun oleh sistem Jejak dari log transparansi pada {tanggal(utcnow(), area.code)}. Di {area.name} "
-        f"tercatat {len(found)} temuan atas {len({o.item for o in found})} kotak: kotak yang diterima tanpa "
-        "pengiriman atau di tempat yang salah, atau yang ditemukan pada stock opname di tempat yang tidak sesuai "
-        "dengan log. Setiap temuan disertai peristiwa kotak itu sesudahnya dan posisinya menurut log sekarang. "
-        "Waktu adalah waktu pemindaian, menurut zona waktu setempat.",
+    made = f"Disusun oleh sistem Jejak dari log transparansi pada {tanggal(utcnow(), area.code)}."
+    kinds = (
+        "kotak yang diterima tanpa pengiriman atau di tempat yang salah, atau yang ditemukan pada stock opname di "
+        "tempat yang tidak sesuai dengan log"
     )
     if not found:
-        _paragraph(pdf, "Tidak ada kotak yatim.")
+        _paragraph(pdf, f"{made} Tidak ada kotak yatim di {area.name}: tidak ada {kinds}.")
         return bytes(pdf.output())
+    _paragraph(
+        pdf,
+        f"{made} Di {area.name} tercatat {len(found)} temuan atas {len({o.item for o in found})} kotak: {kinds}. "
+        "Setiap temuan disertai peristiwa kotak itu sesudahnya dan posisinya menurut log sekarang. Waktu adalah "
+        "waktu pemindaian, menurut zona waktu setempat.",
+    )
     rows = [
         [
             str(n), o.item, ditemukan(o), _site(names, o.site), waktu(o.observed_at, o.site) if o.observed_at else "-",
