@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.export.report_pdf import STATUS
-from api.returns.report import TAHAP
+from api.returns.report import TAHAP_KEMBALI
 from models.accounts.actor import Role
 from tests.factories import Phone, make_crew, make_person, new_area, register, walk_out_and_back
 from tests.helpers import pdf_text
@@ -94,7 +94,7 @@ def test_the_reconciliation_prints_in_bahasa_indonesia(counted):
     text = pdf_text(crew["kpu"].person.get("/api/v1/returns/report.pdf"))
     assert "LAPORAN PENGEMBALIAN LOGISTIK" in text and f"Kabupaten {area.kpu} ({area.kpu})" in text
     assert f"Dari 3 kotak yang menuju Kabupaten {area.kpu}, 1 telah kembali di KPU, 0 di jalan, 1 hilang" in text
-    for heading in TAHAP.values():
+    for heading in TAHAP_KEMBALI.values():
         assert heading in text, heading
     assert f"PPK Kecamatan ({area.ppk}) 1 0 1 0 0 0 1 3" in text  # a row per PPK, then the area's total
     assert f"Jumlah Kabupaten {area.kpu} ({area.kpu}) 1 0 1 0 0 0 1 3" in text

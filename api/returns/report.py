@@ -15,7 +15,7 @@ from api.export.report_pdf import PERISTIWA, STATUS, Document, printable, table,
 
 # The return stages (models/custody/returns.py STAGES), as the PDF's column headings; the
 # CSV's header is the same words in snake case (`kembali_di_kpu`).
-TAHAP = {
+TAHAP_KEMBALI = {
     "back": "Kembali di KPU", "on_the_way": "Di jalan", "missing": "Hilang", "at_tps": "Di TPS", "at_pps": "Di PPS",
     "at_ppk": "Di PPK", "not_counted": "Belum dihitung",
 }  # fmt: skip
@@ -27,7 +27,7 @@ _LINE = 4.6
 
 def tahap_csv() -> list[str]:
     """The stages as CSV column names: `kembali_di_kpu`, `di_jalan`, ..."""
-    return [words.lower().replace(" ", "_") for words in TAHAP.values()]
+    return [words.lower().replace(" ", "_") for words in TAHAP_KEMBALI.values()]
 
 
 def ditemukan(orphan: Orphan) -> str:
@@ -65,8 +65,8 @@ def reconciliation_pdf(found: Reconciliation) -> bytes:
         f"{still_out} masih di TPS, PPS atau PPK, dan {counts['not_counted']} belum dihitung (belum disegel ulang). "
         f"{mismatches} kotak dipindai pada perjalanan kembali dengan segel yang berbeda dari segel penyegelan ulangnya.",
     )
-    heading = ("Wilayah", *TAHAP.values(), "Jumlah")
-    widths = (40, *[17] * len(TAHAP), 21)
+    heading = ("Wilayah", *TAHAP_KEMBALI.values(), "Jumlah")
+    widths = (40, *[17] * len(TAHAP_KEMBALI), 21)
     rows = [_tally_row(f"PPK {found.names.get(c, c)} ({c})", t.counts) for c, t in found.districts.items()]
     rows.append(_tally_row(f"Jumlah {site.name} ({site.code})", counts))
     table(pdf, heading, widths, rows)
@@ -110,7 +110,7 @@ def orphan_list_pdf(area: Site, found: list[Orphan], names: dict[str, str]) -> b
 
 
 def _tally_row(label: str, counts: dict[str, int]) -> list[str]:
-    return [label, *(str(counts[stage]) for stage in TAHAP), str(sum(counts.values()))]
+    return [label, *(str(counts[stage]) for stage in TAHAP_KEMBALI), str(sum(counts.values()))]
 
 
 def _site(names: dict[str, str], code: str) -> str:
