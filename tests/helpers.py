@@ -27,6 +27,7 @@ import zxingcpp
 from ledger.jcs import canonicalize
 from ledger.merkle import leaf_hash
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -290,6 +291,20 @@ def program_or_skip(program: str, package: str, meanwhile: str) -> str:
 def read_qr(image: Image.Image) -> list[Any]:
     """The QR codes a camera would read in the image (zxing-cpp)."""
     return [code for code in zxingcpp.read_barcodes(image) if code.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def pdf_text(response: Any) -> str:
+    """An answer's PDF, its text read as read_pdf does."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    return read_pdf(response.content)
+
+
+def read_pdf(document: bytes) -> str:
+    """An A4 PDF's text, its whitespace folded: table cells wrap their lines."""
+    reader = PdfReader(io.BytesIO(document))
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)  # A4
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def rasterize(pdf: bytes, page: int = 0, dpi: int = 200) -> Image.Image:

@@ -243,9 +243,11 @@ CASES: dict[tuple[str, str], Case] = {
     },
     (GET, "/api/v1/convoys"): Case(lambda w: (f"/api/v1/convoys?site={w.a.kpu}", None), REGENCY),
     (GET, "/api/v1/convoys/sheet.pdf"): Case(lambda w: (f"/api/v1/convoys/sheet.pdf?site={w.a.kpu}", None), REGENCY),
-    (GET, "/api/v1/returns"): Case(lambda w: (f"/api/v1/returns?site={w.a.ppk}", None), DISTRICT),
-    (GET, "/api/v1/returns/report.csv"): Case(lambda w: (f"/api/v1/returns/report.csv?site={w.a.ppk}", None), DISTRICT),
-    (GET, "/api/v1/orphans"): Case(lambda w: (f"/api/v1/orphans?site={w.a.ppk}", None), DISTRICT),
+    **{
+        (GET, f"/api/v1/{path}"): Case(lambda w, path=path: (f"/api/v1/{path}?site={w.a.ppk}", None), DISTRICT)
+        for path in ("returns", "returns/report.pdf", "returns/report.csv", "orphans", "orphans/report.pdf",
+                     "orphans/report.csv")
+    },
     (GET, "/api/v1/alerts"): Case(lambda w: (f"/api/v1/alerts?log={w.a.kpu}", None), REGENCY),
     (POST, "/api/v1/alerts/{alert_id}/ack"): Case(
         lambda w: (f"/api/v1/alerts/{_fresh_alert(w)}/ack?log={w.a.kpu}", {"reason": "diperiksa"}),

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from api.export import endpoints as export_endpoints
 from api.export.report_pdf import custody_pdf
@@ -19,6 +18,7 @@ from models.custody.items import get_item
 from models.custody.reports import item_report
 from models.log.tables import LogCheckpoint
 from tests.factories import NEW_SEALS, SEALS, Route, accepted, make_person, new_area, register, walk
+from tests.helpers import pdf_text, read_pdf
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +43,6 @@ def all_events(person, **params: Any) -> list[dict[str, Any]]:
         events += page.json()["events"]
         if (cursor := page.json()["next"]) is None:
             return events
-
-
-def pdf_text(response) -> str:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/pdf"
-    return read_pdf(response.content)
-
-
-def read_pdf(document: bytes) -> str:
-    """The report's text, its whitespace folded: table cells wrap their lines."""
-    reader = PdfReader(io.BytesIO(document))
-    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)  # A4
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 # --------------------------------------------------------------------------- CSV

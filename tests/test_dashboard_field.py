@@ -119,13 +119,15 @@ def test_a_supervisor_acknowledges_an_alert_with_a_reason_and_is_told_when_it_is
 
 def test_the_regencys_reports_are_a_tap_away(phone):
     links = phone.locator("#reports a")
-    assert links.count() == 7
+    assert links.count() == 10
     text = phone.locator("#reports").inner_text()
     assert "Berita acara penguasaan" in text and "Kelengkapan TPS" in text and "Lembar konvoi" in text
+    assert "Pengembalian kotak" in text and "Kotak yatim" in text
     for name, start in (
         ("berita-acara-53.03.pdf", b"%PDF"), ("custody-53.03.csv", b"item,kind"), ("events-53.03.csv", b"log,entry_index"),
         ("kelengkapan-53.03.pdf", b"%PDF"), ("kelengkapan-53.03.csv", b"tps,nama"), ("konvoi-53.03.pdf", b"%PDF"),
-        ("pengembalian-53.03.csv", b"kode,wilayah"),
+        ("pengembalian-53.03.pdf", b"%PDF"), ("pengembalian-53.03.csv", b"kode,wilayah"),
+        ("kotak-yatim-53.03.pdf", b"%PDF"), ("kotak-yatim-53.03.csv", b"barang,ditemukan"),
     ):  # fmt: skip
         with phone.expect_download(timeout=120_000) as download:
             phone.click(f"#reports a[data-report='{name}']")

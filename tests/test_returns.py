@@ -5,12 +5,22 @@ with what happened next."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from api.export.report_pdf import STATUS
+from api.returns.report import TAHAP_KEMBALI
 from models.accounts.actor import Role
 from tests.factories import Phone, make_crew, make_person, new_area, register, walk_out_and_back
+from tests.helpers import pdf_text
 
 RESEALED = ["TTU-900101", "TTU-900102"]
+REPORTS = ["/api/v1/returns/report.pdf", "/api/v1/orphans/report.pdf", "/api/v1/orphans/report.csv"]
 
 
 @pytest.fixture
@@ -77,3 +87,67 @@ def test_outsiders_do_not_reconcile(client, runtime, counted):
     assert crew["pps"].person.get("/api/v1/returns").status_code == 403
     stranger = make_person(client, runtime, Role.KPU, new_area(runtime).kpu)
     assert stranger.get("/api/v1/orphans", params={"site": area.kpu}).status_code == 403
+
+
+def test_the_reconciliation_prints_in_bahasa_indonesia(counted):
+    area, crew, mismatch_index, _ = counted
+    text = pdf_text(crew["kpu"].person.get("/api/v1/returns/report.pdf"))
+    assert "LAPORAN PENGEMBALIAN LOGISTIK" in text and f"Kabupaten {area.kpu} ({area.kpu})" in text
+    assert f"Dari 3 kotak yang menuju Kabupaten {area.kpu}, 1 telah kembali di KPU, 0 di jalan, 1 hilang" in text
+    for heading in TAHAP_KEMBALI.values():
+        assert heading in text, heading
+    assert f"PPK Kecamatan ({area.ppk}) 1 0 1 0 0 0 1 3" in text  # a row per PPK, then the area's total
+    assert f"Jumlah Kabupaten {area.kpu} ({area.kpu}) 1 0 1 0 0 0 1 3" in text
+    assert f"1 {area.item(1)} #{mismatch_index}" in text  # the box whose return-leg seals differ
+    assert re.search(r"pukul \d\d\.\d\d WITA", text)  # made on the site's clock (NTT's zone)
+    district = pdf_text(crew["ppk"].person.get("/api/v1/returns/report.pdf"))
+    assert f"Kecamatan ({area.ppk})" in district and "Kabupaten" not in district
+
+
+def test_the_orphans_print_with_the_sites_time_and_where_they_are_now(counted):
+    area, crew, _, receive_index = counted
+    kpu = crew["kpu"].person
+    received, stocktaken = kpu.get("/api/v1/orphans").json()
+    text = pdf_text(kpu.get("/api/v1/orphans/report.pdf"))
+    assert "LAPORAN KOTAK YATIM" in text and "tercatat 2 temuan atas 1 kotak" in text
+    for words in ("diterima tanpa pengiriman", f"ditemukan pada stock opname {area.ppk}-SO-1", f"Kecamatan ({area.ppk})",
+                  f"#{receive_index}", f"#{stocktaken['entry_index']}", "belum ada", STATUS[received["status"]]):  # fmt: skip
+        assert words in text, words
+    assert text.count(area.item(0, "GUB")) == 2
+    # Each scan's time on the clock of the site where it was made: WITA, 24-hour, never UTC.
+    for orphan in (received, stocktaken):
+        observed = datetime.fromisoformat(orphan["observed_at"]).astimezone(ZoneInfo("Asia/Makassar"))
+        assert f"{observed:%d/%m/%Y %H.%M} WITA" in text
+    assert {zone for zone in re.findall(r"\d\d/\d\d/\d{4} \d\d\.\d\d (WIB|WITA|WIT)\b", text)} == {"WITA"}
+    assert not re.search(r"\d[.:]\d\d(:\d\d)? ?UTC", text)
+    rows = list(csv.reader(io.StringIO(kpu.get("/api/v1/orphans/report.csv").text)))
+    assert rows[0] == ["barang", "ditemukan", "tempat", "nama_tempat", "entri_log", "waktu_pindai", "sesudahnya",
+                       "dipegang_oleh", "nama_pemegang", "posisi"]  # fmt: skip
+    assert [row[:5] for row in rows[1:]] == [
+        [area.item(0, "GUB"), "diterima tanpa pengiriman", area.ppk, "Kecamatan", str(receive_index)],
+        [area.item(0, "GUB"), f"ditemukan pada stock opname {area.ppk}-SO-1", area.ppk, "Kecamatan",
+         str(stocktaken["entry_index"])],
+    ]  # fmt: skip
+    assert rows[1][6:] == ["belum ada", area.kpu, f"Kabupaten {area.kpu}",
+                           f"{STATUS[received['status']]} Kabupaten {area.kpu} ({area.kpu})"]  # fmt: skip
+
+
+def test_an_area_with_nothing_to_reconcile_says_so(client, runtime):
+    area = new_area(runtime)
+    kpu = make_person(client, runtime, Role.KPU, area.kpu)
+    text = pdf_text(kpu.get("/api/v1/returns/report.pdf"))
+    assert f"Dari 0 kotak yang menuju Kabupaten {area.kpu}" in text and "Tidak ada: setiap kotak" in text
+    assert f"Tidak ada kotak yatim di Kabupaten {area.kpu}: tidak ada kotak yang diterima" in pdf_text(
+        kpu.get("/api/v1/orphans/report.pdf")
+    )
+    assert kpu.get("/api/v1/orphans/report.csv").text.splitlines()[1:] == []
+
+
+@pytest.mark.parametrize("path", REPORTS)
+def test_the_reports_are_refused_outside_the_jurisdiction_and_to_other_roles(client, runtime, counted, path):
+    area, crew, _, _ = counted
+    for role in ("pps", "kpps", "escort"):  # not readers of returns or orphans
+        assert crew[role].person.get(path).status_code == 403, role
+    assert crew["ppk"].person.get(path, params={"site": area.kpu}).status_code == 403  # above the district
+    stranger = make_person(client, runtime, Role.KPU, new_area(runtime).kpu)
+    assert stranger.get(path, params={"site": area.kpu}).status_code == 403

@@ -1,7 +1,8 @@
 // The dashboard's reports of an area: its custody report (PDF, a regency's whole), the
 // custody held there and every event (CSV), its TPS' completeness (PDF, CSV), the day's
-// convoy sheet (PDF) and the return reconciliation (CSV). The API wants the signed-in person's token,
-// which a plain link does not carry: each link fetches its file and hands it over.
+// convoy sheet (PDF), the return reconciliation and the orphans (PDF, CSV). The API
+// wants the signed-in person's token, which a plain link does not carry: each link
+// fetches its file and hands it over.
 
 import { call, words } from "./api.js";
 import { el, t } from "./i18n.js";
@@ -19,7 +20,10 @@ export function reportLinks(area, name, log) {
   links.push([t("report_completeness_pdf", { area: label }), `/api/v1/completeness/report.pdf?site=${area}`, `kelengkapan-${area}.pdf`]);
   links.push([t("report_completeness_csv", { area: label }), `/api/v1/completeness/report.csv?site=${area}`, `kelengkapan-${area}.csv`]);
   links.push([t("report_convoys_pdf", { area: label }), `/api/v1/convoys/sheet.pdf?site=${area}`, `konvoi-${area}.pdf`]);
+  links.push([t("report_returns_pdf", { area: label }), `/api/v1/returns/report.pdf?site=${area}`, `pengembalian-${area}.pdf`]);
   links.push([t("report_returns_csv", { area: label }), `/api/v1/returns/report.csv?site=${area}`, `pengembalian-${area}.csv`]);
+  links.push([t("report_orphans_pdf", { area: label }), `/api/v1/orphans/report.pdf?site=${area}`, `kotak-yatim-${area}.pdf`]);
+  links.push([t("report_orphans_csv", { area: label }), `/api/v1/orphans/report.csv?site=${area}`, `kotak-yatim-${area}.csv`]);
   return links;
 }
 
