@@ -7,13 +7,19 @@ file): the province's areas and polling stations as `jejak simulate --province 5
 draws them (same seed, same TPS), one log per regency, and a ballot box per contest of
 each TPS. The boxes' custody is *written straight into the items table* part way along
 their routes (sealed at the KPU, on trucks, held at a PPK, a PPS or their TPS), with a
-truckload per pair of ends and a dispatch event per box on the road: the read paths
-measured read only those tables, and driving 170,000 boxes through the log takes
-hours on this machine (docs/BENCHMARKS.md, the simulate run). Then, `--rounds` times:
+truckload per pair of ends and a dispatch event per box on the road, and each TPS's kit
+counted from them (completeness.recount, as a restore does): the read paths measured
+read only those tables, and driving 170,000 boxes through the log takes hours on this
+machine (docs/BENCHMARKS.md, the simulate run). The database then gathers its planner
+statistics (ANALYZE), as autovacuum does on a live server. Then, `--rounds` times:
 
-- completeness of every regency of the province (the answer `GET /api/v1/completeness`
-  builds, in process), beside a plain indexed SELECT of the same item rows;
-- the convoys on the road in every regency, beside a plain SELECT of the open truckloads;
+- completeness of every regency of the province (the answer `GET /api/v1/completeness
+  ?site=<regency>` builds, in process, listing its default 25 TPS, as the dashboard
+  asks), beside a plain indexed SELECT of the TPS and kit rows it reads; and the same
+  answer listing 200 TPS each, for the record;
+- the convoys on the road in every regency (`GET /api/v1/convoys?site=<regency>`, its
+  default 25 listed, every truck counted and ordered), beside a plain SELECT of the
+  open truckloads;
 - a stock-take of 2,000 boxes, scanned through the real ingest path (signed scans),
   then closed: the closing timed alone.
 
@@ -31,7 +37,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
 from models.accounts.actor import Role
@@ -39,9 +45,10 @@ from models.accounts.users import actor_of, create_user
 from models.core import migrations
 from models.core.settings import Settings
 from models.custody.completeness import LISTED, completeness, recount
-from models.custody.convoys import convoys
+from models.custody.convoys import LISTED as CONVOYS_LISTED, convoys
 from models.custody.events import Event
 from models.custody.handoffs import Handoff, HandoffStatus
+from models.custody.kits import StationKit
 from models.custody.ingest import MAX_SCANS_PER_REQUEST
 from models.custody.items import MAX_ITEMS_PER_REQUEST, Item, ItemKind, ItemSpec, register_items
 from models.custody.overdue import Allowance
@@ -197,6 +204,8 @@ def _run(runtime: Runtime, settings: Settings, args: argparse.Namespace) -> int:
         stations = session.query(Site).filter(Site.level == SiteLevel.TPS).count()
     print(f"loaded {len(regencies)} regencies, {stations:,} TPS, {boxes:,} boxes, {loads:,} truckloads on the road "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    with runtime.db.session(write=True) as session:  # as autovacuum would have by the evening: planner statistics
+        session.execute(text("ANALYZE"))
     allowance, now = Allowance.of(settings), datetime.now(UTC)
 
     def each(read: Callable[..., object]) -> Callable[[], None]:
@@ -207,39 +216,45 @@ def _run(runtime: Runtime, settings: Settings, args: argparse.Namespace) -> int:
 
         return run
 
-    def plain_items(session, regency):  # type: ignore[no-untyped-def]
-        columns = (Item.destination, Item.id, Item.custodian, Item.status, Item.leg, Item.dispatch_to)
-        return session.execute(select(*columns).where(Item.log_id == regency)).all()
+    def plain_kits(session, regency):  # type: ignore[no-untyped-def]
+        rows = (
+            select(Site.code, Site.name, Site.kerawanan, StationKit.pieces, StationKit.reached)
+            .outerjoin(StationKit, (StationKit.log_id == Site.regency) & (StationKit.tps == Site.code))
+            .where(Site.regency == regency, Site.level == SiteLevel.TPS)
+        )
+        return session.connection().execute(rows).all()
 
     def plain_handoffs(session, regency):  # type: ignore[no-untyped-def]
-        query = select(Handoff).where(Handoff.log_id == regency, Handoff.status == HandoffStatus.OPEN)
-        return session.scalars(query).all()
+        query = select(Handoff.__table__).where(Handoff.log_id == regency, Handoff.status == HandoffStatus.OPEN)
+        return session.connection().execute(query).all()
 
     answered: dict[str, int] = {}
 
-    def kits(session, regency):  # type: ignore[no-untyped-def]
-        found = completeness(session, regency, args.election, listed=LISTED)
+    def kits(session, regency, listed=LISTED):  # type: ignore[no-untyped-def]
+        found = completeness(session, regency, args.election, listed=listed)
         answered["incomplete"] = answered.get("incomplete", 0) + found.open
 
     def trucks(session, regency):  # type: ignore[no-untyped-def]
-        answered["convoys"] = answered.get("convoys", 0) + len(convoys(session, regency, allowance, now).convoys)
+        answered["convoys"] = answered.get("convoys", 0) + convoys(session, regency, allowance, now, listed=CONVOYS_LISTED).total
 
     each(kits)()  # warm: imports, caches, the database's own
     each(trucks)()
     rounds = args.rounds
     figures = {
         "completeness, all regencies": timed_rounds(rounds, each(kits)),
-        "  plain SELECT of the same item rows": timed_rounds(rounds, each(plain_items)),
+        "  plain SELECT of its TPS and kit rows": timed_rounds(rounds, each(plain_kits)),
         "convoys on the road, all regencies": timed_rounds(rounds, each(trucks)),
         "  plain SELECT of the open truckloads": timed_rounds(rounds, each(plain_handoffs)),
     }
     for name, seconds in figures.items():
         print(_line(name, seconds))
+    print(_line(f"  (completeness listing {LISTED * 8} TPS, not {LISTED})",
+                timed_rounds(rounds, each(lambda session, regency: kits(session, regency, LISTED * 8)))))  # fmt: skip
     names = list(figures)
     for answer, plain in ((names[0], names[1]), (names[2], names[3])):
         ratio = p99(figures[answer]) / p99(figures[plain])
         print(f"ratio at p99, {answer.split(',')[0]} / plain SELECT: {ratio:.1f}")
-    per_round = {k: v // (rounds + 1) for k, v in answered.items()}
+    per_round = {"incomplete": answered["incomplete"] // (2 * rounds + 1), "convoys": answered["convoys"] // (rounds + 1)}
     print(f"answers: {per_round.get('incomplete', 0):,} TPS not complete, {per_round.get('convoys', 0):,} convoys on the road")
     scanning, closing, (found, missing, unexpected) = _stocktake_rounds(runtime, args.stocktake_boxes, args.stocktake_rounds)
     print(_line(f"stock-take: {args.stocktake_boxes - 1:,} signed scans", scanning))

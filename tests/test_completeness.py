@@ -174,3 +174,10 @@ def test_the_kits_kept_as_custody_moves_match_a_count_from_the_items(area_kits, 
     with runtime.db.session(write=True) as session:
         recount(session, area.kpu)
     assert _kits(runtime, area.kpu) == kept
+
+
+def test_the_answer_lists_the_most_urgent_and_counts_them_all(area_kits):
+    area, crew = area_kits
+    found = crew["kpu"].person.get("/api/v1/completeness", params={"site": area.pps, "limit": 1}).json()
+    assert [s["code"] for s in found["stations"]] == [area.tps[2]]  # sangat rawan
+    assert found["stations_total"] == 2 and found["counts"]["incomplete"] + found["counts"]["not_started"] == 2

@@ -82,3 +82,11 @@ def test_an_escort_sees_the_convoys_naming_them(client, runtime, road):
     stranger = make_person(client, runtime, Role.ESCORT, new_area(runtime).kpu)
     assert stranger.get("/api/v1/convoys", params={"site": area.kpu}).status_code == 403
     assert crew["pps"].person.get("/api/v1/convoys").status_code == 403  # villages do not follow convoys
+
+
+def test_the_answer_lists_the_most_urgent_and_counts_them_all(road):
+    area, crew, other, fresh, late, pickup_index = road
+    found = crew["kpu"].person.get("/api/v1/convoys", params={"limit": 1}).json()
+    assert [c["handoff"] for c in found["convoys"]] == [late]
+    assert (found["total"], found["overdue"]) == (2, 1)
+    assert crew["kpu"].person.get("/api/v1/convoys", params={"limit": 0}).status_code == 422

@@ -2,6 +2,7 @@
 code (BUP in 53.03.08.2001-003-BUP, SS in ...-SS-2), and `station_kits`, a row per TPS
 with the pieces registered for it, those that reached it and the codes registered
 (models/custody/kits.py keeps it as custody moves). Both are filled from the items.
+And `ix_items_on_road`: the boxes in transit per truckload, for the convoy picture.
 
 Revision ID: 0018_station_kits
 Revises: 0017_client_credentials
@@ -39,6 +40,11 @@ _REACHED = "(custodian = destination AND status <> 'in_transit') OR leg = 'retur
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_items_on_road", ["log_id", "dispatch_handoff"], unique=False,
+            postgresql_where=sa.text("dispatched_at IS NOT NULL"), sqlite_where=sa.text("dispatched_at IS NOT NULL"),
+        )  # fmt: skip
     fill_codes, codes = _CODES[op.get_bind().dialect.name]
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("code", sa.String(length=12), nullable=True))
@@ -67,3 +73,5 @@ def downgrade() -> None:
     op.drop_table("station_kits")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_column("code")
+        batch_op.drop_index("ix_items_on_road", postgresql_where=sa.text("dispatched_at IS NOT NULL"),
+                            sqlite_where=sa.text("dispatched_at IS NOT NULL"))  # fmt: skip

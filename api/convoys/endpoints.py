@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from models.accounts.actor import Actor, Role
 from models.accounts.users import nrp_of
 from models.core.base import utcnow
-from models.custody.convoys import Convoy, ConvoyPicture, convoys
+from models.custody.convoys import LISTED, Convoy, ConvoyPicture, convoys
 from models.custody.overdue import Allowance
 from models.places.zones import zone_of
 
@@ -29,14 +29,16 @@ AreaQuery = Annotated[
 DayQuery = Annotated[date | None, Query(description="Truckloads dispatched that day (local time) instead of those on the road")]
 
 
-def _picture(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, day: date | None) -> tuple[str, ConvoyPicture]:
+def _picture(
+    actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, day: date | None, listed: int | None = None
+) -> tuple[str, ConvoyPicture]:
     code = actor_area(actor, "convoys.read", site)
     nrp = None
     if actor.role is Role.ESCORT:  # shown the convoys naming them, by their account's NRP
         with databases.home.reads() as session:  # accounts live on the home database
             nrp = nrp_of(session, actor.id) or "-"
     with databases.for_log(code).reads() as session:
-        return code, convoys(session, code, Allowance.of(settings), utcnow(), day=day, nrp=nrp)
+        return code, convoys(session, code, Allowance.of(settings), utcnow(), day=day, nrp=nrp, listed=listed)
 
 
 def _convoy(convoy: Convoy, names: dict[str, str]) -> ConvoyOut:
@@ -56,14 +58,18 @@ def _convoy(convoy: Convoy, names: dict[str, str]) -> ConvoyOut:
 
 @router.get("")
 def convoy_picture(
-    actor: ConvoyReader, databases: DatabasesDep, settings: SettingsDep, site: AreaQuery = None, day: DayQuery = None
+    actor: ConvoyReader, databases: DatabasesDep, settings: SettingsDep, site: AreaQuery = None, day: DayQuery = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many truckloads listed, the most urgent")] = LISTED,
 ) -> ConvoysOut:
     """The truckloads leaving or reaching the area that are on the road now (some box
     still in transit in them), or, with `day`, those dispatched that day: ends,
     kerawanan, vehicle, escorts' NRPs, time since dispatch against the allowance before
     `not_received`, and where the last scan was made. An escort sees those naming them."""
-    code, picture = _picture(actor, databases, settings, site, day)
-    return ConvoysOut(site=code, day=day, now=utcnow(), convoys=[_convoy(c, picture.names) for c in picture.convoys])
+    code, picture = _picture(actor, databases, settings, site, day, listed=limit)
+    return ConvoysOut(
+        site=code, day=day, now=utcnow(), total=picture.total, overdue=picture.overdue,
+        convoys=[_convoy(c, picture.names) for c in picture.convoys],
+    )  # fmt: skip
 
 
 @router.get("/sheet.pdf", response_class=Response, responses=PDF)

@@ -42,4 +42,8 @@ class ConvoysOut(BaseModel):
     site: str
     day: date | None = Field(description="The day asked for (dispatched that day, local time); null: on the road now")
     now: datetime
-    convoys: list[ConvoyOut] = Field(description="Overdue first, then sangat rawan destinations, then longest on the road")
+    total: int = Field(description="How many truckloads, whatever the limit")
+    overdue: int = Field(description="How many of them are overdue, whatever the limit")
+    convoys: list[ConvoyOut] = Field(
+        description="Overdue first, then sangat rawan destinations, then longest on the road (at most `limit`)"
+    )

@@ -31,7 +31,7 @@ from models.custody.kits import StationKit
 from models.custody.rules import ItemStatus, Leg
 from models.places.codes import Kerawanan, SiteLevel
 from models.places.zones import zone_of
-from models.places.sites import Site, get_site, regency_of, under
+from models.places.sites import Site, get_site, in_area, regency_of
 
 Election = Literal["pemilu", "pilkada"]
 # The ballot boxes of each election, by contest code (the item id's code).
@@ -159,14 +159,8 @@ def _stations(code: str, contests: tuple[str, ...]) -> Select[Any]:
         select(Site.code, Site.name, Site.kerawanan, func.coalesce(StationKit.pieces, 0) + unregistered,
                func.coalesce(StationKit.reached, 0))
         .outerjoin(StationKit, and_(StationKit.log_id == Site.regency, StationKit.tps == Site.code))
-        .where(Site.level == SiteLevel.TPS, *_in_area(Site.regency, Site.code, code))
+        .where(Site.level == SiteLevel.TPS, *in_area(Site.regency, code, Site.code))
     )  # fmt: skip
-
-
-def _in_area(regency: Any, place: Any, code: str) -> list[Any]:
-    """Rows of the regency's index, narrowed to the area only below the regency (a LIKE
-    on the whole regency made PostgreSQL scan every site of the country)."""
-    return [regency == regency_of(code)] + ([under(place, code)] if code != regency_of(code) else [])
 
 
 def completeness(
@@ -207,7 +201,7 @@ def _held(session: Session, code: str, stations: list[str], *, every: bool) -> d
     """The items bound for these TPS, by TPS: all the area's in one query when `every`."""
     query = select(*_ITEM_COLUMNS)
     if every:
-        query = query.where(*_in_area(Item.log_id, Item.destination, code))
+        query = query.where(*in_area(Item.log_id, code, Item.destination))
     elif stations:
         query = query.where(Item.log_id == regency_of(code), one_of(session, Item.destination, stations))
     else:

@@ -66,6 +66,10 @@ class Item(Base):
         # the log's lock the item updates were a batch's largest cost.
         Index("ix_items_in_transit", "dispatched_at", postgresql_where=text("dispatched_at IS NOT NULL"),
               sqlite_where=text("dispatched_at IS NOT NULL")),
+        # The boxes on the road per truckload, for the convoy picture: changed only when
+        # dispatched_at is (a dispatch or a receive), so no other scan touches it.
+        Index("ix_items_on_road", "log_id", "dispatch_handoff", postgresql_where=text("dispatched_at IS NOT NULL"),
+              sqlite_where=text("dispatched_at IS NOT NULL")),
         {"postgresql_with": {"fillfactor": 50}},  # see migration 0010
     )
 

@@ -7,7 +7,7 @@ import enum
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, String, select
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.core.base import Base
@@ -42,6 +42,14 @@ class Site(Base):
 def under(column: Any, code: str) -> Any:
     """SQL for `within(column, code)`: the code itself or anything below it."""
     return (column == code) | column.startswith(code + ".") | column.startswith(code + "-")
+
+
+def in_area(regency: Any, code: str, *places: Any) -> list[Any]:
+    """SQL conditions for rows of the regency's (its log's) at or below `code`, by
+    their `regency` column and the place columns named: the places are compared only
+    below the regency (a LIKE on a whole regency made PostgreSQL scan every row)."""
+    whole = regency_of(code)
+    return [regency == whole] + ([or_(*(under(place, code) for place in places))] if code != whole else [])
 
 
 def get_site(session: Session, code: str) -> Site:

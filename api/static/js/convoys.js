@@ -1,6 +1,6 @@
 // The dashboard's convoy card: the truckloads on the road now (overdue first), with
 // their escorts, time on the road against the allowance, and where they were last
-// scanned. Its own card, filled from GET /api/v1/convoys; the dashboard only calls
+// scanned: the 25 most urgent, and how many more. Its own card, filled from GET /api/v1/convoys; the dashboard only calls
 // `showConvoys` with the answer (see dashboard.js).
 
 import { ago, el, t } from "./i18n.js";
@@ -32,5 +32,7 @@ export function showConvoys(card, answer) {
     ),
   );
   if (!answer.convoys.length) list.append(el("li", { class: "muted" }, t("none")));
-  card.replaceChildren(el("h2", {}, t("convoys"), " ", el("span", { class: "muted" }, `(${answer.convoys.length})`)), list);
+  // The answer lists the most urgent; the count is of all of them.
+  if (answer.total > answer.convoys.length) list.append(el("li", { class: "muted" }, t("more", { n: answer.total - answer.convoys.length })));
+  card.replaceChildren(el("h2", {}, t("convoys"), " ", el("span", { class: "muted" }, `(${answer.total})`)), list);
 }
