@@ -14,7 +14,7 @@ import pytest
 from models.accounts.actor import Role
 from sqlalchemy import select
 
-from models.custody.completeness import Held, Missing, State, assess, kit, need_by, recount
+from models.custody.completeness import _URGENCY, Held, Missing, State, assess, kit, need_by, recount
 from models.custody.kits import StationKit
 from models.custody.rules import ItemStatus, Leg
 from models.places.codes import Kerawanan
@@ -69,6 +69,9 @@ def test_the_most_vulnerable_need_their_kit_first():
     assert need_by(TPS, Kerawanan.RAWAN, vote) == datetime(2024, 11, 25, 7, 0, tzinfo=wita)
     assert need_by(TPS, Kerawanan.KURANG_RAWAN, vote) == need_by(TPS, None, vote) == datetime(2024, 11, 26, 7, 0, tzinfo=wita)
     assert need_by(TPS, Kerawanan.RAWAN, None) is None
+    # The more urgent a TPS, the sooner it needs its kit: an area lists by urgency alone.
+    by_urgency = sorted(_URGENCY, key=_URGENCY.__getitem__)
+    assert [need_by(TPS, k, vote) for k in by_urgency] == sorted(need_by(TPS, k, vote) for k in by_urgency)
 
 
 # -- An area through the API ---------------------------------------------------------------

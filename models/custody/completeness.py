@@ -18,7 +18,7 @@ import enum
 import heapq
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, case, delete, func, insert, literal, or_, select
@@ -46,7 +46,6 @@ LEAD_DAYS = {Kerawanan.SANGAT_RAWAN: 3, Kerawanan.RAWAN: 2}
 OPENING = time(7, 0)  # a TPS opens at 07:00, local time
 # Sangat rawan first, unrated last.
 _URGENCY = {Kerawanan.SANGAT_RAWAN: 0, Kerawanan.RAWAN: 1, Kerawanan.KURANG_RAWAN: 2, None: 3}
-_NEVER = datetime.max.replace(tzinfo=UTC)  # no voting day set: ordered by code alone
 
 
 def kit(election: str, tps: str) -> tuple[str, ...]:
@@ -175,19 +174,20 @@ def completeness(
     cut = _CHILD_LENGTH.get(site.level, 0)
     # Core rows: the ORM's loading cost a third of the answer.
     stations = session.connection().execute(_stations(code, contests)).all()
+    # One time zone, and lead days that grow with kerawanan: the most urgent are needed
+    # first, so (urgency, code) orders them as (urgency, need-by time, code) does.
     deadlines = {k: need_by(code, k, voting_day) for k in _URGENCY}
     per_area: Counter[tuple[str, State]] = Counter()
-    open_: list[tuple[tuple[int, datetime, str], str, Kerawanan | None, State, int, int]] = []
+    open_: list[tuple[int, str, str, Kerawanan | None, State, int, int]] = []
     for tps, name, kerawanan, required, reached in stations:
         state = State.COMPLETE if reached == required else State.NOT_STARTED if reached == 0 else State.INCOMPLETE
         per_area[tps[:cut], state] += 1
         if state is not State.COMPLETE:
-            urgency = (_URGENCY[kerawanan], deadlines[kerawanan] or _NEVER, tps)
-            open_.append((urgency, name, kerawanan, state, required, reached))
+            open_.append((_URGENCY[kerawanan], tps, name, kerawanan, state, required, reached))
     first = sorted(open_) if listed is None else heapq.nsmallest(listed, open_)
     shown = [
         Station(tps, name, kerawanan, deadlines[kerawanan], state, required, reached, [])
-        for (_, _, tps), name, kerawanan, state, required, reached in first
+        for _, tps, name, kerawanan, state, required, reached in first
     ]
     items = _held(session, code, [s.code for s in shown], every=listed is None)
     for station in shown:
