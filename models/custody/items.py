@@ -376,13 +376,21 @@ def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheck
     """The item's entries in chain order, each with its inclusion proof against the
     latest checkpoint."""
     checkpoint = latest_checkpoint(session, item.log_id)
-    return checkpoint, prove(session, tiles, checkpoint, item_entries(session, item))
+    return checkpoint, prove(session, tiles, checkpoint, item_entries(session, item.id))
 
 
-def item_entries(session: Session, item: Item) -> list[tuple[int, bytes, bytes]]:
-    """The item's entries (index, leaf hash, bytes) in chain order. Entries never
-    change, so their indexes and the checkpoint's size determine a trail."""
-    rows = session.execute(_trail_rows(item, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)).all()
+def item_entries(session: Session, item_id: str) -> list[tuple[int, bytes, bytes]]:
+    """The item's entries (index, leaf hash, bytes) in chain order, read by its id alone
+    (no item row: every item has its registration entry, so none means no such item).
+    Entries never change, so their indexes and the checkpoint's size determine a trail."""
+    log_id = log_of_item(item_id)
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)
+        .where(LogEntry.log_id == log_id, LogEntry.item_id == item_id)
+        .order_by(LogEntry.seq)
+    ).all()
+    if not rows:
+        raise NotFound(f"there is no item {item_id}", code="item_not_found")
     return [(idx, leaf, data) for idx, leaf, data in rows]
 
 
