@@ -274,17 +274,19 @@ def imports(root: Path, source: Path) -> Iterator[Imported]:
 
 def node_or_skip() -> str:
     """Node's path, for tests that run a page's JavaScript as the browser does."""
-    return program_or_skip("node", "nodejs", "the page's JavaScript runs in the browser tests alone")
+    return installed_or_skip("node", "apt-get install nodejs", "the page's JavaScript runs in the browser tests alone",
+                             required_by="JEJAK_TEST_REQUIRE_BROWSER")  # fmt: skip
 
 
-def program_or_skip(program: str, package: str, meanwhile: str) -> str:
-    """A program's path; a skip without it (saying what covers its part `meanwhile`),
-    and a failure under CI (JEJAK_TEST_REQUIRE_BROWSER=1), which installs it."""
-    path = shutil.which(program)
+def installed_or_skip(program: str, install: str, why: str, *, required_by: str) -> str:
+    """A program's path (the test venv's own bin first); a skip without it, saying `why`
+    it matters, and a failure when the environment variable `required_by` is 1 (CI sets
+    it, having installed the program)."""
+    path = shutil.which(program, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if path is None:
-        if os.environ.get("JEJAK_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"JEJAK_TEST_REQUIRE_BROWSER=1 but {program} is missing: apt-get install {package}", pytrace=False)
-        pytest.skip(f"{program} is not installed: {meanwhile}")
+        if os.environ.get(required_by) == "1":
+            pytest.fail(f"{required_by}=1 but {program} is missing: {install}", pytrace=False)
+        pytest.skip(f"{program} is not installed: {why}")
     return path
 
 
@@ -481,12 +483,3 @@ class PhonePage:
         assert self.errors == [], f"console errors: {self.errors}"
 
 
-def tool_or_skip(name: str, why: str) -> str:
-    """The path of a command-line tool the dev extras install (the shared venv's bin
-    first); a skip without it, and a failure under CI (JEJAK_TEST_REQUIRE_TOOLS=1)."""
-    found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("JEJAK_TEST_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"JEJAK_TEST_REQUIRE_TOOLS=1 but {name} is missing: pip install -e '.[dev]'", pytrace=False)
-        pytest.skip(f"{name} is not installed: {why}")
-    return found

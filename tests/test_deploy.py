@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.factories import Area, register
-from tests.helpers import free_port, program_or_skip, wait_for
+from tests.helpers import free_port, installed_or_skip, wait_for
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 
@@ -48,7 +48,7 @@ def _config_for(root: Path, upstream: str, port: int) -> Path:
 
 @pytest.fixture(scope="module")
 def nginx() -> str:
-    return program_or_skip("nginx", "nginx", "deploy/nginx.conf is not checked")
+    return installed_or_skip("nginx", "apt-get install nginx", "deploy/nginx.conf is not checked", required_by="JEJAK_TEST_REQUIRE_BROWSER")
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from models.accounts.users import create_user
 from models.core.settings import Settings
 from models.runtime import Runtime
 from tests.factories import PASSWORD, new_area
-from tests.helpers import serve_live, tool_or_skip, wait_for
+from tests.helpers import installed_or_skip, serve_live, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,8 @@ CONFIG = """content_type_overrides:
 
 def generate(base: str, where: Path) -> Any:
     """The client package generated from the live service's document, imported."""
-    generator = tool_or_skip("openapi-python-client", "the generated client's test needs the dev extras")
+    generator = installed_or_skip("openapi-python-client", "pip install -e '.[dev]'", "the generated client's test needs the dev extras",
+                                  required_by="JEJAK_TEST_REQUIRE_TOOLS")  # fmt: skip
     (where / "openapi.json").write_bytes(httpx.get(f"{base}/openapi.json").content)
     (where / "config.yaml").write_text(CONFIG)
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
