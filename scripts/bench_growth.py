@@ -84,7 +84,7 @@ def append_records(runtime: Runtime, log_id: str, feed: Iterable[NewEntry], coun
     while count > 0:
         batch = list(itertools.islice(feed, min(BATCH, count)))
         if not batch:
-            break
+            raise ValueError(f"{count:,} more entries asked of a feed run out")
         started = time.perf_counter()
         runtime.sequencer.append(log_id, batch)
         took.append(time.perf_counter() - started)
