@@ -12,6 +12,11 @@ measures:
 - proofs: inclusion and consistency p50/p99 of 2,000 random ones, cold and warm;
 - verify: `jejak verify` of the whole log from its export bundle, entries/s;
 - storage: what the database grew by, per entry (the log is alone in it).
+
+`prefill` gives `jejak bench ingest --prefill` the same realistic log at a size, with
+the custody its entries record written straight into the sites, items and events
+tables (as scripts/bench_stock.py writes items): what a regency's log holds on election
+day before the scans measured arrive.
 """
 
 from __future__ import annotations
@@ -23,21 +28,36 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
 from models.core.settings import Settings
+from models.core.times import parse_time
+from models.custody.completeness import recount
+from models.custody.events import Event
+from models.custody.items import Item, ItemKind
+from models.custody.rules import ItemStatus, Leg
 from models.log.checkpointer import Checkpointer
 from models.log.export import write_export
 from models.log.sequencer import LOG_FIELDS, NewEntry
 from models.log.tables import Log
 from models.log.tiles import TileStore
+from models.places.codes import level_of, parent_of, route_to
+from models.places.sites import Site
 from models.runtime import Runtime
-from scripts.bench_ledger import BATCH, DEFAULT_POSTGRES, bench_database, percentile, proof_latency, warm_tiles
+from scripts.bench_ledger import (
+    BATCH,
+    DEFAULT_POSTGRES,
+    bench_database,
+    percentile,
+    proof_latency,
+    warm_tiles,
+)
 from scripts.bench_verify import realistic_log, verify_run
 
 LOG_ID = "98.03"
@@ -56,6 +76,90 @@ def records(entries: list[bytes]) -> Iterator[NewEntry]:
         yield NewEntry(record, item=item, key=record.get("event_id"))
 
 
+def append_records(runtime: Runtime, log_id: str, feed: Iterable[NewEntry], count: int) -> list[float]:
+    """Append `count` records of `feed`, 1,000 at a time, as offline syncs deliver
+    them; the seconds each append took."""
+    feed = iter(feed)
+    took = []
+    while count > 0:
+        batch = list(itertools.islice(feed, min(BATCH, count)))
+        if not batch:
+            raise ValueError(f"{count:,} more entries asked of a feed run out")
+        started = time.perf_counter()
+        runtime.sequencer.append(log_id, batch)
+        took.append(time.perf_counter() - started)
+        count -= len(batch)
+    return took
+
+
+# The state a box's latest scan leaves it in (a scan of the realistic log's route).
+_STATUS = {"seal": ItemStatus.SEALED, "dispatch": ItemStatus.IN_TRANSIT, "receive": ItemStatus.HELD,
+           "open": ItemStatus.OPENED, "count": ItemStatus.COUNTED, "reseal": ItemStatus.RESEALED}  # fmt: skip
+
+
+def prefill(runtime: Runtime, log_id: str, entries: list[bytes]) -> tuple[int, int]:
+    """Append the realistic log's `entries` to the empty log `log_id` through the
+    sequencer, and write the custody they record straight into the tables the ingest
+    reads: the sites of their routes (those not there yet), a row per box in the state
+    its latest scan left it, an event per scan, and the kits counted from the boxes.
+    Returns (boxes, events)."""
+    with runtime.db_for(log_id).reads() as session:
+        assert session.get_one(Log, log_id).size == 0, "the entries' indexes are their places in a log begun empty"
+    append_records(runtime, log_id, records(entries), len(entries))
+    items: dict[str, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
+    for index, data in enumerate(entries):
+        record = json.loads(data)
+        item = record["item"]
+        if record["type"] == "register":
+            items[item] = {
+                "log_id": log_id, "id": item, "kind": ItemKind.KOTAK_SUARA, "contest": record["contest"],
+                "code": record["contest"], "destination": record["destination"], "status": ItemStatus.REGISTERED,
+                "leg": Leg.OUTBOUND, "custodian": log_id, "seals": [], "label_serial": 0, "label_jws": "",
+                "registered_index": index, "last_index": index, "dispatch_event": None, "dispatch_to": None,
+                "dispatch_seals": None, "dispatch_handoff": None, "dispatched_at": None, "seen_at": None,
+                "seen_lat": None, "seen_lon": None, "seen_index": None,
+            }  # fmt: skip
+            continue
+        if item is not None:
+            items[item]["last_index"] = index
+        if record["type"] == "label":
+            items[item]["label_serial"] = record["serial"]
+        if "scan" not in record:
+            continue
+        scan = record["scan"]
+        observed, received = parse_time(scan["observed_at"]), parse_time(record["received_at"])
+        events.append({
+            "log_id": log_id, "event_id": record["event_id"], "entry_index": index, "item_id": item,
+            "type": record["type"], "site": scan["site"], "counterparty": scan.get("counterparty"),
+            "actor_id": uuid.UUID(record["actor"]), "role": record["role"], "device_id": scan["device"],
+            "device_seq": scan["device_seq"], "handoff_id": scan.get("handoff"), "observed_at": observed,
+            "received_at": received, "flags": [],
+        })  # fmt: skip
+        if item is None:  # an escort's pickup or delivery of a truckload
+            continue
+        moved = record["type"] == "dispatch"
+        items[item] |= {
+            "status": _STATUS[record["type"]], "custodian": scan["site"], "seals": scan.get("seals", []),
+            "dispatch_event": record["event_id"] if moved else None, "dispatch_to": scan.get("counterparty") if moved else None,
+            "dispatch_seals": scan["seals"] if moved else None, "dispatch_handoff": scan["handoff"] if moved else None,
+            "dispatched_at": received if moved else None,
+        }  # fmt: skip
+    codes = {code for box in items.values() for code in route_to(box["destination"])}
+    with runtime.db_for(log_id).session(write=True) as session:
+        codes -= set(session.scalars(select(Site.code).where(Site.code.in_(codes))))
+        sites = [
+            {"code": code, "level": level_of(code), "name": f"Bench {code}", "parent_code": parent_of(code),
+             "regency": code[:5]}
+            for code in sorted(codes, key=len)  # parents first
+        ]  # fmt: skip
+        for table, rows in ((Site, sites), (Item, list(items.values())), (Event, events)):
+            for start in range(0, len(rows), 5000):
+                session.execute(insert(table), rows[start : start + 5000])
+        recount(session, log_id)
+    return len(items), len(events)
+
+
 class Growth:
     def __init__(self, runtime: Runtime, entries: list[bytes], workdir: Path, args: argparse.Namespace) -> None:
         self.runtime = runtime
@@ -67,14 +171,8 @@ class Growth:
 
     def append(self, count: int) -> list[float]:
         """Append `count` entries, 1,000 at a time; the seconds each append took."""
-        took = []
-        while count > 0:
-            batch = list(itertools.islice(self.feed, min(BATCH, count)))
-            started = time.perf_counter()
-            self.runtime.sequencer.append(LOG_ID, batch)
-            took.append(time.perf_counter() - started)
-            self.size += len(batch)
-            count -= len(batch)
+        took = append_records(self.runtime, LOG_ID, self.feed, count)
+        self.size += count
         return took
 
     def sign(self, tiles: TileStore) -> float:

@@ -6,7 +6,13 @@ the raw ceilings (Ed25519 verifications on one core, batched row inserts) and th
 bare endpoint (scripts/bench_baseline_app.py: an async route on a psycopg pool, the same
 body parsed, one row inserted per request), the two loaded in turn, in rounds
 (`--rounds`, each with its share of the scans) whose medians and ranges are reported,
-and ends with a count check: scans sent = entries in the log, no duplicates."""
+and ends with a count check: scans sent = entries in the log, no duplicates.
+
+With `--prefill N [N ...]` the whole run is made once per N, each on a fresh database
+whose log first holds N entries of a realistic log (scripts/bench_growth.prefill: its
+boxes walked to their polling stations, their items, events, sites and kits written
+straight into the tables) before the boxes measured are registered fresh and scanned;
+it ends with the figures side by side and their ratio, largest log over smallest."""
 
 from __future__ import annotations
 
@@ -54,10 +60,12 @@ from models.custody.alerts import Alert
 from models.custody.devices import DeviceRegistration
 from models.custody.events import Event
 from models.custody.items import ItemKind, ItemSpec, register_items
-from models.log.tables import LogEntry
+from models.log.tables import Log, LogEntry
 from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
+from scripts.bench_growth import prefill
 from scripts.bench_ledger import DEFAULT_POSTGRES, bench_database
+from scripts.bench_verify import realistic_log
 
 REGENCY = "97.01"
 EVENTS = "/api/v1/events"
@@ -144,8 +152,11 @@ def service_and_baseline(
             server.wait(timeout=30)
 
 
-def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[tuple[str, SigningKey]]]:
-    """A regency with enough polling stations for `items` boxes, a KPU officer and phones."""
+def _setup(
+    runtime: Runtime, items: int, devices: int, history: list[bytes]
+) -> tuple[list[str], list[tuple[str, SigningKey]]]:
+    """A regency with enough polling stations for `items` boxes, a KPU officer and phones,
+    its log first holding the realistic `history` (none: the log begins empty)."""
     tps_count = items // SERIALS_PER_TPS + 1
     with runtime.db.session(write=True) as session:
         session.add_all(
@@ -163,6 +174,11 @@ def _setup(runtime: Runtime, items: int, devices: int) -> tuple[list[str], list[
         user = create_user(session, username="bench.kpu", password=PASSWORD, role=Role.KPU, jurisdiction=REGENCY)
         actor = actor_of(user)
     runtime.create_log(REGENCY)
+    if history:
+        started = time.perf_counter()
+        boxes, events = prefill(runtime, REGENCY, history)
+        print(f"  prefilled the log with {len(history):,} entries ({boxes:,} boxes, {events:,} events) "
+              f"in {time.perf_counter() - started:.0f} s", flush=True)
     specs = [
         ItemSpec(ItemKind.KOTAK_SUARA, f"{REGENCY}.01.2001-{n // SERIALS_PER_TPS + 1:03d}", "BUP", "BUP",
                  n % SERIALS_PER_TPS + 1)
@@ -345,14 +361,22 @@ def _insert_ceiling(url: str, rows: int, name: str) -> float:
     return rows / elapsed
 
 
-def _count_check(runtime: Runtime, sent: list[dict[str, Any]]) -> str:
+def log_size(runtime: Runtime) -> int:
+    with runtime.db.reads() as session:
+        return session.get_one(Log, REGENCY).size
+
+
+def _count_check(runtime: Runtime, sent: list[dict[str, Any]], since: int) -> str:
+    """The events and seal entries the log gained from entry `since` on (where the
+    rounds began) against the scans sent."""
     event_ids = {e["scan"]["event_id"] for e in sent}
     with runtime.db.reads() as session:
-        events = session.scalar(select(func.count()).select_from(Event).where(Event.log_id == REGENCY))
-        distinct = session.scalar(select(func.count(func.distinct(Event.event_id))).where(Event.log_id == REGENCY))
+        new = (Event.log_id == REGENCY) & (Event.entry_index >= since)
+        events = session.scalar(select(func.count()).select_from(Event).where(new))
+        distinct = session.scalar(select(func.count(func.distinct(Event.event_id))).where(new))
         seal_entries = session.scalar(
             select(func.count()).select_from(LogEntry).where(
-                LogEntry.log_id == REGENCY, LogEntry.data.like(b'%"type":"seal"%')
+                LogEntry.log_id == REGENCY, LogEntry.idx >= since, LogEntry.data.like(b'%"type":"seal"%')
             )
         )
     with runtime.db.reads() as session:
@@ -397,6 +421,14 @@ def _split(items: list[T], parts: int) -> list[list[T]]:
     return [items[n * size : (n + 1) * size] for n in range(parts)]
 
 
+@dataclass
+class Run:
+    prefilled: int  # entries in the log before the boxes measured were registered
+    log: tuple[int, int]  # its size when the rounds began, and when they ended
+    results: list[Round]
+    check: str
+
+
 def main(args: argparse.Namespace) -> int:
     url = (args.database or [os.environ.get("JEJAK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)])[0]
     batch_scans, single_scans, rounds = args.batch_scans, args.single_scans, args.rounds
@@ -408,26 +440,52 @@ def main(args: argparse.Namespace) -> int:
             f"(--batch-scans over {(rounds - 1) * args.batch:,} with --batch {args.batch}) and --single-scans of at "
             f"least {rounds}"
         )
+    sizes = sorted(args.prefill or [0])
+    if sizes[0] < 0:
+        raise ValueError("--prefill counts entries: 0 or more")
+    history: list[bytes] = []
+    if sizes[-1]:
+        print(f"building a realistic log of {sizes[-1]:,} entries in memory", flush=True)
+        started = time.perf_counter()
+        history = realistic_log(f"bench.jejak/log/{REGENCY}", sizes[-1]).entries[: sizes[-1]]
+        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    runs = []
+    for size in sizes:
+        if size:
+            print(f"\n# the log prefilled with {size:,} entries", flush=True)
+        runs.append(_run(url, args, history[:size]))
+    for run in runs:
+        _report(run, args)
+    if len(runs) > 1:
+        _growth(runs)
+    return 0 if all(run.check.startswith("count check OK") for run in runs) else 1
+
+
+def _run(url: str, args: argparse.Namespace, history: list[bytes]) -> Run:
+    """The rounds on a fresh database whose log first holds `history`."""
+    batch_scans, single_scans, rounds = args.batch_scans, args.single_scans, args.rounds
     with tempfile.TemporaryDirectory(prefix="jejak-bench-") as tmp, bench_database(url, Path(tmp)) as bench_url:
         settings = Settings(environment="test", database_url=bench_url, keys_dir=Path(tmp) / "keys", host="bench.jejak")
         runtime = Runtime(settings)
         print("setting up: boxes, an officer, phones", flush=True)
-        item_ids, phones = _setup(runtime, batch_scans + single_scans, devices=args.batch_clients + args.clients)
+        item_ids, phones = _setup(runtime, batch_scans + single_scans, args.batch_clients + args.clients, history)
         # Batches come from --batch-clients phones, a batch each in turn; single scans
         # from --clients other phones, a scan each in turn: each phone sends its own in
         # order, round after round.
         owners = [(n // args.batch) % args.batch_clients for n in range(batch_scans)]
         owners += [args.batch_clients + n % args.clients for n in range(single_scans)]
         envelopes = _scans(item_ids, phones, owners)
-        # Boxes are registered days before election day: the planner has long since
-        # had its statistics (autovacuum). Freshly bulk-loaded tables need them now.
+        # Boxes are registered days before election day: autovacuum has long since
+        # vacuumed the tables and given the planner its statistics. Freshly loaded
+        # tables need both now (left to itself, autovacuum would run during the rounds).
         with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
+            connection.execute(text("VACUUM ANALYZE" if connection.dialect.name == "postgresql" else "ANALYZE"))
             connection.execute(text("CREATE TABLE bench_plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"))
         chunks = [envelopes[start : min(start + args.batch, batch_scans)] for start in range(0, batch_scans, args.batch)]
         # (scans, device, body)
         batches = [(len(chunk), chunk[0]["scan"]["device"], json.dumps({"scans": chunk}).encode()) for chunk in chunks]
         singles = [(e["scan"]["device"], json.dumps({"scans": [e]}).encode()) for e in envelopes[batch_scans:]]
+        began = log_size(runtime)
 
         results: list[Round] = []
         with service_and_baseline(settings, bench_url, args.workers) as (servers, base, bare_base):
@@ -459,12 +517,18 @@ def main(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 results.append(Round(batch_phase, single_phase, baseline, verify, inserts))
                 print(results[-1].line(number), flush=True)
-        check = _count_check(runtime, envelopes)
+        check = _count_check(runtime, envelopes, began)
+        run = Run(len(history), (began, log_size(runtime)), results, check)
         runtime.close()
+    return run
 
+
+def _report(run: Run, args: argparse.Namespace) -> None:
+    results, rounds = run.results, args.rounds
     print()
     print(f"## Ingest on PostgreSQL, uvicorn with {args.workers} workers, load from a separate process, "
-          f"medians of {rounds} rounds\n")  # fmt: skip
+          f"medians of {rounds} rounds" + (f", the log prefilled with {run.prefilled:,} entries" if run.prefilled else "")
+          + f" (its size {run.log[0]:,} when the rounds began, {run.log[1]:,} at their end)\n")  # fmt: skip
     print("| run | scans | requests/s | scans/s (rounds) | p50 ms | p99 ms (rounds) | target |")
     print("|---|---|---|---|---|---|---|")
     for name, target in (("batches", "≥ 5,000 scans/s"), ("singles", "≥ 0.7 of the strong bare endpoint, p99 ≤ 100 ms"),
@@ -483,5 +547,28 @@ def main(args: argparse.Namespace) -> int:
           f"{spread([r.batches.scans_per_s / r.inserts for r in results])} of the insert ceiling")  # fmt: skip
     print(f"singles: {spread([r.singles.scans_per_s / r.baseline.scans_per_s for r in results])} of the strong bare "
           "endpoint's requests/s (median of the rounds' ratios, their range; target ≥ 0.70)")  # fmt: skip
-    print(check)
-    return 0 if check.startswith("count check OK") else 1
+    print(run.check)
+
+
+def _growth(runs: list[Run]) -> None:
+    """The figures of the smallest and the largest log side by side, and their ratio."""
+    small, large = runs[0], runs[-1]
+
+    def figures(run: Run) -> list[float]:
+        return [
+            median([r.batches.scans_per_s for r in run.results]),
+            median([r.singles.requests / r.singles.seconds for r in run.results]),
+            median([r.singles.p99 for r in run.results]),
+            median([r.baseline.requests / r.baseline.seconds for r in run.results]),
+            median([r.singles.scans_per_s / r.baseline.scans_per_s for r in run.results]),
+        ]
+
+    print()
+    print(f"## Growth: the log prefilled with {large.prefilled:,} entries beside {small.prefilled:,}\n")
+    print(f"| medians of the rounds | {small.prefilled:,} | {large.prefilled:,} | ratio {large.prefilled:,} / {small.prefilled:,} |")
+    print("|---|---|---|---|")
+    names = ("batches scans/s", "singles requests/s", "singles p99 ms", "strong bare endpoint requests/s",
+             "singles / strong bare endpoint")  # fmt: skip
+    for name, a, b in zip(names, figures(small), figures(large), strict=True):
+        digits = 2 if name.startswith("singles /") else 0
+        print(f"| {name} | {a:,.{digits}f} | {b:,.{digits}f} | {b / a:.2f} |")

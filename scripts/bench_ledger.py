@@ -143,11 +143,16 @@ def recreate_database(url: str) -> None:
 
 @contextmanager
 def bench_database(url: str, workdir: Path) -> Iterator[str]:
-    """A fresh, migrated database for one benchmark run."""
+    """A fresh, migrated database for one benchmark run. On PostgreSQL: `jejak_bench`
+    for the server's `postgres` database, else `<name>_bench` for the database `url`
+    names (a name already ending so is kept), so that benchmarks run from different
+    databases do not drop each other's."""
     if url.startswith("sqlite"):
         bench_url = f"sqlite:///{workdir / 'bench.db'}"
     else:
-        bench_url = make_url(url).set(database="jejak_bench").render_as_string(hide_password=False)
+        name = make_url(url).database or "postgres"
+        bench = "jejak_bench" if name == "postgres" else name if name.endswith("_bench") else f"{name}_bench"
+        bench_url = make_url(url).set(database=bench).render_as_string(hide_password=False)
     recreate_database(bench_url)
     migrations.upgrade(bench_url)
     yield bench_url

@@ -459,6 +459,11 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--single-scans", type=int, default=15_000, help="ingest: one-scan requests")
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
     bench.add_argument(
+        "--prefill", type=int, nargs="+", metavar="N",
+        help="ingest: the whole run once per N on a log first holding N entries of a realistic log, "
+        "the figures side by side with their ratio (e.g. 10000 1000000)",
+    )  # fmt: skip
+    bench.add_argument(
         "--profile", type=Path, help="ingest: py-spy the service's workers in round 1, collapsed stacks into this folder"
     )
     bench.add_argument("--workers", type=int, default=2, help="ingest, reads: uvicorn workers; growth: verify processes")

@@ -28,6 +28,27 @@ def test_the_ingest_benchmark_runs_its_rounds_and_counts_every_scan_once(
     assert "count check OK: scans sent 1,200, events 1,200 (1,200 distinct), seal entries in the log 1,200, alerts 0" in out
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_ingest_benchmark_on_prefilled_logs_prints_both_and_their_ratio(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["bench", "ingest", "--database", database_url, "--batch-scans", "200", "--batch", "100",
+            "--batch-clients", "2", "--single-scans", "40", "--clients", "4", "--rounds", "1",
+            "--prefill", "1500", "600"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    # 500 phones, the rules and a label key come first: 1,500 entries hold some 75 boxes.
+    assert re.search(r"prefilled the log with 1,500 entries \([\d,]+ boxes, [\d,]+ events\)", out)
+    for size in ("600", "1,500"):
+        began = re.search(rf"the log prefilled with {size} entries \(its size ([\d,]+) when the rounds began", out)
+        assert began and int(began[1].replace(",", "")) > int(size.replace(",", "")), out
+    assert out.count("count check OK: scans sent 240, events 240 (240 distinct), seal entries in the log 240, alerts 0") == 2
+    assert "## Growth: the log prefilled with 1,500 entries beside 600" in out
+    for row in ("batches scans/s", "singles requests/s", "singles p99 ms", "strong bare endpoint requests/s"):
+        assert re.search(rf"^\| {row} \| [\d,]+ \| [\d,]+ \| \d+\.\d\d \|$", out, re.M), out
+
+
 @pytest.mark.parametrize(
     "args", [["--single-scans", "0"], ["--batch-scans", "400", "--rounds", "2"], ["--rounds", "0"]]
 )
