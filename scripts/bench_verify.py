@@ -153,14 +153,15 @@ class SyntheticLog:
 CONTESTS = ("PPWP", "DPR", "DPD", "GUB", "BUP")
 
 
-def realistic_log(origin: str, entries: int, *, phones: int = 500) -> SyntheticLog:
+def realistic_log(origin: str, entries: int, *, phones: int = 500, late_sync_hours: float = 12) -> SyntheticLog:
     """Ballot boxes of one regency sealed and walked KPU → PPK → PPS → TPS with GPS,
     a polling station's boxes in one truckload a hop, which an escort picks up and
     delivers, until the log holds at least `entries` entries: a log the custody rules
-    find nothing wrong with."""
+    find nothing wrong with (a log appended again later, its entries received anew,
+    records a `late_sync_hours` that covers the wait)."""
     log = SyntheticLog(origin)
     # The server's default limits, recorded before the first scan judged by them.
-    log.append({"type": "rules", "late_sync_hours": 12, "far_from_site_km": 2.0, "max_travel_kmh": 120,
+    log.append({"type": "rules", "late_sync_hours": late_sync_hours, "far_from_site_km": 2.0, "max_travel_kmh": 120,
                 "return_deadline": None, "escort_required": ["rawan", "sangat_rawan"]})
     kid = log.publish_label_key(SigningKey.generate())
     field_phones = [log.register_phone(role) for role in ("kpu", "ppk", "pps", "kpps") * (phones // 4)]
