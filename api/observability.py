@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import random
 import time
-import uuid
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -58,7 +58,9 @@ def _clean_request_id(raw: bytes | None) -> str:
         text = raw.decode("latin-1")
         if len(text) <= 128 and text.isprintable() and " " not in text:
             return text
-    return uuid.uuid4().hex
+    # Not uuid4: its read of os.urandom was 4% of a public read's time under load, and
+    # a request id needs to be unique, not secret (random reseeds in a forked worker).
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestContext:

@@ -8,19 +8,18 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from models.log.reads import latest_checkpoint
 from models.accounts import policy
 from models.custody.items import (
     Item,
     ItemSpec,
     ItemStatus,
     get_item,
-    item_entries,
     log_of_item,
     list_items,
     prove,
     register_items,
     reprint_label,
+    trail_rows,
 )
 from models.accounts.actor import Actor
 from models.core.errors import Unprocessable
@@ -173,10 +172,7 @@ async def history(
     log_id = log_of_item(item_id)  # a malformed id is a 400 before any read
 
     def read(session: Session) -> tuple[str, bytes | None]:
-        # Two queries: the checkpoint first (it covers no entry the reader has not seen),
-        # then the entries, which say whether the item exists.
-        checkpoint = latest_checkpoint(session, log_id)
-        rows = item_entries(session, item_id)
+        checkpoint, rows = trail_rows(session, item_id)
         etag = caching.etag_of("history", item_id, checkpoint.tree_size, *(idx for idx, _, _ in rows))
         if caching.held(request, etag):  # free: no proof, no body
             return etag, None

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, Select, String, Text, select, text, tuple_
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, Select, String, Text, bindparam, select, text, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts.actor import Actor
@@ -29,7 +29,6 @@ from models.custody import kits
 from models.custody.labels import LabelKey, LabelKeyRetired, LabelKeysInBatch
 from models.custody.rules import ItemState, ItemStatus, Leg
 from models.log.keys import KeyStore
-from models.log.reads import latest_checkpoint
 from models.log.sequencer import Appended, Batch, NewEntry, Refused, Sequencer, b64
 from models.log.tables import LogCheckpoint, LogEntry
 from models.log.tiles import TileStore
@@ -372,26 +371,36 @@ class TrailEntry:
     proof: list[bytes] | None  # None while the entry is newer than the latest checkpoint
 
 
-def item_trail(session: Session, tiles: TileStore, item: Item) -> tuple[LogCheckpoint, list[TrailEntry]]:
-    """The item's entries in chain order, each with its inclusion proof against the
-    latest checkpoint."""
-    checkpoint = latest_checkpoint(session, item.log_id)
-    return checkpoint, prove(session, tiles, checkpoint, item_entries(session, item.id))
+_LATEST = (
+    select(LogCheckpoint.tree_size, LogCheckpoint.note)
+    .where(LogCheckpoint.log_id == bindparam("log"))
+    .order_by(LogCheckpoint.tree_size.desc())
+    .limit(1)
+    .subquery()
+)
+# Built once: building it per read was a tenth of a public read's time under load.
+_TRAIL = (
+    select(_LATEST.c.tree_size, _LATEST.c.note, LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)
+    .select_from(_LATEST)
+    .outerjoin(LogEntry, (LogEntry.log_id == bindparam("log")) & (LogEntry.item_id == bindparam("item")))
+    .order_by(LogEntry.seq)
+)
 
 
-def item_entries(session: Session, item_id: str) -> list[tuple[int, bytes, bytes]]:
-    """The item's entries (index, leaf hash, bytes) in chain order, read by its id alone
-    (no item row: every item has its registration entry, so none means no such item).
-    Entries never change, so their indexes and the checkpoint's size determine a trail."""
+def trail_rows(session: Session, item_id: str) -> tuple[LogCheckpoint, list[tuple[int, bytes, bytes]]]:
+    """The log's latest checkpoint and the item's entries (index, leaf hash, bytes) in
+    chain order, in one statement: one snapshot, so the checkpoint covers no entry the
+    reader has not seen, and one round trip. Read by the item's id alone (every item has
+    its registration entry: none means no such item). Entries never change, so their
+    indexes and the checkpoint's size determine a trail."""
     log_id = log_of_item(item_id)
-    rows = session.execute(
-        select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.data)
-        .where(LogEntry.log_id == log_id, LogEntry.item_id == item_id)
-        .order_by(LogEntry.seq)
-    ).all()
+    rows = session.connection().execute(_TRAIL, {"log": log_id, "item": item_id}).all()
     if not rows:
+        raise NotFound(f"log {log_id} has no checkpoint yet")
+    if rows[0].idx is None:
         raise NotFound(f"there is no item {item_id}", code="item_not_found")
-    return [(idx, leaf, data) for idx, leaf, data in rows]
+    checkpoint = LogCheckpoint(log_id=log_id, tree_size=rows[0].tree_size, note=rows[0].note)
+    return checkpoint, [(idx, leaf, data) for _, _, idx, leaf, data in rows]
 
 
 def trail_records(session: Session, item: Item) -> list[tuple[int, dict[str, Any]]]:
