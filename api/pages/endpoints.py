@@ -24,15 +24,16 @@ from fastapi.templating import Jinja2Templates
 from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.items import get_item, parse_item_id, trail_records
+from models.custody.items import Item, get_item, parse_item_id, trail_records
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
 from models.places.sites import route_to, site_names
 from models.places.zones import zone_table
+from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from api import caching
-from api.deps import SessionDep, SettingsDep, public_spend, public_wait
+from api.deps import DatabasesDep, SessionDep, SettingsDep, public_read, public_spend, public_wait
 from api.pages import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -103,8 +104,8 @@ def enroll(request: Request, lang: LangQuery = None) -> HTMLResponse:
 
 
 @router.get("/v/{item_id}", response_class=HTMLResponse)
-def check(
-    item_id: str, request: Request, session: SessionDep, settings: SettingsDep, lang: LangQuery = None
+async def check(
+    item_id: str, request: Request, databases: DatabasesDep, settings: SettingsDep, lang: LangQuery = None
 ) -> Response:
     """The public check page: what a label's QR code opens. No login; rate limited. The
     box's trail is in the page as the server tells it (readable without JavaScript); the
@@ -115,9 +116,22 @@ def check(
     # refused before the work if over them.
     if "if-none-match" not in request.headers and (busy := _too_many(request, settings, lang, spend=False)):
         return busy
-    try:
-        destination, _ = parse_item_id(item_id)
+
+    def read(session: Session) -> tuple[Item, list[tuple[int, dict[str, Any]]], dict[str, str]]:
         item = get_item(session, item_id)
+        trail = trail_records(session, item)
+        # Place names for the codes on the box's route and in its trail.
+        codes = {*route_to(item.destination), item.custodian, item.dispatch_to or item.custodian}
+        for _, record in trail:
+            scan = record.get("scan") or {}
+            codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
+        return item, trail, site_names(session, codes)
+
+    try:
+        parse_item_id(item_id)
+        # In the public reads' few threads, as the history is: a crowd on this page
+        # held a database connection a thread, past the pool, opened and closed each.
+        item, trail, names = await public_read(databases, item_id, read)
     except JejakError as error:
         missing = error.status == 404
         page: Response = _page(
@@ -125,13 +139,6 @@ def check(
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
     else:
-        trail = trail_records(session, item)
-        # Place names for the codes on the box's route and in its trail.
-        codes = {*route_to(destination), item.custodian, item.dispatch_to or item.custodian}
-        for _, record in trail:
-            scan = record.get("scan") or {}
-            codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
-        names = site_names(session, codes)
         page = _cacheable(request, _page(request, "check.html", lang, item=item, names=names, trail=trail))
         if page.status_code == 304:
             return page
