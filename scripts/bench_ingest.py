@@ -153,7 +153,7 @@ def service_and_baseline(
 
 
 def _setup(
-    runtime: Runtime, items: int, devices: int, history: list[bytes]
+    runtime: Runtime, items: int, devices: int, history: list[bytes] | None = None
 ) -> tuple[list[str], list[tuple[str, SigningKey]]]:
     """A regency with enough polling stations for `items` boxes, a KPU officer and phones,
     its log first holding the realistic `history` (none: the log begins empty)."""
