@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.items import Item, get_item, parse_item_id, trail_records
+from models.custody.items import Item, item_with_records, parse_item_id
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
 from models.places.sites import route_to, site_names
@@ -118,8 +118,7 @@ async def check(
         return busy
 
     def read(session: Session) -> tuple[Item, list[tuple[int, dict[str, Any]]], dict[str, str]]:
-        item = get_item(session, item_id)
-        trail = trail_records(session, item)
+        item, trail = item_with_records(session, item_id)
         # Place names for the codes on the box's route and in its trail.
         codes = {*route_to(item.destination), item.custodian, item.dispatch_to or item.custodian}
         for _, record in trail:

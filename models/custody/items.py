@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import jws
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, Select, String, Text, bindparam, select, text, tuple_
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, bindparam, select, text, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.accounts.actor import Actor
@@ -403,15 +403,22 @@ def trail_rows(session: Session, item_id: str) -> tuple[LogCheckpoint, list[tupl
     return checkpoint, [(idx, leaf, data) for _, _, idx, leaf, data in rows]
 
 
-def trail_records(session: Session, item: Item) -> list[tuple[int, dict[str, Any]]]:
-    """The item's entries in chain order, decoded, with their log indexes: what the
-    public page shows before the browser has checked them."""
-    rows = session.execute(_trail_rows(item, LogEntry.idx, LogEntry.data))
-    return [(index, json.loads(data)) for index, data in rows]
+# Built once, as _TRAIL is.
+_ITEM_AND_TRAIL = (
+    select(Item, LogEntry.idx, LogEntry.data)
+    .outerjoin(LogEntry, (LogEntry.log_id == Item.log_id) & (LogEntry.item_id == Item.id))
+    .where(Item.log_id == bindparam("log"), Item.id == bindparam("item"))
+    .order_by(LogEntry.seq)
+)
 
 
-def _trail_rows(item: Item, *columns: Any) -> Select[Any]:
-    return select(*columns).where(LogEntry.log_id == item.log_id, LogEntry.item_id == item.id).order_by(LogEntry.seq)
+def item_with_records(session: Session, item_id: str) -> tuple[Item, list[tuple[int, dict[str, Any]]]]:
+    """The item and its entries in chain order, decoded, with their log indexes, in one
+    round trip: what the public page shows before the browser has checked them."""
+    rows = session.execute(_ITEM_AND_TRAIL, {"log": log_of_item(item_id), "item": item_id}).all()
+    if not rows:
+        raise NotFound(f"there is no item {item_id}", code="item_not_found")
+    return rows[0][0], [(index, json.loads(data)) for _, index, data in rows if index is not None]
 
 
 def prove(
