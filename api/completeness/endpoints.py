@@ -33,7 +33,9 @@ AreaQuery = Annotated[
 ]  # fmt: skip
 
 
-def _read(actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, listed: int | None = None) -> Completeness:
+def _read(
+    actor: Actor, databases: DatabasesDep, settings: SettingsDep, site: str | None, listed: int | None = None
+) -> Completeness:
     code = actor_area(actor, "completeness.read", site)
     with databases.for_log(code).reads() as session:
         return completeness(session, code, settings.election, settings.voting_day, listed=listed)

@@ -94,7 +94,6 @@ class Station:
     missing: list[Missing]
 
 
-
 def need_by(tps: str, kerawanan: Kerawanan | None, voting_day: date | None) -> datetime | None:
     """When the TPS needs its kit: its lead days before the vote, at opening time there."""
     if voting_day is None:

@@ -4,9 +4,9 @@ for the TPS, which codes they carry, and how many have reached it.
 Completeness (models/custody/completeness.py) reads a province's 34,000 TPS from here
 in a query per regency, instead of summing 170,000 item rows (issue 25). The rows are
 kept where custody changes: registration adds pieces (`register`), a batch of scans
-adds what its moves changed (`ReachedTally`), and a restore or the migration counts them
-again from the items (completeness.recount). Every change happens under the log's lock, the same
-transaction as the items it counts.
+adds what its moves changed (`ReachedTally`), and a restore or the migration counts
+them again from the items (completeness.recount). Every change happens under the log's
+lock, in the same transaction as the items it counts.
 
 A piece has *reached* its TPS when it is there and not on its way out, or on its way
 back after the count (it was there): `reached` is that rule (completeness.REACHED
