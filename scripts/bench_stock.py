@@ -59,7 +59,7 @@ from models.places.codes import route_to
 from models.places.sites import Site, SiteLevel
 from models.runtime import Runtime
 from scripts import simulate
-from scripts.bench_ledger import recreate_database
+from scripts.bench_ledger import percentile, recreate_database
 from scripts.bench_manifest import timed_rounds
 from scripts.seed_demo import new_phone, submit
 
@@ -129,8 +129,7 @@ def _load_province(runtime: Runtime, args: argparse.Namespace) -> tuple[list[str
 
 
 def p99(seconds: list[float]) -> float:
-    ordered = sorted(seconds)
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return percentile(seconds, 0.99)
 
 
 def _line(name: str, seconds: list[float]) -> str:

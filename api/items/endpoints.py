@@ -14,7 +14,6 @@ from models.custody.items import (
     ItemSpec,
     ItemStatus,
     get_item,
-    log_of_item,
     list_items,
     prove,
     register_items,
@@ -169,8 +168,6 @@ async def history(
     and answered 304 to an `If-None-Match` naming its ETag (which changes with a new
     entry of the item or a new checkpoint)."""
 
-    log_id = log_of_item(item_id)  # a malformed id is a 400 before any read
-
     def read(session: Session) -> tuple[str, bytes | None]:
         checkpoint, rows = trail_rows(session, item_id)
         etag = caching.etag_of("history", item_id, checkpoint.tree_size, *(idx for idx, _, _ in rows))
@@ -180,7 +177,7 @@ async def history(
             raise public_refusal(wait)
         public_spend(request, settings)
         trail = [TrailEntryOut.of(t) for t in prove(session, tiles, checkpoint, rows)]
-        found = History(item=item_id, log=log_id, checkpoint=checkpoint.note, tree_size=checkpoint.tree_size, trail=trail)
+        found = History(item=item_id, log=checkpoint.log_id, checkpoint=checkpoint.note, tree_size=checkpoint.tree_size, trail=trail)
         return etag, found.model_dump_json().encode()  # serialized here, once: not validated again on the way out
 
     etag, body = await public_read(databases, item_id, read)

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from models.core.errors import InvalidRequest, JejakError
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.items import Item, item_with_records, parse_item_id
+from models.custody.items import Item, item_with_records
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
 from models.places.sites import route_to, site_names
@@ -137,9 +137,9 @@ async def check(
         return item, trail, site_names(session, codes)
 
     try:
-        parse_item_id(item_id)
-        # In the public reads' few threads, as the history is: a crowd on this page
-        # held a database connection a thread, past the pool, opened and closed each.
+        # In the public reads' few threads, as the history is: a crowd on this page held
+        # a database connection a thread, past the pool, opened and closed each. A
+        # malformed id is refused by the read (a 400 page).
         item, trail, names = await public_read(databases, item_id, read)
     except JejakError as error:
         missing = error.status == 404
