@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, String, Table, insert, select
+from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, String, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
+from sqlalchemy.exc import DBAPIError
 
 from models.core.base import UTCDateTime
-from models.core.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate
+from models.core.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate, pipelined
 from models.custody.events import Event
 from models.custody.work import _INSERT_EVENTS, _UPDATE_ITEMS
 from models.log.sequencer import INSERT_ENTRIES
-from models.log.tables import LogEntry
+from models.log.tables import Log, LogEntry
 
 
 def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, handoff: str | None = None) -> dict[str, object]:
@@ -182,3 +183,33 @@ def test_json_columns_read_back_what_was_written(runtime):
         assert stored == rows
     finally:
         _notes.drop(runtime.db.engine)
+
+
+def test_pipelined_statements_write_all_with_the_orm_changes_made_before(runtime, new_log):
+    """A batch of single scans writes its entries and events in one round trip on
+    PostgreSQL: every row lands, beside a change the ORM held (the log's recorded rules)."""
+    rows = [_event(new_log.id, n, ["late_sync"], None) for n in range(3)]
+    with runtime.db.session(write=True) as session:
+        log = session.get_one(Log, new_log.id)
+        log.rules = {"late_after_s": 1}
+        with pipelined(session, few=True):
+            _INSERT_EVENTS.execute(session.connection(), rows)
+            session.connection().execute(update(Log.__table__).where(Log.id == new_log.id).values(size=3))
+    with runtime.db.reads() as session:
+        stored = session.scalars(select(Event.entry_index).where(Event.log_id == new_log.id)).all()
+        log = session.get_one(Log, new_log.id)
+    assert sorted(stored) == [0, 1, 2]
+    assert (log.size, log.rules) == (3, {"late_after_s": 1})
+
+
+def test_a_pipelined_statement_that_fails_fails_as_sqlalchemys_error(runtime, new_log):
+    """Surfaced at the pipeline's end, a database's refusal is still SQLAlchemy's error
+    (the API answers a lost database 503 by it), and nothing of the block is kept."""
+    row = _event(new_log.id, 1, [], None)
+    with pytest.raises(DBAPIError):
+        with runtime.db.session(write=True) as session:
+            with pipelined(session, few=True):
+                _INSERT_EVENTS.execute(session.connection(), [row])
+                _INSERT_EVENTS.execute(session.connection(), [row])  # the same event again
+    with runtime.db.reads() as session:
+        assert session.scalars(select(Event).where(Event.log_id == new_log.id)).all() == []

@@ -14,12 +14,14 @@ The measurements behind these choices are in docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Connection, Insert, MetaData, Table, Update, bindparam, insert, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 Process = Callable[[Any], Any]
 COPY_FROM = 10  # rows
@@ -116,6 +118,26 @@ class BulkStatement:
                 str(statement), copy, binary, columns, positions, processors
             )
         return compiled
+
+
+@contextmanager
+def pipelined(session: Session, few: bool) -> Iterator[None]:
+    """With `few` (rows: fewer than COPY_FROM, which a pipeline cannot carry), on
+    PostgreSQL: the statements the block runs go out together and their results come
+    back together, one round trip (psycopg's pipeline mode), not one each. The block
+    runs plain SQL only: the ORM's changes are flushed before it, since a flush inside
+    it would check row counts that the pipeline reports only at its end."""
+    connection = session.connection()
+    if not few or connection.dialect.name != "postgresql":
+        yield
+        return
+    session.flush()
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dbapi.Error as error:  # as SQLAlchemy's own, like COPY's above
+        raise DBAPIError.instance("(pipelined statements)", None, error, dbapi.Error, dialect=connection.dialect) from error
 
 
 def _binary_as(column_type: Any, dialect: Dialect) -> str | None:

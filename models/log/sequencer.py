@@ -30,7 +30,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models.core.base import utcnow
-from models.core.bulk import BulkStatement
+from models.core.bulk import COPY_FROM, BulkStatement, pipelined
 from models.core.errors import InvalidRequest, JejakError
 from models.core.metrics import INTEGRATION_SECONDS
 from models.log.tables import Log, LogEntry, LogTile, LogTreeNode
@@ -385,10 +385,15 @@ class Sequencer:
                     if (abandon := getattr(request.work, "abandon", None)) is not None:
                         abandon(context)
             edge = head.edge.copy()
-            store_entries(session, log_id, edge, builder.rows)
+            # A batch of single scans is a few rows: each statement's round trip, under the
+            # lock, would cost more than its rows.
+            few = len(builder.rows) < COPY_FROM
+            with pipelined(session, few):
+                store_entries(session, log_id, edge, builder.rows)
             for request in accepted:
                 request.result = request.work.finish(context, request.appended)
-            context.write_collected()
+            with pipelined(session, few):
+                context.write_collected()
         # Committed: only now does this process's view of the tip move on.
         head.edge = edge
         head.items.update(builder.chains)
@@ -434,7 +439,7 @@ def store_entries(session: Session, log_id: str, edge: TreeEdge, rows: list[dict
             insert(LogTile.__table__),
             [{"log_id": log_id, "level": k, "idx": n, "hashes": t} for k, n, t in full_tiles],
         )
-    session.execute(update(Log).where(Log.id == log_id).values(size=edge.size))
+    connection.execute(update(Log.__table__).where(Log.id == log_id).values(size=edge.size))
 
 
 class _EntryBuilder:
