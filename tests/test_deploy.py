@@ -4,9 +4,6 @@ and answers a crowd from its copy, and keeps nothing else."""
 
 from __future__ import annotations
 
-import grp
-import os
-import pwd
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,36 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.proxy import config_for, nginx_in_front
 from tests.factories import Area, register
 from tests.helpers import free_port, installed_or_skip, wait_for
-
-CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
-
-
-def _config_for(root: Path, upstream: str, port: int) -> Path:
-    """nginx's own configuration around deploy/nginx.conf, everything under `root`, the
-    three lines the file says to adjust adjusted."""
-    site = CONFIG.read_text()
-    for shipped, here in (
-        ("/var/cache/nginx/jejak", str(root / "cache")),
-        ("server 127.0.0.1:8000;", f"server {upstream};"),
-        ("listen 80;", f"listen 127.0.0.1:{port};"),
-    ):
-        assert shipped in site, f"deploy/nginx.conf no longer says {shipped!r}"
-        site = site.replace(shipped, here)
-    (root / "jejak.conf").write_text(site)
-    temp_paths = ""
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (root / kind).mkdir()
-        temp_paths += f"    {kind}_temp_path {root / kind};\n"
-    user = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
-    main = root / "nginx.conf"
-    main.write_text(
-        f"user {user};\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n    access_log off;\n{temp_paths}    include {root}/jejak.conf;\n}}\n"
-    )
-    return main
 
 
 @pytest.fixture(scope="module")
@@ -53,28 +23,12 @@ def nginx() -> str:
 
 @pytest.fixture
 def proxy(nginx: str, live_server: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    config = _config_for(tmp_path, live_server.removeprefix("http://"), port)
-    process = subprocess.Popen([nginx, "-c", str(config), "-p", str(tmp_path), "-g", "daemon off;"])
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        assert process.poll() is None, (tmp_path / "error.log").read_text()
-        try:
-            return httpx.get(base + "/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(answers, "nginx to answer", every=0.1)
+    with nginx_in_front(nginx, live_server.removeprefix("http://"), tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_shipped_config_is_valid(nginx, tmp_path):
-    config = _config_for(tmp_path, "127.0.0.1:8000", free_port())
+    config = config_for(tmp_path, "127.0.0.1:8000", free_port())
     checked = subprocess.run([nginx, "-t", "-c", str(config), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
