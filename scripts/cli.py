@@ -457,6 +457,9 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, default=500, help="ingest: scans per batch request")
     bench.add_argument("--batch-clients", type=int, default=4, help="ingest: devices syncing at once")
     bench.add_argument("--single-scans", type=int, default=15_000, help="ingest: one-scan requests")
+    bench.add_argument(
+        "--incident-scans", type=int, default=10_000, help="ingest: incident scans sent in batches, each raising an alert"
+    )
     bench.add_argument("--clients", type=int, default=32, help="ingest: concurrent one-scan clients")
     bench.add_argument(
         "--prefill", type=int, nargs="+", metavar="N",
