@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from models.core.base import utcnow
 from models.core.bulk import BulkStatement, KeyedUpdate
 from models.core.db import one_of
-from models.custody.alerts import new_alert
+from models.custody.alerts import INSERT_ALERTS, alert_row
 from models.custody.devices import Device
 from models.custody.events import Event
 from models.custody.rules import (
@@ -267,11 +267,13 @@ class _State:
         # once for all the batch's requests (a batch of single scans is many requests;
         # two statements each made the lock's hold a third longer).
         self.new_events: list[dict[str, Any]] = []
+        self.new_alerts: list[dict[str, Any]] = []  # what the rules flagged, a row an alert
         batch.finishing.append(lambda: self.write(session, log_id))
 
     def write(self, session: Session, log_id: str) -> None:
         if self.new_events:  # not the ORM: its unit of work costs more than the insert
             _INSERT_EVENTS.execute(session.connection(), self.new_events)
+            INSERT_ALERTS.execute(session.connection(), self.new_alerts)
             moved = [self.items[i] for i in dict.fromkeys(e["item_id"] for e in self.new_events if e["item_id"] is not None)]
             _save_items(session, log_id, moved)
             self.reached.write(session, log_id, moved)
@@ -542,8 +544,8 @@ class CustodyWork:
                     evidence = [*_revocation(session, log_id, scan), result.index]
                 else:
                     evidence = [result.index]
-                session.add(
-                    new_alert(
+                state.new_alerts.append(
+                    alert_row(
                         log_id,
                         flag,
                         item_id=scan.item,
