@@ -67,7 +67,7 @@ WitnessesDep = Annotated[list[Witness], _service("witnesses")]
 WebhooksDep = Annotated[Deliverer, _service("webhooks")]
 
 
-class Intake(NamedTuple):
+class IngestServices(NamedTuple):
     """What taking in scans uses, as one dependency rather than four: every single scan
     pays FastAPI's resolving of each, and that is the hottest path the service has."""
 
@@ -77,12 +77,12 @@ class Intake(NamedTuple):
     settings: Settings
 
 
-async def _intake(request: Request) -> Intake:
+async def _ingest_services(request: Request) -> IngestServices:
     runtime = request.app.state.runtime
-    return Intake(runtime.databases, runtime.device_keys, runtime.sequencer, runtime.settings)
+    return IngestServices(runtime.databases, runtime.device_keys, runtime.sequencer, runtime.settings)
 
 
-IntakeDep = Annotated[Intake, Depends(_intake)]
+IngestDep = Annotated[IngestServices, Depends(_ingest_services)]
 
 
 def get_session(request: Request, databases: DatabasesDep) -> Iterator[Session]:

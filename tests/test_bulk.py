@@ -202,6 +202,18 @@ def test_pipelined_statements_write_all_with_the_orm_changes_made_before(runtime
     assert (log.size, log.rules) == (3, {"late_after_s": 1})
 
 
+def test_rows_enough_for_copy_go_row_by_row_in_a_pipeline(runtime, new_log):
+    """A pipeline cannot carry a COPY: a batch of a few scans that raises many alerts
+    writes them row by row in it."""
+    rows = [_event(new_log.id, n, ["late_sync"], None) for n in range(COPY_FROM + 2)]
+    with runtime.db.session(write=True) as session:
+        with pipelined(session, few=True):
+            _INSERT_EVENTS.execute(session.connection(), rows)
+    with runtime.db.reads() as session:
+        stored = session.scalars(select(Event.entry_index).where(Event.log_id == new_log.id)).all()
+    assert sorted(stored) == list(range(COPY_FROM + 2))
+
+
 def test_a_pipelined_statement_that_fails_fails_as_sqlalchemys_error(runtime, new_log):
     """Surfaced at the pipeline's end, a database's refusal is still SQLAlchemy's error
     (the API answers a lost database 503 by it), and nothing of the block is kept."""

@@ -19,7 +19,7 @@ from models.log.sequencer import b64
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api import paging
-from api.deps import DatabasesDep, Instant, IntakeDep, Permit, TilesDep, actor_log
+from api.deps import DatabasesDep, IngestDep, Instant, Permit, TilesDep, actor_log
 from api.events.scan_schema import EXAMPLE_SIGNED_SCAN, REF
 from api.versioning import deprecated
 
@@ -104,12 +104,12 @@ class EventPage(BaseModel):
 async def submit(
     body: ScansIn,
     actor: ScanSubmitter,
-    intake: IntakeDep,
+    services: IngestDep,
 ) -> ScanResults:
     """Submit signed scans; each gets its own result. Replaying a scan returns the first
     result and appends nothing; another scan under a used event_id or device_seq is a
     conflict, and appends nothing either."""
-    databases, devices, sequencer, settings = intake
+    databases, devices, sequencer, settings = services
     results = await submit_scans_async(databases, devices, sequencer, rules_of(settings), actor, body.scans)
     return ScanResults(
         results=[

@@ -67,7 +67,7 @@ class BulkStatement:
         if not rows:
             return
         compiled = self._for(connection.dialect)
-        if compiled.copy is not None and len(rows) >= COPY_FROM:
+        if compiled.copy is not None and len(rows) >= COPY_FROM and not _pipelining(connection):
             self._copy(connection, compiled, rows)
             return
         if self.copy_only:
@@ -122,11 +122,12 @@ class BulkStatement:
 
 @contextmanager
 def pipelined(session: Session, few: bool) -> Iterator[None]:
-    """With `few` (rows: fewer than COPY_FROM, which a pipeline cannot carry), on
-    PostgreSQL: the statements the block runs go out together and their results come
-    back together, one round trip (psycopg's pipeline mode), not one each. The block
-    runs plain SQL only: the ORM's changes are flushed before it, since a flush inside
-    it would check row counts that the pipeline reports only at its end."""
+    """With `few` (the block writes fewer rows than COPY pays for), on PostgreSQL: the
+    statements the block runs go out together and their results come back together, one
+    round trip (psycopg's pipeline mode), not one each; a BulkStatement in it goes row by
+    row, never by COPY. The block runs plain SQL only: the ORM's changes are flushed
+    before it, since a flush inside it would check row counts that the pipeline reports
+    only at its end."""
     connection = session.connection()
     if not few or connection.dialect.name != "postgresql":
         yield
@@ -138,6 +139,13 @@ def pipelined(session: Session, few: bool) -> Iterator[None]:
             yield
     except dbapi.Error as error:  # as SQLAlchemy's own, like COPY's above
         raise DBAPIError.instance("(pipelined statements)", None, error, dbapi.Error, dialect=connection.dialect) from error
+
+
+def _pipelining(connection: Connection) -> bool:
+    """Whether statements on this connection go out in a pipeline, which cannot carry a
+    COPY (a pipelined batch of a few scans may still raise many alerts)."""
+    driver = connection.connection.driver_connection
+    return getattr(getattr(driver, "pgconn", None), "pipeline_status", 0) != 0
 
 
 def _binary_as(column_type: Any, dialect: Dialect) -> str | None:
