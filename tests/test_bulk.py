@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, String, Table, insert, select, update
+from sqlalchemy import JSON, Column, Float, MetaData, Numeric, SmallInteger, String, Table, insert, select
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import DBAPIError
 
 from models.core.base import UTCDateTime
 from models.core.bulk import COPY_FROM, UPDATE_BY_COPY_FROM, BulkStatement, KeyedUpdate, pipelined
+from models.custody.alerts import INSERT_ALERTS, Alert, alert_row, new_alert
 from models.custody.events import Event
 from models.custody.work import _INSERT_EVENTS, _UPDATE_ITEMS
 from models.log.sequencer import INSERT_ENTRIES
-from models.log.tables import Log, LogEntry
+from models.log.tables import LogEntry
 
 
 def _event(log_id: str, n: int, flags: list[str], counterparty: str | None, handoff: str | None = None) -> dict[str, object]:
@@ -186,20 +187,20 @@ def test_json_columns_read_back_what_was_written(runtime):
 
 
 def test_pipelined_statements_write_all_with_the_orm_changes_made_before(runtime, new_log):
-    """A batch of single scans writes its entries and events in one round trip on
-    PostgreSQL: every row lands, beside a change the ORM held (the log's recorded rules)."""
+    """A batch of single scans writes its events and alerts in one round trip on
+    PostgreSQL: every row lands, beside what the ORM held (an alert a stock-take raised)."""
     rows = [_event(new_log.id, n, ["late_sync"], None) for n in range(3)]
     with runtime.db.session(write=True) as session:
-        log = session.get_one(Log, new_log.id)
-        log.rules = {"late_after_s": 1}
+        session.add(new_alert(new_log.id, "stocktake_missing", event_id="ev-orm", detail="missing", evidence=[]))
         with pipelined(session, few=True):
             _INSERT_EVENTS.execute(session.connection(), rows)
-            session.connection().execute(update(Log.__table__).where(Log.id == new_log.id).values(size=3))
+            INSERT_ALERTS.execute(session.connection(), [alert_row(new_log.id, "late_sync", event_id="ev-0", detail="late",
+                                                                   evidence=[0], item_id=None, site=None)])  # fmt: skip
     with runtime.db.reads() as session:
         stored = session.scalars(select(Event.entry_index).where(Event.log_id == new_log.id)).all()
-        log = session.get_one(Log, new_log.id)
+        raised = session.scalars(select(Alert.event_id).where(Alert.log_id == new_log.id)).all()
     assert sorted(stored) == [0, 1, 2]
-    assert (log.size, log.rules) == (3, {"late_after_s": 1})
+    assert sorted(raised) == ["ev-0", "ev-orm"]
 
 
 def test_rows_enough_for_copy_go_row_by_row_in_a_pipeline(runtime, new_log):

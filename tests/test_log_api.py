@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from ledger import merkle
 from ledger.tiles import decode_entry_bundle, decode_hash_tile
+from sqlalchemy import update
 
+from models.log.tables import Log
+
+from tests.factories import new_regency
 from tests.helpers import append, b64decode, scans
 
 
@@ -106,3 +110,20 @@ def test_inclusion_proof_names_leaf_and_root(client, log_300):
         [b64decode(h) for h in proof["proof"]],
         b64decode(proof["root_hash"]),
     )
+
+
+def test_a_damaged_log_holds_up_no_other_logs_checkpoint(runtime, new_log, caplog):
+    """A log whose tree cannot be read (its size past its entries, as a botched restore
+    could leave it) gets no checkpoint and an error in the server's log; every other
+    regency's log is signed all the same."""
+    damaged = runtime.create_log(new_regency())
+    append(runtime, new_log.id, scans(3))
+    with runtime.db.session(write=True) as session:
+        session.execute(update(Log).where(Log.id == damaged.id).values(size=3))
+    try:
+        signed = dict(runtime.checkpointer.sign_grown_logs())
+    finally:  # the rest of the suite signs every log: leave none damaged
+        with runtime.db.session(write=True) as session:
+            session.execute(update(Log).where(Log.id == damaged.id).values(size=0))
+    assert signed[new_log.id] == 3 and damaged.id not in signed
+    assert f"log {damaged.id} gets no checkpoint" in caplog.text

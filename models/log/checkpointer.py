@@ -58,6 +58,8 @@ class Checkpointer(Periodic):
                 pass  # another process signed this size first
             except MissingKey as error:  # one log's key must not hold up the others' checkpoints
                 logger.error("log %s gets no checkpoint: %s", log_id, error.detail)
+            except LookupError as error:  # nor one log's damaged tree (a restore gone wrong)
+                logger.error("log %s gets no checkpoint: %s", log_id, error)
         self._tell({s.log_id: s.checkpoint_size for s in statuses} | dict(signed))
         return signed
 
