@@ -115,14 +115,14 @@ class Alert(Base):
     ack_index: Mapped[int | None] = mapped_column(BigInteger)  # the alert_ack entry
 
 
-def new_alert(log_id: str, rule: str, **fields: object) -> Alert:
-    return Alert(log_id=log_id, rule=rule, severity=SEVERITY.get(rule, Severity.WARNING), **fields)
-
-
 def alert_row(log_id: str, rule: str, **fields: object) -> dict[str, object]:
-    """The row new_alert would store, for INSERT_ALERTS: a batch's alerts written at once."""
+    """An alert's row, for INSERT_ALERTS: a batch's alerts written at once."""
     severity = SEVERITY.get(rule, Severity.WARNING)
     return {"log_id": log_id, "id": uuid.uuid4(), "rule": rule, "severity": severity, "created_at": utcnow(), **fields}
+
+
+def new_alert(log_id: str, rule: str, **fields: object) -> Alert:
+    return Alert(**alert_row(log_id, rule, **fields))
 
 
 # A batch of incidents raises an alert a scan: through the ORM, one object each, they
