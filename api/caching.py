@@ -23,6 +23,8 @@ SHORT_LIVED = "public, max-age=10"
 PRIVATE = "private, max-age=10"
 # The log's checkpoint: always revalidated (a 304 while no new one is signed).
 REVALIDATE = "no-cache"
+# What never changes under its address: full tiles, a version of the pages' words.
+IMMUTABLE = "public, max-age=31536000, immutable"
 # The version of the answers' shapes: a deployment that changes them changes every ETag.
 _FORMAT = b"1"
 

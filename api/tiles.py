@@ -10,13 +10,12 @@ from models.core.errors import NotFound
 from models.log import reads
 from sqlalchemy.orm import Session
 
+from api.caching import IMMUTABLE, REVALIDATE
 from api.deps import DatabasesDep, LogIdPath, TilesDep, quick_read
 from api.logs import endpoints as log_endpoints
 
 router = APIRouter(prefix="/logs", tags=["tiles"])
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-FRESH = "no-cache"
 
 
 # The same checkpoint as /api/v1/logs/{log}/checkpoint, at the path tlog-tiles clients expect.
@@ -63,5 +62,5 @@ async def tile(log_id: LogIdPath, tile_path: str, databases: DatabasesDep, tiles
             return reads.hash_tile(session, tiles, log, path.level, path.index, path.width)
 
         body = await quick_read(databases, log_id, read)
-    cache = IMMUTABLE if path.width == TILE_WIDTH else FRESH
+    cache = IMMUTABLE if path.width == TILE_WIDTH else REVALIDATE
     return Response(body, media_type="application/octet-stream", headers={"Cache-Control": cache})

@@ -29,7 +29,6 @@ from ledger.proof_bundle import ProofBundle, verify_bundle
 from pypdf import PdfReader
 
 from api.handoffs.documents import manifest_pdf
-from api.pages.i18n import MESSAGES
 from models.accounts.actor import Role
 from models.accounts.users import User
 from models.custody import manifests
@@ -464,7 +463,7 @@ def test_the_check_pages_manifest_check_agrees_with_the_server(client, runtime, 
 # The truckload's check page run by Node against the real service, as a browser runs it:
 # the page's own modules, with just enough of a document for them to write into.
 _NODE_PAGE = """
-const [base, dataset, messages, hash, tamper] = JSON.parse(process.argv[2]);
+const [base, dataset, words, hash, tamper] = JSON.parse(process.argv[2]);
 const nodes = {};
 function node(tag) {
   const made = { tag, dataset: {}, attributes: {}, children: [], textContent: "", className: "" };
@@ -476,7 +475,7 @@ function node(tag) {
 }
 for (const id of ["verdict", "verdict-detail", "fragment-result", "boxes"]) nodes[id] = node("div");
 nodes.check = Object.assign(node("div"), { dataset });
-nodes.messages = Object.assign(node("script"), { textContent: JSON.stringify(messages) });
+nodes.words = Object.assign(node("link"), { href: words });
 globalThis.document = {
   documentElement: { lang: "id" },
   getElementById: (id) => nodes[id] ?? null,
@@ -511,9 +510,11 @@ def page(live_server, truck, tmp_path_factory):
     script = tmp_path_factory.mktemp("page") / "page.mjs"
     script.write_text(_NODE_PAGE % (Path(__file__).parent.parent / "api/static/js/truckload.js").as_uri())
     dataset = {"handoff": truck.handoff, "log": truck.area.kpu, "to": truck.area.ppk}
+    html = truck.kpu.get(f"/v/m/{truck.area.kpu}/{truck.handoff}").text
+    words = re.search(r'id="words" href="([^"]+)"', html).group(1)  # fetched from the service, as i18n.js does
 
     def open_page(fragment: str, *, tamper: bool = False) -> dict[str, Any]:
-        argument = json.dumps([live_server, dataset, MESSAGES["id"], f"#{fragment}" if fragment else "", tamper])
+        argument = json.dumps([live_server, dataset, words, f"#{fragment}" if fragment else "", tamper])
         done = subprocess.run([node, str(script), argument], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return dict(json.loads(done.stdout))

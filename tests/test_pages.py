@@ -34,23 +34,43 @@ def box(client, runtime, new_log) -> str:
     return area.item()
 
 
-def _messages(html: str) -> dict[str, str]:
-    found = re.search(r'<script type="application/json" id="messages">(.*?)</script>', html, re.S)
+def _words_address(html: str) -> str:
+    found = re.search(r'<link rel="preload" id="words" href="(/static/words/[^"]+)" as="fetch" crossorigin>', html)
     assert found
-    return dict(json.loads(found.group(1)))
+    return found.group(1)
+
+
+def _messages(client, html: str) -> dict[str, str]:
+    """The words a page's scripts fetch (static/js/i18n.js)."""
+    return dict(client.get(_words_address(html)).json())
 
 
 @pytest.mark.parametrize("path", ["/scan", "/dashboard"])
 def test_pages_are_indonesian_by_default_english_on_request_and_remembered(client, path):
     page = client.get(path)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<html lang="id">' in page.text and _messages(page.text) == MESSAGES["id"]
+    assert '<html lang="id">' in page.text and _messages(client, page.text) == MESSAGES["id"]
     english = client.get(path, params={"lang": "en"})
-    assert '<html lang="en">' in english.text and _messages(english.text) == MESSAGES["en"]
+    assert '<html lang="en">' in english.text and _messages(client, english.text) == MESSAGES["en"]
     assert english.cookies["jejak_lang"] == "en"
     remembered = client.get(path, cookies={"jejak_lang": "en"})
     assert '<html lang="en">' in remembered.text
     assert client.get(path, params={"lang": "fr"}).status_code == 422
+
+
+def test_the_words_are_fetched_once_and_kept_not_carried_in_every_page(client, box):
+    """On 2G every page carried 8 kB of words; now a phone fetches them once a version."""
+    page = client.get(f"/v/{box}", headers={"Accept-Encoding": "gzip"})
+    assert "check_intro" not in page.text and int(page.headers["content-length"]) < 4000
+    address = _words_address(page.text)
+    words = client.get(address, headers={"Accept-Encoding": "gzip"})
+    assert words.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert words.headers["content-type"] == "application/json" and words.headers["content-encoding"] == "gzip"
+    assert words.json() == MESSAGES["id"]
+    # A page cached before a deployment asks for an older version: today's words, revalidated.
+    older = client.get("/static/words/id-000000000000.json")
+    assert older.json() == MESSAGES["id"] and older.headers["cache-control"] == "no-cache"
+    assert client.get("/static/words/fr-000000000000.json").status_code == 404
 
 
 def test_both_languages_have_every_phrase_with_the_same_placeholders():
@@ -161,6 +181,9 @@ def test_the_service_worker_precaches_the_shell_under_the_scanner_scope(client):
     assert version and shell[0] == "/scan"
     for asset in ("/static/js/scanner.js", "/static/vendor/jsQR.js", "/static/jejak.css", "/static/icons/icon-192.png"):
         assert asset in shell
+    # Both languages' words, as the page names them: the scanner opens offline in either.
+    for lang in ("id", "en"):
+        assert _words_address(client.get("/scan", params={"lang": lang}).text) in shell
     assert all(client.get(asset).status_code == 200 for asset in shell)
 
 

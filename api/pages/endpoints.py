@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from models.core.errors import InvalidRequest, JejakError
+from models.core.errors import InvalidRequest, JejakError, NotFound
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
 from models.custody.items import Item, item_with_records
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from api import caching
+from api.caching import IMMUTABLE, REVALIDATE
 from api.deps import DatabasesDep, SessionDep, SettingsDep, public_read, public_spend, public_wait
 from api.pages import i18n
 
@@ -42,6 +43,9 @@ router = APIRouter(include_in_schema=False)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+# The templates ship with the code: no looking at each file's time on every page (a
+# fortieth of a check page's time under a crowd). A changed template needs a restart.
+templates.env.auto_reload = False
 
 LANG_COOKIE = "jejak_lang"
 LangQuery = Annotated[str | None, Query(pattern="^(id|en)$", description="Page language")]
@@ -58,12 +62,19 @@ _IMPORT = re.compile(r'^import [^;]*?from "\./([\w-]+\.js)";', re.MULTILINE)
 
 
 @cache
-def _embedded(lang: str) -> dict[str, Markup]:
-    """What every page carries for its scripts, as JSON: the words of its language and
-    the time zones. The same on every page, so dumped once (dumping the words per
-    request was a twentieth of a check page's time)."""
-    dumped = {"messages": i18n.MESSAGES[lang], "zones": zone_table()}
-    return {name: htmlsafe_json_dumps(value, sort_keys=True) for name, value in dumped.items()}  # as |tojson does
+def _zones() -> Markup:
+    """What every page carries for its scripts: each province's time zone, as JSON."""
+    return htmlsafe_json_dumps(zone_table(), sort_keys=True)  # as |tojson does
+
+
+@cache
+def _words(lang: str) -> tuple[str, bytes]:
+    """The words of a language for the pages' scripts (i18n.MESSAGES) as JSON, and the
+    address of this version of them. Every page carried them until 2026-12-07: 8 kB
+    compressed a page, on 2G, and compressing them was a sixth of a check page's time.
+    Now a browser fetches them once and keeps them."""
+    body = json.dumps(i18n.MESSAGES[lang], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return f"/static/words/{lang}-{hashlib.sha256(body).hexdigest()[:12]}.json", body
 
 
 def _page(request: Request, template: str, lang: str | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -76,7 +87,8 @@ def _page(request: Request, template: str, lang: str | None, status: int = 200, 
             "lang": chosen,
             "other_lang": "en" if chosen == "id" else "id",
             "t": lambda key, **values: messages[key].format(**values),
-            "embedded": _embedded(chosen),
+            "words": _words(chosen)[0],
+            "zones": _zones(),
             "when": lambda moment, site: i18n.when(moment, site, chosen),
             "flags": lambda flags: i18n.flags_in_words(flags, chosen),
             **context,
@@ -232,7 +244,22 @@ def _shell() -> tuple[str, list[str]]:
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16], [f"/static/{p.relative_to(STATIC).as_posix()}" for p in files]
+    words = [_words(lang)[0] for lang in i18n.LANGUAGES]  # named by their version
+    digest.update("\0".join(words).encode())
+    return digest.hexdigest()[:16], [f"/static/{p.relative_to(STATIC).as_posix()}" for p in files] + words
+
+
+@router.get("/static/words/{name}")
+def words(name: str) -> Response:
+    """A language's words for the pages' scripts, kept for good under this version's
+    address. An older version's address (a page cached before a deployment) gets
+    today's words, revalidated each time."""
+    lang = name.partition("-")[0]
+    if lang not in i18n.LANGUAGES:
+        raise NotFound(f"there are no words for {name!r}")
+    address, body = _words(lang)
+    current = address.rpartition("/")[2] == name
+    return Response(body, media_type="application/json", headers={"Cache-Control": IMMUTABLE if current else REVALIDATE})
 
 
 @router.get("/scan/sw.js")

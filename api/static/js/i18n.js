@@ -1,6 +1,9 @@
-// The page's words (api/pages/i18n.py), handed over in the page as a JSON data block.
-
-const messages = JSON.parse(document.getElementById("messages").textContent);
+// The page's words (api/pages/i18n.py): a file of their own, named by its version, which
+// the browser and the scanner's service worker keep (every page carried them until then).
+// Without them (no network and no copy) the words show as their keys.
+const messages = await fetch(document.getElementById("words").href)
+  .then((answer) => (answer.ok ? answer.json() : {}))
+  .catch(() => ({}));
 export const lang = document.documentElement.lang;
 
 export function t(key, values = {}) {
@@ -14,7 +17,7 @@ export function ago(iso, now = Date.now()) {
   return minutes < 120 ? t("minutes_ago", { n: minutes }) : t("hours_ago", { n: Math.round(minutes / 60) });
 }
 
-// Each province's zone (models/places/zones.py), handed over like the words.
+// Each province's zone (models/places/zones.py), handed over in the page as a JSON data block.
 const zones = JSON.parse(document.getElementById("zones")?.textContent ?? "{}");
 
 // A time on a 24-hour clock; given a site, in the site's zone and named ("7 Des 2026 09.15 WITA").
