@@ -71,6 +71,23 @@ def test_the_trail_is_in_the_page_without_javascript_in_words_and_the_sites_time
     assert "6 Dec 2026 23:05 WITA" in english and "not checked yet" in english
 
 
+def test_the_page_names_each_place_beside_its_code_on_the_boxs_route_or_off_it(client, runtime, new_log):
+    """The route's names come with the box in one read; a place off its route (a box
+    taken to another village) is named too."""
+    area = make_area(runtime, new_log.id)
+    kpu = make_person(client, runtime, Role.KPU, area.kpu)
+    body = {"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]}
+    assert kpu.post("/api/v1/items", json=body).status_code == 201
+    box = area.item()
+    stray = Phone(make_person(client, runtime, Role.PPS, area.other_pps)).register()
+    stray.send(stray.scan("receive", box, area.other_pps, counterparty=area.ppk, observed_at="2026-12-06T15:05:00Z"))
+    page = client.get(f"/v/{box}").text
+    trail = _trail(page)
+    assert f"Desa Lain ({area.other_pps})" in trail and f"Kecamatan ({area.ppk})" in trail, trail
+    assert f"Kabupaten {area.kpu} ({area.kpu})" in trail  # where it was registered
+    assert f"TPS 001 ({area.tps[0]})" in page  # its destination
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [("/v/", 404), ("/v/53.03/too/many/parts", 404), ("/v/53.03.08.2010-001-BUP?lang=fr", 422)],

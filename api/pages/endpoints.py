@@ -26,12 +26,11 @@ from markupsafe import Markup
 from models.core.errors import InvalidRequest, JejakError, NotFound
 from models.core.settings import Settings
 from models.custody.handoffs import get_handoff
-from models.custody.items import Item, item_with_records
+from models.custody.items import item_trail
 from models.custody.scans import TOKEN_PATTERN
 from models.log.reads import check_log_id
-from models.places.sites import route_to, site_names
+from models.places.sites import site_names
 from models.places.zones import zone_table
-from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from api import caching
@@ -139,20 +138,11 @@ async def check(
     if "if-none-match" not in request.headers and (busy := _too_many(request, settings, lang, spend=False)):
         return busy
 
-    def read(session: Session) -> tuple[Item, list[tuple[int, dict[str, Any]]], dict[str, str]]:
-        item, trail = item_with_records(session, item_id)
-        # Place names for the codes on the box's route and in its trail.
-        codes = {*route_to(item.destination), item.custodian, item.dispatch_to or item.custodian}
-        for _, record in trail:
-            scan = record.get("scan") or {}
-            codes.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
-        return item, trail, site_names(session, codes)
-
     try:
         # In the public reads' few threads, as the history is: a crowd on this page held
         # a database connection a thread, past the pool, opened and closed each. A
         # malformed id is refused by the read (a 400 page).
-        item, trail, names = await public_read(databases, item_id, read)
+        shown = await public_read(databases, item_id, lambda session: item_trail(session, item_id))
     except JejakError as error:
         missing = error.status == 404
         page: Response = _page(
@@ -160,7 +150,9 @@ async def check(
             detail="not_found_detail" if missing else "bad_id_detail", item=item_id,
         )
     else:
-        page = _cacheable(request, _page(request, "check.html", lang, item=item, names=names, trail=trail))
+        page = _cacheable(
+            request, _page(request, "check.html", lang, item=shown.item, names=shown.places, trail=shown.records)
+        )
         if page.status_code == 304:
             return page
     return _too_many(request, settings, lang) or page

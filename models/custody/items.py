@@ -32,7 +32,7 @@ from models.log.keys import KeyStore
 from models.log.sequencer import Appended, Batch, NewEntry, Refused, Sequencer, b64
 from models.log.tables import LogCheckpoint, LogEntry
 from models.log.tiles import TileStore
-from models.places.sites import Site, regency_of, under
+from models.places.sites import Site, regency_of, route_to, site_names, under
 
 
 class ItemKind(enum.StrEnum):
@@ -403,22 +403,47 @@ def trail_rows(session: Session, item_id: str) -> tuple[LogCheckpoint, list[tupl
     return checkpoint, [(idx, leaf, data) for _, _, idx, leaf, data in rows]
 
 
-# Built once, as _TRAIL is.
+# Built once, as _TRAIL is. With the item, the names of the four places on the route its id
+# names (KPU, PPK, PPS, TPS: route0..route3), where nearly all of its trail happens.
+_ROUTE_NAMES = [select(Site.name).where(Site.code == bindparam(f"route{n}")).scalar_subquery() for n in range(4)]
 _ITEM_AND_TRAIL = (
-    select(Item, LogEntry.idx, LogEntry.data)
+    select(Item, LogEntry.idx, LogEntry.data, *_ROUTE_NAMES)
     .outerjoin(LogEntry, (LogEntry.log_id == Item.log_id) & (LogEntry.item_id == Item.id))
     .where(Item.log_id == bindparam("log"), Item.id == bindparam("item"))
     .order_by(LogEntry.seq)
 )
 
 
-def item_with_records(session: Session, item_id: str) -> tuple[Item, list[tuple[int, dict[str, Any]]]]:
-    """The item and its entries in chain order, decoded, with their log indexes, in one
-    round trip: what the public page shows before the browser has checked them."""
-    rows = session.execute(_ITEM_AND_TRAIL, {"log": log_of_item(item_id), "item": item_id}).all()
+@dataclass(frozen=True)
+class ItemTrail:
+    """What the public check page shows before the browser has checked it: the item, its
+    entries in chain order (decoded, with their log indexes) and the names of the places
+    on its route and in its trail, by code."""
+
+    item: Item
+    records: list[tuple[int, dict[str, Any]]]
+    places: dict[str, str]
+
+
+def item_trail(session: Session, item_id: str) -> ItemTrail:
+    """An item's trail and its places' names: one round trip, and a second only for a place
+    off the route its id names (a box sent elsewhere; sites' names never change)."""
+    destination, _ = parse_item_id(item_id)
+    route = route_to(destination)
+    known = {f"route{n}": code for n, code in enumerate(route)}
+    rows = session.execute(_ITEM_AND_TRAIL, {"log": regency_of(destination), "item": item_id, **known}).all()
     if not rows:
         raise NotFound(f"there is no item {item_id}", code="item_not_found")
-    return rows[0][0], [(index, json.loads(data)) for _, index, data in rows if index is not None]
+    item = rows[0][0]
+    records = [(index, json.loads(data)) for _, index, data, *_ in rows if index is not None]
+    places = {code: name for code, name in zip(route, rows[0][3:], strict=True) if name is not None}
+    named = {*route_to(item.destination), item.custodian, item.dispatch_to or item.custodian}
+    for _, record in records:
+        scan = record.get("scan") or {}
+        named.update(c for c in (scan.get("site"), scan.get("counterparty"), record.get("site")) if c)
+    if elsewhere := named - set(route):
+        places |= site_names(session, elsewhere)
+    return ItemTrail(item, records, places)
 
 
 def prove(
