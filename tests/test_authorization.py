@@ -43,7 +43,7 @@ PUBLIC = {
     # An enrollment code is its own credential (one-time, limited per address like signing in).
     ("POST", "/api/v1/enroll"), ("GET", "/enroll"), ("GET", "/dashboard/accounts"),
     ("GET", "/scan"), ("GET", "/dashboard"), ("GET", "/v/{item_id}"), ("GET", "/scan/sw.js"),
-    ("GET", "/static"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    ("GET", "/static"), ("GET", "/static/words/{name}"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     # What each problem code means: the pages problems' `type` URIs name.
     ("GET", "/problems"), ("GET", "/problems/{code}"), ("GET", "/ns/epcis/"),
 }  # fmt: skip
