@@ -90,10 +90,14 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     security.install(app, settings)
     app.add_middleware(RequestContext)
     app.add_middleware(PageCompression)
+    # A request is matched against the routers in this order, each router's routes in
+    # turn (twice, in this FastAPI): the ones a crowd or the phones call come first (a
+    # tenth of a check page's time was matching). Each route's paths still reach it: the
+    # order changes no answer.
     for module in (
-        auth, sites, items, labels, devices, events, export, epcis, handoffs, handoff_papers, stocktakes,
-        completeness, convoys, returns, alerts, logs, stats, webhooks, users, me, enroll, audit, witnesses, tiles,
-        pages, ops, problem_types,
+        pages, events, items, tiles, logs, auth, sites, labels, devices, export, epcis, handoffs, handoff_papers,
+        stocktakes, completeness, convoys, returns, alerts, stats, webhooks, users, me, enroll, audit, witnesses,
+        ops, problem_types,
     ):  # fmt: skip
         app.include_router(module.router)
     contract.document(app, settings.public_url)
