@@ -19,8 +19,9 @@ CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 
 def config_for(root: Path, upstream: str, port: int, worker_connections: int = 64) -> Path:
     """nginx's own configuration around deploy/nginx.conf, everything under `root`, the
-    three lines the file says to adjust adjusted. Every client holds a connection and
-    every request passed on another to `upstream`: `worker_connections` counts both."""
+    three lines the file says to adjust adjusted, a worker a core as Debian's nginx.conf
+    has it. Every client holds a connection and every request passed on another to
+    `upstream`: `worker_connections` (a worker's) counts both."""
     site = CONFIG.read_text()
     for shipped, here in (
         ("/var/cache/nginx/jejak", str(root / "cache")),
@@ -38,7 +39,7 @@ def config_for(root: Path, upstream: str, port: int, worker_connections: int = 6
     user = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
     main = root / "nginx.conf"
     main.write_text(
-        f"user {user};\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
+        f"user {user};\nworker_processes auto;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
         f"events {{ worker_connections {worker_connections}; }}\n"
         f"http {{\n    access_log off;\n{temp_paths}    include {root}/jejak.conf;\n}}\n"
     )
