@@ -240,55 +240,89 @@ class Load:
     side_ms: list[float]  # the side lanes' requests, made while the main lanes ran
 
 
+class _Timed:
+    """A client of the server at `base`: aiohttp, keep-alive, each request timed. aiohttp,
+    not httpx: httpx's async pool tops out near 300 requests/s here with 32 connections,
+    which would measure the load generator, not the server."""
+
+    def __init__(self, base: str, token: str | None, headers: dict[str, str] | None, connections: int) -> None:
+        import aiohttp
+
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        connector = aiohttp.TCPConnector(limit=connections)
+        self.client = aiohttp.ClientSession(base, headers=sent, connector=connector, timeout=aiohttp.ClientTimeout(total=300))
+
+    async def call(self, path: str, body: bytes | None, into: list[float]) -> None:
+        started = time.perf_counter()
+        async with self.client.request("POST" if body is not None else "GET", path, data=body) as response:
+            text = await response.read()
+        into.append((time.perf_counter() - started) * 1000)
+        if response.status not in (200, 304):
+            raise RuntimeError(f"{path} answered {response.status}: {text[:300]!r}")
+
+
+@dataclass
+class _Phases:
+    """Events between the main lanes' process and the side lanes': the side lanes are
+    ready, the main lanes started, and they are done."""
+
+    ready: Any
+    started: Any
+    done: Any
+
+
 async def _load(
-    base: str, token: str | None, lanes: list[list[Call]], headers: dict[str, str] | None,
-    side: list[list[Call]],
-) -> Load:  # fmt: skip
+    base: str, token: str | None, lanes: list[list[Call]], headers: dict[str, str] | None, phases: _Phases
+) -> tuple[float, list[float]]:
     """Each lane is one client's requests, sent one after another (a phone's scans must
-    reach the log in its order); the lanes run at once. The side lanes, if any, go round
-    and round while they do, timed apart (a checkpoint read while histories load)."""
-    # aiohttp, not httpx: httpx's async pool tops out near 300 requests/s here with
-    # 32 connections, which would measure the load generator, not the server.
-    import aiohttp
-
-    sent = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        sent["Authorization"] = f"Bearer {token}"
+    reach the log in its order); the lanes run at once, once the side lanes are ready."""
     latencies: list[float] = []
-    side_ms: list[float] = []
-    connector = aiohttp.TCPConnector(limit=len(lanes) + len(side))
-    timeout = aiohttp.ClientTimeout(total=300)
-    running = True
-    async with aiohttp.ClientSession(base, headers=sent, connector=connector, timeout=timeout) as client:
-
-        async def call(path: str, body: bytes | None, into: list[float]) -> None:
-            started = time.perf_counter()
-            async with client.request("POST" if body is not None else "GET", path, data=body) as response:
-                text = await response.read()
-            into.append((time.perf_counter() - started) * 1000)
-            if response.status not in (200, 304):
-                raise RuntimeError(f"{path} answered {response.status}: {text[:300]!r}")
+    timed = _Timed(base, token, headers, len(lanes))
+    async with timed.client:
+        while not phases.ready.is_set():
+            await asyncio.sleep(0.001)
 
         async def worker(lane: list[Call]) -> None:
             for path, body in lane:
-                await call(path, body, latencies)
+                await timed.call(path, body, latencies)
 
-        async def side_worker(lane: list[Call]) -> None:
-            while running:
-                for path, body in lane:
-                    await call(path, body, side_ms)
-
-        sides = [asyncio.ensure_future(side_worker(lane)) for lane in side]
-        started = time.perf_counter()
+        began = time.perf_counter()
+        phases.started.set()
         await asyncio.gather(*(worker(lane) for lane in lanes))
-        seconds = time.perf_counter() - started
-        running = False
-        await asyncio.gather(*sides)
-        return Load(seconds, latencies, side_ms)
+        seconds = time.perf_counter() - began
+        phases.done.set()
+        return seconds, latencies
 
 
-def _load_process(base: str, token: str | None, lanes: list[list[Call]], headers: Any, side: Any, out: Any) -> None:
-    out.send(asyncio.run(_load(base, token, lanes, headers, side)))
+async def _side(base: str, lanes: list[list[Call]], phases: _Phases) -> list[float]:
+    """The side lanes go round and round while the main lanes run, timed apart (a
+    checkpoint read while histories load), from a process of their own: in the main
+    lanes' process they would wait on its event loop, busy with the crowd, and time the
+    load generator, not the server (as a mirror on another machine would not)."""
+    side_ms: list[float] = []
+    timed = _Timed(base, None, None, len(lanes))
+    async with timed.client:
+        phases.ready.set()
+        while not phases.started.is_set():
+            await asyncio.sleep(0.001)
+
+        async def worker(lane: list[Call]) -> None:
+            while not phases.done.is_set():
+                for path, body in lane:
+                    await timed.call(path, body, side_ms)
+
+        await asyncio.gather(*(worker(lane) for lane in lanes))
+    return side_ms
+
+
+def _load_process(base: str, token: str | None, lanes: list[list[Call]], headers: Any, phases: _Phases, out: Any) -> None:
+    out.send(asyncio.run(_load(base, token, lanes, headers, phases)))
+
+
+def _side_process(base: str, lanes: list[list[Call]], phases: _Phases, out: Any) -> None:
+    out.send(asyncio.run(_side(base, lanes, phases)))
 
 
 def lanes_of(bodies: list[tuple[str, bytes]], path: str) -> list[list[Call]]:
@@ -303,17 +337,32 @@ def run_load(
     base: str, token: str | None, lanes: list[list[Call]], headers: dict[str, str] | None = None,
     side: list[list[Call]] | None = None,
 ) -> Load:  # fmt: skip
-    """The load runs in its own process, so it competes with the server only for cores."""
+    """The load runs in its own process, so it competes with the server only for cores;
+    the side lanes, if any, in another."""
     context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_load_process, args=(base, token, lanes, headers, side or [], send))
-    process.start()
-    while not receive.poll(1):
-        if not process.is_alive():  # it died (its traceback is above): do not wait forever
-            raise RuntimeError(f"the load process failed on {base}")
-    result = receive.recv()
-    process.join()
-    return result  # type: ignore[no-any-return]
+    phases = _Phases(context.Event(), context.Event(), context.Event())
+    runs: list[tuple[Any, tuple[Any, ...]]] = [(_load_process, (base, token, lanes, headers, phases))]
+    if side:
+        runs.append((_side_process, (base, side, phases)))
+    else:
+        phases.ready.set()
+    results = []
+    for target, args in runs:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=target, args=(*args, send))
+        process.start()
+        results.append((process, receive))
+    answers = []
+    for process, receive in results:
+        while not receive.poll(1):
+            if not process.is_alive():  # it died (its traceback is above): do not wait forever
+                phases.ready.set()
+                phases.done.set()
+                raise RuntimeError(f"the load process failed on {base}")
+        answers.append(receive.recv())
+        process.join()
+    (seconds, latencies), side_ms = answers[0], (answers[1] if side else [])
+    return Load(seconds, latencies, side_ms)
 
 
 @contextmanager

@@ -27,8 +27,8 @@ def test_the_reads_benchmark_reports_each_read_against_the_bare_one(
     proxied = "through nginx (deploy/nginx.conf)"
     reads = ["history", "page", "baseline", "hoax"]
     if shutil.which("nginx"):
-        reads += [f"page {proxied}", f"hoax {proxied}"]
-        assert f"\ncheckpoint and full tiles {proxied} while its page load ran: p99 " in out, out
+        reads += [f"history {proxied}", f"page {proxied}", f"hoax {proxied}"]
+        assert f"\ncheckpoint and full tiles {proxied} while its history load ran: p99 " in out, out
     else:
         assert f"\n{proxied}: not measured, nginx is not installed" in out, out
     for read in reads:
