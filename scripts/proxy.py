@@ -15,13 +15,15 @@ from pathlib import Path
 from scripts.bench_ingest import free_port, wait_ready
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
+# As deploy/nginx.conf advises for nginx on Jejak's machine (only root may raise it).
+PRIORITY = "worker_priority -10;\n"
 
 
 def config_for(root: Path, upstream: str, port: int, worker_connections: int = 64) -> Path:
     """nginx's own configuration around deploy/nginx.conf, everything under `root`, the
     three lines the file says to adjust adjusted, a worker a core as Debian's nginx.conf
-    has it. Every client holds a connection and every request passed on another to
-    `upstream`: `worker_connections` (a worker's) counts both."""
+    has it, at the priority the file advises. Every client holds a connection and every
+    request passed on another to `upstream`: `worker_connections` (a worker's) counts both."""
     site = CONFIG.read_text()
     for shipped, here in (
         ("/var/cache/nginx/jejak", str(root / "cache")),
@@ -39,7 +41,7 @@ def config_for(root: Path, upstream: str, port: int, worker_connections: int = 6
     user = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
     main = root / "nginx.conf"
     main.write_text(
-        f"user {user};\nworker_processes auto;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
+        f"user {user};\nworker_processes auto;\n{PRIORITY if os.geteuid() == 0 else ''}pid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
         f"events {{ worker_connections {worker_connections}; }}\n"
         f"http {{\n    access_log off;\n{temp_paths}    include {root}/jejak.conf;\n}}\n"
     )
