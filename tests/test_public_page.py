@@ -21,7 +21,7 @@ from models.accounts.actor import Role
 from models.core.settings import Settings
 from models.custody.items import get_item, label_url
 from models.runtime import Runtime
-from tests.factories import Phone, make_area, make_person
+from tests.factories import Area, Phone, make_area, make_person
 from tests.helpers import PHONE, RESULTS, demo_served, launched_chromium, lowest_contrast, smallest_target
 
 BOX = "53.03.08.2010-001-BUP"  # a Bupati box of Tapenpah, held by PPK Insana in the demo
@@ -37,17 +37,23 @@ def _forged(jws: str) -> str:
 # ---- As HTTP answers -------------------------------------------------------------------
 
 
-@pytest.fixture
-def flagged_box(client, runtime, new_log) -> str:
-    """A box whose trail holds a flagged entry: a PPS scans it while the KPU holds it."""
-    area = make_area(runtime, new_log.id)
+def _received_at(client, runtime, area: Area, village: str) -> str:
+    """A box for the area's first polling station, registered, then scanned as received
+    from the district by the PPS of `village` while the KPU holds it (flagged)."""
     kpu = make_person(client, runtime, Role.KPU, area.kpu)
     body = {"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]}
     assert kpu.post("/api/v1/items", json=body).status_code == 201
     box = area.item()
-    pps = Phone(make_person(client, runtime, Role.PPS, area.pps)).register()
-    pps.send(pps.scan("receive", box, area.pps, counterparty=area.ppk, observed_at="2026-12-06T15:05:00Z"))
+    pps = Phone(make_person(client, runtime, Role.PPS, village)).register()
+    pps.send(pps.scan("receive", box, village, counterparty=area.ppk, observed_at="2026-12-06T15:05:00Z"))
     return box
+
+
+@pytest.fixture
+def flagged_box(client, runtime, new_log) -> str:
+    """A box whose trail holds a flagged entry: a PPS scans it while the KPU holds it."""
+    area = make_area(runtime, new_log.id)
+    return _received_at(client, runtime, area, area.pps)
 
 
 def _trail(html: str) -> str:
@@ -75,12 +81,7 @@ def test_the_page_names_each_place_beside_its_code_on_the_boxs_route_or_off_it(c
     """The route's names come with the box in one read; a place off its route (a box
     taken to another village) is named too."""
     area = make_area(runtime, new_log.id)
-    kpu = make_person(client, runtime, Role.KPU, area.kpu)
-    body = {"items": [{"kind": "kotak_suara", "destination": area.tps[0], "code": "BUP"}]}
-    assert kpu.post("/api/v1/items", json=body).status_code == 201
-    box = area.item()
-    stray = Phone(make_person(client, runtime, Role.PPS, area.other_pps)).register()
-    stray.send(stray.scan("receive", box, area.other_pps, counterparty=area.ppk, observed_at="2026-12-06T15:05:00Z"))
+    box = _received_at(client, runtime, area, area.other_pps)
     page = client.get(f"/v/{box}").text
     trail = _trail(page)
     assert f"Desa Lain ({area.other_pps})" in trail and f"Kecamatan ({area.ppk})" in trail, trail
