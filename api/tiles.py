@@ -17,7 +17,6 @@ from api.logs import endpoints as log_endpoints
 router = APIRouter(prefix="/logs", tags=["tiles"])
 
 
-
 # The same checkpoint as /api/v1/logs/{log}/checkpoint, at the path tlog-tiles clients expect.
 router.add_api_route(
     "/{log_id}/checkpoint",

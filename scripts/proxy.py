@@ -41,7 +41,8 @@ def config_for(root: Path, upstream: str, port: int, worker_connections: int = 6
     user = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
     main = root / "nginx.conf"
     main.write_text(
-        f"user {user};\nworker_processes auto;\n{PRIORITY if os.geteuid() == 0 else ''}pid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
+        f"user {user};\nworker_processes auto;\n{PRIORITY if os.geteuid() == 0 else ''}"
+        f"pid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
         f"events {{ worker_connections {worker_connections}; }}\n"
         f"http {{\n    access_log off;\n{temp_paths}    include {root}/jejak.conf;\n}}\n"
     )

@@ -432,7 +432,7 @@ class ItemTrail:
 
 def item_trail(session: Session, item_id: str) -> ItemTrail:
     """An item's trail and its places' names: one round trip, and a second only for a place
-    off the route its id names (a box sent elsewhere; sites' names never change)."""
+    off the route its id names (a box taken elsewhere)."""
     destination, _ = parse_item_id(item_id)
     route = route_to(destination)
     known = {f"route{n}": code for n, code in enumerate(route)}
