@@ -1,7 +1,8 @@
 """`jejak bench reads` on a small log: the service and the strong bare endpoint both
 serve, every round reports each read beside the bare indexed read, and the crowd that
-holds a box's history is answered 304; with nginx installed, the check pages through
-deploy/nginx.conf too, and without it a line says they were not measured. (The figures
+holds a box's history is answered 304; with nginx installed, the histories and check
+pages through deploy/nginx.conf too, the checkpoint and tiles read beside the histories,
+and without it a line says they were not measured. (The figures
 are in docs/BENCHMARKS.md; timings are never asserted.)"""
 
 from __future__ import annotations
