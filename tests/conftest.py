@@ -20,10 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
 from api.app import create_app
+from models.accounts import users
 from models.accounts.actor import SCOPES, Role
 from models.core import migrations
 from models.core.settings import Settings, get_settings
@@ -46,6 +48,19 @@ def _fresh_postgres(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_passwords() -> Iterator[PasswordHasher]:
+    """Argon2id at its lightest cost in the tests' own process, which signs in thousands
+    of accounts: at production's cost (64 MiB, 3 passes) each took 0.37 s to hash and
+    check, most of the suite's time. The servers the tests start as processes of their
+    own keep production's cost; this yields production's hasher, which
+    test_security.py checks."""
+    production = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield production
+    users._hasher = production
 
 
 @pytest.fixture(scope="session")

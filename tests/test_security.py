@@ -138,6 +138,14 @@ def test_a_token_of_another_jurisdiction_reads_nothing_here(world):
 # --- Password guessing ------------------------------------------------------------------
 
 
+def test_passwords_are_hashed_with_argon2id_at_rfc_9106s_cost(light_passwords):
+    """Production's hasher (the tests' own process uses a light one: conftest.py):
+    Argon2id, 64 MiB, 3 passes, 4 lanes, RFC 9106's second recommended option."""
+    stored = light_passwords.hash("a long passphrase")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), stored
+    assert light_passwords.verify(stored, "a long passphrase")
+
+
 def sign_in(client: TestClient, username: str, password: str):
     return client.post("/api/v1/auth/token", data={"username": username, "password": password})
 
