@@ -305,7 +305,7 @@ async def _side(base: str, lanes: list[list[Call]], phases: _Phases) -> list[flo
     timed = _Timed(base, None, None, len(lanes))
     async with timed.client:
         phases.ready.set()
-        while not phases.started.is_set():
+        while not (phases.started.is_set() or phases.done.is_set()):  # done: the main lanes' process failed
             await asyncio.sleep(0.001)
 
         async def worker(lane: list[Call]) -> None:
